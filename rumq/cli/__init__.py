@@ -1,0 +1,105 @@
+"""The ``rumq`` command: a thin Click shell over the library.
+
+Each command lives in its own module under ``rumq.cli`` and is imported only
+when it runs (or when help lists it), so ``rumq --help`` stays instant.
+Errors are translated once, here: a ``RumqError`` becomes its message on
+stderr and its exit code; stdout carries data only.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+from typing import Any
+
+import click
+
+from rumq import __version__
+from rumq.errors import ExitCode, RumqError
+
+#: command name -> "module:attribute" (module relative to rumq.cli)
+COMMANDS: dict[str, str] = {
+}
+
+
+class LazyGroup(click.Group):
+    """A group whose subcommands are imported on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = COMMANDS.get(cmd_name)
+        if target is None:
+            return None
+        module, attr = target.split(":")
+        return getattr(importlib.import_module(f"rumq.cli.{module}"), attr)
+
+    def resolve_command(self, ctx: click.Context, args: list[str]) -> Any:
+        name = args[0] if args else ""
+        if name and not name.startswith("-") and name not in COMMANDS:
+            import difflib
+
+            close = difflib.get_close_matches(name, COMMANDS, n=1)
+            hint = f" Did you mean '{close[0]}'?" if close else ""
+            raise click.UsageError(f"No such command '{name}'.{hint}", ctx)
+        return super().resolve_command(ctx, args)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="rumq")
+@click.option(
+    "--data",
+    "data_dir",
+    envvar="RUMQ_DATA",
+    default="rumq-data",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="Dataset directory (env RUMQ_DATA).",
+)
+@click.pass_context
+def cli(ctx: click.Context, data_dir: str) -> None:
+    """rumq: query Amazon CloudWatch RUM exports locally.
+
+    Ingest RUM exports (S3 export tasks, Firehose objects, CLI dumps, API
+    records) into a Parquet dataset, then ask it questions with named queries,
+    SQL, or Logs Insights queries.
+
+    \b
+    Exit codes: 0 ok, 1 runtime failure, 2 usage error, 3 rejects under
+    --strict, 4 dataset locked, 5 report threshold breached.
+    """
+    ctx.ensure_object(dict)
+    ctx.obj["data_dir"] = data_dir
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console-script entry point: run the CLI, mapping errors to exit codes."""
+    try:
+        cli.main(args=argv, prog_name="rumq", standalone_mode=False)
+    except click.exceptions.Exit as e:
+        sys.exit(e.exit_code)
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        sys.exit(ExitCode.FAILURE)
+    except click.ClickException as e:
+        e.show()
+        sys.exit(ExitCode.USAGE if e.exit_code == 2 else e.exit_code)
+    except RumqError as e:
+        click.echo(f"error: {e}", err=True)
+        sys.exit(int(e.exit_code))
+    except BrokenPipeError:
+        # `rumq run ... | head`: the reader went away; not an error of ours.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        sys.exit(ExitCode.OK)
+    except KeyboardInterrupt:
+        click.echo("Interrupted.", err=True)
+        sys.exit(130)
+    sys.exit(ExitCode.OK)
+
+
+def data_dir_of(ctx: click.Context) -> str:
+    """The dataset directory chosen by the global --data option."""
+    return ctx.find_root().obj["data_dir"]

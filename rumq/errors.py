@@ -1,0 +1,174 @@
+"""One exception root for everything rumq raises on purpose.
+
+The CLI maps each class to a message and an exit code (``ExitCode``); the
+library never prints. Every message says what went wrong, where, and what to
+do next.
+"""
+
+from __future__ import annotations
+
+import enum
+
+
+class ExitCode(enum.IntEnum):
+    """The process exit codes of the ``rumq`` command (a written contract)."""
+
+    OK = 0
+    #: A runtime failure: bad input data, an unreadable file, a failed query.
+    FAILURE = 1
+    #: A usage error: unknown command, query name, parameter or option value.
+    USAGE = 2
+    #: ``ingest --strict`` completed but rejected at least one record.
+    REJECTS = 3
+    #: Another process holds the dataset lock and ``--no-wait`` was given.
+    LOCKED = 4
+    #: ``report``: the run completed and at least one threshold was breached.
+    THRESHOLD = 5
+
+
+class RumqError(Exception):
+    """Root of every error rumq raises deliberately.
+
+    Attributes:
+        exit_code: the process exit code the CLI uses for this error.
+        hint: one sentence on what to do next (may be empty).
+    """
+
+    exit_code: ExitCode = ExitCode.FAILURE
+
+    def __init__(self, message: str, *, hint: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return f"{self.message}\n  hint: {self.hint}" if self.hint else self.message
+
+
+class UsageError(RumqError):
+    """The user asked for something that cannot be: a bad option or combination."""
+
+    exit_code = ExitCode.USAGE
+
+
+class InputNotFoundError(RumqError):
+    """An input path does not exist, matches nothing, or cannot be read."""
+
+
+class InputFormatError(RumqError):
+    """An input cannot be read as the export format it was forced to or detected as.
+
+    Attributes:
+        path: the file.
+        line: 1-based line (or record ordinal), when known.
+        column: 1-based column, when known.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: str | None = None,
+        line: int | None = None,
+        column: int | None = None,
+        hint: str = "",
+    ) -> None:
+        where = ""
+        if path:
+            where = path
+            if line is not None:
+                where += f":{line}"
+                if column is not None:
+                    where += f":{column}"
+            where += ": "
+        super().__init__(where + message, hint=hint)
+        self.path, self.line, self.column = path, line, column
+
+
+class DatasetError(RumqError):
+    """The dataset directory is missing, not a rumq dataset, or damaged."""
+
+
+class DatasetLockedError(RumqError):
+    """Another rumq process is writing to the dataset."""
+
+    exit_code = ExitCode.LOCKED
+
+
+class StrictRejectsError(RumqError):
+    """``--strict`` was given and the ingest rejected records."""
+
+    exit_code = ExitCode.REJECTS
+
+
+class UnknownQueryError(RumqError):
+    """No named query has that name."""
+
+    exit_code = ExitCode.USAGE
+
+
+class QueryDefinitionError(RumqError):
+    """A query file in a library is malformed (bad front matter, missing SQL...)."""
+
+    exit_code = ExitCode.USAGE
+
+
+class ParameterError(RumqError):
+    """A query parameter value is missing, of the wrong type, or out of range."""
+
+    exit_code = ExitCode.USAGE
+
+
+class QuerySyntaxError(RumqError):
+    """A query (Logs Insights or SQL) does not parse.
+
+    Attributes:
+        line: 1-based line of the offending token.
+        column: 1-based column of the offending token.
+        excerpt: the offending line with a caret under the token.
+    """
+
+    exit_code = ExitCode.USAGE
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        text: str = "",
+        line: int | None = None,
+        column: int | None = None,
+        hint: str = "",
+    ) -> None:
+        self.line, self.column = line, column
+        self.excerpt = caret_excerpt(text, line, column) if text and line else ""
+        loc = f"line {line}, column {column}: " if line is not None else ""
+        body = loc + message
+        if self.excerpt:
+            body += "\n" + self.excerpt
+        super().__init__(body, hint=hint)
+
+
+class QueryUnsupportedError(QuerySyntaxError):
+    """A valid Logs Insights construct that rumq does not run yet."""
+
+
+class QueryExecutionError(RumqError):
+    """A query failed while running (DuckDB raised on valid-looking input)."""
+
+
+class ReportDefinitionError(RumqError):
+    """A report definition file is malformed."""
+
+    exit_code = ExitCode.USAGE
+
+
+def caret_excerpt(text: str, line: int | None, column: int | None, width: int = 1) -> str:
+    """Return the 1-based ``line`` of ``text`` with a caret under ``column``."""
+    if not line:
+        return ""
+    lines = text.splitlines() or [""]
+    if line > len(lines):
+        line = len(lines)
+    src = lines[line - 1]
+    col = max(1, column or 1)
+    return f"  {src}\n  {' ' * (col - 1)}{'^' * max(1, width)}"
