@@ -1,0 +1,105 @@
+"""DuckDB connections over a dataset: the ``events`` view and the analysis views.
+
+The time window prunes at the file level: only the partitions (UTC dates)
+that overlap ``[since, until)`` are handed to ``read_parquet``, so a one-day
+window reads one day's files. The window bounds and file list reach SQL as
+DuckDB variables set from bound parameters, never as formatted text.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from rumq.schema import COLUMNS, PARTITION_COLUMN
+from rumq.store import Store
+
+if TYPE_CHECKING:  # pragma: no cover
+    import duckdb
+
+#: DuckDB settings for every rumq connection (UTC, so no local-zone surprises).
+SETTINGS = {"TimeZone": "UTC"}
+
+
+def window_dates(since: datetime | None, until: datetime | None) -> tuple:
+    """The inclusive partition dates that can hold rows of ``[since, until)``."""
+    start = since.date() if since else None
+    end = None
+    if until is not None:
+        # until is exclusive: a window ending at midnight does not touch that day.
+        end = (until - timedelta(microseconds=1)).date()
+    return start, end
+
+
+def connect(
+    data_dir: str | os.PathLike[str],
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    app: str | None = None,
+    allow_missing: bool = False,
+    views: bool = True,
+) -> duckdb.DuckDBPyConnection:
+    """Open an in-memory DuckDB connection with the dataset's views.
+
+    Args:
+        data_dir: the dataset directory.
+        since: keep events with ``event_time >= since`` (naive UTC).
+        until: keep events with ``event_time < until`` (naive UTC).
+        app: keep only this ``application_id``.
+        allow_missing: an absent dataset gives empty views instead of an error.
+        views: also create the analysis views (``rumq.views``).
+
+    Returns:
+        A connection with the view ``events`` (canonical columns + ``event_date``).
+
+    Raises:
+        DatasetError: the directory is not a dataset (unless ``allow_missing``).
+    """
+    import duckdb
+
+    store = Store(data_dir)
+    if not allow_missing:
+        store.check()
+    start, end = window_dates(since, until)
+    files = store.event_files(start, end) if store.exists() else []
+    con = duckdb.connect()
+    for k, v in SETTINGS.items():
+        con.execute(f"SET {k} = ?", [v]).fetchall()
+    con.execute("SET VARIABLE rumq_since = ?::TIMESTAMP", [since]).fetchall()
+    con.execute("SET VARIABLE rumq_until = ?::TIMESTAMP", [until]).fetchall()
+    con.execute("SET VARIABLE rumq_app = ?::VARCHAR", [app]).fetchall()
+    if files:
+        con.execute("SET VARIABLE rumq_files = ?::VARCHAR[]", [files]).fetchall()
+        source = "read_parquet(getvariable('rumq_files'), hive_partitioning = true)"
+        select = ", ".join([c.name for c in COLUMNS] + [PARTITION_COLUMN])
+    else:
+        source = "(SELECT 1) AS nothing"
+        select = ", ".join(
+            [f"CAST(NULL AS {c.type}) AS {c.name}" for c in COLUMNS]
+            + [f"CAST(NULL AS DATE) AS {PARTITION_COLUMN}"]
+        )
+    where = ["1 = 1" if files else "false"]
+    if since is not None:
+        where.append("event_time >= getvariable('rumq_since')")
+    if until is not None:
+        where.append("event_time < getvariable('rumq_until')")
+    if app is not None:
+        where.append("application_id = getvariable('rumq_app')")
+    con.execute(
+        f"CREATE VIEW events AS SELECT {select} FROM {source} WHERE {' AND '.join(where)}"
+    ).fetchall()
+    if views:
+        from rumq import views as views_mod
+
+        views_mod.create_views(con)
+    return con
+
+
+def window_files(
+    data_dir: str | os.PathLike[str], since: datetime | None = None, until: datetime | None = None
+) -> list[str]:
+    """The files a connection for this window reads (for explain and tests)."""
+    start, end = window_dates(since, until)
+    return Store(data_dir).event_files(start, end)

@@ -1,0 +1,248 @@
+"""The dataset on disk: committed Parquet files, the input manifest, the lock.
+
+Layout under the data directory::
+
+    events/event_date=YYYY-MM-DD/part-<ingest>-<n>.parquet   the canonical event table
+    rejects/<ingest_id>.jsonl                                 rejected records, one file per ingest
+    _rumq/state.json                                          what is committed (the only truth)
+    _rumq/lock                                                the writers' lock
+    _rumq/staging/<ingest_id>/                                work in progress of a running ingest
+
+Atomicity: a writer stages everything, moves the new files into place, then
+replaces ``state.json`` in one ``os.replace``. Readers only read files listed
+in ``state.json``, so a crash at any moment leaves the dataset as it was
+before or after the write; files left behind by a crash are not listed and
+are removed by the next writer (``recover``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import json
+import os
+import shutil
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from rumq.errors import DatasetError, DatasetLockedError
+from rumq.schema import PARTITION_COLUMN
+
+STATE_VERSION = 1
+
+
+@dataclass
+class State:
+    """The committed state of a dataset (the content of ``_rumq/state.json``)."""
+
+    files: list[dict[str, Any]] = field(default_factory=list)
+    inputs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    ingests: list[dict[str, Any]] = field(default_factory=list)
+    rejects: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "version": STATE_VERSION,
+            "files": self.files,
+            "inputs": self.inputs,
+            "ingests": self.ingests,
+            "rejects": self.rejects,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> State:
+        return cls(
+            files=list(data.get("files", [])),
+            inputs=dict(data.get("inputs", {})),
+            ingests=list(data.get("ingests", [])),
+            rejects=list(data.get("rejects", [])),
+        )
+
+
+class Store:
+    """A rumq dataset directory.
+
+    Args:
+        root: the data directory (need not exist until the first write).
+    """
+
+    def __init__(self, root: str | os.PathLike[str]) -> None:
+        self.root = Path(root)
+        self.meta_dir = self.root / "_rumq"
+        self.state_path = self.meta_dir / "state.json"
+        self.events_dir = self.root / "events"
+        self.rejects_dir = self.root / "rejects"
+        self.staging_dir = self.meta_dir / "staging"
+
+    # -- reading -----------------------------------------------------------
+    def exists(self) -> bool:
+        """True when the directory holds a committed rumq dataset."""
+        return self.state_path.is_file()
+
+    def check(self) -> None:
+        """Raise ``DatasetError`` unless the dataset exists."""
+        if not self.root.exists():
+            raise DatasetError(
+                f"no dataset at {self.root}",
+                hint="ingest some exports first (rumq --data DIR ingest PATH...) or point --data / RUMQ_DATA at a dataset",
+            )
+        if not self.exists():
+            raise DatasetError(
+                f"{self.root} is not a rumq dataset (no _rumq/state.json)",
+                hint="point --data at a directory created by `rumq ingest`",
+            )
+
+    def load_state(self) -> State:
+        """The committed state (empty when nothing was ever committed)."""
+        try:
+            with open(self.state_path, encoding="utf-8") as f:
+                data = json.load(f)
+        except FileNotFoundError:
+            return State()
+        except (OSError, ValueError) as e:
+            raise DatasetError(
+                f"cannot read {self.state_path}: {e}",
+                hint="the dataset's state file is damaged; restore it from a backup or re-ingest into a new directory",
+            ) from e
+        if data.get("version") != STATE_VERSION:
+            raise DatasetError(
+                f"{self.state_path} has version {data.get('version')!r}; this rumq reads version {STATE_VERSION}",
+                hint="use the rumq version that wrote the dataset, or re-ingest",
+            )
+        return State.from_json(data)
+
+    def event_files(self, start: date | None = None, end: date | None = None) -> list[str]:
+        """Absolute paths of the committed event files, optionally only for dates in [start, end]."""
+        out = []
+        for f in self.load_state().files:
+            d = date.fromisoformat(f["date"])
+            if (start is None or d >= start) and (end is None or d <= end):
+                out.append(str(self.root / f["path"]))
+        return sorted(out)
+
+    def rejects_files(self) -> list[str]:
+        return [str(self.root / r["path"]) for r in self.load_state().rejects]
+
+    def size_on_disk(self) -> int:
+        st = self.load_state()
+        total = sum(int(f.get("bytes", 0)) for f in st.files)
+        total += sum(int(r.get("bytes", 0)) for r in st.rejects)
+        return total
+
+    # -- writing -----------------------------------------------------------
+    def commit(self, state: State) -> None:
+        """Atomically replace the committed state (write, fsync, rename, fsync dir)."""
+        self.meta_dir.mkdir(parents=True, exist_ok=True)
+        tmp = self.meta_dir / f"state.json.tmp-{os.getpid()}"
+        with open(tmp, "w", encoding="utf-8") as f:
+            json.dump(state.to_json(), f, indent=1, sort_keys=True)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, self.state_path)
+        _fsync_dir(self.meta_dir)
+
+    def recover(self) -> list[str]:
+        """Remove what a crashed writer left behind; return the removed paths.
+
+        Must be called with the lock held.
+        """
+        removed: list[str] = []
+        if self.staging_dir.exists():
+            for p in self.staging_dir.iterdir():
+                shutil.rmtree(p, ignore_errors=True) if p.is_dir() else p.unlink(missing_ok=True)
+                removed.append(str(p))
+        for p in self.meta_dir.glob("state.json.tmp-*"):
+            p.unlink(missing_ok=True)
+            removed.append(str(p))
+        st = self.load_state()
+        known = {f["path"] for f in st.files} | {r["path"] for r in st.rejects}
+        for base in (self.events_dir, self.rejects_dir):
+            if not base.exists():
+                continue
+            for p in base.rglob("*"):
+                if p.is_file() and str(p.relative_to(self.root)) not in known:
+                    p.unlink()
+                    removed.append(str(p))
+        return removed
+
+    def new_staging(self, ingest_id: str) -> Path:
+        d = self.staging_dir / ingest_id
+        d.mkdir(parents=True, exist_ok=False)
+        return d
+
+    def partition_dir(self, day: str) -> Path:
+        return self.events_dir / f"{PARTITION_COLUMN}={day}"
+
+    @contextlib.contextmanager
+    def lock(
+        self,
+        *,
+        wait: bool = True,
+        timeout: float | None = None,
+        on_wait: Callable[[str], None] | None = None,
+    ) -> Iterator[None]:
+        """Hold the writers' lock (one writer per dataset at a time).
+
+        Args:
+            wait: block until the lock is free; False raises at once.
+            timeout: give up after this many seconds (None: wait forever).
+            on_wait: called once with a message when we have to wait.
+
+        Raises:
+            DatasetLockedError: the lock is held and we may not (or no longer) wait.
+        """
+        self.meta_dir.mkdir(parents=True, exist_ok=True)
+        path = self.meta_dir / "lock"
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError as e:
+                if e.errno not in (errno.EAGAIN, errno.EACCES):
+                    raise
+                holder = _read_holder(fd)
+                msg = f"another rumq process{holder} is writing to {self.root}"
+                if not wait:
+                    raise DatasetLockedError(
+                        msg, hint="wait for it to finish, or run without --no-wait to queue behind it"
+                    ) from None
+                if on_wait:
+                    on_wait(msg + "; waiting for it to finish")
+                deadline = None if timeout is None else time.monotonic() + timeout
+                while True:
+                    try:
+                        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                        break
+                    except OSError:
+                        if deadline is not None and time.monotonic() > deadline:
+                            raise DatasetLockedError(
+                                f"{msg}; gave up after {timeout:g} s",
+                                hint="try again later",
+                            ) from None
+                        time.sleep(0.1)
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+            yield
+        finally:
+            os.close(fd)  # closing the descriptor releases the flock
+
+
+def _read_holder(fd: int) -> str:
+    try:
+        pid = os.pread(fd, 32, 0).decode().strip()
+    except OSError:
+        return ""
+    return f" (pid {pid})" if pid.isdigit() else ""
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
