@@ -20,6 +20,10 @@ from rumq.errors import ExitCode, RumqError
 
 #: command name -> "module:attribute" (module relative to rumq.cli)
 COMMANDS: dict[str, str] = {
+    "ingest": "ingest_cmd:ingest",
+    "info": "ingest_cmd:info",
+    "rejects": "ingest_cmd:rejects",
+    "compact": "ingest_cmd:compact",
 }
 
 

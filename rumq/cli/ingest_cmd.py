@@ -1,0 +1,182 @@
+"""``rumq ingest``, ``info``, ``rejects``, ``compact``: thin shells over the library."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from rumq.cli import data_dir_of
+
+FORMAT_CHOICES = ("jsonl", "cwl-export", "firehose", "logs-cli", "appmonitor-data", "putrumevents")
+
+
+@click.command()
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--format", "fmt", type=click.Choice(FORMAT_CHOICES), help="Force one export format instead of detecting it per file from the content.")
+@click.option("--strict", is_flag=True, help="Exit with code 3 when any record is rejected (the good records are still ingested).")
+@click.option("--log-group", help="CloudWatch Logs group to record for sources that do not name one.")
+@click.option("--force", is_flag=True, help="Re-read files already ingested (their events then count as duplicates).")
+@click.option("--no-wait", is_flag=True, help="Fail (exit 4) instead of waiting when another rumq process is writing to the dataset.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout.")
+@click.pass_context
+def ingest(ctx: click.Context, paths, fmt, strict, log_group, force, no_wait, as_json) -> None:
+    """Ingest RUM export files into the dataset.
+
+    PATHS are files, directories (read recursively) and glob patterns. Each
+    file's format is detected from its content (gzip by its magic bytes):
+    JSON lines of CloudWatch Logs messages, CloudWatch Logs export-task
+    objects, Firehose objects, `aws logs` CLI output, GetAppMonitorData
+    output, and PutRumEvents bodies.
+
+    Every record is written, counted as a duplicate (same event_id as one
+    already in the dataset), or rejected with a reason (see `rumq rejects`).
+    Re-ingesting a file with the same content is a no-op.
+
+    \b
+    Examples:
+      rumq ingest s3-export/
+      rumq --data ./rum ingest 'firehose/**/*' --strict
+    """
+    from rumq.ingest import ingest as run_ingest
+
+    from rumq.cli.progress import Progress
+
+    data_dir = data_dir_of(ctx)
+    with Progress("ingesting") as progress:
+        report = run_ingest(
+            data_dir, list(paths), format=fmt, strict=False, log_group=log_group, force=force,
+            wait=not no_wait, on_notice=lambda m: click.echo(f"rumq: {m}", err=True),
+            on_progress=progress.update,
+        )
+    if as_json:
+        click.echo(json.dumps(report.to_json(), indent=2))
+    else:
+        _print_summary(report)
+    if strict and report.rejected:
+        from rumq.errors import StrictRejectsError
+
+        raise StrictRejectsError(
+            f"{report.rejected} record(s) rejected (see {report.rejects_file})",
+            hint="inspect them with `rumq rejects`; the good records were ingested",
+        )
+
+
+def _print_summary(report) -> None:
+    err = sys.stderr
+    ingested = [f for f in report.files if f.status == "ingested"]
+    other = [f for f in report.files if f.status != "ingested"]
+    lines = [
+        f"files       {len(ingested)} read"
+        + (f", {len(other)} skipped ({_count_status(other)})" if other else ""),
+        f"records     {report.read:,}",
+        f"written     {report.written:,}",
+        f"duplicates  {report.duplicates:,}",
+        f"rejected    {report.rejected:,}" + (f"  -> {report.rejects_file}" if report.rejects_file else ""),
+    ]
+    if report.by_type:
+        lines.append("by type     " + ", ".join(f"{k} {v:,}" for k, v in report.by_type.items()))
+    if report.reject_reasons:
+        lines.append("rejects     " + "; ".join(f"{k} ({v})" for k, v in report.reject_reasons.items()))
+    for f in ingested:
+        for p in f.problems:
+            lines.append(f"warning     {p}")
+        if f.control_messages:
+            lines.append(f"note        {f.path}: skipped {f.control_messages} Firehose CONTROL_MESSAGE document(s)")
+    click.echo("\n".join(lines), file=err)
+
+
+def _count_status(files) -> str:
+    counts: dict[str, int] = {}
+    for f in files:
+        counts[f.status] = counts.get(f.status, 0) + 1
+    return ", ".join(f"{v} {k}" for k, v in counts.items())
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+@click.pass_context
+def info(ctx: click.Context, as_json: bool) -> None:
+    """Summarize the dataset: events, dates, apps, types, sessions, coverage, size."""
+    from rumq.maintenance import dataset_info
+
+    d = dataset_info(data_dir_of(ctx))
+    if as_json:
+        click.echo(json.dumps(d, indent=2))
+        return
+    pct = lambda x: "-" if x is None else f"{x:.1%}"  # noqa: E731
+    out = [
+        f"dataset          {d['dataset']}",
+        f"events           {d['events']:,}",
+        f"time range       {d['first_event'] or '-'} .. {d['last_event'] or '-'} ({d['days']} day(s))",
+        f"sessions         {d['sessions']:,}",
+        f"users            {d['users']:,}",
+        f"known session    {pct(d['known_session_share'])} of events",
+        f"cookie coverage  {pct(d['cookie_event_share'])} of events come from cookie sessions",
+        f"rejects          {d['rejects']:,}",
+        f"duplicates       {d['duplicates_dropped']:,} dropped over {d['ingests']} ingest(s) of {d['inputs']} input file(s)",
+        f"size on disk     {_human(d['bytes_on_disk'])} in {d['files']} file(s)",
+        "applications",
+    ]
+    for a in d["applications"]:
+        name = f" ({a['application_name']})" if a["application_name"] else ""
+        out.append(f"  {a['application_id']}{name}  {a['events']:,}")
+    out.append("event types")
+    for t, c in d["event_types"].items():
+        out.append(f"  {t:<50} {c:>12,}")
+    click.echo("\n".join(out))
+
+
+def _human(n: int) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if n < 1024 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return str(n)
+
+
+@click.command()
+@click.option("--list", "list_", is_flag=True, help="Print the rejected records themselves (JSON lines on stdout).")
+@click.option("--limit", type=click.IntRange(min=1), help="With --list: at most this many records.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.pass_context
+def rejects(ctx: click.Context, list_: bool, limit: int | None, as_json: bool) -> None:
+    """Summarize (or list) the records ingest rejected, with their reasons.
+
+    Each rejected record keeps its source file, line, format, the reason and
+    the raw text, so it can be fixed and ingested again.
+    """
+    from rumq.maintenance import iter_rejects, rejects_summary
+
+    data_dir = data_dir_of(ctx)
+    if list_:
+        for i, rec in enumerate(iter_rejects(data_dir)):
+            if limit is not None and i >= limit:
+                break
+            click.echo(json.dumps(rec, ensure_ascii=False))
+        return
+    s = rejects_summary(data_dir)
+    if as_json:
+        click.echo(json.dumps(s, indent=2))
+        return
+    out = [f"rejected records  {s['rejects']:,}"]
+    if s["by_reason"]:
+        out.append("by reason")
+        out += [f"  {v:>10,}  {k}" for k, v in s["by_reason"].items()]
+        out.append("by source file")
+        out += [f"  {v:>10,}  {k}" for k, v in s["by_source"].items()]
+    click.echo("\n".join(out))
+
+
+@click.command()
+@click.option("--min-files", default=2, show_default=True, type=click.IntRange(min=2), help="Merge partitions holding at least this many files.")
+@click.option("--no-wait", is_flag=True, help="Fail (exit 4) instead of waiting for another writer.")
+@click.pass_context
+def compact(ctx: click.Context, min_files: int, no_wait: bool) -> None:
+    """Merge the small Parquet files of each day into one (atomic, like ingest)."""
+    from rumq.maintenance import compact as run_compact
+
+    r = run_compact(data_dir_of(ctx), min_files=min_files, wait=not no_wait,
+                    on_notice=lambda m: click.echo(f"rumq: {m}", err=True))
+    click.echo(f"compacted {r['partitions']} partition(s): {r['files_before']} -> {r['files_after']} file(s)", err=True)

@@ -1,0 +1,501 @@
+"""Export formats: detect a file's format from its content and stream its records.
+
+Every reader yields ``RawBatch``es: the CloudWatch Logs message text of each
+record plus what the export knows about it. A record the reader itself cannot
+make sense of (bad prefix, invalid UTF-8, oversized, a damaged gzip tail, a
+document of unknown shape) is still yielded, with ``pre_reject`` saying why,
+so every record is accounted for.
+
+Formats (shapes in docs/ingest.md):
+
+* ``jsonl``: one message per line (also Firehose with message extraction,
+  and GetAppMonitorData records one per line).
+* ``cwl-export``: CreateExportTask objects, lines ``<ISO-8601|epoch-ms> <message>``.
+* ``firehose``: subscription-filter documents concatenated with no separator.
+* ``logs-cli``: ``aws logs filter-log-events`` / ``get-log-events`` /
+  ``get-query-results`` output.
+* ``appmonitor-data``: ``aws rum get-app-monitor-data`` output (``Events``).
+* ``putrumevents``: PutRumEvents request bodies.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from rumq.ingest.sources import SKIP_NAMES, DecodeProblem, head_bytes, iter_bytes
+
+FORMATS = ("jsonl", "cwl-export", "firehose", "logs-cli", "appmonitor-data", "putrumevents")
+DOCUMENT_FORMATS = ("firehose", "logs-cli", "appmonitor-data", "putrumevents")
+
+#: CloudWatch Logs' largest event is 1 MiB; a longer record is not a RUM event.
+MAX_RECORD_BYTES = 1 << 20
+#: How much of a rejected record's raw text the rejects file keeps.
+MAX_REJECT_RAW = 64 << 10
+BATCH_ROWS = 50_000
+
+BOM = "\ufeff"
+_EXPORT_PREFIX = re.compile(rb"^(\d{4}-\d{2}-\d{2}[T ][0-9:.]+(?:Z|[+-]\d{2}:?\d{2})?|\d{10,16}) [{\[]")
+_FIRST_KEY = re.compile(rb'^\s*\{\s*"([^"\\]{1,64})"')
+
+_EVENT_KEYS = {"event_type", "event_id", "event_timestamp", "event_details", "resource", "scope"}
+
+
+@dataclass
+class RawBatch:
+    """Columns of raw records (see ``rumq.normalize.RAW_COLUMNS``)."""
+
+    raw: list[str | None] = field(default_factory=list)
+    line: list[int] = field(default_factory=list)
+    log_group: list[str | None] = field(default_factory=list)
+    log_stream_hint: list[str | None] = field(default_factory=list)
+    log_event_id: list[str | None] = field(default_factory=list)
+    log_time_ms: list[int | None] = field(default_factory=list)
+    pre_reject: list[str | None] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.line)
+
+    def add(
+        self,
+        raw: str | None,
+        line: int,
+        *,
+        log_group: str | None = None,
+        stream: str | None = None,
+        event_id: str | None = None,
+        time_ms: int | None = None,
+        reject: str | None = None,
+    ) -> None:
+        if reject is not None and raw is not None and len(raw) > MAX_REJECT_RAW:
+            raw = raw[:MAX_REJECT_RAW]
+            reject += f" (raw text truncated to {MAX_REJECT_RAW} characters in the rejects file)"
+        self.raw.append(raw)
+        self.line.append(line)
+        self.log_group.append(log_group)
+        self.log_stream_hint.append(stream)
+        self.log_event_id.append(event_id)
+        self.log_time_ms.append(time_ms)
+        self.pre_reject.append(reject)
+
+
+@dataclass
+class ReadStats:
+    """What a reader saw besides records (reported in the ingest summary)."""
+
+    control_messages: int = 0
+    problems: list[str] = field(default_factory=list)
+
+
+# -- detection ---------------------------------------------------------------
+
+
+def detect(path: Path) -> str:
+    """Guess a file's export format from its content.
+
+    Returns one of ``FORMATS``, or ``"skip"`` (export-task permission check
+    object), ``"empty"``, or ``"unknown"``.
+    """
+    if path.name in SKIP_NAMES:
+        return "skip"
+    head = head_bytes(path)
+    if head.startswith(b"\xef\xbb\xbf"):
+        head = head[3:]
+    head = head.lstrip()
+    if not head:
+        return "empty"
+    if head.startswith(b"Permission Check Successful"):
+        return "skip"
+    if _EXPORT_PREFIX.match(head):
+        return "cwl-export"
+    if head[:1] in (b"{", b"["):
+        first_line = head.split(b"\n", 1)[0].strip()
+        try:
+            doc = orjson.loads(first_line)
+        except orjson.JSONDecodeError:
+            doc = None
+        if isinstance(doc, dict):
+            return _shape_format(set(doc)) or "jsonl"
+        if isinstance(doc, list):
+            return "jsonl"
+        m = _FIRST_KEY.match(head)
+        if m:
+            return _shape_format({m.group(1).decode()}) or "jsonl"
+        if head[:1] == b"{" and b'"messageType"' in head[:4096]:
+            return "firehose"
+        return "jsonl"
+    return "unknown"
+
+
+def _shape_format(keys: set[str]) -> str | None:
+    if keys & {"messageType", "logEvents", "subscriptionFilters"}:
+        return "firehose"
+    if keys & {"RumEvents", "BatchId", "AppMonitorDetails", "UserDetails", "SessionMetadata"}:
+        return "putrumevents"
+    if keys & {"Events", "NextToken"}:
+        return "appmonitor-data"
+    if keys & {"events", "nextForwardToken", "nextBackwardToken", "searchedLogStreams", "results", "statistics"}:
+        return "logs-cli"
+    if keys & _EVENT_KEYS:
+        return "jsonl"
+    return None
+
+
+# -- line formats --------------------------------------------------------------
+
+
+def read_lines(path: Path, *, prefixed: bool, stats: ReadStats) -> Iterator[RawBatch]:
+    """Stream a JSON-lines (or export-task, when ``prefixed``) file in batches."""
+    batch = RawBatch()
+    lineno = 0
+    pending = b""
+    first = True
+    skipping = False  # inside an enormous line already rejected: drop to its end
+    ts_cache: dict[str, int | None] = {}
+    try:
+        for chunk in iter_bytes(path):
+            if first:
+                first = False
+                if chunk.startswith(b"\xef\xbb\xbf"):
+                    chunk = chunk[3:]
+            if skipping:
+                nl = chunk.find(b"\n")
+                if nl < 0:
+                    continue
+                chunk, skipping = chunk[nl + 1 :], False
+            buf = pending + chunk if pending else chunk
+            cut = buf.rfind(b"\n")
+            if cut < 0:
+                pending = buf
+                if len(pending) > 4 * MAX_RECORD_BYTES:
+                    lineno += 1
+                    batch.add(_safe_decode(pending[:MAX_REJECT_RAW]), lineno,
+                              reject=f"record longer than {4 * MAX_RECORD_BYTES} bytes: not a RUM event")
+                    pending, skipping = b"", True
+                continue
+            complete, pending = buf[:cut], buf[cut + 1 :]
+            for text, bad in _decode_lines(complete):
+                lineno += 1
+                _add_line(batch, text, bad, lineno, prefixed, ts_cache)
+            if len(batch) >= BATCH_ROWS:
+                yield batch
+                batch = RawBatch()
+    except DecodeProblem as e:
+        # Keep what was decoded before the damage; say what happened to the rest.
+        if pending and not skipping:
+            for text, _bad in _decode_lines(pending):
+                lineno += 1
+                batch.add(text, lineno, reject=f"{e}; this last record is incomplete")
+        else:
+            lineno += 1
+            batch.add("", lineno, reject=f"{e} after line {lineno - 1}; any records after it are lost")
+        pending = b""
+        stats.problems.append(f"{path}: {e}")
+    if pending and not skipping:
+        for text, bad in _decode_lines(pending):
+            lineno += 1
+            _add_line(batch, text, bad, lineno, prefixed, ts_cache)
+    if len(batch):
+        yield batch
+
+
+def _decode_lines(data: bytes) -> list[tuple[str, str | None]]:
+    """Split bytes into lines: (text, problem) pairs; problem set for invalid UTF-8."""
+    try:
+        return [(ln, None) for ln in data.decode("utf-8").split("\n")]
+    except UnicodeDecodeError:
+        out: list[tuple[str, str | None]] = []
+        for raw in data.split(b"\n"):
+            try:
+                out.append((raw.decode("utf-8"), None))
+            except UnicodeDecodeError as e:
+                out.append((raw.decode("utf-8", "replace"), f"invalid UTF-8 at byte {e.start + 1} of the line"))
+        return out
+
+
+def _safe_decode(b: bytes) -> str:
+    return b.decode("utf-8", "replace")
+
+
+def _add_line(
+    batch: RawBatch, text: str, bad: str | None, lineno: int, prefixed: bool, ts_cache: dict[str, int | None]
+) -> None:
+    if text.endswith("\r"):
+        text = text[:-1]
+    if not text.strip():
+        return  # blank lines are not records
+    if bad:
+        batch.add(text, lineno, reject=bad)
+        return
+    if len(text) > MAX_RECORD_BYTES:
+        batch.add(text, lineno, reject=f"record longer than {MAX_RECORD_BYTES} bytes ({len(text)} characters): not a RUM event")
+        return
+    if not prefixed:
+        batch.add(text, lineno)
+        return
+    sp = text.find(" ")
+    stamp = text[:sp] if sp > 0 else ""
+    if stamp not in ts_cache:
+        ts_cache[stamp] = _parse_stamp(stamp)
+        if len(ts_cache) > 100_000:
+            ts_cache.clear()
+    ms = ts_cache.get(stamp)
+    if ms is None:
+        batch.add(text, lineno, reject="expected '<timestamp> <message>' (an export-task line starts with an ISO-8601 or epoch-milliseconds timestamp and a space)")
+        return
+    batch.add(text[sp + 1 :], lineno, time_ms=ms)
+
+
+def _parse_stamp(stamp: str) -> int | None:
+    if not stamp:
+        return None
+    if stamp.isdigit():
+        return int(stamp)
+    try:
+        dt = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=timezone.utc)
+    return int(dt.timestamp() * 1000)
+
+
+# -- document formats ----------------------------------------------------------
+
+
+def read_documents(path: Path, *, fmt: str | None, stats: ReadStats) -> Iterator[RawBatch]:
+    """Stream JSON documents concatenated or whitespace-separated (Firehose, CLI, API bodies).
+
+    ``fmt`` restricts the accepted document shape (None accepts every shape).
+    """
+    data = bytearray()
+    problem: DecodeProblem | None = None
+    try:
+        for chunk in iter_bytes(path):
+            data += chunk
+    except DecodeProblem as e:
+        problem = e
+    if data[:2] == b"\x1f\x8b":
+        # Firehose with its own compression on top: gzip inside gzip.
+        import gzip
+
+        try:
+            data = bytearray(gzip.decompress(bytes(data)))
+        except (OSError, EOFError) as e:
+            problem = DecodeProblem(f"corrupt inner gzip data ({e})", 0)
+            data = bytearray()
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        text = data.decode("utf-8", "replace")
+        stats.problems.append(f"{path}: invalid UTF-8 at byte {e.start}; replaced")
+    del data
+    if text.startswith(BOM):
+        text = text[1:]
+    batch = RawBatch()
+    decoder = json.JSONDecoder()
+    pos, n = 0, len(text)
+    line, line_pos = 1, 0  # line number of ``line_pos``
+    ws = re.compile(r"\s*")
+    while True:
+        pos = ws.match(text, pos).end()  # type: ignore[union-attr]
+        if pos >= n:
+            break
+        line += text.count("\n", line_pos, pos)
+        line_pos = pos
+        try:
+            doc, end = decoder.raw_decode(text, pos)
+        except json.JSONDecodeError as e:
+            nl = text.find("\n", pos)
+            stop = n if nl < 0 else nl
+            # Resynchronise at the next document start on this line, if any ("}{").
+            nxt = text.find("}{", e.pos, stop)
+            stop = nxt + 1 if nxt >= 0 else stop
+            col = e.pos - text.rfind("\n", 0, e.pos)
+            batch.add(text[pos:stop], line, reject=f"invalid JSON at line {e.lineno}, column {col}: {e.msg}")
+            pos = stop
+            continue
+        _dispatch(doc, text[pos:end], line, fmt, batch, stats)
+        pos = end
+        if len(batch) >= BATCH_ROWS:
+            yield batch
+            batch = RawBatch()
+    if problem is not None:
+        batch.add("", line, reject=f"{problem}; records after this point are lost")
+        stats.problems.append(f"{path}: {problem}")
+    if len(batch):
+        yield batch
+
+
+def _dispatch(doc: Any, doc_text: str, line: int, fmt: str | None, batch: RawBatch, stats: ReadStats) -> None:
+    shape = _shape_format(set(doc)) if isinstance(doc, dict) else ("jsonl" if isinstance(doc, list) else None)
+    if shape is None:
+        keys = ", ".join(sorted(doc)[:8]) if isinstance(doc, dict) else type(doc).__name__
+        batch.add(doc_text, line, reject=f"JSON document of unknown shape ({keys}): not a RUM event or a known export envelope")
+        return
+    if fmt is not None and shape != fmt and not (shape == "jsonl" and fmt in ("jsonl", None)):
+        batch.add(doc_text, line, reject=f"expected a {fmt} document (forced with --format), found {shape}")
+        return
+    if shape == "jsonl":
+        if isinstance(doc, list):
+            for item in doc:
+                batch.add(orjson.dumps(item).decode() if not isinstance(item, str) else item, line)
+        else:
+            batch.add(doc_text, line)
+    elif shape == "firehose":
+        _firehose(doc, doc_text, line, batch, stats)
+    elif shape == "logs-cli":
+        _logs_cli(doc, doc_text, line, batch)
+    elif shape == "appmonitor-data":
+        events = doc.get("Events")
+        if not isinstance(events, list):
+            batch.add(doc_text, line, reject="GetAppMonitorData output without an Events list")
+            return
+        for i, ev in enumerate(events):
+            if isinstance(ev, str):
+                batch.add(ev, line)
+            else:
+                batch.add(orjson.dumps(ev).decode(), line)
+    elif shape == "putrumevents":
+        _putrumevents(doc, doc_text, line, batch)
+
+
+def _firehose(doc: dict, doc_text: str, line: int, batch: RawBatch, stats: ReadStats) -> None:
+    kind = doc.get("messageType")
+    if kind == "CONTROL_MESSAGE":
+        stats.control_messages += 1
+        return
+    events = doc.get("logEvents")
+    if kind != "DATA_MESSAGE" or not isinstance(events, list):
+        batch.add(doc_text, line, reject=f"Firehose document with messageType {kind!r} and no logEvents list")
+        return
+    group, stream = doc.get("logGroup"), doc.get("logStream")
+    for i, ev in enumerate(events):
+        msg = ev.get("message") if isinstance(ev, dict) else None
+        if not isinstance(msg, str):
+            batch.add(orjson.dumps(ev).decode(), line, log_group=group, stream=stream,
+                      reject=f"logEvents[{i}] has no message string")
+            continue
+        ts = ev.get("timestamp")
+        batch.add(msg, line, log_group=group, stream=stream, event_id=_str_or_none(ev.get("id")),
+                  time_ms=ts if isinstance(ts, int) else None)
+
+
+def _logs_cli(doc: dict, doc_text: str, line: int, batch: RawBatch) -> None:
+    if isinstance(doc.get("events"), list):
+        for i, ev in enumerate(doc["events"]):
+            msg = ev.get("message") if isinstance(ev, dict) else None
+            if not isinstance(msg, str):
+                batch.add(orjson.dumps(ev).decode(), line, reject=f"events[{i}] has no message string")
+                continue
+            ts = ev.get("timestamp")
+            batch.add(msg, line, stream=_str_or_none(ev.get("logStreamName")),
+                      event_id=_str_or_none(ev.get("eventId")), time_ms=ts if isinstance(ts, int) else None)
+        return
+    results = doc.get("results")
+    if not isinstance(results, list):
+        batch.add(doc_text, line, reject="CLI output without an events or results list")
+        return
+    for i, row in enumerate(results):
+        fields = {}
+        if isinstance(row, list):
+            fields = {f.get("field"): f.get("value") for f in row if isinstance(f, dict)}
+        msg = fields.get("@message")
+        if not isinstance(msg, str):
+            batch.add(orjson.dumps(row).decode(), line,
+                      reject=f"results[{i}] has no @message field (run the Logs Insights query with `fields @message`)")
+            continue
+        batch.add(msg, line, log_group=_str_or_none(fields.get("@log")), stream=_str_or_none(fields.get("@logStream")),
+                  time_ms=_parse_insights_time(fields.get("@timestamp")))
+
+
+def _parse_insights_time(value: Any) -> int | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        dt = datetime.strptime(value, "%Y-%m-%d %H:%M:%S.%f").replace(tzinfo=timezone.utc)
+    except ValueError:
+        return _parse_stamp(value)
+    return int(dt.timestamp() * 1000)
+
+
+def _putrumevents(doc: dict, doc_text: str, line: int, batch: RawBatch) -> None:
+    """PutRumEvents body -> one CloudWatch Logs-shaped message per RumEvent."""
+    events = doc.get("RumEvents")
+    if not isinstance(events, list):
+        batch.add(doc_text, line, reject="PutRumEvents body without a RumEvents list")
+        return
+    app = doc.get("AppMonitorDetails") or {}
+    user = doc.get("UserDetails") or {}
+    session_md: dict[str, Any] = {}
+    if isinstance(doc.get("SessionMetadata"), str):
+        try:
+            session_md = json.loads(doc["SessionMetadata"])
+        except ValueError:
+            session_md = {}
+    for i, ev in enumerate(events):
+        if not isinstance(ev, dict):
+            batch.add(orjson.dumps(ev).decode(), line, reject=f"RumEvents[{i}] is not an object")
+            continue
+        try:
+            details = _json_field(ev.get("details"), "details")
+            metadata = _json_field(ev.get("metadata"), "metadata")
+        except ValueError as e:
+            batch.add(orjson.dumps(ev).decode(), line, reject=f"RumEvents[{i}]: {e}")
+            continue
+        ts = ev.get("timestamp")
+        ts_ms = int(ts * 1000) if isinstance(ts, (int, float)) and not isinstance(ts, bool) else ts
+        stream = None
+        if isinstance(ts, (int, float)) and not isinstance(ts, bool):
+            stream = datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%dT%H")
+        # Key order of the CloudWatch Logs envelope (see real-samples.jsonl).
+        msg = {
+            "event_timestamp": ts_ms,
+            "event_type": ev.get("type"),
+            "event_id": ev.get("id"),
+            "event_version": "1.0.0",
+            "log_stream": stream,
+            "application_id": app.get("id"),
+            "application_version": app.get("version", ""),
+            "metadata": {**session_md, **(metadata or {})},
+            "user_details": {"sessionId": user.get("sessionId"), "userId": user.get("userId")},
+            "event_details": details if details is not None else {},
+        }
+        batch.add(orjson.dumps(msg).decode(), line)
+
+
+def _json_field(value: Any, name: str) -> Any:
+    if value is None:
+        return None
+    if isinstance(value, dict):
+        return value
+    if isinstance(value, str):
+        try:
+            out = json.loads(value)
+        except ValueError as e:
+            raise ValueError(f"{name} is not valid JSON ({e.args[0]})") from None
+        if not isinstance(out, dict):
+            raise ValueError(f"{name} must encode a JSON object")
+        return out
+    raise ValueError(f"{name} must be a JSON string or object")
+
+
+def _str_or_none(v: Any) -> str | None:
+    return v if isinstance(v, str) else (str(v) if v is not None else None)
+
+
+def read(path: Path, fmt: str, stats: ReadStats) -> Iterator[RawBatch]:
+    """Records of ``path`` read as ``fmt`` (one of ``FORMATS``)."""
+    if fmt == "jsonl":
+        # JSON lines whose lines turn out to be envelopes are read as documents.
+        return read_lines(path, prefixed=False, stats=stats)
+    if fmt == "cwl-export":
+        return read_lines(path, prefixed=True, stats=stats)
+    return read_documents(path, fmt=fmt, stats=stats)

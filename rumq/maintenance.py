@@ -1,0 +1,147 @@
+"""Dataset-level reports and upkeep: ``info``, ``rejects``, ``compact``."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from rumq.schema import COLUMN_NAMES, PARTITION_COLUMN
+from rumq.store import Store
+
+
+def dataset_info(data_dir: str | os.PathLike[str]) -> dict[str, Any]:
+    """Summary of a dataset: events, dates, apps, types, sessions, coverage, rejects, size.
+
+    Raises:
+        DatasetError: not a dataset.
+    """
+    from rumq import catalog
+
+    store = Store(data_dir)
+    store.check()
+    state = store.load_state()
+    con = catalog.connect(data_dir, views=False)
+    row = con.execute(
+        "SELECT count(*), min(event_time), max(event_time), count(DISTINCT session_id), "
+        "count(DISTINCT user_id), count(session_id), count(*) FILTER (WHERE NOT cookieless) FROM events"
+    ).fetchone()
+    events, first, last, sessions, users, with_session, cookie_events = row
+    apps = con.execute(
+        "SELECT application_id, any_value(application_name), count(*) FROM events GROUP BY 1 ORDER BY 3 DESC"
+    ).fetchall()
+    types = con.execute(
+        "SELECT event_type, count(*) FROM events GROUP BY 1 ORDER BY 2 DESC, 1"
+    ).fetchall()
+    con.close()
+    return {
+        "dataset": str(store.root),
+        "events": events,
+        "first_event": first.isoformat() + "Z" if first else None,
+        "last_event": last.isoformat() + "Z" if last else None,
+        "days": len({f["date"] for f in state.files}),
+        "applications": [{"application_id": a, "application_name": n, "events": c} for a, n, c in apps],
+        "event_types": {t: c for t, c in types},
+        "sessions": sessions,
+        "users": users,
+        "known_session_share": (with_session / events) if events else None,
+        "cookie_event_share": (cookie_events / events) if events else None,
+        "rejects": sum(int(r.get("rows", 0)) for r in state.rejects),
+        "duplicates_dropped": sum(int(i.get("duplicates", 0)) for i in state.ingests),
+        "inputs": len(state.inputs),
+        "ingests": len(state.ingests),
+        "files": len(state.files),
+        "bytes_on_disk": store.size_on_disk(),
+    }
+
+
+def iter_rejects(data_dir: str | os.PathLike[str]) -> Iterator[dict[str, Any]]:
+    """Every rejected record of the dataset, oldest ingest first."""
+    store = Store(data_dir)
+    store.check()
+    for path in store.rejects_files():
+        with open(path, encoding="utf-8") as f:
+            for line in f:
+                if line.strip():
+                    yield json.loads(line)
+
+
+def rejects_summary(data_dir: str | os.PathLike[str]) -> dict[str, Any]:
+    """Rejects counted by reason and by source file."""
+    reasons: Counter[str] = Counter()
+    sources: Counter[str] = Counter()
+    total = 0
+    for rec in iter_rejects(data_dir):
+        total += 1
+        reasons[_reason_key(rec.get("reason", ""))] += 1
+        sources[rec.get("source", "?")] += 1
+    return {"rejects": total, "by_reason": dict(reasons.most_common()), "by_source": dict(sources.most_common())}
+
+
+def _reason_key(reason: str) -> str:
+    # Group "invalid JSON: Expecting value at column 3" with its kind.
+    return reason.split(":", 1)[0] if reason else "?"
+
+
+def compact(
+    data_dir: str | os.PathLike[str], *, min_files: int = 2, wait: bool = True, on_notice=None
+) -> dict[str, Any]:
+    """Merge each partition holding at least ``min_files`` files into one file.
+
+    Atomic like an ingest: the merged files are staged, moved into place and
+    committed by one state swap; the old files are deleted only after.
+    """
+    import duckdb
+
+    store = Store(data_dir)
+    store.check()
+    merged: dict[str, int] = {}
+    with store.lock(wait=wait, on_wait=on_notice):
+        store.recover()
+        state = store.load_state()
+        by_day: dict[str, list[dict[str, Any]]] = {}
+        for f in state.files:
+            by_day.setdefault(f["date"], []).append(f)
+        targets = {d: fs for d, fs in by_day.items() if len(fs) >= min_files}
+        if not targets:
+            return {"partitions": 0, "files_before": len(state.files), "files_after": len(state.files)}
+        cid = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-c" + uuid.uuid4().hex[:7]
+        staging = store.new_staging(cid)
+        try:
+            con = duckdb.connect()
+            con.execute("SET memory_limit = '1GB'").fetchall()
+            con.execute("SET temp_directory = ?", [str(staging / "tmp")]).fetchall()
+            cols = ", ".join(COLUMN_NAMES)
+            new_files = []
+            for day, fs in sorted(targets.items()):
+                paths = [str(store.root / f["path"]) for f in fs]
+                out = staging / f"part-{cid}-{day}.parquet"
+                con.execute("SET VARIABLE rumq_compact = ?::VARCHAR[]", [paths]).fetchall()
+                n = con.execute(
+                    f"COPY (SELECT {cols} FROM read_parquet(getvariable('rumq_compact')) ORDER BY event_time) "
+                    f"TO '{str(out).replace(chr(39), chr(39) * 2)}' (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)"
+                ).fetchall()[0][0]
+                merged[day] = len(fs)
+                new_files.append((day, fs, out, n))
+            con.close()
+            keep = [f for f in state.files if f["date"] not in targets]
+            for day, _fs, out, n in new_files:
+                rel = Path("events") / f"{PARTITION_COLUMN}={day}" / out.name
+                os.replace(out, store.root / rel)
+                keep.append({"path": str(rel), "date": day, "rows": n,
+                             "bytes": (store.root / rel).stat().st_size, "ingest_id": cid})
+            old = [f for day in targets for f in targets[day]]
+            state.files = sorted(keep, key=lambda f: (f["date"], f["path"]))
+            store.commit(state)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+        for f in old:
+            (store.root / f["path"]).unlink(missing_ok=True)
+    return {"partitions": len(merged), "files_before": len(state.files) - len(merged) + sum(merged.values()),
+            "files_after": len(state.files)}

@@ -1,0 +1,311 @@
+"""Raw records -> canonical event rows (or a reject reason), vectorized in DuckDB.
+
+Readers hand over batches of raw records (the CloudWatch Logs message text
+plus what the export knows about it: log group, stream, event id, time).
+One SQL statement parses each message once (``json_transform``), checks the
+envelope, and projects the typed columns of ``rumq.schema``. A record that
+fails a check keeps its raw text and gets ``reject_reason``; nothing is
+dropped here.
+"""
+
+from __future__ import annotations
+
+import json
+
+from rumq.schema import COLUMNS, EVENT_NAMES, NIL_UUID
+
+#: Columns of the raw batches the readers produce (pyarrow schema built in ingest).
+RAW_COLUMNS = (
+    ("raw", "VARCHAR"),  # the message text (None when pre_reject says why)
+    ("line", "BIGINT"),  # 1-based line / record ordinal in the source
+    ("log_group", "VARCHAR"),
+    ("log_stream_hint", "VARCHAR"),  # stream name from the export envelope
+    ("log_event_id", "VARCHAR"),
+    ("log_time_ms", "BIGINT"),
+    ("pre_reject", "VARCHAR"),  # a reason found by the reader itself
+)
+
+# Earliest/latest plausible event time: catches seconds-vs-milliseconds mix-ups.
+MIN_TS_MS = 946_684_800_000  # 2000-01-01
+MAX_TS_MS = 4_102_444_800_000  # 2100-01-01
+
+_ENVELOPE = {
+    "event_timestamp": "JSON",
+    "event_id": "JSON",
+    "event_type": "JSON",
+    "event_version": "VARCHAR",
+    "log_stream": "JSON",
+    "application_id": "VARCHAR",
+    "application_version": "VARCHAR",
+    "application_name": "VARCHAR",
+    "metadata": "JSON",
+    "user_details": "JSON",
+    "event_details": "JSON",
+    "userId": "VARCHAR",
+    "sessionId": "VARCHAR",
+    "resource": "JSON",
+    "scope": "JSON",
+}
+
+_METADATA = {
+    "pageId": "VARCHAR",
+    "parentPageId": "VARCHAR",
+    "interaction": "DOUBLE",
+    "title": "VARCHAR",
+    "domain": "VARCHAR",
+    "browserName": "VARCHAR",
+    "browserVersion": "VARCHAR",
+    "osName": "VARCHAR",
+    "osVersion": "VARCHAR",
+    "deviceType": "VARCHAR",
+    "platformType": "VARCHAR",
+    "browserLanguage": "VARCHAR",
+    "countryCode": "VARCHAR",
+    "subdivisionCode": "VARCHAR",
+    "aws:client": "VARCHAR",
+    "aws:clientVersion": "VARCHAR",
+    "pageTags": ["VARCHAR"],
+}
+
+_DETAILS = {
+    "pageId": "VARCHAR",
+    "interaction": "DOUBLE",
+    "pageInteractionId": "VARCHAR",
+    "parentPageInteractionId": "VARCHAR",
+    "timeOnParentPage": "DOUBLE",
+    "referrer": "VARCHAR",
+    "referrerDomain": "VARCHAR",
+    "duration": "DOUBLE",
+    "initiatorType": "VARCHAR",
+    "navigationType": "VARCHAR",
+    "redirectTime": "DOUBLE",
+    "dns": "DOUBLE",
+    "connect": "DOUBLE",
+    "tlsTime": "DOUBLE",
+    "timeToFirstByte": "DOUBLE",
+    "responseTime": "DOUBLE",
+    "domInteractive": "DOUBLE",
+    "domContentLoaded": "DOUBLE",
+    "domComplete": "DOUBLE",
+    "domProcessingTime": "DOUBLE",
+    "loadEventTime": "DOUBLE",
+    "targetUrl": "VARCHAR",
+    "fileType": "VARCHAR",
+    "transferSize": "DOUBLE",
+    "value": "DOUBLE",
+    "type": "VARCHAR",
+    "message": "VARCHAR",
+    "stack": "VARCHAR",
+    "filename": "VARCHAR",
+    "lineno": "DOUBLE",
+    "colno": "DOUBLE",
+    "request": {"method": "VARCHAR", "url": "VARCHAR"},
+    "response": {"status": "DOUBLE", "statusText": "VARCHAR"},
+    "error": {"type": "VARCHAR", "message": "VARCHAR"},
+    "trace_id": "VARCHAR",
+}
+
+_USER = {"sessionId": "VARCHAR", "userId": "VARCHAR"}
+
+
+def _sql_str(s: str) -> str:
+    # Only for constants defined in this module (structures, names): no user text.
+    return "'" + s.replace("'", "''") + "'"
+
+
+def _names_case(col: str) -> str:
+    whens = " ".join(f"WHEN {_sql_str(k)} THEN {_sql_str(v)}" for k, v in EVENT_NAMES.items())
+    return f"CASE {col} {whens} ELSE {col} END"
+
+
+_VITALS = ("lcp", "fid", "cls", "inp", "fcp", "ttfb", "tti")
+_PERF = ("navigation", "resource")
+
+
+def _only(names: tuple[str, ...] | str, expr: str) -> str:
+    """``expr`` for events of these short names, NULL for the rest."""
+    if isinstance(names, str):
+        names = (names,)
+    lst = ", ".join(_sql_str(n) for n in names)
+    return f"CASE WHEN n.event_name IN ({lst}) THEN {expr} END"
+
+
+def _projection() -> dict[str, str]:
+    """SQL expression per canonical column, over the CTE ``n``."""
+    md = "n.md"
+    ed = "n.ed"
+    nav = "navigation"
+    return {
+        "event_id": "n.event_id_v",
+        "event_type": "n.event_type_v",
+        "event_name": "n.event_name",
+        "event_time": "make_timestamp(n.ts_ms * 1000)",
+        "event_timestamp": "n.ts_ms",
+        "event_version": "n.s.event_version",
+        # The service's own key list spells it application_Id; DuckDB struct keys
+        # are case-insensitive, so that spelling needs its own (rare) lookup.
+        "application_id": "coalesce(n.s.application_id, CASE WHEN n.s.application_id IS NULL THEN json_extract_string(n.j, '$.application_Id') END)",
+        "application_version": "n.s.application_version",
+        "application_name": "n.s.application_name",
+        "log_group": "n.log_group",
+        "log_stream": "n.log_stream_v",
+        "log_event_id": "n.log_event_id",
+        "log_time": "make_timestamp(n.log_time_ms * 1000)",
+        "session_id": f"nullif(nullif(coalesce(n.ud.sessionId, n.s.sessionId), '{NIL_UUID}'), '')",
+        "user_id": f"nullif(nullif(coalesce(n.ud.userId, n.s.userId), '{NIL_UUID}'), '')",
+        "cookieless": f"coalesce(nullif(coalesce(n.ud.userId, n.s.userId), ''), '{NIL_UUID}') = '{NIL_UUID}'",
+        "page_id": f"coalesce({md}.pageId, {_only('page_view', f'{ed}.pageId')})",
+        "parent_page_id": f"{md}.parentPageId",
+        "interaction": f"CAST(coalesce({_only('page_view', f'{ed}.interaction')}, {md}.interaction) AS INTEGER)",
+        "title": f"{md}.title",
+        "domain": f"{md}.domain",
+        "browser_name": f"{md}.browserName",
+        "browser_version": f"{md}.browserVersion",
+        "os_name": f"{md}.osName",
+        "os_version": f"{md}.osVersion",
+        "device_type": f"{md}.deviceType",
+        "platform_type": f"{md}.platformType",
+        "browser_language": f"{md}.browserLanguage",
+        "country_code": f"{md}.countryCode",
+        "subdivision_code": f"{md}.subdivisionCode",
+        "web_client": f'{md}."aws:client"',
+        "web_client_version": f'{md}."aws:clientVersion"',
+        "page_tags": f"{md}.pageTags",
+        "page_interaction_id": _only("page_view", f"{ed}.pageInteractionId"),
+        "parent_page_interaction_id": _only("page_view", f"{ed}.parentPageInteractionId"),
+        "time_on_parent_page": _only("page_view", f"{ed}.timeOnParentPage"),
+        "referrer": _only("page_view", f"{ed}.referrer"),
+        "referrer_domain": _only("page_view", f"{ed}.referrerDomain"),
+        "duration": _only(_PERF, f"{ed}.duration"),
+        "initiator_type": _only(_PERF, f"{ed}.initiatorType"),
+        "navigation_type": _only(nav, f"{ed}.navigationType"),
+        "redirect_time": _only(nav, f"{ed}.redirectTime"),
+        "dns_time": _only(nav, f"{ed}.dns"),
+        "connect_time": _only(nav, f"{ed}.connect"),
+        "tls_time": _only(nav, f"{ed}.tlsTime"),
+        "time_to_first_byte": _only(nav, f"{ed}.timeToFirstByte"),
+        "response_time": _only(nav, f"{ed}.responseTime"),
+        "dom_interactive": _only(nav, f"{ed}.domInteractive"),
+        "dom_content_loaded": _only(nav, f"{ed}.domContentLoaded"),
+        "dom_complete": _only(nav, f"{ed}.domComplete"),
+        "dom_processing_time": _only(nav, f"{ed}.domProcessingTime"),
+        "load_event_time": _only(nav, f"{ed}.loadEventTime"),
+        "target_url": _only("resource", f"{ed}.targetUrl"),
+        "file_type": _only("resource", f"{ed}.fileType"),
+        "transfer_size": _only(_PERF, f"{ed}.transferSize"),
+        "vital_value": _only(_VITALS, f"{ed}.value"),
+        "error_type": _only("js_error", f"{ed}.type"),
+        "error_message": _only("js_error", f"{ed}.message"),
+        "error_stack": _only("js_error", f"{ed}.stack"),
+        "error_filename": _only("js_error", f"{ed}.filename"),
+        "error_lineno": _only("js_error", f"CAST({ed}.lineno AS BIGINT)"),
+        "error_colno": _only("js_error", f"CAST({ed}.colno AS BIGINT)"),
+        "http_method": _only("http", f"{ed}.request.method"),
+        "http_url": _only("http", f"{ed}.request.url"),
+        "http_status": _only("http", f"CAST({ed}.response.status AS INTEGER)"),
+        "http_status_text": _only("http", f"{ed}.response.statusText"),
+        "http_error_type": _only("http", f"{ed}.error.type"),
+        "http_error_message": _only("http", f"{ed}.error.message"),
+        "trace_id": _only("http", f"{ed}.trace_id"),
+        "metadata": "n.s.metadata",
+        "event_details": "n.s.event_details",
+        "message": "n.raw",
+        "source_file": "getvariable('rumq_source_file')",
+        "source_line": "n.line",
+        "source_format": "getvariable('rumq_source_format')",
+        "ingest_id": "getvariable('rumq_ingest_id')",
+        "ingested_at": "getvariable('rumq_ingested_at')",
+    }
+
+
+def _reject_case() -> str:
+    missing = (
+        "concat_ws(', ', "
+        "CASE WHEN s.event_type_v IS NULL THEN 'event_type' END, "
+        "CASE WHEN s.event_id_v IS NULL THEN 'event_id' END, "
+        "CASE WHEN s.s.event_timestamp IS NULL THEN 'event_timestamp' END)"
+    )
+    return f"""CASE
+      WHEN s.pre_reject IS NOT NULL THEN s.pre_reject
+      WHEN s.j IS NULL THEN 'invalid JSON'
+      WHEN NOT s.is_object THEN 'not a JSON object: a RUM event is one JSON object per record'
+      WHEN s.s.event_type IS NULL AND (s.s.resource IS NOT NULL OR s.s.scope IS NOT NULL)
+        THEN 'mobile (OpenTelemetry) app monitor record: rumq reads web app monitor events only'
+      WHEN s.s.event_type IS NULL AND s.s.event_id IS NULL AND s.s.event_timestamp IS NULL
+        THEN 'not a RUM event: no event_type, event_id or event_timestamp'
+      WHEN s.s.event_type IS NOT NULL AND json_type(s.s.event_type) <> 'VARCHAR'
+        THEN 'event_type must be a string, got ' || lower(json_type(s.s.event_type))
+      WHEN s.s.event_id IS NOT NULL AND json_type(s.s.event_id) <> 'VARCHAR'
+        THEN 'event_id must be a string, got ' || lower(json_type(s.s.event_id))
+      WHEN {missing} <> '' THEN 'missing required field(s): ' || {missing}
+      WHEN json_type(s.s.event_timestamp) = 'VARCHAR'
+        THEN 'event_timestamp is a string (' || left(s.s.event_timestamp, 40) || '); expected epoch milliseconds as a number'
+      WHEN json_type(s.s.event_timestamp) NOT IN ('UBIGINT', 'BIGINT', 'DOUBLE')
+        THEN 'event_timestamp must be a number of epoch milliseconds, got ' || lower(json_type(s.s.event_timestamp))
+      WHEN s.ts_ms IS NULL OR s.ts_ms < {MIN_TS_MS} OR s.ts_ms >= {MAX_TS_MS}
+        THEN 'event_timestamp ' || s.s.event_timestamp || ' is outside 2000-01-01..2100-01-01 in epoch milliseconds (seconds instead of milliseconds?)'
+      WHEN s.s.event_details IS NOT NULL AND json_type(s.s.event_details) <> 'OBJECT'
+        THEN 'event_details must be a JSON object, got ' || lower(json_type(s.s.event_details))
+      WHEN s.s.metadata IS NOT NULL AND json_type(s.s.metadata) <> 'OBJECT'
+        THEN 'metadata must be a JSON object, got ' || lower(json_type(s.s.metadata))
+      WHEN s.s.user_details IS NOT NULL AND json_type(s.s.user_details) <> 'OBJECT'
+        THEN 'user_details must be a JSON object, got ' || lower(json_type(s.s.user_details))
+    END"""
+
+
+def normalize_sql(batch: str = "batch") -> str:
+    """The SELECT that maps a raw batch table to canonical columns + reject_reason + seq.
+
+    Expects DuckDB variables ``rumq_source_file``, ``rumq_source_format``,
+    ``rumq_ingest_id`` and ``rumq_ingested_at`` to be set, and the batch to
+    have the columns of ``RAW_COLUMNS`` plus ``seq`` (a global ordinal).
+    """
+    env = json.dumps(_ENVELOPE)
+    proj = _projection()
+    cols = ",\n  ".join(f"CASE WHEN n.reject_reason IS NULL THEN {proj[c.name]} END AS {c.name}"
+                        if c.name not in ("message", "source_file", "source_line", "source_format",
+                                          "ingest_id", "ingested_at")
+                        else f"{proj[c.name]} AS {c.name}" for c in COLUMNS)
+    return f"""
+WITH p AS (
+  SELECT b.*,
+    CASE WHEN b.pre_reject IS NULL AND json_valid(b.raw) THEN b.raw END AS j
+  FROM {batch} b
+), t AS (
+  SELECT p.*,
+    p.j IS NOT NULL AND starts_with(ltrim(p.j), '{{') AS is_object,
+    CASE WHEN p.j IS NOT NULL AND starts_with(ltrim(p.j), '{{')
+         THEN json_transform(p.j, {_sql_str(env)}) END AS s
+  FROM p
+), s AS (
+  SELECT t.*,
+    CASE WHEN json_type(t.s.event_type) = 'VARCHAR' THEN nullif(t.s.event_type ->> '$', '') END AS event_type_v,
+    CASE WHEN json_type(t.s.event_id) = 'VARCHAR' THEN nullif(t.s.event_id ->> '$', '') END AS event_id_v,
+    CASE WHEN json_type(t.s.event_timestamp) IN ('UBIGINT', 'BIGINT') THEN TRY_CAST(t.s.event_timestamp AS BIGINT)
+         WHEN json_type(t.s.event_timestamp) = 'DOUBLE'
+          AND TRY_CAST(t.s.event_timestamp AS DOUBLE) = round(TRY_CAST(t.s.event_timestamp AS DOUBLE))
+         THEN TRY_CAST(TRY_CAST(t.s.event_timestamp AS DOUBLE) AS BIGINT) END AS ts_ms
+  FROM t
+), r AS (
+  SELECT s.*, {_reject_case()} AS reject_reason FROM s
+), n AS (
+  SELECT r.*,
+    {_names_case('r.event_type_v')} AS event_name,
+    CASE WHEN r.reject_reason IS NULL AND json_type(r.s.metadata) = 'OBJECT'
+         THEN json_transform(r.s.metadata, {_sql_str(json.dumps(_METADATA))}) END AS md,
+    CASE WHEN r.reject_reason IS NULL AND json_type(r.s.event_details) = 'OBJECT'
+         THEN json_transform(r.s.event_details, {_sql_str(json.dumps(_DETAILS))}) END AS ed,
+    CASE WHEN r.reject_reason IS NULL AND json_type(r.s.user_details) = 'OBJECT'
+         THEN json_transform(r.s.user_details, {_sql_str(json.dumps(_USER))}) END AS ud,
+    CASE WHEN json_type(r.s.log_stream) = 'VARCHAR' THEN r.s.log_stream ->> '$'
+         WHEN json_type(r.s.log_stream) = 'OBJECT'
+           THEN strftime(make_timestamp(TRY_CAST(r.s.log_stream ->> '$.seconds' AS BIGINT) * 1000000), '%Y-%m-%dT%H')
+         ELSE r.log_stream_hint END AS log_stream_v
+  FROM r
+)
+SELECT
+  {cols},
+  n.reject_reason AS reject_reason,
+  n.seq AS seq
+FROM n
+"""
