@@ -1,0 +1,197 @@
+"""The notebook API: ``rumq.open(path)`` returns a ``Dataset``.
+
+>>> import rumq
+>>> ds = rumq.open("rumq-data")                          # doctest: +SKIP
+>>> ds.run("pages/drop_off", since="7d", top=10)         # doctest: +SKIP
+>>> ds.sql("SELECT count(*) FROM page_views")            # doctest: +SKIP
+>>> ds.events(since="2026-11-01").collect()              # doctest: +SKIP
+
+Every method goes through ``rumq.runner``, the code path the CLI uses, so a
+notebook and ``rumq run`` give the same answer. Notices (a user query
+overriding a built-in, low cookie coverage) are issued as Python warnings
+(``RumqWarning``) unless a ``notify`` callback is given.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import warnings
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from rumq import runner
+from rumq.library import Library, Listing, Query
+
+if TYPE_CHECKING:  # pragma: no cover
+    import duckdb
+    import polars as pl
+
+TimeArg = str | dt.datetime | dt.date | dt.timedelta | None
+
+
+class RumqWarning(UserWarning):
+    """A notice from rumq: low cookie coverage, a query overriding a built-in."""
+
+
+def _warn(message: str) -> None:
+    text = message.removeprefix("warning: ").removeprefix("notice: ")
+    warnings.warn(text, RumqWarning, stacklevel=4)
+
+
+class Dataset:
+    """A rumq dataset opened for querying.
+
+    Args:
+        path: the dataset directory (created by ``rumq ingest``).
+        queries: user query library directories, highest precedence first
+            (``RUMQ_QUERIES`` is read too, after these).
+        notify: receives notices; default: issue them as ``RumqWarning``.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str] = "rumq-data",
+        *,
+        queries: Sequence[str | os.PathLike[str]] | None = None,
+        notify: Callable[[str], None] | None = None,
+    ) -> None:
+        self.path = os.fspath(path)
+        self.library = Library(queries)
+        self.notify = notify or _warn
+
+    def __repr__(self) -> str:
+        return f"Dataset({self.path!r})"
+
+    def run(
+        self,
+        name: str,
+        since: TimeArg = None,
+        until: TimeArg = None,
+        app: str | None = None,
+        limit: int | None = None,
+        **params: Any,
+    ) -> pl.DataFrame:
+        """Run a named query.
+
+        Args:
+            name: the query name, e.g. ``pages/drop_off``.
+            since: window start (inclusive): ``"7d"``, ``"2026-11-01"``, an ISO
+                timestamp (UTC unless it has an offset), a datetime, a date.
+            until: window end (exclusive), same forms.
+            app: keep only this application id.
+            limit: at most this many rows.
+            **params: the query's parameters, as Python values or strings.
+
+        Returns:
+            The result as a Polars DataFrame.
+        """
+        return runner.run_query(
+            self.path,
+            name,
+            params,
+            since=since,
+            until=until,
+            app=app,
+            limit=limit,
+            library=self.library,
+            notify=self.notify,
+        )
+
+    def sql(
+        self,
+        text: str,
+        since: TimeArg = None,
+        until: TimeArg = None,
+        app: str | None = None,
+        limit: int | None = None,
+        **params: Any,
+    ) -> pl.DataFrame:
+        """Run SQL over the views (``events``, ``page_views``, ``sessions``, ...).
+
+        ``**params`` are bound as DuckDB named parameters (``$name`` in ``text``).
+        """
+        return runner.run_sql(
+            self.path, text, since=since, until=until, app=app, limit=limit, params=params
+        )
+
+    def insights(
+        self,
+        text: str,
+        since: TimeArg = None,
+        until: TimeArg = None,
+        app: str | None = None,
+        limit: int | None = None,
+    ) -> pl.DataFrame:
+        """Run a Logs Insights query over the window."""
+        return runner.run_insights(self.path, text, since=since, until=until, app=app, limit=limit)
+
+    def queries(self) -> list[Query]:
+        """The available named queries (built-in and user), sorted by name.
+
+        Malformed files are left out; ``query_problems()`` lists them.
+        """
+        return list(self._listing().queries.values())
+
+    def query(self, name: str) -> Query:
+        """One named query's definition (header, parameters, body)."""
+        return self.library.get(name)
+
+    def query_problems(self) -> list[str]:
+        """One message per malformed query file in the libraries."""
+        return [str(p) for p in self._listing().problems]
+
+    def _listing(self) -> Listing:
+        return self.library.load()
+
+    def connect(
+        self, since: TimeArg = None, until: TimeArg = None, app: str | None = None
+    ) -> duckdb.DuckDBPyConnection:
+        """A fresh DuckDB connection with ``events`` and the analysis views for the window."""
+        return runner.connect(self.path, since=since, until=until, app=app)
+
+    def relation(
+        self,
+        view: str = "events",
+        since: TimeArg = None,
+        until: TimeArg = None,
+        app: str | None = None,
+    ) -> duckdb.DuckDBPyRelation:
+        """A DuckDB relation over one of the views (default ``events``) for the window."""
+        con = self.connect(since=since, until=until, app=app)
+        names = {r[0] for r in con.sql("SELECT view_name FROM duckdb_views() WHERE NOT internal").fetchall()}
+        if view not in names:
+            from rumq.errors import UsageError
+
+            raise UsageError(f"no view named {view!r}; views: {', '.join(sorted(names))}")
+        return con.view(view)
+
+    def events(self, since: TimeArg = None, until: TimeArg = None, app: str | None = None) -> pl.LazyFrame:
+        """The events of the window as a Polars LazyFrame scanning the committed Parquet files.
+
+        Only the partitions that overlap the window are scanned.
+        """
+        import polars as pl
+
+        from rumq.catalog import window_dates
+        from rumq.schema import PARTITION_COLUMN
+        from rumq.store import Store
+
+        w = runner.window(since, until)
+        store = Store(self.path)
+        store.check()
+        start, end = window_dates(w.since, w.until)
+        files = store.event_files(start, end)
+        if not files:
+            # No file to scan: an empty frame with the catalog's column types.
+            con = runner.connect(self.path, since=w.since, until=w.until, app=app)
+            return con.sql("SELECT * FROM events LIMIT 0").pl().lazy()
+        lf = pl.scan_parquet(files, hive_partitioning=True)
+        lf = lf.with_columns(pl.col(PARTITION_COLUMN).cast(pl.Date))
+        if w.since is not None:
+            lf = lf.filter(pl.col("event_time") >= w.since)
+        if w.until is not None:
+            lf = lf.filter(pl.col("event_time") < w.until)
+        if app is not None:
+            lf = lf.filter(pl.col("application_id") == app)
+        return lf

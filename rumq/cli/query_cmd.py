@@ -1,0 +1,195 @@
+"""``rumq queries``, ``rumq run`` and ``rumq sql``: thin shells over ``rumq.runner``."""
+
+from __future__ import annotations
+
+import click
+
+from rumq.cli import data_dir_of
+from rumq.cli.options import emit, notice, output_options, queries_option, time_window_options
+
+
+def _library(dirs: tuple[str, ...]):  # -> rumq.library.Library
+    from rumq.library import Library
+
+    return Library(dirs)
+
+
+def _require_file_for_binary(fmt: str, output: str | None) -> None:
+    if fmt == "parquet" and not output:
+        raise click.UsageError("parquet output is binary: give a file with -o FILE")
+
+
+@click.group(invoke_without_command=True)
+@output_options
+@queries_option
+@click.pass_context
+def queries(ctx: click.Context, fmt: str, output: str | None, limit: int | None, queries_dirs: tuple[str, ...]) -> None:
+    """List the named queries with their one-line descriptions.
+
+    Built-in queries ship with rumq; user libraries come from --queries DIR
+    and RUMQ_QUERIES. A malformed query file is reported on stderr and the
+    others are still listed.
+
+    \b
+    Examples:
+      rumq queries
+      rumq queries --queries ./my-queries --format json
+      rumq queries show pages/drop_off
+    """
+    ctx.ensure_object(dict)
+    ctx.obj["queries_dirs"] = queries_dirs
+    if ctx.invoked_subcommand is not None:
+        return
+    _require_file_for_binary(fmt, output)
+    import polars as pl
+
+    listing = _library(queries_dirs).load()
+    for n in listing.notices:
+        notice(n)
+    for problem in listing.problems:
+        click.echo(f"warning: {problem.message}", err=True)
+    rows = [
+        {
+            "name": q.name,
+            "kind": q.kind,
+            "source": q.source,
+            "params": ", ".join(p.name for p in q.params),
+            "description": q.description,
+        }
+        for q in listing.queries.values()
+    ]
+    schema = dict.fromkeys(("name", "kind", "source", "params", "description"), pl.String)
+    df = pl.DataFrame(rows, schema=schema)
+    if fmt == "table":
+        df = df.select("name", "description", "params")
+    if limit is not None:
+        df = df.head(limit)
+    emit(df, fmt, output)
+
+
+@queries.command("show")
+@click.argument("name")
+@queries_option
+@click.pass_context
+def show(ctx: click.Context, name: str, queries_dirs: tuple[str, ...]) -> None:
+    """Print a query's header, parameters and SQL.
+
+    \b
+    Example:
+      rumq queries show pages/drop_off
+    """
+    from rumq.library import BUILTIN
+
+    dirs = tuple(queries_dirs) + tuple(ctx.obj.get("queries_dirs", ()) if ctx.obj else ())
+    lib = _library(dirs)
+    q = lib.get(name)
+    for n in lib.notices_for(name):
+        notice(n)
+    where = "built-in" if q.source == BUILTIN else f"from {q.source}"
+    out = [f"{q.name} ({q.kind}, {where}: {q.path})", q.description, ""]
+    if q.params:
+        out.append("parameters (-p NAME=VALUE):")
+        width = max(len(p.name) for p in q.params)
+        for p in q.params:
+            default = "required" if p.required else f"default {p.show(p.default)}"
+            line = f"  {p.name.ljust(width)}  {p.type}, {default}; {p.accepted()}"
+            if p.help:
+                line += f". {p.help}"
+            out.append(line)
+    else:
+        out.append("parameters: none")
+    if q.session_based:
+        out.append("session-based: results carry a `coverage` column; a warning is shown below 90%")
+    out += ["", q.text.rstrip("\n")]
+    click.echo("\n".join(out))
+
+
+@click.command()
+@click.argument("name")
+@click.option(
+    "-p",
+    "--param",
+    "params",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="A query parameter (repeatable; repeating a list parameter adds to the list).",
+)
+@time_window_options
+@output_options
+@queries_option
+@click.pass_context
+def run(
+    ctx: click.Context,
+    name: str,
+    params: tuple[str, ...],
+    since: str | None,
+    until: str | None,
+    app: str | None,
+    fmt: str,
+    output: str | None,
+    limit: int | None,
+    queries_dirs: tuple[str, ...],
+) -> None:
+    """Run the named query NAME and print its result.
+
+    `rumq queries` lists the names; `rumq queries show NAME` shows a query's
+    parameters. The time window is half-open (--since inclusive, --until
+    exclusive) and in UTC.
+
+    \b
+    Examples:
+      rumq run pages/drop_off --since 7d -p top=10
+      rumq run errors/rate_per_session -p dimension=browser --format csv -o rates.csv
+      rumq run sessions/summary --since 2026-11-01 --until 2026-11-02 --format json
+    """
+    from rumq.params import parse_assignments
+    from rumq.runner import run_query
+
+    _require_file_for_binary(fmt, output)
+    df = run_query(
+        data_dir_of(ctx),
+        name,
+        parse_assignments(params),
+        since=since,
+        until=until,
+        app=app,
+        limit=limit,
+        library=_library(queries_dirs),
+        notify=notice,
+    )
+    emit(df, fmt, output)
+
+
+@click.command()
+@click.argument("text", metavar="SQL")
+@time_window_options
+@output_options
+@click.pass_context
+def sql(
+    ctx: click.Context,
+    text: str,
+    since: str | None,
+    until: str | None,
+    app: str | None,
+    fmt: str,
+    output: str | None,
+    limit: int | None,
+) -> None:
+    """Run any SQL over the dataset's views ('-' reads it from stdin).
+
+    The views (events, page_views, sessions, ...) hold only the events of the
+    time window and application given. A failing statement prints DuckDB's
+    message and exits 1.
+
+    \b
+    Examples:
+      rumq sql "SELECT event_name, count(*) AS n FROM events GROUP BY ALL ORDER BY n DESC"
+      rumq sql --since 1d --format csv "SELECT * FROM page_views" > page_views.csv
+    """
+    from rumq.runner import run_sql
+
+    _require_file_for_binary(fmt, output)
+    if text == "-":
+        text = click.get_text_stream("stdin").read()
+    df = run_sql(data_dir_of(ctx), text, since=since, until=until, app=app, limit=limit)
+    emit(df, fmt, output)

@@ -1,0 +1,404 @@
+"""The named query library: query files with a YAML front matter header.
+
+Queries come from the built-in library (the ``rumq.queries`` package, the
+top-level ``queries/`` folder of the source tree) and from user libraries given
+with ``--queries DIR`` (repeatable) or ``RUMQ_QUERIES`` (``os.pathsep``
+separated). Lookup follows a search path like ``PATH``: ``--queries``
+directories in the order given, then ``RUMQ_QUERIES`` ones, then the
+built-ins; the first file with a name wins, and a user query that hides a
+built-in (or another user query) produces a notice.
+
+A file is ``<folder>/<name>.sql`` (DuckDB SQL) or ``.insights`` (Logs Insights),
+starting with a header in comment lines (format in docs/queries.md)::
+
+    -- ---
+    -- name: pages/drop_off
+    -- description: Pages where sessions end
+    -- params:
+    --   - {name: top, type: int, default: 20, min: 1}
+    -- ---
+    SELECT ... LIMIT $top
+
+A malformed file becomes a ``QueryDefinitionError`` naming the file and the
+problem; listing keeps going with the others.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from rumq.errors import QueryDefinitionError, UnknownQueryError, UsageError
+from rumq.params import ParamSpec, placeholders, referenced_names
+
+ENV_VAR = "RUMQ_QUERIES"
+BUILTIN = "built-in"
+EXTENSIONS = {".sql": "sql", ".insights": "insights"}
+#: comment prefix of the header lines, per kind
+PREFIX = {"sql": "--", "insights": "#"}
+NAME_RE = re.compile(r"^[a-z0-9_][a-z0-9_-]*(/[a-z0-9_][a-z0-9_-]*)*$")
+HEADER_KEYS = ("name", "description", "definition", "session_based", "params", "columns")
+COLUMN_KEYS = frozenset({"name", "type", "meaning"})
+
+
+@dataclass(frozen=True)
+class ColumnSpec:
+    """One documented output column of a query."""
+
+    name: str
+    type: str = ""
+    meaning: str = ""
+
+
+@dataclass(frozen=True)
+class Query:
+    """A parsed query file.
+
+    Attributes:
+        name: folder-style id, e.g. ``pages/drop_off``.
+        kind: ``sql`` or ``insights``.
+        description: one line.
+        definition: paragraph(s) on how each output column is computed.
+        session_based: whether results are session-based (carry ``coverage``).
+        params: declared parameters, in header order.
+        columns: documented output columns.
+        body: the query text after the header.
+        text: the whole file.
+        path: the file (a filesystem path, or the resource path of a built-in).
+        source: ``built-in`` or the user library directory it came from.
+        header: the raw front matter mapping (extra keys are kept here).
+    """
+
+    name: str
+    kind: str
+    description: str
+    body: str
+    text: str
+    path: str
+    source: str
+    definition: str = ""
+    session_based: bool = False
+    params: tuple[ParamSpec, ...] = ()
+    columns: tuple[ColumnSpec, ...] = ()
+    header: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def builtin(self) -> bool:
+        """True for queries shipped with rumq."""
+        return self.source == BUILTIN
+
+    def param(self, name: str) -> ParamSpec | None:
+        """The declared parameter called ``name``, if any."""
+        return next((p for p in self.params if p.name == name), None)
+
+    def header_text(self) -> str:
+        """The header block as written in the file (comment prefixes included)."""
+        return self.text[: len(self.text) - len(self.body)].rstrip("\n")
+
+
+def parse_query(text: str, *, path: str, expected_name: str, kind: str, source: str) -> Query:
+    """Parse one query file.
+
+    Args:
+        text: the file content.
+        path: the file, for messages.
+        expected_name: the name its location implies (relative path, no extension).
+        kind: ``sql`` or ``insights``.
+        source: ``built-in`` or the library directory.
+
+    Returns:
+        The parsed query.
+
+    Raises:
+        QueryDefinitionError: naming the file (and line where known) and the problem.
+    """
+    import yaml
+
+    def fail(problem: str, line: int | None = None) -> QueryDefinitionError:
+        where = f"{path}:{line}" if line else path
+        return QueryDefinitionError(
+            f"{where}: {problem}", hint="see docs/queries.md for the query file format"
+        )
+
+    prefix = PREFIX[kind]
+    lines = text.splitlines(keepends=True)
+    i = 0
+    while i < len(lines) and not lines[i].strip():
+        i += 1
+    if i >= len(lines) or lines[i].strip() != f"{prefix} ---":
+        raise fail(f"missing front matter: the file must start with a '{prefix} ---' line", i + 1)
+    start = i + 1
+    yaml_lines: list[str] = []
+    j = start
+    while j < len(lines):
+        raw = lines[j].rstrip("\r\n")
+        if raw.strip() == f"{prefix} ---":
+            break
+        if raw.rstrip() == prefix:
+            yaml_lines.append("")
+        elif raw.startswith(prefix + " "):
+            yaml_lines.append(raw[len(prefix) + 1 :])
+        else:
+            raise fail(f"header line does not start with '{prefix} ' (unterminated header?)", j + 1)
+        j += 1
+    else:
+        raise fail(f"front matter is not closed by a '{prefix} ---' line", start)
+    body = "".join(lines[j + 1 :])
+    try:
+        header = yaml.safe_load("\n".join(yaml_lines)) or {}
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        problem = getattr(e, "problem", None) or str(e)
+        raise fail(f"front matter is not valid YAML: {problem}", start + 1 + mark.line if mark else None) from None
+    if not isinstance(header, dict):
+        raise fail("front matter must be a YAML mapping (key: value lines)", start + 1)
+
+    name = header.get("name")
+    if name is None:
+        raise fail("front matter has no 'name'")
+    if name != expected_name:
+        raise fail(f"name {name!r} does not match the file's place in the library ({expected_name!r})")
+    if not NAME_RE.match(str(name)):
+        raise fail(f"name {name!r} must be lower-case path segments of letters, digits, _ and -")
+    description = header.get("description")
+    if not isinstance(description, str) or not description.strip():
+        raise fail("front matter has no 'description' (one line)")
+    if "\n" in description.strip():
+        raise fail("'description' must be one line (put details in 'definition')")
+    definition = header.get("definition") or ""
+    if not isinstance(definition, str):
+        raise fail("'definition' must be text")
+    session_based = header.get("session_based", False)
+    if not isinstance(session_based, bool):
+        raise fail("'session_based' must be true or false")
+
+    raw_params = header.get("params") or []
+    if not isinstance(raw_params, list):
+        raise fail("'params' must be a list of parameters")
+    params: list[ParamSpec] = []
+    for raw in raw_params:
+        try:
+            spec = ParamSpec.from_header(raw)
+        except ValueError as e:
+            raise fail(str(e)) from None
+        if any(p.name == spec.name for p in params):
+            raise fail(f"parameter '{spec.name}' is declared twice")
+        params.append(spec)
+
+    raw_cols = header.get("columns") or []
+    if not isinstance(raw_cols, list):
+        raise fail("'columns' must be a list of {name, type, meaning}")
+    columns: list[ColumnSpec] = []
+    for c in raw_cols:
+        if not isinstance(c, dict) or not isinstance(c.get("name"), str):
+            raise fail(f"each column needs at least a name: {c!r}")
+        unknown = sorted(set(c) - COLUMN_KEYS)
+        if unknown:
+            raise fail(f"column '{c['name']}': unknown key(s) {', '.join(unknown)}")
+        columns.append(ColumnSpec(c["name"], str(c.get("type") or ""), str(c.get("meaning") or "")))
+
+    if not body.strip():
+        raise fail("the query body after the front matter is empty")
+    if kind == "sql":
+        declared = {p.name for p in params}
+        undeclared = sorted(referenced_names(body) - declared)
+        if undeclared:
+            raise fail(f"the SQL uses ${undeclared[0]} but no such parameter is declared")
+        identifiers = {p.name for p in params if p.is_identifier}
+        stray = sorted(placeholders(body) - identifiers)
+        if stray:
+            raise fail(
+                f"placeholder {{{{{stray[0]}}}}} is not an identifier parameter "
+                "(declare it with an 'sql' map of allowed fragments)"
+            )
+    return Query(
+        name=name,
+        kind=kind,
+        description=description.strip(),
+        definition=definition.strip(),
+        session_based=session_based,
+        params=tuple(params),
+        columns=tuple(columns),
+        body=body,
+        text=text,
+        path=path,
+        source=source,
+        header=header,
+    )
+
+
+@dataclass(frozen=True)
+class Listing:
+    """The result of loading every library.
+
+    Attributes:
+        queries: name -> the query that wins for that name, sorted by name.
+        problems: one ``QueryDefinitionError`` per malformed file.
+        notices: human notices (user queries hiding built-ins or each other).
+    """
+
+    queries: dict[str, Query]
+    problems: list[QueryDefinitionError]
+    notices: list[str]
+    #: name -> the QueryDefinitionError of a malformed file with that name
+    broken: dict[str, QueryDefinitionError] = field(default_factory=dict)
+
+
+def user_dirs(dirs: Iterable[str | os.PathLike[str]] | None = None, *, env: Mapping[str, str] | None = None) -> list[str]:
+    """The user library directories: ``dirs`` (``--queries``) then ``RUMQ_QUERIES``."""
+    out = [str(d) for d in dirs or ()]
+    environ = os.environ if env is None else env
+    out += [d for d in environ.get(ENV_VAR, "").split(os.pathsep) if d.strip()]
+    return out
+
+
+def _walk_builtin() -> Iterator[tuple[str, str, str]]:
+    """(relative path, resource path, text) of each built-in query file."""
+    root = resources.files("rumq.queries")
+
+    def walk(node: Any, rel: str) -> Iterator[tuple[str, str, str]]:
+        for child in sorted(node.iterdir(), key=lambda c: c.name):
+            if child.name.startswith((".", "_")):
+                continue
+            sub = f"{rel}/{child.name}" if rel else child.name
+            if child.is_dir():
+                yield from walk(child, sub)
+            elif Path(child.name).suffix in EXTENSIONS:
+                yield sub, f"rumq.queries:{sub}", child.read_text(encoding="utf-8")
+
+    yield from walk(root, "")
+
+
+def _walk_dir(directory: str) -> Iterator[tuple[str, str, str | None]]:
+    """(relative path, file path, text or None when unreadable) of each query file."""
+    root = Path(directory)
+    for path in sorted(root.rglob("*")):
+        rel = path.relative_to(root).as_posix()
+        if path.suffix not in EXTENSIONS or not path.is_file():
+            continue
+        if any(part.startswith((".", "_")) for part in path.relative_to(root).parts):
+            continue
+        try:
+            text: str | None = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            text = None
+        yield rel, str(path), text
+
+
+class Library:
+    """The search path of query libraries (user directories, then the built-ins).
+
+    Args:
+        dirs: user library directories (``--queries``), highest precedence first.
+        env: the environment to read ``RUMQ_QUERIES`` from (default ``os.environ``).
+        builtin: include the built-in library (tests may turn it off).
+
+    Raises:
+        UsageError: when a user library directory does not exist.
+    """
+
+    def __init__(
+        self,
+        dirs: Iterable[str | os.PathLike[str]] | None = None,
+        *,
+        env: Mapping[str, str] | None = None,
+        builtin: bool = True,
+    ) -> None:
+        self.dirs = user_dirs(dirs, env=env)
+        for d in self.dirs:
+            if not Path(d).is_dir():
+                raise UsageError(
+                    f"query library {d!r} is not a directory",
+                    hint=f"check --queries and {ENV_VAR}",
+                )
+        self.builtin = builtin
+        self._listing: Listing | None = None
+
+    def _sources(self) -> Iterator[tuple[str, Iterator[tuple[str, str, str | None]]]]:
+        for d in self.dirs:
+            yield d, _walk_dir(d)
+        if self.builtin:
+            yield BUILTIN, _walk_builtin()
+
+    def load(self) -> Listing:
+        """Load every library once (cached): good queries, problems and notices."""
+        if self._listing is not None:
+            return self._listing
+        winners: dict[str, Query] = {}
+        origin: dict[str, tuple[str, str]] = {}  # name -> (source, path) of the winner
+        problems: list[QueryDefinitionError] = []
+        broken: dict[str, QueryDefinitionError] = {}
+        notices: list[str] = []
+        for source, files in self._sources():
+            for rel, path, text in files:
+                stem, ext = os.path.splitext(rel)
+                kind = EXTENSIONS[ext]
+                if text is None:
+                    err = QueryDefinitionError(f"{path}: cannot be read as UTF-8 text")
+                    problems.append(err)
+                    broken.setdefault(stem, err)
+                    continue
+                if stem in origin:
+                    win_source, win_path = origin[stem]
+                    if win_source == source:
+                        err = QueryDefinitionError(
+                            f"{path}: query '{stem}' is defined twice in {source} (also {win_path})"
+                        )
+                        problems.append(err)
+                        continue
+                    what = "the built-in query" if source == BUILTIN else f"{path}"
+                    notices.append(f"query '{stem}' from {win_path} overrides {what}")
+                    continue
+                try:
+                    q = parse_query(text, path=path, expected_name=stem, kind=kind, source=source)
+                except QueryDefinitionError as e:
+                    problems.append(e)
+                    broken.setdefault(stem, e)
+                    origin[stem] = (source, path)
+                    continue
+                winners[stem] = q
+                origin[stem] = (source, path)
+        self._listing = Listing(dict(sorted(winners.items())), problems, notices, broken)
+        return self._listing
+
+    def names(self) -> list[str]:
+        """Sorted names of the good queries."""
+        return list(self.load().queries)
+
+    def get(self, name: str) -> Query:
+        """The query called ``name``.
+
+        Raises:
+            QueryDefinitionError: when the file that defines ``name`` is malformed.
+            UnknownQueryError: when no library has it (with a did-you-mean).
+        """
+        listing = self.load()
+        if name in listing.queries:
+            return listing.queries[name]
+        if name in listing.broken:
+            raise listing.broken[name]
+        raise unknown_query(name, listing.queries)
+
+    def notices_for(self, name: str) -> list[str]:
+        """The override notices that concern ``name``."""
+        return [n for n in self.load().notices if n.startswith(f"query '{name}' ")]
+
+
+def unknown_query(name: str, known: Sequence[str] | Mapping[str, Any]) -> UnknownQueryError:
+    """An ``UnknownQueryError`` with the closest known names as a did-you-mean."""
+    names = list(known)
+    close = difflib.get_close_matches(name, names, n=3, cutoff=0.5)
+    # 'drop_off' should find 'pages/drop_off' too: match the last segment.
+    if not close:
+        tail = {n.rsplit("/", 1)[-1]: n for n in names}
+        close = [tail[t] for t in difflib.get_close_matches(name.rsplit("/", 1)[-1], tail, n=3, cutoff=0.6)]
+    hint = ("did you mean " + " or ".join(f"'{c}'" for c in close) + "?") if close else (
+        "`rumq queries` lists the available queries"
+    )
+    return UnknownQueryError(f"no query named '{name}'", hint=hint)

@@ -1,0 +1,271 @@
+"""Run named queries, SQL and Logs Insights text over a dataset: the one code path.
+
+The CLI (``rumq run``, ``rumq sql``) and the Python API (``Dataset``) both call
+these functions. They never print: notices (a user query overriding a
+built-in, low cookie coverage) go to the ``notify`` callback, and the CLI
+writes them to stderr.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from rumq.errors import QueryExecutionError, RumqError, UsageError
+from rumq.library import Library, Query
+from rumq.params import bind_values, resolve, substitute_identifiers
+from rumq.timewindow import TimeWindow, resolve_window
+
+if TYPE_CHECKING:  # pragma: no cover
+    import duckdb
+    import polars as pl
+
+#: Session-based results below this cookie coverage get a warning.
+COVERAGE_WARNING = 0.9
+
+Notify = Callable[[str], None]
+TimeArg = str | dt.datetime | dt.date | dt.timedelta | None
+
+
+def _quiet(_: str) -> None:
+    return None
+
+
+def window(since: TimeArg = None, until: TimeArg = None, now: dt.datetime | None = None) -> TimeWindow:
+    """Resolve ``since``/``until`` (strings, datetimes, ...) to a UTC window."""
+    return resolve_window(since, until, now=now)
+
+
+def connect(
+    data_dir: str | os.PathLike[str],
+    *,
+    since: TimeArg = None,
+    until: TimeArg = None,
+    app: str | None = None,
+    now: dt.datetime | None = None,
+) -> duckdb.DuckDBPyConnection:
+    """A catalog connection (``events`` and the analysis views) for the window."""
+    from rumq import catalog
+
+    w = window(since, until, now)
+    return catalog.connect(data_dir, since=w.since, until=w.until, app=app)
+
+
+def _check_limit(limit: int | None) -> None:
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 0):
+        raise UsageError(f"--limit must be a whole number >= 0, got {limit!r}")
+
+
+def execute(
+    con: duckdb.DuckDBPyConnection,
+    sql: str,
+    params: Mapping[str, Any] | None = None,
+    *,
+    limit: int | None = None,
+    what: str = "query",
+) -> pl.DataFrame:
+    """Run ``sql`` with bound named ``params`` and return a Polars DataFrame.
+
+    INTERVAL columns (which Polars cannot import) become Polars durations;
+    statements that return no rows (``CREATE ...``) give an empty frame.
+
+    Raises:
+        QueryExecutionError: DuckDB's message when the statement fails.
+    """
+    import duckdb
+    import polars as pl
+
+    _check_limit(limit)
+    try:
+        rel = con.sql(sql, params=dict(params) if params else None)
+        if rel is None:
+            return pl.DataFrame()
+        if limit is not None:
+            # The relation API adds LIMIT around the query as a whole, which is
+            # safe even when the text ends in a comment.
+            rel = rel.limit(limit)
+        intervals = [c for c, t in zip(rel.columns, rel.types, strict=True) if str(t) == "INTERVAL"]
+        if intervals:
+            rel = rel.select(
+                ", ".join(
+                    f"epoch_us({_quote(c)}) AS {_quote(c)}" if c in intervals else _quote(c)
+                    for c in rel.columns
+                )
+            )
+        df = rel.pl()
+    except duckdb.Error as e:
+        raise QueryExecutionError(f"{what} failed: {e}") from None
+    if intervals:
+        df = df.with_columns(pl.col(c).cast(pl.Duration("us")) for c in intervals)
+    return df
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def coverage_warning(query: Query, df: pl.DataFrame, params: Mapping[str, Any]) -> str | None:
+    """The warning to show when a session-based result has low cookie coverage."""
+    if not query.session_based or "coverage" not in df.columns or df.height == 0:
+        return None
+    try:
+        lowest = df.get_column("coverage").cast(float).drop_nulls().drop_nans().min()
+    except Exception:  # a coverage column of a strange type is the query's problem
+        return None
+    if lowest is None or lowest >= COVERAGE_WARNING:
+        return None
+    msg = (
+        f"{query.name}: only {lowest:.0%} of the page views in the window belong to cookie "
+        f"sessions (coverage {lowest:.2f} < {COVERAGE_WARNING:.2f})"
+    )
+    if query.param("include_cookieless") is not None and not params.get("include_cookieless"):
+        msg += (
+            "; cookieless page views are excluded from session-based results "
+            "(-p include_cookieless=true counts each as its own session)"
+        )
+    return msg
+
+
+def run_query(
+    data_dir: str | os.PathLike[str],
+    name: str | Query,
+    params: Mapping[str, Any] | None = None,
+    *,
+    since: TimeArg = None,
+    until: TimeArg = None,
+    app: str | None = None,
+    limit: int | None = None,
+    library: Library | None = None,
+    notify: Notify | None = None,
+    now: dt.datetime | None = None,
+) -> pl.DataFrame:
+    """Run a named query and return its result.
+
+    Args:
+        data_dir: the dataset directory.
+        name: the query name (looked up in ``library``) or a parsed ``Query``.
+        params: parameter values: CLI strings (lists for repeated ``-p``) or Python values.
+        since: window start (inclusive): ``7d``, ``2026-11-01``, an ISO timestamp, a datetime...
+        until: window end (exclusive), same forms.
+        app: keep only this application id.
+        limit: at most this many rows.
+        library: where to find queries (default: built-ins plus ``RUMQ_QUERIES``).
+        notify: receives notices and warnings (one string each); never printed here.
+        now: the current time for relative windows (tests).
+
+    Returns:
+        The result as a Polars DataFrame.
+
+    Raises:
+        UnknownQueryError: no such query (with a did-you-mean).
+        QueryDefinitionError: the query file is malformed.
+        ParameterError: a parameter is unknown, missing or invalid.
+        UsageError: a bad window or limit.
+        DatasetError: the dataset does not exist.
+        QueryExecutionError: DuckDB failed while running it.
+    """
+    say = notify or _quiet
+    if isinstance(name, str):
+        library = library if library is not None else Library()
+        query = library.get(name)
+        for notice in library.notices_for(name):
+            say(notice)
+    else:
+        query = name
+    values = resolve(query.params, params or {}, query=query.name)
+    _check_limit(limit)
+    w = window(since, until, now)
+    if query.kind == "insights":
+        df = _run_insights_text(
+            data_dir, query.body, values, w, app=app, limit=limit, what=f"query '{query.name}'"
+        )
+    else:
+        sql = substitute_identifiers(query.body, query.params, values)
+        bound = bind_values(sql, query.params, values)
+        con = _catalog(data_dir, w, app)
+        try:
+            df = execute(con, sql, bound, limit=limit, what=f"query '{query.name}'")
+        finally:
+            con.close()
+    warning = coverage_warning(query, df, values)
+    if warning:
+        say("warning: " + warning)
+    return df
+
+
+def _catalog(data_dir: str | os.PathLike[str], w: TimeWindow, app: str | None) -> duckdb.DuckDBPyConnection:
+    from rumq import catalog
+
+    return catalog.connect(data_dir, since=w.since, until=w.until, app=app)
+
+
+def run_sql(
+    data_dir: str | os.PathLike[str],
+    sql: str,
+    *,
+    since: TimeArg = None,
+    until: TimeArg = None,
+    app: str | None = None,
+    limit: int | None = None,
+    params: Mapping[str, Any] | None = None,
+    now: dt.datetime | None = None,
+) -> pl.DataFrame:
+    """Run any SQL over the dataset's views (``events``, ``page_views``, ...).
+
+    Raises:
+        QueryExecutionError: with DuckDB's message when the SQL fails.
+        UsageError: an empty statement, a bad window or limit.
+    """
+    if not sql.strip():
+        raise UsageError("no SQL given", hint='rumq sql "SELECT count(*) FROM events"')
+    _check_limit(limit)
+    w = window(since, until, now)
+    con = _catalog(data_dir, w, app)
+    try:
+        return execute(con, sql, params, limit=limit, what="SQL")
+    finally:
+        con.close()
+
+
+def run_insights(
+    data_dir: str | os.PathLike[str],
+    text: str,
+    *,
+    since: TimeArg = None,
+    until: TimeArg = None,
+    app: str | None = None,
+    limit: int | None = None,
+    params: Mapping[str, Any] | None = None,
+    now: dt.datetime | None = None,
+) -> pl.DataFrame:
+    """Compile a Logs Insights query (``rumq.insights``) and run it over the window."""
+    w = window(since, until, now)
+    return _run_insights_text(data_dir, text, dict(params or {}), w, app=app, limit=limit, what="insights query")
+
+
+def _run_insights_text(
+    data_dir: str | os.PathLike[str],
+    text: str,
+    params: Mapping[str, Any],
+    w: TimeWindow,
+    *,
+    app: str | None,
+    limit: int | None,
+    what: str,
+) -> pl.DataFrame:
+    try:
+        from rumq import insights
+    except ImportError as e:  # pragma: no cover - the compiler is a separate part
+        raise RumqError("Logs Insights queries need rumq.insights, which is not available") from e
+    if params:
+        text = insights.substitute_params(text, params)
+    compiled = insights.compile(text, since=w.since, until=w.until)
+    sql = compiled if isinstance(compiled, str) else compiled.sql
+    bound = None if isinstance(compiled, str) else getattr(compiled, "params", None)
+    con = _catalog(data_dir, w, app)
+    try:
+        return execute(con, sql, bound, limit=limit, what=what)
+    finally:
+        con.close()
