@@ -24,6 +24,9 @@ COMMANDS: dict[str, str] = {
     "info": "ingest_cmd:info",
     "rejects": "ingest_cmd:rejects",
     "compact": "ingest_cmd:compact",
+    "queries": "query_cmd:queries",
+    "run": "query_cmd:run",
+    "sql": "query_cmd:sql",
 }
 
 
