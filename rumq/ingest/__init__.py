@@ -224,16 +224,16 @@ def _run(store, state, todo, report: IngestReport, log_group, on_progress) -> No
 
 def _unknown_batch(f: InputFile):
     from rumq.ingest.readers import RawBatch
-    from rumq.ingest.sources import head_bytes
+    from rumq.ingest.sources import head_and_problem
 
     b = RawBatch()
-    head = head_bytes(f.path, 64)
-    b.add(
-        head.decode("utf-8", "replace"),
-        1,
-        reject=f"not a recognized RUM export format (starts with {head[:16]!r}); "
-        "use --format to force one if it is a RUM export",
-    )
+    head, problem = head_and_problem(f.path, 64)
+    if problem is not None and not head:
+        reason = f"cannot decode the file: {problem}"
+    else:
+        reason = (f"not a recognized RUM export format (starts with {head[:16]!r}); "
+                  "use --format to force one if it is a RUM export")
+    b.add(head.decode("utf-8", "replace"), 1, reject=reason)
     return b
 
 

@@ -30,7 +30,7 @@ from typing import Any
 
 import orjson
 
-from rumq.ingest.sources import SKIP_NAMES, DecodeProblem, head_bytes, iter_bytes
+from rumq.ingest.sources import SKIP_NAMES, DecodeProblem, head_and_problem, iter_bytes
 
 FORMATS = ("jsonl", "cwl-export", "firehose", "logs-cli", "appmonitor-data", "putrumevents")
 DOCUMENT_FORMATS = ("firehose", "logs-cli", "appmonitor-data", "putrumevents")
@@ -105,7 +105,9 @@ def detect(path: Path) -> str:
     """
     if path.name in SKIP_NAMES:
         return "skip"
-    head = head_bytes(path)
+    head, problem = head_and_problem(path)
+    if problem is not None and not head.strip():
+        return "unknown"  # nothing decodable at all (e.g. gzip of garbage)
     if head.startswith(b"\xef\xbb\xbf"):
         head = head[3:]
     head = head.lstrip()

@@ -139,13 +139,18 @@ def iter_bytes(path: Path) -> Iterator[bytes]:
 
 
 def head_bytes(path: Path, n: int = 65536) -> bytes:
-    """The first ``n`` decoded bytes (empty on a decode problem at the very start)."""
+    """The first ``n`` decoded bytes (what could be decoded, on a damaged stream)."""
+    return head_and_problem(path, n)[0]
+
+
+def head_and_problem(path: Path, n: int = 65536) -> tuple[bytes, DecodeProblem | None]:
+    """The first ``n`` decoded bytes, and the decode problem met before them, if any."""
     buf = bytearray()
     try:
         for chunk in iter_bytes(path):
             buf += chunk
             if len(buf) >= n:
                 break
-    except DecodeProblem:
-        pass
-    return bytes(buf[:n])
+    except DecodeProblem as e:
+        return bytes(buf[:n]), e
+    return bytes(buf[:n]), None
