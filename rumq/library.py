@@ -258,9 +258,9 @@ def user_dirs(dirs: Iterable[str | os.PathLike[str]] | None = None, *, env: Mapp
     return out
 
 
-def _walk_builtin() -> Iterator[tuple[str, str, str]]:
+def _walk_builtin(package: str = "rumq.queries") -> Iterator[tuple[str, str, str]]:
     """(relative path, resource path, text) of each built-in query file."""
-    root = resources.files("rumq.queries")
+    root = resources.files(package)
 
     def walk(node: Any, rel: str) -> Iterator[tuple[str, str, str]]:
         for child in sorted(node.iterdir(), key=lambda c: c.name):
@@ -270,7 +270,9 @@ def _walk_builtin() -> Iterator[tuple[str, str, str]]:
             if child.is_dir():
                 yield from walk(child, sub)
             elif Path(child.name).suffix in EXTENSIONS:
-                yield sub, f"rumq.queries:{sub}", child.read_text(encoding="utf-8")
+                # A real file (the usual install) is named by its path; a zipped one by package:path.
+                where = str(child) if isinstance(child, Path) else f"{package}:{sub}"
+                yield sub, where, child.read_text(encoding="utf-8")
 
     yield from walk(root, "")
 
@@ -298,6 +300,7 @@ class Library:
         dirs: user library directories (``--queries``), highest precedence first.
         env: the environment to read ``RUMQ_QUERIES`` from (default ``os.environ``).
         builtin: include the built-in library (tests may turn it off).
+        builtin_package: the package holding the built-in library.
 
     Raises:
         UsageError: when a user library directory does not exist.
@@ -309,6 +312,7 @@ class Library:
         *,
         env: Mapping[str, str] | None = None,
         builtin: bool = True,
+        builtin_package: str = "rumq.queries",
     ) -> None:
         self.dirs = user_dirs(dirs, env=env)
         for d in self.dirs:
@@ -318,13 +322,14 @@ class Library:
                     hint=f"check --queries and {ENV_VAR}",
                 )
         self.builtin = builtin
+        self.builtin_package = builtin_package
         self._listing: Listing | None = None
 
     def _sources(self) -> Iterator[tuple[str, Iterator[tuple[str, str, str | None]]]]:
         for d in self.dirs:
             yield d, _walk_dir(d)
         if self.builtin:
-            yield BUILTIN, _walk_builtin()
+            yield BUILTIN, _walk_builtin(self.builtin_package)
 
     def load(self) -> Listing:
         """Load every library once (cached): good queries, problems and notices."""
@@ -393,7 +398,7 @@ class Library:
 def unknown_query(name: str, known: Sequence[str] | Mapping[str, Any]) -> UnknownQueryError:
     """An ``UnknownQueryError`` with the closest known names as a did-you-mean."""
     names = list(known)
-    close = difflib.get_close_matches(name, names, n=3, cutoff=0.5)
+    close = difflib.get_close_matches(name, names, n=3, cutoff=0.7)
     # 'drop_off' should find 'pages/drop_off' too: match the last segment.
     if not close:
         tail = {n.rsplit("/", 1)[-1]: n for n in names}

@@ -194,7 +194,7 @@ def _markdown(df: pl.DataFrame) -> str:
     headers, rows, numeric = _cells(df, "")
 
     def esc(c: str) -> str:
-        return c.replace("\\", "\\\\").replace("|", "\\|")
+        return c.replace("|", "\\|")
 
     out = ["| " + " | ".join(esc(h) for h in headers) + " |"]
     out.append("|" + "|".join("---:" if n else "---" for n in numeric) + "|")
