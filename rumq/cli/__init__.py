@@ -43,6 +43,15 @@ class LazyGroup(click.Group):
         module, attr = target.split(":")
         return getattr(importlib.import_module(f"rumq.cli.{module}"), attr)
 
+    def invoke(self, ctx: click.Context) -> Any:
+        # Errors are translated once, here, so in-process callers (CliRunner,
+        # tests) see the same message and exit code as the console script.
+        try:
+            return super().invoke(ctx)
+        except RumqError as e:
+            click.echo(f"error: {e}", err=True)
+            ctx.exit(int(e.exit_code))
+
     def resolve_command(self, ctx: click.Context, args: list[str]) -> Any:
         name = args[0] if args else ""
         if name and not name.startswith("-") and name not in COMMANDS:

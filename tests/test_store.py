@@ -1,0 +1,157 @@
+"""Dataset integrity: dedup, manifest, atomic commits under kill -9, the writers' lock, compaction."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from rumdata import dumps, event, firehose_doc, write_export_task, write_firehose, write_jsonl
+
+from rumq import catalog
+from rumq.cli import cli
+from rumq.errors import DatasetLockedError, ExitCode
+from rumq.ingest import ingest
+from rumq.maintenance import compact
+from rumq.store import Store
+
+
+def _count(data) -> int:
+    con = catalog.connect(data, views=False)
+    n = con.execute("SELECT count(*) FROM events").fetchone()[0]
+    distinct = con.execute("SELECT count(DISTINCT event_id) FROM events").fetchone()[0]
+    con.close()
+    assert n == distinct, "an event_id is stored twice"
+    return n
+
+
+def test_overlapping_exports_never_double_count(tmp_path):
+    evs = [event(at=f"2026-11-25T10:00:{i:02d}") for i in range(40)]
+    write_export_task(tmp_path / "export", evs[:30])
+    write_firehose(tmp_path / "fh" / "obj", [firehose_doc(evs[20:])])  # 20..39 overlap 20..29
+    r1 = ingest(tmp_path / "data", [str(tmp_path / "export")])
+    r2 = ingest(tmp_path / "data", [str(tmp_path / "fh")])
+    assert (r1.written, r1.duplicates) == (30, 0)
+    assert (r2.read, r2.written, r2.duplicates) == (20, 10, 10)
+    assert _count(tmp_path / "data") == 40
+
+
+def test_duplicates_within_one_ingest(tmp_path):
+    e = event()
+    write_jsonl(tmp_path / "a.jsonl", [e, e, event()])
+    r = ingest(tmp_path / "data", [str(tmp_path / "a.jsonl")])
+    assert (r.read, r.written, r.duplicates) == (3, 2, 1)
+
+
+def test_reingesting_the_same_file_is_a_noop_that_says_so(tmp_path):
+    p = write_jsonl(tmp_path / "a.jsonl", [event(), event()])
+    ingest(tmp_path / "data", [str(p)])
+    notices = []
+    r = ingest(tmp_path / "data", [str(p)], on_notice=notices.append)
+    assert r.read == 0 and r.files[0].status == "already-ingested"
+    assert any("already ingested" in n for n in notices)
+    state = Store(tmp_path / "data").load_state()
+    (inp,) = state.inputs.values()
+    assert (inp["read"], inp["written"], inp["size"]) == (2, 2, p.stat().st_size)
+    assert _count(tmp_path / "data") == 2
+
+
+def test_state_lists_only_committed_files_and_recover_removes_orphans(tmp_path):
+    p = write_jsonl(tmp_path / "a.jsonl", [event()])
+    ingest(tmp_path / "data", [str(p)])
+    store = Store(tmp_path / "data")
+    orphan = store.partition_dir("2026-11-25") / "part-crashed-0.parquet"
+    orphan.write_bytes(b"PAR1 half written")
+    (store.staging_dir / "x").mkdir(parents=True)
+    assert str(orphan) not in store.event_files()
+    assert _count(tmp_path / "data") == 1  # readers never see it
+    with store.lock():
+        removed = store.recover()
+    assert str(orphan) in removed and not orphan.exists()
+
+
+def _big_input(path: Path, n: int) -> Path:
+    base = dumps(event(at="2026-11-25T10:00:00", event_id="EVENTID"))
+    with open(path, "w") as f:
+        for i in range(n):
+            f.write(base.replace("EVENTID", f"ev-{i:08d}").replace("1764064800000", str(1764064800000 + i * 1000)) + "\n")
+    return path
+
+
+@pytest.mark.slow
+def test_kill_9_during_ingest_leaves_before_or_after(tmp_path):
+    data = tmp_path / "data"
+    first = write_jsonl(tmp_path / "first.jsonl", [event(at="2026-11-20T10:00:00")])
+    ingest(data, [str(first)])
+    n = 150_000
+    big = _big_input(tmp_path / "big.jsonl", n)
+    script = "import sys; from rumq.ingest import ingest; ingest(sys.argv[1], [sys.argv[2]])"
+    outcomes = set()
+    for delay in (0.3, 0.8, 1.5, 2.5, 4.0):
+        proc = subprocess.Popen([sys.executable, "-c", script, str(data), str(big)])
+        time.sleep(delay)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        got = _count(data)
+        assert got in (1, 1 + n), f"half-written dataset after kill at {delay}s: {got}"
+        outcomes.add(got)
+        if got == 1 + n:
+            break
+    # Whatever happened, ingesting again completes the dataset exactly once.
+    r = ingest(data, [str(big)])
+    assert _count(data) == 1 + n
+    assert r.read in (0, n)
+    assert not any((data / "_rumq" / "staging").iterdir())
+
+
+def test_second_writer_waits_or_fails_clearly(tmp_path):
+    p = write_jsonl(tmp_path / "a.jsonl", [event()])
+    store = Store(tmp_path / "data")
+    runner = CliRunner()
+    with store.lock():
+        with pytest.raises(DatasetLockedError, match="another rumq process"):
+            ingest(tmp_path / "data", [str(p)], wait=False)
+        res = runner.invoke(cli, ["--data", str(tmp_path / "data"), "ingest", "--no-wait", str(p)])
+        assert res.exit_code == ExitCode.LOCKED
+        notices: list[str] = []
+        t = threading.Thread(target=lambda: ingest(tmp_path / "data", [str(p)], on_notice=notices.append))
+        t.start()
+        time.sleep(0.5)
+        assert t.is_alive()  # it is waiting for us
+    t.join(30)
+    assert not t.is_alive()
+    assert any("waiting" in n for n in notices)
+    assert _count(tmp_path / "data") == 1
+
+
+def test_compact_merges_small_files_atomically(tmp_path):
+    data = tmp_path / "data"
+    for i in range(3):
+        ingest(data, [str(write_jsonl(tmp_path / f"{i}.jsonl", [event(at=f"2026-11-25T1{i}:00:00") for _ in range(5)]))])
+    store = Store(data)
+    assert len(store.event_files()) == 3
+    before = _count(data)
+    r = compact(data)
+    assert r["partitions"] == 1 and len(store.event_files()) == 1
+    assert _count(data) == before
+    leftovers = [p for p in store.events_dir.rglob("*.parquet") if str(p) not in store.event_files()]
+    assert leftovers == []
+
+
+def test_window_reads_only_that_days_files(tmp_path):
+    from datetime import datetime
+
+    data = tmp_path / "data"
+    ingest(data, [str(write_jsonl(tmp_path / "a.jsonl",
+                                  [event(at=f"2026-11-{d}T12:00:00") for d in (23, 24, 25)]))])
+    files = catalog.window_files(data, datetime(2026, 11, 24), datetime(2026, 11, 25))
+    assert [Path(f).parent.name for f in files] == ["event_date=2026-11-24"]
+    con = catalog.connect(data, since=datetime(2026, 11, 24), until=datetime(2026, 11, 25), views=False)
+    assert con.execute("SELECT count(*), min(event_date) FROM events").fetchone()[0] == 1
+    assert os.path.exists(files[0])
