@@ -1,13 +1,258 @@
-"""Analysis views over ``events`` (page_views, sessions, ...).
+"""The analysis views every named query stands on.
 
-Placeholder until the analyses land: ``create_views`` adds nothing yet.
+``create_views(con)`` runs on a DuckDB connection that already has the
+``events`` view (the canonical table of ``rumq.schema``, restricted to the
+time window and application by ``rumq.catalog.connect``) and adds:
+
+``page_views``, ``sessions``, ``session_pages``, ``journey_steps``,
+``transitions``, ``js_errors``, ``http_requests``, ``navigations``,
+``web_vitals``, ``resources``, ``cookie_coverage`` and the macros
+``rumq_page(p)`` / ``rumq_url(u)``. docs/analyses.md documents every column
+and definition.
+
+Order within a session. RUM timestamps have whole-second precision, so page
+views are ordered by interaction depth (``interaction``, NULLS LAST), then
+``event_time``, then the position in the ingested export (``source_file``,
+``source_line``) as a stable tie-break.
+
+Cookieless traffic. Without cookies the web client sends the nil user id and
+no interaction depth, and every page load is a session of its own. Rows keep
+``cookieless``; session-based queries filter on it. A page view with no
+session id at all (the nil session UUID of pre-1.13 clients) becomes a
+one-page session ``page:<source_file>:<source_line>``; other events without a session id
+cannot be attributed to a session and count only in event-level views.
+
+Normalizing a page is a chain of regular expressions, which is expensive per
+row; the views normalize each *distinct* raw value once and join the result
+back (about 10x faster on real page-id cardinalities).
+
+Importing this module has no side effects and does not import DuckDB.
 """
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
+from rumq.pages import PageConfig, install_macros, load_config, page_sql, url_sql
+from rumq.schema import VITAL_THRESHOLDS
 
-def create_views(con: Any) -> None:
-    """Create the analysis views on a connection that has ``events``."""
-    return None
+#: CloudWatch RUM Apdex bands on navigation duration (ms).
+APDEX_SATISFIED_MS = 2000
+APDEX_FRUSTRATED_MS = 8000
+
+#: The web client's default per-session event cap (``sessionEventLimit``).
+SESSION_EVENT_LIMIT = 200
+
+#: Views in creation order (later ones use earlier ones).
+VIEW_NAMES: tuple[str, ...] = (
+    "page_views",
+    "cookie_coverage",
+    "session_pages",
+    "journey_steps",
+    "transitions",
+    "sessions",
+    "js_errors",
+    "http_requests",
+    "navigations",
+    "web_vitals",
+    "resources",
+)
+
+# Order of page views inside a session. The tie-break is the position in the
+# ingested export (the order the client sent the events in), not event_id:
+# random UUID strings are the most expensive column to read by far.
+# _ORDER_KEY is the same order as one struct for arg_min / arg_max
+# (2^31-1 puts a missing depth last, as NULLS LAST does in _ORDER_BY).
+_ORDER_BY = "interaction NULLS LAST, event_time, source_file, source_line"
+_ORDER_KEY = (
+    "{'i': coalesce(interaction, 2147483647), 't': event_time, 'f': source_file, 'l': source_line}"
+)
+# A page view without a session id is a session of its own, named after its
+# place in the export (not its event_id: see _ORDER_BY on why not).
+_PSEUDO_SESSION = "'page:' || source_file || ':' || source_line"
+_SESSION_ID = f"coalesce(session_id, CASE WHEN event_name = 'page_view' THEN {_PSEUDO_SESSION} END)"
+_COOKIELESS = "coalesce(cookieless, user_id IS NULL)"
+_HTTP_FAILED = "coalesce(http_status >= 400, true)"  # NULL status = network failure
+
+
+def _normalized(base: str, raw: str, out: str, expr: str) -> str:
+    """SELECT every column of CTE ``base`` plus ``out`` = ``expr`` applied to ``raw``, once per distinct value."""
+    return f"""
+    _m AS (SELECT _raw, {expr.replace('__v__', '_raw')} AS _norm
+           FROM (SELECT DISTINCT {raw} AS _raw FROM {base} WHERE {raw} IS NOT NULL))
+    SELECT {base}.*, _m._norm AS {out} FROM {base} LEFT JOIN _m ON {base}.{raw} = _m._raw"""
+
+
+def view_sql(cfg: PageConfig | None = None) -> dict[str, str]:
+    """Return ``{view name: SELECT statement}`` for the analysis views, in creation order."""
+    cfg = cfg or PageConfig()
+    page = page_sql("__v__", cfg)
+    url = url_sql("__v__", cfg)
+    ctx = "application_id, application_version, browser_name, browser_version, os_name, device_type, country_code"
+    v: dict[str, str] = {}
+
+    v["page_views"] = f"""
+    WITH pv AS NOT MATERIALIZED (
+        SELECT event_id, event_time, {_SESSION_ID} AS session_id, user_id, {_COOKIELESS} AS cookieless,
+               page_id AS page_raw, interaction, source_file, source_line, parent_page_id, time_on_parent_page, title,
+               referrer, referrer_domain, page_tags, {ctx}
+        FROM events WHERE event_name = 'page_view'),
+    {_normalized('pv', 'page_raw', 'page', page)}"""
+
+    v["cookie_coverage"] = """
+    SELECT avg(CASE WHEN cookieless THEN 0.0 ELSE 1.0 END) AS coverage,
+           count(*) AS page_views,
+           count(*) FILTER (WHERE NOT cookieless) AS cookie_page_views
+    FROM page_views"""
+
+    # seq: 1-based position among the session's page views; prev_page: the page before.
+    v["session_pages"] = f"""
+    SELECT session_id, user_id, cookieless, application_id, event_id, event_time, interaction,
+           page_raw, page,
+           row_number() OVER w AS seq,
+           lag(page) OVER w AS prev_page
+    FROM page_views
+    WINDOW w AS (PARTITION BY session_id ORDER BY {_ORDER_BY})"""
+
+    # The session path with consecutive repeats of a page collapsed (journeys, funnels).
+    v["journey_steps"] = """
+    SELECT session_id, user_id, cookieless, application_id, page, event_time, seq,
+           row_number() OVER w AS step,
+           lead(page) OVER w AS next_page,
+           lead(event_time) OVER w AS next_time
+    FROM session_pages
+    WHERE prev_page IS DISTINCT FROM page
+    WINDOW w AS (PARTITION BY session_id ORDER BY seq)"""
+
+    # Edges of the path: (entry) -> first page, page -> next page, last page -> (exit).
+    # from_step is the position of from_page (0 for the entry pseudo-page).
+    v["transitions"] = """
+    SELECT session_id, user_id, cookieless,
+           CASE WHEN k = 0 THEN 0 ELSE step END AS from_step,
+           CASE WHEN k = 0 THEN '(entry)' ELSE page END AS from_page,
+           CASE WHEN k = 0 THEN page ELSE coalesce(next_page, '(exit)') END AS to_page,
+           CASE WHEN k = 0 THEN NULL ELSE event_time END AS from_time,
+           CASE WHEN k = 0 THEN event_time ELSE next_time END AS to_time
+    FROM (SELECT *, unnest(CASE WHEN step = 1 THEN [0, 1] ELSE [1] END) AS k FROM journey_steps)"""
+
+    v["sessions"] = f"""
+    WITH agg AS (
+        SELECT session_id,
+               min(user_id) AS user_id,
+               bool_or({_COOKIELESS}) AS cookieless,
+               min(application_id) AS application_id,
+               min(application_version) AS application_version,
+               min(event_time) AS start_time,
+               max(event_time) AS end_time,
+               count(*) AS events,
+               count(*) FILTER (WHERE event_name = 'page_view') AS page_views,
+               arg_min(page_id, {_ORDER_KEY}) FILTER (WHERE event_name = 'page_view') AS entry_page_raw,
+               arg_max(page_id, {_ORDER_KEY}) FILTER (WHERE event_name = 'page_view') AS exit_page_raw,
+               count(*) FILTER (WHERE event_name = 'js_error') AS js_errors,
+               count(*) FILTER (WHERE event_name = 'http') AS http_requests,
+               count(*) FILTER (WHERE event_name = 'http' AND {_HTTP_FAILED}) AS http_errors,
+               min(browser_name) AS browser_name,
+               min(os_name) AS os_name,
+               min(device_type) AS device_type,
+               min(country_code) AS country_code,
+               min(web_client_version) AS web_client_version
+        FROM events WHERE session_id IS NOT NULL
+        GROUP BY session_id
+        UNION ALL
+        SELECT {_PSEUDO_SESSION}, user_id, true, application_id, application_version,
+               event_time, event_time, 1, 1, page_id, page_id, 0, 0, 0,
+               browser_name, os_name, device_type, country_code, web_client_version
+        FROM events WHERE session_id IS NULL AND event_name = 'page_view'),
+    _m AS (SELECT _raw, {page.replace('__v__', '_raw')} AS _norm FROM (
+           SELECT entry_page_raw AS _raw FROM agg WHERE entry_page_raw IS NOT NULL
+           UNION SELECT exit_page_raw FROM agg WHERE exit_page_raw IS NOT NULL))
+    SELECT agg.session_id, user_id, cookieless, application_id, application_version,
+           start_time, end_time,
+           epoch(end_time) - epoch(start_time) AS duration_s,
+           events, page_views,
+           en._norm AS entry_page, ex._norm AS exit_page, entry_page_raw, exit_page_raw,
+           page_views = 1 AS bounced,
+           js_errors, http_requests, http_errors,
+           js_errors + http_errors > 0 AS has_error,
+           browser_name, os_name, device_type, country_code, web_client_version
+    FROM agg
+    LEFT JOIN _m AS en ON agg.entry_page_raw = en._raw
+    LEFT JOIN _m AS ex ON agg.exit_page_raw = ex._raw"""
+
+    v["js_errors"] = f"""
+    WITH e AS NOT MATERIALIZED (
+        SELECT event_id, event_time, session_id, user_id, {_COOKIELESS} AS cookieless,
+               page_id AS page_raw, error_type, error_message, error_stack, error_filename,
+               error_lineno, error_colno, {ctx}
+        FROM events WHERE event_name = 'js_error'),
+    {_normalized('e', 'page_raw', 'page', page)}"""
+
+    v["http_requests"] = f"""
+    WITH h AS NOT MATERIALIZED (
+        SELECT event_id, event_time, session_id, user_id, {_COOKIELESS} AS cookieless,
+               page_id AS page_raw, http_method AS method, http_url AS url,
+               http_status AS status,
+               CASE WHEN http_status IS NULL THEN 'network'
+                    ELSE CAST(http_status // 100 AS VARCHAR) || 'xx' END AS status_class,
+               {_HTTP_FAILED} AS failed,
+               http_status_text AS status_text, http_error_type AS error_type,
+               http_error_message AS error_message, trace_id, {ctx}
+        FROM events WHERE event_name = 'http'),
+    {_normalized('h', 'url', 'url_pattern', url)}"""
+
+    v["navigations"] = f"""
+    WITH n AS NOT MATERIALIZED (
+        SELECT event_id, event_time, session_id, user_id, {_COOKIELESS} AS cookieless,
+               page_id AS page_raw, initiator_type, navigation_type, duration,
+               CASE WHEN duration <= {APDEX_SATISFIED_MS} THEN 'satisfied'
+                    WHEN duration <= {APDEX_FRUSTRATED_MS} THEN 'tolerating'
+                    WHEN duration IS NOT NULL THEN 'frustrated' END AS apdex_band,
+               redirect_time, dns_time, connect_time, tls_time, time_to_first_byte, response_time,
+               dom_interactive, dom_content_loaded, dom_complete, dom_processing_time,
+               load_event_time, transfer_size, {ctx}
+        FROM events WHERE event_name = 'navigation'),
+    {_normalized('n', 'page_raw', 'page', page)}"""
+
+    rating = " ".join(
+        f"WHEN event_name = '{m}' THEN CASE WHEN vital_value <= {good!r} THEN 'good' "
+        f"WHEN vital_value <= {poor!r} THEN 'needs-improvement' ELSE 'poor' END"
+        for m, (good, poor) in VITAL_THRESHOLDS.items()
+    )
+    names = ", ".join(f"'{m}'" for m in VITAL_THRESHOLDS)
+    v["web_vitals"] = f"""
+    WITH w AS NOT MATERIALIZED (
+        SELECT event_id, event_time, session_id, user_id, {_COOKIELESS} AS cookieless,
+               page_id AS page_raw, upper(event_name) AS metric, vital_value AS value,
+               CASE WHEN vital_value IS NULL THEN NULL {rating} END AS rating, {ctx}
+        FROM events WHERE event_name IN ({names})),
+    {_normalized('w', 'page_raw', 'page', page)}"""
+
+    v["resources"] = f"""
+    WITH r AS NOT MATERIALIZED (
+        SELECT event_id, event_time, session_id, user_id, {_COOKIELESS} AS cookieless,
+               page_id AS page_raw, target_url AS url, file_type, initiator_type, duration,
+               transfer_size, {ctx}
+        FROM events WHERE event_name = 'resource'),
+    {_normalized('r', 'url', 'url_pattern', url)}"""
+    return v
+
+
+def create_views(
+    con: Any,
+    *,
+    pages: PageConfig | None = None,
+    data_dir: str | os.PathLike[str] | None = None,
+) -> None:
+    """Create the analysis views and macros on ``con`` (which must have ``events``).
+
+    Args:
+        con: a DuckDB connection with the ``events`` view.
+        pages: the page normalization config; found with
+            ``rumq.pages.load_config(data_dir=data_dir)`` when omitted.
+        data_dir: the dataset directory, where a ``rumq.toml`` may live.
+    """
+    cfg = pages if pages is not None else load_config(data_dir=data_dir)
+    install_macros(con, cfg)
+    for name, sql in view_sql(cfg).items():
+        con.execute(f"CREATE OR REPLACE VIEW {name} AS {sql}").fetchall()
