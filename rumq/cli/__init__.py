@@ -27,6 +27,7 @@ COMMANDS: dict[str, str] = {
     "queries": "query_cmd:queries",
     "run": "query_cmd:run",
     "sql": "query_cmd:sql",
+    "insights": "insights_cmd:insights",
 }
 
 

@@ -1,0 +1,118 @@
+"""``rumq insights``: run a CloudWatch Logs Insights query over the dataset."""
+
+from __future__ import annotations
+
+import click
+
+from rumq.cli import data_dir_of
+from rumq.cli.options import FORMATS, emit, time_window_options
+
+
+@click.command()
+@click.argument("query", required=False)
+@click.option(
+    "-f",
+    "--file",
+    "query_file",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="Read the query from FILE ('-' for stdin).",
+)
+@time_window_options
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default="table",
+    show_default=True,
+    help="Output format.",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, writable=True),
+    default=None,
+    help="Write the result to FILE instead of stdout (required for parquet).",
+)
+@click.option(
+    "--max-rows",
+    type=click.IntRange(min=0),
+    default=None,
+    metavar="N",
+    help="Print at most N rows (rumq has no default cap; a 'limit' in the query also applies).",
+)
+@click.option("--explain", is_flag=True, help="Print the generated DuckDB SQL and its parameters; do not run.")
+@click.pass_context
+def insights(
+    ctx: click.Context,
+    query: str | None,
+    query_file: str | None,
+    since: str | None,
+    until: str | None,
+    app: str | None,
+    fmt: str,
+    output: str | None,
+    max_rows: int | None,
+    explain: bool,
+) -> None:
+    """Run a Logs Insights QUERY (or -f FILE, or stdin) over the dataset.
+
+    The query runs unchanged: fields, display, filter/where, stats, sort,
+    limit, parse and dedup, with Logs Insights field names
+    (metadata.browserName, event_details.duration, @timestamp, ...).
+    --since/--until set the query's time range, like the console's time
+    picker. Timestamps print as YYYY-MM-DD HH:MM:SS.mmm (UTC). A malformed
+    query prints its line and column and exits 2.
+
+    \b
+    Examples:
+      rumq insights 'stats count(*) by bin(1h)' --since 1d
+      rumq insights -f slow_pages.insights --format csv -o slow.csv
+      echo 'filter event_type like /error/ | limit 20' | rumq insights
+      rumq insights --explain 'stats avg(event_details.duration) by metadata.pageId'
+    """
+    text = _query_text(query, query_file)
+    if explain:
+        from rumq import insights as lib
+        from rumq.runner import window
+
+        w = window(since, until)
+        c = lib.compile(text, since=w.since, until=w.until)
+        out = [c.sql + ";", "", "-- parameters:"]
+        out += [f"--   ${k} = {v!r}" for k, v in c.parameters.items()] or ["--   (none)"]
+        out += ["-- result columns (in order): " + ", ".join(c.columns)]
+        click.echo("\n".join(out))
+        return
+    from rumq.runner import run_insights
+
+    if fmt == "parquet" and not output:
+        raise click.UsageError("parquet output is binary: give a file with -o FILE")
+    df = run_insights(data_dir_of(ctx), text, since=since, until=until, app=app, limit=max_rows)
+    emit(df, fmt, output)
+
+
+def _query_text(query: str | None, query_file: str | None) -> str:
+    if query is not None and query_file is not None:
+        raise click.UsageError("give the query as an argument or with -f FILE, not both")
+    if query_file is not None:
+        if query_file == "-":
+            return click.get_text_stream("stdin").read()
+        with open(query_file, encoding="utf-8") as fh:
+            text = fh.read()
+        return _strip_front_matter(text)
+    if query is None or query == "-":
+        stdin = click.get_text_stream("stdin")
+        if query is None and stdin.isatty():
+            raise click.UsageError("no query: give it as an argument, with -f FILE, or on stdin")
+        return stdin.read()
+    return query
+
+
+def _strip_front_matter(text: str) -> str:
+    """Drop a ``# ---`` front matter block (as in .insights library files)."""
+    lines = text.splitlines(keepends=True)
+    if lines and lines[0].strip() == "# ---":
+        for i in range(1, len(lines)):
+            if lines[i].strip() == "# ---":
+                return "".join(lines[i + 1 :])
+    return text
