@@ -94,7 +94,10 @@ def cli(ctx: click.Context, data_dir: str) -> None:
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point: run the CLI, mapping errors to exit codes."""
     try:
-        cli.main(args=argv, prog_name="rumq", standalone_mode=False)
+        # With standalone_mode=False, click returns (not raises) the code of ctx.exit().
+        code = cli.main(args=argv, prog_name="rumq", standalone_mode=False)
+        if isinstance(code, int) and code:
+            sys.exit(code)
     except click.exceptions.Exit as e:
         sys.exit(e.exit_code)
     except click.exceptions.Abort:
