@@ -217,6 +217,11 @@ def parse_query(text: str, *, path: str, expected_name: str, kind: str, source: 
                 f"placeholder {{{{{stray[0]}}}}} is not an identifier parameter "
                 "(declare it with an 'sql' map of allowed fragments)"
             )
+    else:
+        # .insights: parameters are {{name}} placeholders, quoted by rumq.insights
+        undeclared = sorted(placeholders(body) - {p.name for p in params})
+        if undeclared:
+            raise fail(f"the query uses {{{{{undeclared[0]}}}}} but no such parameter is declared")
     return Query(
         name=name,
         kind=kind,

@@ -13,7 +13,7 @@ import os
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from rumq.errors import QueryExecutionError, RumqError, UsageError
+from rumq.errors import DatasetError, QueryExecutionError, RumqError, UsageError
 from rumq.library import Library, Query
 from rumq.params import bind_values, resolve, substitute_identifiers
 from rumq.timewindow import TimeWindow, resolve_window
@@ -47,10 +47,7 @@ def connect(
     now: dt.datetime | None = None,
 ) -> duckdb.DuckDBPyConnection:
     """A catalog connection (``events`` and the analysis views) for the window."""
-    from rumq import catalog
-
-    w = window(since, until, now)
-    return catalog.connect(data_dir, since=w.since, until=w.until, app=app)
+    return _catalog(data_dir, window(since, until, now), app)
 
 
 def _check_limit(limit: int | None) -> None:
@@ -196,9 +193,18 @@ def run_query(
 
 
 def _catalog(data_dir: str | os.PathLike[str], w: TimeWindow, app: str | None) -> duckdb.DuckDBPyConnection:
+    import duckdb
+
     from rumq import catalog
 
-    return catalog.connect(data_dir, since=w.since, until=w.until, app=app)
+    try:
+        return catalog.connect(data_dir, since=w.since, until=w.until, app=app)
+    except duckdb.Error as e:
+        # e.g. a damaged Parquet file of the window: say so, not a traceback.
+        raise DatasetError(
+            f"cannot open the dataset at {data_dir}: {e}",
+            hint="`rumq info` checks the dataset; re-ingest damaged days",
+        ) from None
 
 
 def run_sql(
@@ -259,13 +265,12 @@ def _run_insights_text(
         from rumq import insights
     except ImportError as e:  # pragma: no cover - the compiler is a separate part
         raise RumqError("Logs Insights queries need rumq.insights, which is not available") from e
-    if params:
-        text = insights.substitute_params(text, params)
-    compiled = insights.compile(text, since=w.since, until=w.until)
-    sql = compiled if isinstance(compiled, str) else compiled.sql
-    bound = None if isinstance(compiled, str) else getattr(compiled, "params", None)
+    _check_limit(limit)
+    # Parameters become quoted Logs Insights literals ({{name}}), never raw text.
+    compiled = insights.compile(text, params=dict(params) if params else None, since=w.since, until=w.until)
     con = _catalog(data_dir, w, app)
     try:
-        return execute(con, sql, bound, limit=limit, what=what)
+        df = insights.execute(con, compiled)
     finally:
         con.close()
+    return df.head(limit) if limit is not None else df

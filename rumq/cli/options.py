@@ -14,6 +14,7 @@ diagnostic to stderr (stdout carries data only).
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -133,6 +134,6 @@ def emit(df: pl.DataFrame, fmt: str, output: str | None) -> None:
         return
     if fmt == "parquet":
         raise click.UsageError("parquet output is binary: give a file with -o FILE")
-    stream = click.get_text_stream("stdout")
+    stream = sys.stdout
     render(df, fmt, stream)
     stream.flush()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
 
 from rumq.cli import data_dir_of
@@ -190,6 +192,6 @@ def sql(
 
     _require_file_for_binary(fmt, output)
     if text == "-":
-        text = click.get_text_stream("stdin").read()
+        text = sys.stdin.read()
     df = run_sql(data_dir_of(ctx), text, since=since, until=until, app=app, limit=limit)
     emit(df, fmt, output)
