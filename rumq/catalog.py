@@ -19,7 +19,8 @@ if TYPE_CHECKING:  # pragma: no cover
     import duckdb
 
 #: DuckDB settings for every rumq connection (UTC, so no local-zone surprises).
-SETTINGS = {"TimeZone": "UTC"}
+#: DuckDB's progress bar writes to stdout, which carries data only.
+SETTINGS = {"TimeZone": "UTC", "enable_progress_bar": False}
 
 
 def window_dates(since: datetime | None, until: datetime | None) -> tuple:

@@ -115,6 +115,7 @@ def compact(
         staging = store.new_staging(cid)
         try:
             con = duckdb.connect()
+            con.execute("SET enable_progress_bar = false").fetchall()
             con.execute("SET memory_limit = '1GB'").fetchall()
             con.execute("SET temp_directory = ?", [str(staging / "tmp")]).fetchall()
             cols = ", ".join(COLUMN_NAMES)

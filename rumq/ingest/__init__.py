@@ -164,6 +164,8 @@ def _run(store, state, todo, report: IngestReport, log_group, on_progress) -> No
     staging = store.new_staging(report.ingest_id)
     try:
         con = duckdb.connect(str(staging / "stage.duckdb"))
+        # DuckDB's progress bar writes to stdout, which carries data only.
+        con.execute("SET enable_progress_bar = false").fetchall()
         con.execute("SET memory_limit = ?", [MEMORY_LIMIT]).fetchall()
         con.execute("SET temp_directory = ?", [str(staging / "tmp")]).fetchall()
         con.execute("SET preserve_insertion_order = false").fetchall()
