@@ -200,7 +200,10 @@ def parse_query(text: str, *, path: str, expected_name: str, kind: str, source: 
             raise fail(f"each column needs at least a name: {c!r}")
         unknown = sorted(set(c) - COLUMN_KEYS)
         if unknown:
-            raise fail(f"column '{c['name']}': unknown key(s) {', '.join(unknown)}")
+            raise fail(
+                f"column '{c['name']}': unknown key(s) {', '.join(unknown)}; allowed: name, type, "
+                "meaning (in a {...} mapping, quote a value that contains a comma)"
+            )
         columns.append(ColumnSpec(c["name"], str(c.get("type") or ""), str(c.get("meaning") or "")))
 
     if not body.strip():
@@ -257,9 +260,9 @@ class Listing:
 
 def user_dirs(dirs: Iterable[str | os.PathLike[str]] | None = None, *, env: Mapping[str, str] | None = None) -> list[str]:
     """The user library directories: ``dirs`` (``--queries``) then ``RUMQ_QUERIES``."""
-    out = [str(d) for d in dirs or ()]
+    out = [os.path.expanduser(os.fspath(d)) for d in dirs or ()]
     environ = os.environ if env is None else env
-    out += [d for d in environ.get(ENV_VAR, "").split(os.pathsep) if d.strip()]
+    out += [os.path.expanduser(d) for d in environ.get(ENV_VAR, "").split(os.pathsep) if d.strip()]
     return out
 
 

@@ -95,7 +95,8 @@ class ParamSpec:
         if unknown:
             raise ValueError(
                 f"parameter '{name}': unknown key(s) {', '.join(unknown)}; "
-                f"allowed: {', '.join(sorted(PARAM_KEYS))}"
+                f"allowed: {', '.join(sorted(PARAM_KEYS))} "
+                "(in a {...} mapping, quote a value that contains a comma)"
             )
         ptype = raw.get("type", "str")
         if ptype not in TYPES:
