@@ -442,7 +442,7 @@ class Compiler:
             return self.call(e)
         if isinstance(e, ast.Unary):
             if e.op == "-":
-                return Typed(f"(-{self.as_num(self.expr(e.operand))})", NUM)
+                return Typed(f"(-{self.as_double(self.expr(e.operand))})", NUM)
             return Typed(f"(NOT {self.truth(self.expr(e.operand))})", BOOL)
         if isinstance(e, ast.Binary):
             return self.binary(e)
@@ -482,7 +482,8 @@ class Compiler:
         a, b = self.expr(e.left), self.expr(e.right)
         if op in ("=", "!=", "<", "<=", ">", ">="):
             return self.compare(op, a, b, e.left, e.right)
-        x, y = self.as_num(a), self.as_num(b)
+        # Arithmetic in DOUBLE: Logs Insights numbers are doubles, and BIGINT overflows raise.
+        x, y = self.as_double(a), self.as_double(b)
         if op == "^":
             return Typed(f"power({x}, {y})", NUM)
         if op == "/":
@@ -574,6 +575,10 @@ class Compiler:
         if t.type == LIST:
             return "CAST(NULL AS DOUBLE)"
         return f"TRY_CAST({t.sql} AS DOUBLE)"
+
+    def as_double(self, t: Typed) -> str:
+        sql = self.as_num(t)
+        return sql if sql.startswith("TRY_CAST(") and sql.endswith("AS DOUBLE)") else f"CAST({sql} AS DOUBLE)"
 
     def as_str(self, t: Typed) -> str:
         if t.type in (STR, ANY):
@@ -748,7 +753,7 @@ def _null_of(kind: str) -> str:
 
 def _has_aggregate(e: ast.Expr) -> bool:
     if isinstance(e, ast.Call):
-        return e.name in AGGREGATES or any(_has_aggregate(a) for a in e.args)
+        return e.name in AGGREGATES or e.name in UNSUPPORTED_FUNCTIONS or any(_has_aggregate(a) for a in e.args)
     if isinstance(e, ast.Binary):
         return _has_aggregate(e.left) or _has_aggregate(e.right)
     if isinstance(e, ast.Unary):
