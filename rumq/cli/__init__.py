@@ -28,6 +28,7 @@ COMMANDS: dict[str, str] = {
     "run": "query_cmd:run",
     "sql": "query_cmd:sql",
     "insights": "insights_cmd:insights",
+    "generate": "generate_cmd:generate",
 }
 
 

@@ -1,0 +1,71 @@
+"""``rumq generate``: write realistic RUM traffic in an export format, with ground truth."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import click
+
+_FORMATS = ("jsonl", "cwl-export", "firehose", "logs-cli", "putrumevents")
+
+
+@click.command("generate")
+@click.option("--sessions", type=click.IntRange(min=1), help="Exact number of sessions to produce.")
+@click.option("--events", type=click.IntRange(min=1),
+              help="Instead of --sessions: about this many events (sessions estimated by a small pilot run).")
+@click.option("--days", type=click.IntRange(min=1), default=7, show_default=True, help="Days of traffic.")
+@click.option("--start", type=click.DateTime(formats=["%Y-%m-%d"]), default="2024-03-04", show_default=True,
+              help="First day (UTC).")
+@click.option("--seed", type=int, default=0, show_default=True, help="Random seed (same seed, same output).")
+@click.option("--apps", type=click.IntRange(1, 4), default=2, show_default=True,
+              help="Number of applications (webshop, helpcenter, webshop-eu, partner-portal).")
+@click.option("--cookieless-share", type=click.FloatRange(0, 1), default=0.1, show_default=True,
+              help="Share of visits without cookies (nil user id, one session per page load).")
+@click.option("--format", "fmt", type=click.Choice(_FORMATS), default="jsonl", show_default=True,
+              help="Export format and file layout to write.")
+@click.option("--gzip/--no-gzip", default=False, show_default=True, help="Compress jsonl output.")
+@click.option("--compresslevel", type=click.IntRange(1, 9), default=6, show_default=True,
+              help="gzip level of compressed outputs (1 = fastest).")
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help="Processes to use [default: 1 for small runs, else 2].")
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False),
+              help="Output directory (must be missing or empty).")
+@click.option("--truth", "truth_path", type=click.Path(dir_okay=False),
+              help="Ground-truth JSON path [default: <out>.truth.json, next to the output].")
+def generate(sessions: int | None, events: int | None, days: int, start: dt.datetime, seed: int, apps: int,
+             cookieless_share: float, fmt: str, gzip: bool, compresslevel: int, workers: int | None,
+             out_dir: str, truth_path: str | None) -> None:
+    """Generate realistic CloudWatch RUM traffic as a real export would hold it.
+
+    Simulates visitors of a web shop and a help center (sessions, page views
+    with interaction depth, navigation timing, web vitals, resources, HTTP
+    calls with injected failures, JS errors, custom events; cookie and
+    cookieless clients; the 30-minute session timeout and the 200-event cap),
+    and writes the CloudWatch Logs messages in the chosen export layout.
+    The true numbers (sessions, users, entries and exits per page,
+    transitions, error sessions, funnel) go to a ground-truth JSON file.
+
+    \b
+    Examples:
+      rumq generate --sessions 5000 --out traffic
+      rumq generate --events 2000000 --gzip --compresslevel 1 --out bench-data
+      rumq generate --sessions 2000 --format firehose --out fh
+    """
+    from rumq.errors import UsageError
+    from rumq.generate import estimate_sessions
+    from rumq.generate import generate as run
+
+    if (sessions is None) == (events is None):
+        raise UsageError("give exactly one of --sessions and --events")
+    if sessions is None:
+        sessions = estimate_sessions(events, cookieless_share=cookieless_share, apps=apps, seed=seed)
+    truth = run(out_dir, sessions=sessions, days=days, start=start.date(), seed=seed, apps=apps,
+                cookieless_share=cookieless_share, fmt=fmt, gzip=gzip, compresslevel=compresslevel,
+                workers=workers, truth_path=truth_path)
+    t = truth.total
+    click.echo(
+        f"wrote {t['events']:,} events, {t['sessions']['total']:,} sessions "
+        f"({t['sessions']['cookieless']:,} cookieless), {t['users']:,} users as {fmt} to {out_dir}",
+        err=True,
+    )
+    click.echo(f"ground truth: {truth.path}", err=True)

@@ -1,0 +1,265 @@
+"""A realistic CloudWatch RUM traffic generator with ground truth.
+
+``generate`` simulates visitors of one or more sites as the RUM web client
+records them and writes the events in a real export layout, together with a
+ground-truth JSON of the numbers it produced (counted while generating).
+``iter_messages`` streams the same CloudWatch Logs messages without writing.
+
+Work is split into chunks (one application, one day, at most
+``CHUNK_SESSIONS`` sessions), each with its own seeded random source, so the
+output depends only on the parameters and the seed, never on the number of
+worker processes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from rumq.errors import UsageError
+from rumq.generate.session import Chunk, ChunkSpec
+from rumq.generate.site import APPS, WEEKDAY_WEIGHTS, AppSpec
+from rumq.generate.truth import AppTruth, GroundTruth, build
+from rumq.generate.writers import FORMATS, ListSink, finalize, open_sink
+
+__all__ = ["generate", "iter_messages", "estimate_sessions", "Message", "GroundTruth", "FORMATS",
+           "DEFAULT_START", "EVENTS_PER_SESSION"]
+
+DEFAULT_START = dt.date(2024, 3, 4)
+CHUNK_SESSIONS = 4000
+#: Returning-user pool size per cookie visit (smaller = more returning users).
+USERS_PER_VISIT = 0.6
+#: Measured average events per session with the default settings (see docs/generator.md).
+EVENTS_PER_SESSION = 25.0
+
+
+@dataclass(frozen=True)
+class Message:
+    """One CloudWatch Logs event of the RUM log group.
+
+    Attributes:
+        log_group: the app monitor's log group.
+        log_stream: hourly stream ``YYYY-MM-DDTHH`` (UTC).
+        timestamp: event time, epoch ms (a whole second).
+        message: the JSON message text.
+    """
+
+    log_group: str
+    log_stream: str
+    timestamp: int
+    message: str
+
+
+def _apps(apps: int | list[str]) -> list[AppSpec]:
+    by_name = {a.name: a for a in APPS}
+    if isinstance(apps, int):
+        if not 1 <= apps <= len(APPS):
+            raise UsageError(f"apps must be between 1 and {len(APPS)}, got {apps}")
+        return list(APPS[:apps])
+    out = []
+    for name in apps:
+        if name not in by_name:
+            raise UsageError(f"unknown application {name!r}", hint="choose from " + ", ".join(by_name))
+        out.append(by_name[name])
+    return out
+
+
+def _largest_remainder(total: int, weights: list[float]) -> list[int]:
+    s = sum(weights)
+    raw = [total * w / s for w in weights]
+    out = [int(x) for x in raw]
+    order = sorted(range(len(raw)), key=lambda i: (-(raw[i] - out[i]), i))
+    for i in order[: total - sum(out)]:
+        out[i] += 1
+    return out
+
+
+def plan(sessions: int, days: int, start: dt.date, seed: int, apps: list[AppSpec],
+         cookieless_share: float) -> list[ChunkSpec]:
+    """Split the run into chunks: sessions per (app, day) by app share and
+    weekday weight, at most ``CHUNK_SESSIONS`` sessions per chunk."""
+    start_epoch = int(dt.datetime(start.year, start.month, start.day, tzinfo=dt.UTC).timestamp())
+    cells = [(a, d) for a in range(len(apps)) for d in range(days)]
+    weights = [apps[a].share * WEEKDAY_WEIGHTS[(start + dt.timedelta(days=d)).weekday()] for a, d in cells]
+    quotas = _largest_remainder(sessions, weights)
+    app_sessions = [0] * len(apps)
+    for (a, _), q in zip(cells, quotas, strict=True):
+        app_sessions[a] += q
+    users = [max(1, round(n * (1 - cookieless_share) * USERS_PER_VISIT)) for n in app_sessions]
+    specs = []
+    for (a, d), q in zip(cells, quotas, strict=True):
+        if q == 0:
+            continue
+        parts = math.ceil(q / CHUNK_SESSIONS)
+        for p, n in enumerate(_largest_remainder(q, [1.0] * parts)):
+            specs.append(ChunkSpec(a, d, p, n, seed, start_epoch, days, cookieless_share, users[a]))
+    return specs
+
+
+def _check(sessions: int, days: int, cookieless_share: float, fmt: str) -> None:
+    if sessions < 1:
+        raise UsageError(f"sessions must be at least 1, got {sessions}")
+    if days < 1:
+        raise UsageError(f"days must be at least 1, got {days}")
+    if not 0.0 <= cookieless_share <= 1.0:
+        raise UsageError(f"cookieless share must be between 0 and 1, got {cookieless_share}")
+    if fmt not in FORMATS:
+        raise UsageError(f"unknown format {fmt!r}", hint="choose from " + ", ".join(FORMATS))
+
+
+def estimate_sessions(events: int, *, cookieless_share: float = 0.1, apps: int | list[str] = 2,
+                      seed: int = 0) -> int:
+    """Sessions needed for about ``events`` events, from a small pilot run
+    with the same settings (the ratio depends on the app mix and cookieless share).
+
+    Args:
+        events: target number of events.
+        cookieless_share: as for ``generate``.
+        apps: as for ``generate``.
+        seed: seed of the pilot.
+
+    Returns:
+        A session count (at least 1).
+    """
+    if events < 1:
+        raise UsageError(f"events must be at least 1, got {events}")
+    pilot = 1500
+    n = sum(1 for _ in iter_messages(sessions=pilot, days=1, seed=seed + 7919, apps=apps,
+                                     cookieless_share=cookieless_share))
+    return max(1, round(events * pilot / max(n, 1)))
+
+
+def _run_chunk(args: tuple) -> AppTruth:
+    spec, app, fmt, out, gzip, level = args
+    sink = open_sink(fmt, Path(out), app, spec, gzip=gzip, level=level)
+    return Chunk(spec, app, sink).run()
+
+
+def default_truth_path(out_dir: str | os.PathLike[str]) -> Path:
+    """Where ``generate`` writes the ground truth: next to the output
+    directory, as ``<out>.truth.json`` (outside it, so ingesting the
+    directory does not meet it)."""
+    p = Path(out_dir).resolve()
+    return p.with_name(p.name + ".truth.json")
+
+
+def generate(
+    out_dir: str | os.PathLike[str],
+    *,
+    sessions: int,
+    days: int = 7,
+    start: dt.date = DEFAULT_START,
+    seed: int = 0,
+    apps: int | list[str] = 2,
+    cookieless_share: float = 0.1,
+    fmt: str = "jsonl",
+    gzip: bool = False,
+    compresslevel: int = 6,
+    workers: int | None = None,
+    truth_path: str | os.PathLike[str] | None = None,
+) -> GroundTruth:
+    """Generate RUM traffic into ``out_dir`` in an export format, with ground truth.
+
+    Args:
+        out_dir: output directory; must be missing or empty.
+        sessions: exact number of sessions (session ids) to produce. A visit
+            can make several: cookieless page loads are sessions of their own,
+            and a pause over 30 minutes starts a new one.
+        days: number of days of traffic (sessions start within them; the last
+            ones may run a little past the end).
+        start: first day (UTC).
+        seed: random seed; the same parameters and seed give the same bytes.
+        apps: how many of the built-in applications (1-4), or their names.
+        cookieless_share: probability that a visit runs without cookies
+            (about the share of page views outside cookie sessions).
+        fmt: export format, one of ``FORMATS``.
+        gzip: compress ``jsonl`` output (other formats are compressed, or not,
+            as the real export is).
+        compresslevel: gzip level for every compressed output (1 = fastest).
+        workers: processes to use; default: 1 for small runs, else up to 2.
+        truth_path: where to write the ground truth (default
+            ``default_truth_path(out_dir)``).
+
+    Returns:
+        The ``GroundTruth`` (also written as JSON).
+
+    Raises:
+        UsageError: a bad parameter, or ``out_dir`` is not empty.
+    """
+    _check(sessions, days, cookieless_share, fmt)
+    app_specs = _apps(apps)
+    out = Path(out_dir)
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise UsageError(f"output directory {out} is not empty", hint="choose a new directory or remove this one")
+    out.mkdir(parents=True, exist_ok=True)
+    specs = plan(sessions, days, start, seed, app_specs, cookieless_share)
+    if workers is None:
+        workers = 1 if sessions < 20_000 else min(2, os.cpu_count() or 1)
+    jobs = [(s, app_specs[s.app], fmt, str(out), gzip, compresslevel) for s in specs]
+    if workers > 1 and len(jobs) > 1:
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            results = list(pool.map(_run_chunk, jobs, chunksize=1))
+    else:
+        results = [_run_chunk(j) for j in jobs]
+    finalize(fmt, out)
+    per_app = [AppTruth(a.site.kind) for a in app_specs]
+    for s, r in zip(specs, results, strict=True):
+        per_app[s.app].merge(r)
+    params = {"sessions": sessions, "days": days, "start": start.isoformat(), "seed": seed,
+              "apps": [a.name for a in app_specs], "cookieless_share": cookieless_share, "format": fmt,
+              "gzip": gzip, "generator_version": 1}
+    doc = build(params, list(zip(app_specs, per_app, strict=True)))
+    tp = Path(truth_path) if truth_path is not None else default_truth_path(out)
+    tp.parent.mkdir(parents=True, exist_ok=True)
+    tp.write_bytes(orjson.dumps(doc, option=orjson.OPT_INDENT_2))
+    return GroundTruth(doc, tp)
+
+
+def iter_messages(
+    *,
+    sessions: int,
+    days: int = 7,
+    start: dt.date = DEFAULT_START,
+    seed: int = 0,
+    apps: int | list[str] = 2,
+    cookieless_share: float = 0.1,
+    truth: dict[str, Any] | None = None,
+) -> Iterator[Message]:
+    """Stream the CloudWatch Logs messages ``generate`` would write (same
+    parameters and seed, same messages), visit by visit, in one process.
+
+    Args:
+        sessions, days, start, seed, apps, cookieless_share: as for ``generate``.
+        truth: when given, receives the ground-truth document once the
+            iterator is exhausted.
+
+    Yields:
+        ``Message`` records.
+    """
+    _check(sessions, days, cookieless_share, "jsonl")
+    app_specs = _apps(apps)
+    specs = plan(sessions, days, start, seed, app_specs, cookieless_share)
+    per_app = [AppTruth(a.site.kind) for a in app_specs]
+    for spec in specs:
+        app = app_specs[spec.app]
+        sink = ListSink(app.log_group)
+        chunk = Chunk(spec, app, sink)
+        lg = app.log_group
+        for _ in chunk.iter_visits():
+            for ts, ls, msg in sink.items:
+                yield Message(lg, ls, ts, msg)
+            sink.items.clear()
+        per_app[spec.app].merge(chunk.truth)
+    if truth is not None:
+        params = {"sessions": sessions, "days": days, "start": start.isoformat(), "seed": seed,
+                  "apps": [a.name for a in app_specs], "cookieless_share": cookieless_share}
+        truth.update(build(params, list(zip(app_specs, per_app, strict=True))))

@@ -1,0 +1,250 @@
+"""Ground truth: the true numbers of a generated dataset, counted while generating.
+
+Definitions (also in docs/generator.md; the analyses are tested against them):
+
+* Only *recorded* events count: events the web client dropped after the
+  200-event session cap are not in the output and not in the truth.
+* A *session* is a session id. Cookie sessions carry a user id; cookieless
+  sessions (nil user id) are one page load each.
+* *Entry page* = the first recorded page view of a session (interaction 0 for
+  cookie sessions); *exit page* = the last recorded page view.
+* *Transitions*: the session's page-view sequence with consecutive repeats of
+  the same page collapsed (at the level counted: raw page id, or pattern such
+  as ``/product/:id``), framed by ``(entry)`` and ``(exit)``; every adjacent
+  pair counts once per occurrence.
+* *Error sessions*: sessions with >= 1 ``js_error_event`` (js), >= 1
+  ``http_event`` with status >= 400 or no response (http), or either (any).
+* *Funnel* (sequential): a session reaches step k when its page-view pattern
+  sequence contains steps 1..k in that order (other pages may come between).
+* Session-based figures are given for cookie sessions (the default of
+  session-based queries) and again under ``all_sessions`` with cookieless
+  sessions included.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+ENTRY = "(entry)"
+EXIT = "(exit)"
+
+#: Checkout funnel per site kind (page patterns).
+FUNNELS: dict[str, tuple[str, ...]] = {
+    "shop": ("/product/:id", "/cart", "/checkout", "/confirmation"),
+    "help": ("/articles/:id", "/contact", "/contact/sent"),
+}
+
+
+class _Population:
+    """Session-level counters for one population of sessions."""
+
+    def __init__(self, steps: tuple[str, ...]) -> None:
+        self.sessions = 0
+        self.views_raw: Counter[str] = Counter()
+        self.views_pat: Counter[str] = Counter()
+        self.entries_raw: Counter[str] = Counter()
+        self.entries_pat: Counter[str] = Counter()
+        self.exits_raw: Counter[str] = Counter()
+        self.exits_pat: Counter[str] = Counter()
+        self.trans_raw: Counter[tuple[str, str]] = Counter()
+        self.trans_pat: Counter[tuple[str, str]] = Counter()
+        self.err_js = 0
+        self.err_http = 0
+        self.err_any = 0
+        self.steps = steps
+        self.funnel = [0] * len(steps)
+
+    def add(self, raws: list[str], pats: list[str], js: bool, http: bool) -> None:
+        self.sessions += 1
+        if js:
+            self.err_js += 1
+        if http:
+            self.err_http += 1
+        if js or http:
+            self.err_any += 1
+        if not raws:
+            return
+        self.views_raw.update(raws)
+        self.views_pat.update(pats)
+        self.entries_raw[raws[0]] += 1
+        self.entries_pat[pats[0]] += 1
+        self.exits_raw[raws[-1]] += 1
+        self.exits_pat[pats[-1]] += 1
+        for seq, counter in ((raws, self.trans_raw), (pats, self.trans_pat)):
+            prev = ENTRY
+            for p in seq:
+                if p != prev:
+                    counter[(prev, p)] += 1
+                    prev = p
+            counter[(prev, EXIT)] += 1
+        steps = self.steps
+        j = 0
+        n = len(steps)
+        for p in pats:
+            if j < n and p == steps[j]:
+                j += 1
+        for k in range(j):
+            self.funnel[k] += 1
+
+    def merge(self, o: _Population) -> None:
+        self.sessions += o.sessions
+        for a in ("views_raw", "views_pat", "entries_raw", "entries_pat", "exits_raw", "exits_pat",
+                  "trans_raw", "trans_pat"):
+            getattr(self, a).update(getattr(o, a))
+        self.err_js += o.err_js
+        self.err_http += o.err_http
+        self.err_any += o.err_any
+        self.funnel = [a + b for a, b in zip(self.funnel, o.funnel, strict=True)]
+
+    def to_json(self) -> dict[str, Any]:
+        def pages(views: Counter, entries: Counter, exits: Counter) -> dict[str, dict[str, int]]:
+            return {p: {"views": views[p], "entries": entries[p], "exits": exits[p]} for p in sorted(views)}
+
+        def trans(c: Counter) -> list[dict[str, Any]]:
+            return [{"from": a, "to": b, "count": n} for (a, b), n in sorted(c.items(), key=lambda kv: (-kv[1], kv[0]))]
+
+        return {
+            "sessions": self.sessions,
+            "pages": {"pattern": pages(self.views_pat, self.entries_pat, self.exits_pat),
+                      "raw": pages(self.views_raw, self.entries_raw, self.exits_raw)},
+            "transitions": {"pattern": trans(self.trans_pat), "raw": trans(self.trans_raw)},
+            "error_sessions": {"js": self.err_js, "http": self.err_http, "any": self.err_any},
+            "funnel": {"steps": list(self.steps), "sessions": list(self.funnel)},
+        }
+
+
+class AppTruth:
+    """Everything counted for one application (mergeable across chunks)."""
+
+    def __init__(self, site_kind: str) -> None:
+        self.site_kind = site_kind
+        steps = FUNNELS.get(site_kind, ())
+        self.cookie = _Population(steps)
+        self.cookieless = _Population(steps)
+        self.events: Counter[str] = Counter()
+        self.dropped = 0
+        self.capped_sessions = 0
+        self.users: set[int] = set()
+        self.first_ms: int | None = None
+        self.last_ms: int | None = None
+
+    def session(self, raws: list[str], pats: list[str], js: bool, http: bool, cookie: bool, dropped: int) -> None:
+        (self.cookie if cookie else self.cookieless).add(raws, pats, js, http)
+        if dropped:
+            self.dropped += dropped
+            self.capped_sessions += 1
+
+    def merge(self, o: AppTruth) -> None:
+        self.cookie.merge(o.cookie)
+        self.cookieless.merge(o.cookieless)
+        self.events.update(o.events)
+        self.dropped += o.dropped
+        self.capped_sessions += o.capped_sessions
+        self.users |= o.users
+        for attr, fn in (("first_ms", min), ("last_ms", max)):
+            a, b = getattr(self, attr), getattr(o, attr)
+            setattr(self, attr, b if a is None else (a if b is None else fn(a, b)))
+
+    def to_json(self) -> dict[str, Any]:
+        both = _Population(self.cookie.steps)
+        both.merge(self.cookie)
+        both.merge(self.cookieless)
+        pv_cookie = sum(self.cookie.views_raw.values())
+        pv_less = sum(self.cookieless.views_raw.values())
+        out: dict[str, Any] = {
+            "events": sum(self.events.values()),
+            "events_by_type": dict(sorted(self.events.items())),
+            "events_dropped_by_cap": self.dropped,
+            "sessions_capped": self.capped_sessions,
+            "first_event_ms": self.first_ms,
+            "last_event_ms": self.last_ms,
+            "sessions": {"total": both.sessions, "cookie": self.cookie.sessions,
+                         "cookieless": self.cookieless.sessions},
+            "users": len(self.users),
+            "page_views": {"total": pv_cookie + pv_less, "cookie": pv_cookie, "cookieless": pv_less},
+            "coverage": round(pv_cookie / (pv_cookie + pv_less), 6) if pv_cookie + pv_less else None,
+        }
+        c = self.cookie.to_json()
+        del c["sessions"]
+        out.update(c)
+        a = both.to_json()
+        del a["sessions"]
+        out["all_sessions"] = a
+        return out
+
+
+@dataclass
+class GroundTruth:
+    """The true numbers of one ``generate`` run.
+
+    Attributes:
+        data: the JSON document (``params``, ``apps`` keyed by app monitor
+            name, ``total``).
+        path: where it was written (None when not written).
+    """
+
+    data: dict[str, Any]
+    path: Path | None = None
+    files: list[Path] = field(default_factory=list)
+
+    @property
+    def total(self) -> dict[str, Any]:
+        return self.data["total"]
+
+    def app(self, name: str) -> dict[str, Any]:
+        """The figures of one application, by app monitor name."""
+        return self.data["apps"][name]
+
+    @classmethod
+    def load(cls, path: str | Path) -> GroundTruth:
+        """Read a ground-truth file written by ``generate``."""
+        p = Path(path)
+        return cls(orjson.loads(p.read_bytes()), p)
+
+
+def build(params: dict[str, Any], apps: list[tuple[Any, AppTruth]]) -> dict[str, Any]:
+    """Assemble the ground-truth document from per-app accumulators.
+
+    Args:
+        params: the generation parameters (recorded for reproduction).
+        apps: (AppSpec, merged AppTruth) pairs.
+    """
+    doc: dict[str, Any] = {"params": params, "apps": {}}
+    total = AppTruth("")
+    for spec, acc in apps:
+        d = {"application_id": spec.id, "log_group": spec.log_group, "domain": spec.domain,
+             "site": spec.site.kind}
+        d.update(acc.to_json())
+        doc["apps"][spec.name] = d
+    # Totals: counts add up; pages, transitions and funnels are per site, so
+    # the total keeps only the additive figures.
+    keys_sum = ("events", "events_dropped_by_cap", "sessions_capped", "users")
+    t: dict[str, Any] = {k: sum(a[k] for a in doc["apps"].values()) for k in keys_sum}
+    ev: Counter[str] = Counter()
+    for a in doc["apps"].values():
+        ev.update(a["events_by_type"])
+    t["events_by_type"] = dict(sorted(ev.items()))
+    for k in ("sessions", "page_views"):
+        t[k] = {kk: sum(a[k][kk] for a in doc["apps"].values()) for kk in ("total", "cookie", "cookieless")}
+    for pop in ("cookie", "all"):
+        src = [a["error_sessions"] if pop == "cookie" else a["all_sessions"]["error_sessions"]
+               for a in doc["apps"].values()]
+        t.setdefault("error_sessions" if pop == "cookie" else "all_sessions", {})
+        es = {k: sum(s[k] for s in src) for k in ("js", "http", "any")}
+        if pop == "cookie":
+            t["error_sessions"] = es
+        else:
+            t["all_sessions"] = {"error_sessions": es}
+    pv = t["page_views"]
+    t["coverage"] = round(pv["cookie"] / pv["total"], 6) if pv["total"] else None
+    firsts = [a["first_event_ms"] for a in doc["apps"].values() if a["first_event_ms"] is not None]
+    lasts = [a["last_event_ms"] for a in doc["apps"].values() if a["last_event_ms"] is not None]
+    t["first_event_ms"] = min(firsts) if firsts else None
+    t["last_event_ms"] = max(lasts) if lasts else None
+    doc["total"] = t
+    return doc
