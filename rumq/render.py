@@ -174,6 +174,8 @@ def _clip(text: str) -> str:
 
 
 def _table(df: pl.DataFrame) -> str:
+    if df.width == 0:  # a statement without a result (CREATE, SET, ...)
+        return ""
     headers, rows, numeric = _cells(df, "null")
     rows = [[_clip(c) for c in r] for r in rows]
     widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(headers)]
@@ -191,6 +193,8 @@ def _table(df: pl.DataFrame) -> str:
 
 
 def _markdown(df: pl.DataFrame) -> str:
+    if df.width == 0:
+        return ""
     headers, rows, numeric = _cells(df, "")
 
     def esc(c: str) -> str:
