@@ -86,6 +86,8 @@ class Dataset:
         Returns:
             The result as a Polars DataFrame.
         """
+        # Re-read the libraries (a few ms) so edits to a query file show up in a notebook.
+        self.library.refresh()
         return runner.run_query(
             self.path,
             name,
@@ -135,6 +137,7 @@ class Dataset:
 
     def query(self, name: str) -> Query:
         """One named query's definition (header, parameters, body)."""
+        self.library.refresh()
         return self.library.get(name)
 
     def query_problems(self) -> list[str]:
@@ -142,6 +145,7 @@ class Dataset:
         return [str(p) for p in self._listing().problems]
 
     def _listing(self) -> Listing:
+        self.library.refresh()
         return self.library.load()
 
     def connect(

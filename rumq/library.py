@@ -151,7 +151,9 @@ def parse_query(text: str, *, path: str, expected_name: str, kind: str, source: 
         raise fail(f"front matter is not closed by a '{prefix} ---' line", start)
     body = "".join(lines[j + 1 :])
     try:
-        header = yaml.safe_load("\n".join(yaml_lines)) or {}
+        # libyaml's safe loader when present: ~10x faster than the pure-Python one.
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+        header = yaml.load("\n".join(yaml_lines), Loader=loader) or {}  # noqa: S506 (a safe loader)
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         problem = getattr(e, "problem", None) or str(e)
@@ -379,6 +381,10 @@ class Library:
                 origin[stem] = (source, path)
         self._listing = Listing(dict(sorted(winners.items())), problems, notices, broken)
         return self._listing
+
+    def refresh(self) -> None:
+        """Forget the loaded listing, so the next call re-reads the files."""
+        self._listing = None
 
     def names(self) -> list[str]:
         """Sorted names of the good queries."""

@@ -362,3 +362,11 @@ def test_query_modules_do_not_import_heavy_libraries():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_api_sees_edited_query_files(data, tmp_path):
+    root = write_library(tmp_path / "edit", {"t/q.sql": PAGE_COUNTS.replace("test/page_counts", "t/q")})
+    ds = rumq.open(str(data), queries=[str(root)])
+    assert ds.run("t/q", top=1).get_column("views").to_list() == [4]
+    (root / "t/q.sql").write_text(PAGE_COUNTS.replace("test/page_counts", "t/q").replace("count(*)", "count(*) * 10"))
+    assert ds.run("t/q", top=1).get_column("views").to_list() == [40]
