@@ -6,7 +6,8 @@ time window and application by ``rumq.catalog.connect``) and adds:
 
 ``page_views``, ``sessions``, ``session_pages``, ``journey_steps``,
 ``transitions``, ``js_errors``, ``http_requests``, ``navigations``,
-``web_vitals``, ``resources``, ``cookie_coverage`` and the macros
+``web_vitals``, ``resources``, ``cookie_coverage``, the one-row table
+``ingest_totals`` (from the dataset manifest) and the macros
 ``rumq_page(p)`` / ``rumq_url(u)``. docs/analyses.md documents every column
 and definition.
 
@@ -31,7 +32,9 @@ Importing this module has no side effects and does not import DuckDB.
 
 from __future__ import annotations
 
+import json
 import os
+from pathlib import Path
 from typing import Any
 
 from rumq.pages import PageConfig, install_macros, load_config, page_sql, url_sql
@@ -106,12 +109,14 @@ def view_sql(cfg: PageConfig | None = None) -> dict[str, str]:
            count(*) FILTER (WHERE NOT cookieless) AS cookie_page_views
     FROM page_views"""
 
-    # seq: 1-based position among the session's page views; prev_page: the page before.
+    # seq: 1-based position among the session's page views; prev_page: the page
+    # before; is_last: the session's exit page view. (One window, one sort.)
     v["session_pages"] = f"""
     SELECT session_id, user_id, cookieless, application_id, event_id, event_time, interaction,
            page_raw, page,
            row_number() OVER w AS seq,
-           lag(page) OVER w AS prev_page
+           lag(page) OVER w AS prev_page,
+           lead(event_time) OVER w IS NULL AS is_last
     FROM page_views
     WINDOW w AS (PARTITION BY session_id ORDER BY {_ORDER_BY})"""
 
@@ -252,7 +257,47 @@ def create_views(
             ``rumq.pages.load_config(data_dir=data_dir)`` when omitted.
         data_dir: the dataset directory, where a ``rumq.toml`` may live.
     """
+    if data_dir is None:
+        data_dir = _dataset_dir(con)
     cfg = pages if pages is not None else load_config(data_dir=data_dir)
     install_macros(con, cfg)
     for name, sql in view_sql(cfg).items():
         con.execute(f"CREATE OR REPLACE VIEW {name} AS {sql}").fetchall()
+    _ingest_totals(con, data_dir)
+
+
+def _dataset_dir(con: Any) -> Path | None:
+    """The dataset directory behind ``events``, from the file list the catalog set, if any."""
+    import duckdb
+
+    try:
+        files = con.execute("SELECT getvariable('rumq_files')").fetchone()[0]
+    except duckdb.Error:
+        return None
+    if not files:
+        return None
+    # <data>/events/event_date=YYYY-MM-DD/part.parquet
+    events_dir = Path(files[0]).parent.parent
+    return events_dir.parent if events_dir.name == "events" else None
+
+
+def _ingest_totals(con: Any, data_dir: str | os.PathLike[str] | None) -> None:
+    """Create the one-row table ``ingest_totals`` from the dataset manifest (NULLs if unknown).
+
+    The counts cover every ingest of the dataset, not the time window.
+    """
+    totals: list[int | None] = [None] * 5
+    state = Path(data_dir) / "_rumq" / "state.json" if data_dir is not None else None
+    if state is not None and state.is_file():
+        try:
+            ingests = json.loads(state.read_text(encoding="utf-8")).get("ingests", [])
+            totals = [len(ingests)] + [
+                sum(int(i.get(k) or 0) for i in ingests) for k in ("read", "written", "duplicates", "rejected")
+            ]
+        except (OSError, ValueError, AttributeError, TypeError):
+            pass  # a damaged manifest is the store's to report; quality shows NULLs
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE ingest_totals AS SELECT ?::BIGINT AS ingests, ?::BIGINT AS read, "
+        "?::BIGINT AS written, ?::BIGINT AS duplicates, ?::BIGINT AS rejected",
+        totals,
+    ).fetchall()

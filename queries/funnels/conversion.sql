@@ -1,0 +1,88 @@
+-- ---
+-- name: funnels/conversion
+-- description: Conversion through an ordered list of pages, per step, within a session
+-- definition: |
+--   A funnel is an ordered list of page patterns (glob syntax: * any text, ? one character,
+--   matched against the normalized page, e.g. /products/*). It is evaluated per session over
+--   the session's path (normalized pages in session order with consecutive repeats
+--   collapsed); a funnel never crosses sessions. mode=sequential: anything may happen between
+--   two steps (PostHog "sequential", Plausible "sequential"); mode=strict: each step must be
+--   the very next page of the path (PostHog and Plausible "strict"). Every page matching step 1
+--   is tried as a start; from a start, each next step is its first match after the previous
+--   one (strict: the next page only), and with a window every step must come at most `window`
+--   after the start (0s: no limit besides the session). A session reaches the furthest step
+--   of its best start (ties: the earliest start), whose times are reported. Per step:
+--   sessions = sessions reaching it; conversion_from_previous = sessions / sessions of the
+--   previous step (NULL for step 1); conversion_from_first = sessions / sessions of step 1;
+--   drop_off = sessions of the previous step - sessions (NULL for step 1);
+--   median_time_from_previous_s = median seconds between the previous step and this one
+--   (whole-second precision). PostHog's default window is 14 days across sessions. Cookieless
+--   sessions are excluded unless include_cookieless is true; coverage is the share of the
+--   window's page views in cookie sessions.
+-- session_based: true
+-- params:
+--   - {name: steps, type: list, help: "Page patterns, in order (e.g. /home,/products/*,/cart)"}
+--   - {name: mode, type: str, default: sequential, choices: [sequential, strict], help: Whether other pages may come between steps}
+--   - {name: window, type: duration, default: 0s, help: Maximum time from step 1 to each step (0s = the whole session)}
+--   - {name: include_cookieless, type: bool, default: false, help: Include cookieless sessions}
+-- columns:
+--   - {name: step, type: BIGINT, meaning: 1-based step number}
+--   - {name: pattern, type: VARCHAR, meaning: "The step's page pattern"}
+--   - {name: sessions, type: BIGINT, meaning: Sessions reaching the step}
+--   - {name: conversion_from_previous, type: DOUBLE, meaning: "sessions / previous step's sessions"}
+--   - {name: conversion_from_first, type: DOUBLE, meaning: "sessions / step 1's sessions"}
+--   - {name: drop_off, type: BIGINT, meaning: "Previous step's sessions - sessions"}
+--   - {name: median_time_from_previous_s, type: DOUBLE, meaning: Median seconds from the previous step}
+--   - {name: coverage, type: DOUBLE, meaning: "Share of the window's page views in cookie sessions"}
+-- ---
+WITH RECURSIVE
+st AS (
+    SELECT k, ($steps::VARCHAR[])[k] AS pattern
+    FROM range(1, len($steps::VARCHAR[]) + 1) AS r(k)
+),
+j AS (
+    SELECT session_id, step, page, event_time
+    FROM journey_steps
+    WHERE NOT cookieless OR $include_cookieless
+),
+walk(session_id, start_step, k, step, t0, t) AS (
+    SELECT session_id, step, 1, step, event_time, event_time
+    FROM j
+    WHERE page GLOB ($steps::VARCHAR[])[1]
+    UNION ALL
+    SELECT w.session_id, w.start_step, w.k + 1, min(j.step), w.t0, arg_min(j.event_time, j.step)
+    FROM walk AS w
+    JOIN j ON j.session_id = w.session_id
+          AND j.step > w.step
+          AND ($mode = 'sequential' OR j.step = w.step + 1)
+          AND j.page GLOB ($steps::VARCHAR[])[w.k + 1]
+          AND ($window <= INTERVAL 0 SECOND OR j.event_time <= w.t0 + $window)
+    WHERE w.k < len($steps::VARCHAR[])
+    GROUP BY w.session_id, w.start_step, w.k, w.t0
+),
+attempts AS (
+    SELECT session_id, start_step, max(k) AS reached FROM walk GROUP BY ALL
+),
+best AS (
+    SELECT session_id, arg_min(start_step, {'r': -reached, 's': start_step}) AS start_step
+    FROM attempts GROUP BY session_id
+),
+timed AS (
+    SELECT w.session_id, w.k,
+           epoch(w.t) - epoch(lag(w.t) OVER (PARTITION BY w.session_id ORDER BY w.k)) AS dt
+    FROM walk AS w JOIN best AS b USING (session_id, start_step)
+),
+per_step AS (
+    SELECT st.k, st.pattern, count(timed.session_id) AS sessions,
+           quantile_cont(timed.dt, 0.5) AS median_time_from_previous_s
+    FROM st LEFT JOIN timed ON timed.k = st.k
+    GROUP BY st.k, st.pattern
+)
+SELECT k AS step, pattern, sessions,
+       sessions / nullif(lag(sessions) OVER (ORDER BY k), 0) AS conversion_from_previous,
+       sessions / nullif(first_value(sessions) OVER (ORDER BY k), 0) AS conversion_from_first,
+       lag(sessions) OVER (ORDER BY k) - sessions AS drop_off,
+       median_time_from_previous_s,
+       (SELECT coverage FROM cookie_coverage) AS coverage
+FROM per_step
+ORDER BY step

@@ -1,0 +1,46 @@
+-- ---
+-- name: journeys/transitions
+-- description: Page-to-page transitions with (entry) and (exit) pseudo-pages, ready for a Sankey
+-- definition: |
+--   Each session's page views, in session order (interaction depth, then time, then position
+--   in the export), with normalized pages and consecutive repeats of the same page collapsed
+--   (as PostHog paths and Umami journeys do), form a path. Its edges are (entry) -> first
+--   page, each page -> the next, and last page -> (exit). Only the first `steps` pages of a
+--   path count: an edge is kept when its target is at position <= steps; the (exit) edge
+--   only when the whole path fits (a cut path did not end there).
+--   transitions = number of edges (a session can take an edge more than once); sessions =
+--   sessions that took it; share = transitions / all transitions leaving from_page (computed
+--   before the top and min_count cuts). Unlike PostHog, pages are not prefixed with their step
+--   number, so loops (A -> B -> A) appear as two edges of one graph. Cookieless sessions are
+--   excluded unless include_cookieless is true (their page loads are separate sessions, and
+--   would show as entry -> page -> exit); coverage is the share of the window's page views in
+--   cookie sessions.
+-- session_based: true
+-- params:
+--   - {name: top, type: int, default: 50, min: 1, max: 100000, help: Number of edges to return}
+--   - {name: min_count, type: int, default: 1, min: 1, help: Minimum transitions of an edge}
+--   - {name: steps, type: int, default: 10, min: 1, max: 1000, help: Pages of each path to follow}
+--   - {name: include_cookieless, type: bool, default: false, help: Include cookieless sessions}
+-- columns:
+--   - {name: from_page, type: VARCHAR, meaning: Normalized page (or (entry))}
+--   - {name: to_page, type: VARCHAR, meaning: Next normalized page (or (exit))}
+--   - {name: sessions, type: BIGINT, meaning: Sessions that took the edge}
+--   - {name: transitions, type: BIGINT, meaning: Times the edge was taken}
+--   - {name: share, type: DOUBLE, meaning: Transitions / all transitions out of from_page}
+--   - {name: coverage, type: DOUBLE, meaning: "Share of the window's page views in cookie sessions"}
+-- ---
+WITH edges AS (
+    SELECT from_page, to_page, count(*) AS transitions, count(DISTINCT session_id) AS sessions
+    FROM transitions
+    WHERE (NOT cookieless OR $include_cookieless)
+      AND CASE WHEN to_page = '(exit)' THEN from_step <= $steps ELSE from_step < $steps END
+    GROUP BY from_page, to_page
+), shared AS (
+    SELECT *, transitions / sum(transitions) OVER (PARTITION BY from_page) AS share FROM edges
+)
+SELECT from_page, to_page, sessions, transitions, share,
+       (SELECT coverage FROM cookie_coverage) AS coverage
+FROM shared
+WHERE transitions >= $min_count
+ORDER BY transitions DESC, from_page, to_page
+LIMIT $top

@@ -1,0 +1,48 @@
+-- ---
+-- name: pages/drop_off
+-- description: Pages where sessions end - exits, exit rate, entries and bounces per page
+-- definition: |
+--   Per normalized page, over the page views of the sessions in scope: page_views = page
+--   views of the page; sessions = sessions that saw it; exits = sessions whose last page view
+--   (session order: interaction depth, then time, then position in the export) is on it;
+--   exit_rate = exits / page_views (Plausible and Google Analytics); exit_share = exits /
+--   sessions that saw the page (Matomo calls this the exit rate); entries = sessions whose
+--   first page view is on it; bounces = sessions that entered there and viewed no other page.
+--   Sorted by exits. The web client caps a session at 200 events, so the true exit page of a
+--   very long session may be missing (see data/quality). Cookieless sessions are excluded
+--   unless include_cookieless is true (each of their page loads would count as an exit);
+--   coverage is the share of the window's page views in cookie sessions.
+-- session_based: true
+-- params:
+--   - {name: top, type: int, default: 20, min: 1, max: 100000, help: Number of pages to return}
+--   - {name: include_cookieless, type: bool, default: false, help: Include cookieless sessions}
+-- columns:
+--   - {name: page, type: VARCHAR, meaning: Normalized page}
+--   - {name: page_views, type: BIGINT, meaning: Page views of the page}
+--   - {name: sessions, type: BIGINT, meaning: Sessions that saw the page}
+--   - {name: exits, type: BIGINT, meaning: Sessions that ended on the page}
+--   - {name: exit_rate, type: DOUBLE, meaning: exits / page_views}
+--   - {name: exit_share, type: DOUBLE, meaning: exits / sessions}
+--   - {name: entries, type: BIGINT, meaning: Sessions that started on the page}
+--   - {name: bounces, type: BIGINT, meaning: Sessions that started on the page and saw no other}
+--   - {name: coverage, type: DOUBLE, meaning: "Share of the window's page views in cookie sessions"}
+-- ---
+WITH p AS (
+    SELECT page,
+           count(*) AS page_views,
+           count(DISTINCT session_id) AS sessions,
+           count(*) FILTER (WHERE is_last) AS exits,
+           count(*) FILTER (WHERE seq = 1) AS entries,
+           count(*) FILTER (WHERE seq = 1 AND is_last) AS bounces
+    FROM session_pages
+    WHERE NOT cookieless OR $include_cookieless
+    GROUP BY page
+)
+SELECT page, page_views, sessions, exits,
+       exits / page_views AS exit_rate,
+       exits / sessions AS exit_share,
+       entries, bounces,
+       (SELECT coverage FROM cookie_coverage) AS coverage
+FROM p
+ORDER BY exits DESC, page_views DESC, page
+LIMIT $top
