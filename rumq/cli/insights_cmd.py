@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
 
 from rumq.cli import data_dir_of
@@ -96,12 +98,12 @@ def _query_text(query: str | None, query_file: str | None) -> str:
         raise click.UsageError("give the query as an argument or with -f FILE, not both")
     if query_file is not None:
         if query_file == "-":
-            return click.get_text_stream("stdin").read()
+            return sys.stdin.read()
         with open(query_file, encoding="utf-8") as fh:
             text = fh.read()
         return _strip_front_matter(text)
     if query is None or query == "-":
-        stdin = click.get_text_stream("stdin")
+        stdin = sys.stdin
         if query is None and stdin.isatty():
             raise click.UsageError("no query: give it as an argument, with -f FILE, or on stdin")
         return stdin.read()
