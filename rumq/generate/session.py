@@ -266,6 +266,7 @@ class Chunk:
                 sid = uuid4(rng.getrandbits)
                 self._count = 0
                 self._dropped = 0
+                self._last = t
                 interaction = 0
                 raws, pats, flags = [], [], [False, False]
                 self.truth.users.add(idx)
@@ -320,6 +321,7 @@ class Chunk:
             sid = uuid4(rng.getrandbits)
             self._count = 0
             self._dropped = 0
+            self._last = t
             flags = [False, False]
             page_md = f'"pageId":{_s(raw)},"title":{_s(self._title(page, pid))},'
             self._tail = (f',"application_id":"{self.app.id}","application_version":{_s(ver)},'
