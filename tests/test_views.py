@@ -1,0 +1,260 @@
+"""The analysis views (rumq/views.py) and page normalization (rumq/pages.py).
+
+Expected values come from the story in analyses_data.py, computed by hand.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import datetime
+
+import analyses_data as fx
+import pytest
+
+from rumq.errors import UsageError
+from rumq.pages import PageConfig, Rule, config_from_dict, load_config, normalize
+from rumq.views import VIEW_NAMES, create_views
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    return fx.build(tmp_path_factory.mktemp("views"))
+
+
+@pytest.fixture()
+def con(data):
+    c = fx.connect(data)
+    yield c
+    c.close()
+
+
+def one(con, sql):
+    (row,) = con.sql(sql).fetchall()
+    return row
+
+
+def rows(con, sql):
+    rel = con.sql(sql)
+    return [dict(zip(rel.columns, r, strict=True)) for r in rel.fetchall()]
+
+
+def test_every_view_exists_and_answers(con):
+    for name in VIEW_NAMES:
+        con.sql(f"SELECT * FROM {name} LIMIT 0").fetchall()
+    assert con.sql("SELECT count(*) FROM events").fetchall()[0][0] == len(fx.messages())
+
+
+def test_sessions_one_row_per_session(con):
+    got = rows(con, """
+        SELECT session_id, user_id, cookieless, duration_s, page_views, entry_page, exit_page,
+               bounced, js_errors, http_errors, has_error, browser_name, device_type, country_code
+        FROM sessions ORDER BY start_time""")
+    pseudo = got[5]["session_id"]
+    assert pseudo.startswith("page:") and pseudo.endswith(":33")  # C2's page view is line 33
+    # (session, user, cookieless, duration, pvs, entry, exit, bounced, js, http, has_error, browser, device, country)
+    expected = [
+        (fx.S1, fx.U1, False, 120.0, 4, "/home", "/cart", False, 1, 1, True, "Chrome", "desktop", "US"),
+        (fx.S2, fx.U1, False, 60.0, 5, "/home", "/checkout", False, 0, 0, False, "Chrome", "desktop", "US"),
+        (fx.S3, fx.U2, False, 5.0, 1, "/home", "/home", True, 0, 1, True, "Firefox", "mobile", "DE"),
+        # S4: /cart and /home share 13:00:10 and /cart comes first in the file; interaction 1 < 2 wins.
+        (fx.S4, fx.U3, False, 11.0, 3, "/blog/a", "/cart", False, 2, 0, True, "Safari", "tablet", "FR"),
+        (fx.C1, None, True, 3.0, 1, "/home", "/home", True, 0, 1, True, "Chrome", "desktop", "US"),
+        # C2: nil session id -> a one-page session of its own; its JS error has no session.
+        (pseudo, None, True, 0.0, 1, "/products/:id", "/products/:id", True, 0, 0, False, "Edge", "mobile", "DE"),
+    ]
+    assert [tuple(r.values()) for r in got] == expected
+
+
+def test_sessions_counts_are_zero_not_null(con):
+    # S2 has neither HTTP events nor errors: counts must be 0 and has_error false.
+    r = rows(con, f"SELECT js_errors, http_requests, http_errors, has_error FROM sessions WHERE session_id = '{fx.S2}'")
+    assert r == [{"js_errors": 0, "http_requests": 0, "http_errors": 0, "has_error": False}]
+
+
+def test_session_pages_order_and_flags(con):
+    got = con.sql(f"""SELECT page_raw, page, seq, prev_page, is_last FROM session_pages
+                      WHERE session_id = '{fx.S4}' ORDER BY seq""").fetchall()
+    assert got == [
+        ("/blog/a", "/blog/a", 1, None, False),
+        ("/home", "/home", 2, "/blog/a", False),
+        ("/cart", "/cart", 3, "/home", True),
+    ]
+
+
+def test_journey_steps_collapse_repeats(con):
+    got = con.sql(f"SELECT step, page, next_page FROM journey_steps WHERE session_id = '{fx.S1}' ORDER BY step").fetchall()
+    # /products/12 and /products/15?ref=x both normalize to /products/:id: one step.
+    assert got == [(1, "/home", "/products/:id"), (2, "/products/:id", "/cart"), (3, "/cart", None)]
+
+
+def test_transitions_edges_of_a_session(con):
+    got = con.sql(f"""SELECT from_step, from_page, to_page FROM transitions
+                      WHERE session_id = '{fx.S3}' ORDER BY from_step""").fetchall()
+    assert got == [(0, "(entry)", "/home"), (1, "/home", "(exit)")]
+    # 16 edges in cookie sessions: sum over sessions of (collapsed steps + 1) = 4 + 6 + 2 + 4.
+    assert con.sql("SELECT count(*) FROM transitions WHERE NOT cookieless").fetchall()[0][0] == 16
+
+
+def test_cookie_coverage(con):
+    assert con.sql("SELECT coverage, page_views, cookie_page_views FROM cookie_coverage").fetchall()[0] == (
+        pytest.approx(13 / 15), 15, 13)
+
+
+def test_web_vitals_ratings_at_the_thresholds(con):
+    got = con.sql("SELECT metric, value, rating FROM web_vitals ORDER BY metric, value").fetchall()
+    assert got == [
+        ("CLS", 0.1, "good"),  # = first threshold: good
+        ("CLS", 0.25, "needs-improvement"),  # = second threshold: still needs improvement
+        ("LCP", 1000.0, "good"),
+        ("LCP", 2000.0, "good"),
+        ("LCP", 3000.0, "needs-improvement"),
+        ("LCP", 5000.0, "poor"),
+    ]
+
+
+def test_navigations_apdex_bands(con):
+    got = con.sql("SELECT duration, apdex_band FROM navigations ORDER BY duration").fetchall()
+    assert got == [(1500.0, "satisfied"), (2000.0, "satisfied"), (3000.0, "tolerating"), (9000.0, "frustrated")]
+
+
+def test_http_requests_failure_and_patterns(con):
+    got = con.sql("SELECT method, url_pattern, status, status_class, failed FROM http_requests ORDER BY event_time").fetchall()
+    assert got == [
+        ("GET", "api.shop.com/v1/items/:id", 200, "2xx", False),
+        ("GET", "api.shop.com/v1/items/:id", 404, "4xx", True),
+        ("POST", "api.shop.com/v1/cart", None, "network", True),
+        ("GET", "api.shop.com/v1/items/:id", 500, "5xx", True),
+    ]
+
+
+def test_js_errors_keep_events_without_session(con):
+    got = con.sql("SELECT count(*), count(session_id) FROM js_errors").fetchall()[0]
+    assert got == (4, 3)
+
+
+def test_macros_for_ad_hoc_sql(con):
+    assert con.sql("SELECT rumq_page('/a/42/?x=1'), rumq_url('HTTPS://H.example/v/1#f')").fetchall()[0] == (
+        "/a/:id", "h.example/v/:id")
+
+
+def test_ingest_totals_from_the_manifest(con):
+    assert con.sql("SELECT ingests, read, written, duplicates, rejected FROM ingest_totals").fetchall()[0] == (
+        1, 34, 34, 0, 0)
+
+
+def test_page_views_without_interaction_use_export_order(tmp_path):
+    # Cookieless with a session id (SPA navigations in one page load): no interaction, same second.
+    a = fx.msg("page_view", "09:00:00", session=fx.C1, user=None, page="/b", ctx=fx.CHROME_US)
+    b = fx.msg("page_view", "09:00:00", session=fx.C1, user=None, page="/a", ctx=fx.CHROME_US)
+    src = tmp_path / "x.jsonl"
+    src.write_text(json.dumps(a) + "\n" + json.dumps(b) + "\n")
+    from rumq.ingest import ingest
+
+    ingest(tmp_path / "d", [str(src)])
+    c = fx.connect(tmp_path / "d")
+    assert c.sql("SELECT page, seq FROM session_pages ORDER BY seq").fetchall() == [("/b", 1), ("/a", 2)]
+    assert c.sql("SELECT entry_page, exit_page, cookieless FROM sessions").fetchall() == [("/b", "/a", True)]
+
+
+def test_views_on_an_empty_window(data):
+    from rumq.catalog import connect
+
+    c = connect(data, since=datetime(2030, 1, 1))
+    assert c.sql("SELECT count(*) FROM sessions").fetchall()[0] == (0,)
+    assert c.sql("SELECT coverage FROM cookie_coverage").fetchall()[0] == (None,)
+
+
+# --- page normalization -----------------------------------------------------
+
+
+def test_normalize_defaults():
+    got = normalize([
+        "/orders/12?x=1", "/a/1/2/3/", "/", "#/r/5", "/u/3f2504e0-4f89-11d3-9a0c-0305e82c3301/p",
+        "/h/abcdef0123456789", "/h/abcdef01", "/v2/x", None, "/blog//", "/q#frag",
+    ])
+    assert got == [
+        "/orders/:id", "/a/:id/:id/:id", "/", "#/r/:id", "/u/:id/p",
+        "/h/:id", "/h/abcdef01", "/v2/x", None, "/blog", "/q",
+    ]
+
+
+def test_rules_apply_in_order_before_auto_ids():
+    cfg = config_from_dict({"pages": {"rules": [
+        {"pattern": "^/blog/[^/]+$", "replace": "/blog/:slug"},
+        {"pattern": "^/blog/:slug$", "replace": "/blog/*"},  # sees the first rule's output
+        {"pattern": "/user/([0-9]+)/(edit|view)", "replace": "/user/:uid/\\2"},
+    ]}})
+    assert normalize(["/blog/hello-2024", "/user/7/edit/3", "/it's"], cfg) == [
+        "/blog/*", "/user/:uid/edit/:id", "/it's"]
+
+
+def test_normalization_off_keeps_raw():
+    cfg = PageConfig(enabled=False, rules=(Rule("x", "y"),))
+    assert normalize(["/a/1?q"], cfg) == ["/a/1?q"]
+    assert normalize(["https://h/a/1?q"], cfg, kind="url") == ["https://h/a/1?q"]
+    assert normalize(["/a/1?q"], PageConfig(auto_ids=False)) == ["/a/1"]
+
+
+def test_url_patterns():
+    cfg = config_from_dict({"http": {"rules": [{"pattern": "/v[0-9]+/", "replace": "/:v/"}]}})
+    got = normalize(["https://API.x.com:443/v1/users/12?q=1", "/api/x/", "http://u:p@h.com", None], cfg, kind="url")
+    assert got == ["api.x.com:443/:v/users/:id", "/api/x", "h.com", None]
+
+
+def test_rule_text_cannot_escape_the_literal():
+    # A quote in a pattern or replacement stays data.
+    cfg = config_from_dict({"pages": {"rules": [{"pattern": "'", "replace": "'); DROP TABLE x; --"}]}})
+    assert normalize(["/it's"], cfg) == ["/it'); DROP TABLE x; --s"]
+
+
+@pytest.mark.parametrize(
+    ("doc", "message"),
+    [
+        ({"pages": {"rules": [{"pattern": "(?=x)", "replace": ""}]}}, "invalid regular expression"),
+        ({"pages": {"rules": [{"pattern": "a", "replace": "b", "extra": 1}]}}, "exactly `pattern` and `replace`"),
+        ({"pages": {"rules": {"pattern": "a"}}}, "array of tables"),
+        ({"pages": {"normalize": "yes"}}, "must be true or false"),
+        ({"pages": {"rules": [{"pattern": "", "replace": "b"}]}}, "non-empty string"),
+    ],
+)
+def test_bad_config_is_a_usage_error(doc, message):
+    with pytest.raises(UsageError, match=message.replace("(", r"\(").replace("`", ".")):
+        config_from_dict(doc, source="rumq.toml")
+
+
+def test_config_discovery(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("RUMQ_CONFIG", raising=False)
+    assert load_config() == PageConfig()
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "rumq.toml").write_text("[pages]\nauto_ids = false\n")
+    assert load_config(data_dir=data).auto_ids is False
+    (tmp_path / "rumq.toml").write_text("[[pages.rules]]\npattern = 'a'\nreplace = 'b'\n")
+    assert load_config(data_dir=data).rules == (Rule("a", "b"),)  # ./rumq.toml first
+    other = tmp_path / "other.toml"
+    other.write_text("[pages]\nnormalize = false\n")
+    monkeypatch.setenv("RUMQ_CONFIG", str(other))
+    assert load_config(data_dir=data).enabled is False
+    with pytest.raises(UsageError, match="not found"):
+        load_config(tmp_path / "missing.toml")
+    (tmp_path / "bad.toml").write_text("[pages\n")
+    with pytest.raises(UsageError, match="cannot read config"):
+        load_config(tmp_path / "bad.toml")
+
+
+def test_create_views_with_a_config(data):
+    from rumq.catalog import connect
+
+    c = connect(data, views=False)
+    create_views(c, pages=config_from_dict({"pages": {"rules": [{"pattern": "^/(home|cart)$", "replace": "/shop"}]}}))
+    got = c.sql("SELECT page, count(*) FROM page_views GROUP BY page ORDER BY page").fetchall()
+    assert got == [("/blog/a", 1), ("/checkout", 1), ("/products/:id", 3), ("/shop", 10)]
+
+
+def test_importing_views_is_cheap():
+    code = "import sys, rumq.views, rumq.pages; print('duckdb' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
