@@ -261,3 +261,40 @@ def test_refuses_a_non_empty_output(tmp_path):
     (tmp_path / "x" / "keep").write_text("mine")
     with pytest.raises(UsageError, match="not empty"):
         generate(tmp_path / "x", sessions=5)
+
+
+def test_cli_generate(tmp_path):
+    from click.testing import CliRunner
+
+    from rumq.cli import cli
+
+    r = CliRunner().invoke(cli, ["generate", "--sessions", "50", "--days", "2", "--seed", "4",
+                                 "--format", "firehose", "--out", str(tmp_path / "fh")])
+    assert r.exit_code == 0, r.output
+    assert "wrote" in r.stderr and r.stdout == ""
+    t = GroundTruth.load(tmp_path / "fh.truth.json")
+    assert t.total["sessions"]["total"] == 50 and t.data["params"]["format"] == "firehose"
+    assert any((tmp_path / "fh" / "firehose").rglob("rum-logs-delivery-1-*"))
+
+
+def test_cli_generate_by_events(tmp_path):
+    from click.testing import CliRunner
+
+    from rumq.cli import cli
+
+    r = CliRunner().invoke(cli, ["generate", "--events", "20000", "--days", "1", "--gzip",
+                                 "--out", str(tmp_path / "ev"), "--truth", str(tmp_path / "t.json")])
+    assert r.exit_code == 0, r.output
+    n = GroundTruth.load(tmp_path / "t.json").total["events"]
+    assert 14000 < n < 26000  # "about" N events: the session count comes from a pilot run
+
+
+def test_cli_generate_needs_sessions_or_events(tmp_path):
+    from rumq.cli import main
+
+    with pytest.raises(SystemExit) as e:
+        main(["generate", "--out", str(tmp_path / "x")])
+    assert e.value.code == 2
+    with pytest.raises(SystemExit) as e:
+        main(["generate", "--sessions", "3", "--events", "9", "--out", str(tmp_path / "x")])
+    assert e.value.code == 2
