@@ -26,6 +26,7 @@ from rumq.errors import QuerySyntaxError, QueryUnsupportedError
 from rumq.insights import ast
 from rumq.insights.fields import (
     ANY,
+    FILLED_FOR,
     BOOL,
     LIST,
     NULL,
@@ -39,6 +40,7 @@ from rumq.insights.fields import (
     json_source,
 )
 from rumq.insights.parser import error_at
+from rumq.schema import EVENT_NAMES, NIL_UUID
 
 #: Maximum number of stats commands in one query (AWS: 2; a third party reports 10).
 MAX_STATS = 2
@@ -127,6 +129,7 @@ class Compiler:
         self.mode = "row"
         self.stats_local: dict[str, Typed] = {}
         self.stats_keys: dict[str, Typed] = {}
+        self.event_names = _event_type_constraint(query)
         if since is not None:
             self.stage.where.append(f"event_time >= CAST({self.param(since)} AS TIMESTAMP)")
         if until is not None:
@@ -745,6 +748,42 @@ class Compiler:
         return a.value
 
 
+def _event_type_constraint(query: ast.Query) -> frozenset[str] | None:
+    """Event names every row reaching stats/output must have, from the query's filters.
+
+    Only filters before the first stats, limit or dedup count (a limit between a
+    field's use and a filter would make the field's value matter for rows the
+    filter later drops), and only top-level ``and`` terms of the form
+    ``event_type = "..."`` or ``event_type in [...]``.
+    """
+    names: frozenset[str] | None = None
+    for cmd in query.commands:
+        if isinstance(cmd, (ast.Stats, ast.Limit, ast.Dedup)):
+            break
+        if isinstance(cmd, (ast.Fields, ast.Display)) and any(p.alias == "event_type" for p in cmd.items):
+            return None
+        if isinstance(cmd, ast.Parse) and "event_type" in cmd.aliases:
+            return None
+        if not isinstance(cmd, ast.Filter):
+            continue
+        stack = [cmd.condition]
+        while stack:
+            e = stack.pop()
+            found: set[str] | None = None
+            if isinstance(e, ast.Binary) and e.op == "and":
+                stack += [e.left, e.right]
+            elif (isinstance(e, ast.Binary) and e.op == "=" and isinstance(e.left, ast.Field)
+                  and e.left.name == "event_type" and isinstance(e.right, ast.String)):
+                found = {e.right.value}
+            elif (isinstance(e, ast.In) and not e.negated and isinstance(e.operand, ast.Field)
+                  and e.operand.name == "event_type" and all(isinstance(i, ast.String) for i in e.items)):
+                found = {i.value for i in e.items}  # type: ignore[union-attr]
+            if found is not None:
+                short = frozenset(EVENT_NAMES.get(t, t) for t in found)
+                names = short if names is None else names & short
+    return names
+
+
 def _null_of(kind: str) -> str:
     return {NUM: "CAST(NULL AS DOUBLE)", TS: "CAST(NULL AS TIMESTAMP)", BOOL: "CAST(NULL AS BOOLEAN)"}.get(
         kind, "CAST(NULL AS VARCHAR)"
@@ -832,7 +871,11 @@ def resolve_base(name: str, comp: Compiler) -> Typed:
     src, ptr = json_source(name)
     if entry is not None:
         col, typ, exact = entry
-        if exact:
+        if col in ("session_id", "user_id"):
+            # rumq stores the nil UUID as NULL; Logs Insights shows the string.
+            return Typed(f"coalesce({col}, '{NIL_UUID}')", STR)
+        filled = FILLED_FOR.get(col)
+        if exact or (comp.event_names is not None and filled is not None and comp.event_names <= filled):
             return Typed(col, typ)
         js = f"json_extract_string({src}, {comp.param(ptr)})"
         if typ == NUM:

@@ -121,6 +121,49 @@ TYPED_FIELDS: dict[str, tuple[str, str, bool]] = {
 }
 
 
+#: For the inexact columns: the event names (``rumq.schema.EVENT_NAMES`` values) whose
+#: events always have the column filled from the field. When a query's filters
+#: restrict it to such event types, the column alone answers the field (no JSON).
+FILLED_FOR: dict[str, frozenset[str]] = {
+    "page_interaction_id": frozenset(('page_view',)),
+    "parent_page_interaction_id": frozenset(('page_view',)),
+    "time_on_parent_page": frozenset(('page_view',)),
+    "referrer": frozenset(('page_view',)),
+    "referrer_domain": frozenset(('page_view',)),
+    "duration": frozenset(('navigation', 'resource')),
+    "initiator_type": frozenset(('navigation', 'resource')),
+    "navigation_type": frozenset(('navigation',)),
+    "redirect_time": frozenset(('navigation',)),
+    "dns_time": frozenset(('navigation',)),
+    "connect_time": frozenset(('navigation',)),
+    "tls_time": frozenset(('navigation',)),
+    "time_to_first_byte": frozenset(('navigation',)),
+    "response_time": frozenset(('navigation',)),
+    "dom_interactive": frozenset(('navigation',)),
+    "dom_content_loaded": frozenset(('navigation',)),
+    "dom_complete": frozenset(('navigation',)),
+    "dom_processing_time": frozenset(('navigation',)),
+    "load_event_time": frozenset(('navigation',)),
+    "target_url": frozenset(('resource',)),
+    "file_type": frozenset(('resource',)),
+    "transfer_size": frozenset(('navigation', 'resource')),
+    "vital_value": frozenset(('lcp', 'fid', 'cls', 'inp', 'fcp', 'ttfb', 'tti')),
+    "error_type": frozenset(('js_error',)),
+    "error_message": frozenset(('js_error',)),
+    "error_stack": frozenset(('js_error',)),
+    "error_filename": frozenset(('js_error',)),
+    "error_lineno": frozenset(('js_error',)),
+    "error_colno": frozenset(('js_error',)),
+    "http_method": frozenset(('http',)),
+    "http_url": frozenset(('http',)),
+    "http_status": frozenset(('http',)),
+    "http_status_text": frozenset(('http',)),
+    "http_error_type": frozenset(('http',)),
+    "http_error_message": frozenset(('http',)),
+    "trace_id": frozenset(('http',)),
+}
+
+
 def json_pointer(segments: list[str]) -> str:
     """RFC 6901 pointer for a list of keys (``~`` and ``/`` escaped)."""
     return "".join("/" + s.replace("~", "~0").replace("/", "~1") for s in segments)
