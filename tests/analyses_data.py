@@ -147,7 +147,9 @@ def timeout_stack(ms: int) -> str:
 
 
 def messages() -> list[dict[str, Any]]:
-    """The fixture's messages, in file order."""
+    """The fixture's messages, in file order (the same event ids on every call)."""
+    global _counter
+    _counter = 0
     out: list[dict[str, Any]] = []
 
     def s1(kind: str, at: str, page: str, i: int | None = None, **d: Any) -> None:
