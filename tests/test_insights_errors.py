@@ -10,7 +10,13 @@ import duckdb
 import pytest
 
 from rumq import insights
-from rumq.errors import ExitCode, ParameterError, QueryExecutionError, QuerySyntaxError, QueryUnsupportedError
+from rumq.errors import (
+    ExitCode,
+    ParameterError,
+    QueryExecutionError,
+    QuerySyntaxError,
+    QueryUnsupportedError,
+)
 from rumq.schema import COLUMNS
 
 # (query, line, column, words the message must contain)

@@ -374,6 +374,13 @@ GOLDEN = [
         [("2026-11-25 00:00:00.000", 3)],
     ),
     (
+        "case() and if()",
+        'filter event_type = "com.amazon.rum.http_event" | fields case(event_details.response.status >= 500, "5xx", '
+        'event_details.response.status >= 400, "4xx", "ok") as c, if(event_details.response.status = 200, 1, 0) as ok',
+        ["c", "ok"],
+        [("ok", 1), ("5xx", 0)],
+    ),
+    (
         "IP functions",
         'filter event_id = "e01" | fields isValidIp("10.1.2.3") as a, isIpInSubnet("10.1.2.3", "10.0.0.0/8") as b, '
         'isPrivateIP("8.8.8.8") as c, isValidIpV6("2001:db8::1") as d, isValidIpV4("256.1.1.1") as e',

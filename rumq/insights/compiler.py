@@ -26,8 +26,8 @@ from rumq.errors import QuerySyntaxError, QueryUnsupportedError
 from rumq.insights import ast
 from rumq.insights.fields import (
     ANY,
-    FILLED_FOR,
     BOOL,
+    FILLED_FOR,
     LIST,
     NULL,
     NUM,
@@ -253,7 +253,6 @@ class Compiler:
     def sort_terms(self, t: Typed, desc: bool) -> list[str]:
         d = " DESC NULLS LAST" if desc else " ASC NULLS LAST"
         if t.type in (STR, ANY):
-            x = t.sql
             return [natural_struct(t.sql) + d]
         if t.type == BOOL:
             return [f"CAST({t.sql} AS INTEGER){d}"]
@@ -961,7 +960,7 @@ def _fn_case(c: Compiler, e: ast.Call) -> Typed:
     if default is not None:
         vals.append(c.expr(default))
     kind, parts = c.unify(vals)
-    whens = " ".join(f"WHEN {cd} THEN {v}" for cd, v in zip(conds, parts))
+    whens = " ".join(f"WHEN {cd} THEN {v}" for cd, v in zip(conds, parts[: len(conds)], strict=True))
     els = f" ELSE {parts[-1]}" if default is not None else ""
     return Typed(f"(CASE {whens}{els} END)", kind)
 
