@@ -12,7 +12,7 @@ import os
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from rumq.schema import COLUMNS, PARTITION_COLUMN
+from rumq.schema import COLUMNS, DERIVED, PARTITION_COLUMN
 from rumq.store import Store
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -74,7 +74,10 @@ def connect(
     if files:
         con.execute("SET VARIABLE rumq_files = ?::VARCHAR[]", [files]).fetchall()
         source = "read_parquet(getvariable('rumq_files'), hive_partitioning = true)"
-        select = ", ".join([c.name for c in COLUMNS] + [PARTITION_COLUMN])
+        select = ", ".join(
+            [f"{DERIVED[c.name]} AS {c.name}" if c.name in DERIVED else c.name for c in COLUMNS]
+            + [PARTITION_COLUMN]
+        )
     else:
         source = "(SELECT 1) AS nothing"
         select = ", ".join(

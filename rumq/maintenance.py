@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from rumq.schema import COLUMN_NAMES, PARTITION_COLUMN
+from rumq.schema import PARTITION_COLUMN, STORED_COLUMN_NAMES
 from rumq.store import Store
 
 
@@ -118,7 +118,7 @@ def compact(
             con.execute("SET enable_progress_bar = false").fetchall()
             con.execute("SET memory_limit = '1GB'").fetchall()
             con.execute("SET temp_directory = ?", [str(staging / "tmp")]).fetchall()
-            cols = ", ".join(COLUMN_NAMES)
+            cols = ", ".join(STORED_COLUMN_NAMES)
             new_files = []
             for day, fs in sorted(targets.items()):
                 paths = [str(store.root / f["path"]) for f in fs]

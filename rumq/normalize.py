@@ -12,7 +12,10 @@ from __future__ import annotations
 
 import json
 
-from rumq.schema import COLUMNS, EVENT_NAMES, NIL_UUID
+from rumq.schema import COLUMNS, DERIVED, EVENT_NAMES, NIL_UUID
+
+#: Partition value of rejected records in an ingest's staging area.
+REJECTED_PARTITION = "rejected"
 
 #: Columns of the raw batches the readers produce (pyarrow schema built in ingest).
 RAW_COLUMNS = (
@@ -254,7 +257,11 @@ def _reject_case() -> str:
 
 
 def normalize_sql(batch: str = "batch") -> str:
-    """The SELECT that maps a raw batch table to canonical columns + reject_reason + seq.
+    """The SELECT that maps a raw batch to stored columns + ``_reject``, ``_seq``, ``_part``.
+
+    ``_reject`` is the reject reason (NULL for a good event), ``_seq`` the
+    record's ordinal in the ingest, ``_part`` the partition to stage it in
+    (its UTC date, or ``rejected``).
 
     Expects DuckDB variables ``rumq_source_file``, ``rumq_source_format``,
     ``rumq_ingest_id`` and ``rumq_ingested_at`` to be set, and the batch to
@@ -262,10 +269,12 @@ def normalize_sql(batch: str = "batch") -> str:
     """
     env = json.dumps(_ENVELOPE)
     proj = _projection()
-    cols = ",\n  ".join(f"CASE WHEN n.reject_reason IS NULL THEN {proj[c.name]} END AS {c.name}"
-                        if c.name not in ("message", "source_file", "source_line", "source_format",
-                                          "ingest_id", "ingested_at")
-                        else f"{proj[c.name]} AS {c.name}" for c in COLUMNS)
+    always = ("message", "source_file", "source_line", "source_format", "ingest_id", "ingested_at")
+    cols = ",\n  ".join(
+        f"{proj[c.name]} AS {c.name}" if c.name in always
+        else f"CASE WHEN n.reject_reason IS NULL THEN {proj[c.name]} END AS {c.name}"
+        for c in COLUMNS if c.name not in DERIVED
+    )
     return f"""
 WITH p AS (
   SELECT b.*,
@@ -305,7 +314,9 @@ WITH p AS (
 )
 SELECT
   {cols},
-  n.reject_reason AS reject_reason,
-  n.seq AS seq
+  n.reject_reason AS _reject,
+  n.seq AS _seq,
+  CASE WHEN n.reject_reason IS NULL THEN strftime(make_timestamp(n.ts_ms * 1000), '%Y-%m-%d')
+       ELSE '{REJECTED_PARTITION}' END AS _part
 FROM n
 """

@@ -142,8 +142,8 @@ COLUMNS: tuple[Column, ...] = tuple(
     + _cols(
         "raw",
         [
-            ("metadata", "JSON", "metadata", "The whole metadata object, custom attributes included."),
-            ("event_details", "JSON", "event_details", "The whole event_details object, custom events included."),
+            ("metadata", "JSON", "metadata", "The whole metadata object, custom attributes included. Derived from `message` when read (not stored twice)."),
+            ("event_details", "JSON", "event_details", "The whole event_details object, custom events included. Derived from `message` when read (not stored twice)."),
             ("message", "VARCHAR", "the CloudWatch Logs message", "The original message text, byte for byte (for PutRumEvents bodies: the equivalent CloudWatch Logs message). This is `@message`."),
         ],
     )
@@ -160,6 +160,15 @@ COLUMNS: tuple[Column, ...] = tuple(
 )
 
 COLUMN_NAMES: tuple[str, ...] = tuple(c.name for c in COLUMNS)
+
+#: Columns computed from ``message`` when the dataset is read, instead of stored:
+#: keeping the original message already keeps them, byte for byte.
+DERIVED: dict[str, str] = {
+    "metadata": "json_extract(message, '$.metadata')",
+    "event_details": "json_extract(message, '$.event_details')",
+}
+#: The columns the Parquet files hold, in order.
+STORED_COLUMN_NAMES: tuple[str, ...] = tuple(n for n in COLUMN_NAMES if n not in DERIVED)
 COLUMNS_BY_NAME: dict[str, Column] = {c.name: c for c in COLUMNS}
 
 #: event_type -> event_name for the web client's own types.

@@ -21,8 +21,8 @@ from typing import Any
 from rumq.errors import InputFormatError, StrictRejectsError, UsageError
 from rumq.ingest.readers import DOCUMENT_FORMATS, FORMATS, MAX_REJECT_RAW, ReadStats, detect, read
 from rumq.ingest.sources import InputFile, expand, sha256_of
-from rumq.normalize import RAW_COLUMNS, normalize_sql
-from rumq.schema import COLUMN_NAMES, PARTITION_COLUMN
+from rumq.normalize import REJECTED_PARTITION, normalize_sql
+from rumq.schema import PARTITION_COLUMN
 from rumq.store import Store
 
 __all__ = ["FORMATS", "FileResult", "IngestReport", "ingest"]
@@ -157,67 +157,154 @@ def ingest(
     return report
 
 
-def _run(store, state, todo, report: IngestReport, log_group, on_progress) -> None:
-    import duckdb
-    import pyarrow as pa
+#: Files larger than this (in total) are staged by a pool of worker processes.
+PARALLEL_MIN_BYTES = 4 << 20
+#: Record ordinals (``_seq``) are file_index * SEQ_STRIDE + ordinal in the file.
+SEQ_STRIDE = 1 << 36
 
+
+def _connect_stage(ingest_id: str, ingested_at: datetime, staging: Path, threads: int | None = None):
+    import duckdb
+
+    con = duckdb.connect()
+    # DuckDB's progress bar writes to stdout, which carries data only.
+    con.execute("SET enable_progress_bar = false").fetchall()
+    con.execute("SET memory_limit = ?", [MEMORY_LIMIT]).fetchall()
+    con.execute("SET temp_directory = ?", [str(staging / "tmp")]).fetchall()
+    con.execute("SET preserve_insertion_order = false").fetchall()
+    con.execute("SET TimeZone = 'UTC'").fetchall()
+    if threads:
+        con.execute("SET threads = ?", [threads]).fetchall()
+    con.execute("SET VARIABLE rumq_ingest_id = ?", [ingest_id]).fetchall()
+    con.execute("SET VARIABLE rumq_ingested_at = ?::TIMESTAMP", [ingested_at]).fetchall()
+    return con
+
+
+def _stage_file(job: tuple) -> dict[str, Any]:
+    """Read one input file, normalize it and write its staged Parquet parts.
+
+    Runs in the ingesting process or in a worker process (one file each).
+    Every record read is written to the staging area: good events under
+    ``_part=<date>``, rejected ones under ``_part=rejected``.
+    """
+    path, name, fmt, index, parts, staging, ingest_id, ingested_at, log_group, threads = job
+    con = _connect_stage(ingest_id, ingested_at, Path(staging), threads)
+    con.execute("SET VARIABLE rumq_source_file = ?", [name]).fetchall()
+    con.execute("SET VARIABLE rumq_source_format = ?", [fmt]).fetchall()
+    sql = normalize_sql("batch")
+    stats = ReadStats()
+    f = InputFile(Path(path), 0)
+    batches = iter([_unknown_batch(f)]) if fmt == "unknown" else read(f.path, fmt, stats)
+    n = 0
+    for k, b in enumerate(batches):
+        if log_group is not None:
+            b.log_group = [g if g is not None else log_group for g in b.log_group]
+        con.register("batch", b.to_arrow(index * SEQ_STRIDE + n))
+        dest = Path(parts) / f"f{index:06d}-b{k:05d}"
+        con.execute(
+            f"COPY ({sql}) TO '{_sql_path(dest)}' (FORMAT parquet, "
+            f"COMPRESSION zstd, PARTITION_BY (_part), ROW_GROUP_SIZE 122880)"
+        ).fetchall()
+        con.unregister("batch")
+        n += len(b)
+    con.close()
+    return {"name": name, "read": n, "control_messages": stats.control_messages, "problems": stats.problems}
+
+
+def _stage_in_workers(jobs: list[tuple], workers: int, size_of: dict[str, int], account) -> None:
+    """Stage files in ``workers`` processes (``rumq.ingest.worker``), largest files first.
+
+    gzip, line splitting and JSON parsing are CPU-bound and scale with
+    processes, not threads.
+    """
+    import subprocess
+    import sys
+    import threading
+
+    shares: list[list[tuple]] = [[] for _ in range(workers)]
+    loads = [0] * workers
+    for j in sorted(jobs, key=lambda j: -size_of[j[1]]):
+        i = loads.index(min(loads))
+        shares[i].append(j)
+        loads[i] += size_of[j[1]]
+    lock = threading.Lock()
+    procs = []
+    for share in shares:
+        if not share:
+            continue
+        p = subprocess.Popen(
+            [sys.executable, "-m", "rumq.ingest.worker"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        )
+        assert p.stdin is not None
+        p.stdin.write("".join(json.dumps([*j[:7], j[7].isoformat(), *j[8:]]) + "\n" for j in share))
+        p.stdin.close()
+        procs.append(p)
+
+    def drain(p) -> None:
+        for line in p.stdout:
+            with lock:
+                account(json.loads(line))
+
+    readers = [threading.Thread(target=drain, args=(p,), daemon=True) for p in procs]
+    for t in readers:
+        t.start()
+    try:
+        for p, t in zip(procs, readers):
+            t.join()
+            if p.wait() != 0:
+                raise RuntimeError(f"ingest worker failed with exit code {p.returncode} (see its error above)")
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+
+
+def _run(store, state, todo, report: IngestReport, log_group, on_progress) -> None:
     staging = store.new_staging(report.ingest_id)
     try:
-        con = duckdb.connect(str(staging / "stage.duckdb"))
-        # DuckDB's progress bar writes to stdout, which carries data only.
-        con.execute("SET enable_progress_bar = false").fetchall()
-        con.execute("SET memory_limit = ?", [MEMORY_LIMIT]).fetchall()
-        con.execute("SET temp_directory = ?", [str(staging / "tmp")]).fetchall()
-        con.execute("SET preserve_insertion_order = false").fetchall()
-        con.execute("SET TimeZone = 'UTC'").fetchall()
         ingested_at = datetime.now(timezone.utc).replace(tzinfo=None)
-        con.execute("SET VARIABLE rumq_ingest_id = ?", [report.ingest_id]).fetchall()
-        con.execute("SET VARIABLE rumq_ingested_at = ?::TIMESTAMP", [ingested_at]).fetchall()
-        raw_schema = pa.schema(
-            [(n, pa.string() if t == "VARCHAR" else pa.int64()) for n, t in RAW_COLUMNS] + [("seq", pa.int64())]
-        )
-        seq = 0
-        created = False
-        total = sum(f.size for f, _, _ in todo) or 1
-        done = 0
         results: dict[str, FileResult] = {}
         for f, _digest, fmt in todo:
             res = FileResult(f.name, fmt, "ingested")
             results[f.name] = res
             report.files.append(res)
-            stats = ReadStats()
-            con.execute("SET VARIABLE rumq_source_file = ?", [f.name]).fetchall()
-            con.execute("SET VARIABLE rumq_source_format = ?", [fmt]).fetchall()
-            if fmt == "unknown":
-                batches = iter([_unknown_batch(f)])
-            else:
-                batches = read(f.path, fmt, stats)
-            for b in batches:
-                n = len(b)
-                cols = {name: getattr(b, name) for name, _ in RAW_COLUMNS}
-                if log_group is not None:
-                    cols["log_group"] = [g if g is not None else log_group for g in cols["log_group"]]
-                cols["seq"] = list(range(seq, seq + n))
-                seq += n
-                batch = pa.Table.from_pydict(cols, schema=raw_schema)
-                con.register("batch", batch)
-                verb = "INSERT INTO staged" if created else "CREATE TABLE staged AS"
-                con.execute(f"{verb} {normalize_sql('batch')}").fetchall()
-                con.unregister("batch")
-                created = True
-                res.read += n
-            res.control_messages = stats.control_messages
-            res.problems = stats.problems
-            done += f.size
+        parts = staging / "parts"
+        parts.mkdir()
+        total = sum(f.size for f, _, _ in todo) or 1
+        workers = min(os.cpu_count() or 1, 2, len(todo))
+        parallel = workers > 1 and total >= PARALLEL_MIN_BYTES
+        jobs = [
+            (str(f.path), f.name, fmt, i, str(parts), str(staging), report.ingest_id, ingested_at, log_group,
+             1 if parallel else None)
+            for i, (f, _digest, fmt) in enumerate(todo)
+        ]
+        size_of = {f.name: f.size for f, _, _ in todo}
+        done = 0
+
+        def account(out: dict[str, Any]) -> None:
+            nonlocal done
+            res = results[out["name"]]
+            res.read, res.control_messages, res.problems = out["read"], out["control_messages"], out["problems"]
+            done += size_of[out["name"]]
             if on_progress:
                 on_progress(done, total)
-        if not created:
+
+        if parallel:
+            _stage_in_workers(jobs, workers, size_of, account)
+        else:
+            for j in jobs:
+                account(_stage_file(j))
+        if not any(parts.iterdir()):
             for res in results.values():
                 res.status = "empty"
             shutil.rmtree(staging, ignore_errors=True)
-            _commit_inputs_only(store, state, todo, report)
+            _record_inputs(state, todo, report)
+            store.commit(state)
             return
-        _finish(con, store, state, todo, report, results, staging)
+        con = _connect_stage(report.ingest_id, ingested_at, staging)
+        _finish(con, store, state, todo, report, results, staging, parts)
     except BaseException:
         # Leave nothing half-done behind: the committed state is untouched.
         shutil.rmtree(staging, ignore_errors=True)
@@ -239,78 +326,81 @@ def _unknown_batch(f: InputFile):
     return b
 
 
-def _finish(con, store: Store, state, todo, report: IngestReport, results, staging: Path) -> None:
-    # Rejects: written first, so a reject is never lost even if nothing else is kept.
-    rejects_path = staging / "rejects.jsonl"
-    n_rej = _write_rejects(con, rejects_path, report)
-    # Dedup: first occurrence of each event_id in this ingest, minus ids already
-    # committed. The same event always carries the same client timestamp, so
-    # only the partitions of the incoming dates can hold a duplicate.
-    dates = [r[0] for r in con.execute(
-        f"SELECT DISTINCT CAST(event_time AS DATE) FROM staged WHERE reject_reason IS NULL"
-    ).fetchall()]
-    existing = [str(store.root / f["path"]) for f in state.files if f["date"] in {d.isoformat() for d in dates}]
+def _finish(con, store: Store, state, todo, report: IngestReport, results, staging: Path, parts: Path) -> None:
+    """Dedup, write rejects, move the staged files into place, commit the state."""
+    con.execute("SET VARIABLE rumq_parts = ?", [str(parts / "*" / "*" / "*.parquet")]).fetchall()
     con.execute(
-        "CREATE TEMP TABLE keep AS SELECT min(seq) AS seq FROM staged "
-        "WHERE reject_reason IS NULL GROUP BY event_id"
+        "CREATE TABLE keys AS SELECT _seq AS seq, event_id, event_name, _reject IS NOT NULL AS rej, "
+        "source_file, _part AS part, filename FROM read_parquet(getvariable('rumq_parts'), "
+        "hive_partitioning = true, hive_types = {'_part': 'VARCHAR'}, filename = true)"
+    ).fetchall()
+    # Duplicates: all but the first occurrence of an event_id in this ingest, and
+    # every id already committed. The same event always carries the same client
+    # timestamp, so only the partitions of the incoming dates can hold it.
+    days = [r[0] for r in con.execute(
+        f"SELECT DISTINCT part FROM keys WHERE part <> '{REJECTED_PARTITION}'").fetchall()]
+    existing = [str(store.root / f["path"]) for f in state.files if f["date"] in set(days)]
+    con.execute(
+        "CREATE TABLE dropped AS SELECT seq, filename FROM ("
+        "  SELECT seq, filename, row_number() OVER (PARTITION BY event_id ORDER BY seq) AS rn "
+        "  FROM keys WHERE NOT rej) WHERE rn > 1"
     ).fetchall()
     if existing:
         con.execute("SET VARIABLE rumq_existing = ?::VARCHAR[]", [existing]).fetchall()
         con.execute(
-            "DELETE FROM keep USING staged s WHERE keep.seq = s.seq AND s.event_id IN "
-            "(SELECT event_id FROM read_parquet(getvariable('rumq_existing')))"
+            "INSERT INTO dropped SELECT seq, filename FROM keys WHERE NOT rej "
+            "AND seq NOT IN (SELECT seq FROM dropped) "
+            "AND event_id IN (SELECT event_id FROM read_parquet(getvariable('rumq_existing')))"
         ).fetchall()
-    # Per-file and per-type counts.
-    for name, read_n, rej, kept in con.execute(
-        "SELECT source_file, count(*), count(reject_reason), count(k.seq) "
-        "FROM staged s LEFT JOIN keep k USING (seq) GROUP BY source_file"
+    for name, read_n, rej, dup in con.execute(
+        "SELECT source_file, count(*), count(*) FILTER (WHERE rej), count(d.seq) "
+        "FROM keys k LEFT JOIN dropped d USING (seq) GROUP BY source_file"
     ).fetchall():
         res = results[name]
-        res.rejected, res.written = rej, kept
-        res.duplicates = read_n - rej - kept
-        assert read_n == res.read, (name, read_n, res.read)
+        if read_n != res.read:  # every record read was staged; anything else is a bug
+            raise RuntimeError(f"internal error: {name}: read {res.read} records, staged {read_n}")
+        res.rejected, res.duplicates = rej, dup
+        res.written = read_n - rej - dup
     report.by_type = dict(con.execute(
-        "SELECT event_name, count(*) FROM staged JOIN keep USING (seq) GROUP BY 1 ORDER BY 2 DESC"
+        "SELECT event_name, count(*) FROM keys WHERE NOT rej AND seq NOT IN (SELECT seq FROM dropped) "
+        "GROUP BY 1 ORDER BY 2 DESC, 1"
     ).fetchall())
-    # Write the partitioned Parquet, sorted by time so row groups prune well.
-    out_dir = staging / "events"
-    cols = ", ".join(COLUMN_NAMES)
-    written = report.written
-    new_files: list[dict[str, Any]] = []
-    if written:
+    # Rewrite only the staged files that hold duplicates.
+    for (fname,) in con.execute("SELECT DISTINCT filename FROM dropped").fetchall():
+        tmp = fname + ".dedup"
+        con.execute("SET VARIABLE rumq_file = ?", [fname]).fetchall()
         con.execute(
-            f"COPY (SELECT {cols}, CAST(event_time AS DATE) AS {PARTITION_COLUMN} "
-            f"FROM staged JOIN keep USING (seq) ORDER BY event_time) "
-            f"TO '{_sql_path(out_dir)}' (FORMAT parquet, COMPRESSION zstd, "
-            f"PARTITION_BY ({PARTITION_COLUMN}), FILENAME_PATTERN 'part-{report.ingest_id}-{{i}}', "
-            f"ROW_GROUP_SIZE 122880)"
+            f"COPY (SELECT * FROM read_parquet(getvariable('rumq_file')) WHERE _seq NOT IN "
+            f"(SELECT seq FROM dropped WHERE filename = getvariable('rumq_file'))) "
+            f"TO '{_sql_path(Path(tmp))}' (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)"
         ).fetchall()
-        counts = dict(con.execute(
-            f"SELECT CAST(event_time AS DATE)::VARCHAR, count(*) FROM staged JOIN keep USING (seq) GROUP BY 1"
-        ).fetchall())
-        for part in sorted(out_dir.iterdir()):
-            day = part.name.split("=", 1)[1]
-            files = sorted(part.glob("*.parquet"))
-            for i, pf in enumerate(files):
-                new_files.append({
-                    "path": str(Path("events") / part.name / pf.name),
-                    "date": day,
-                    # rows are exact per partition; per file only when one file
-                    "rows": counts.get(day, 0) if len(files) == 1 else None,
-                    "bytes": pf.stat().st_size,
-                    "ingest_id": report.ingest_id,
-                    "_staged": str(pf),
-                })
+        os.replace(tmp, fname)
+    rows_by_file = dict(con.execute(
+        "SELECT filename, count(*) FROM keys WHERE NOT rej AND seq NOT IN (SELECT seq FROM dropped) GROUP BY 1"
+    ).fetchall())
+    n_rej = _write_rejects(con, staging / "rejects.jsonl", report, parts)
     con.close()
     # Commit: move files into place, then swap the state in one rename.
-    for nf in new_files:
-        dest = store.root / nf["path"]
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(nf.pop("_staged"), dest)
+    new_files: list[dict[str, Any]] = []
+    for batch_dir in sorted(parts.iterdir()):
+        for part_dir in sorted(batch_dir.iterdir()):
+            day = part_dir.name.split("=", 1)[1]
+            if day == REJECTED_PARTITION:
+                continue
+            for i, pf in enumerate(sorted(part_dir.glob("*.parquet"))):
+                rows = rows_by_file.get(str(pf), 0)
+                if rows == 0:
+                    continue
+                rel = Path("events") / f"{PARTITION_COLUMN}={day}" / f"part-{report.ingest_id}-{batch_dir.name}-{i}.parquet"
+                dest = store.root / rel
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(pf, dest)
+                new_files.append({"path": str(rel), "date": day, "rows": rows,
+                                  "bytes": dest.stat().st_size, "ingest_id": report.ingest_id})
     if n_rej:
         store.rejects_dir.mkdir(parents=True, exist_ok=True)
         rel = str(Path("rejects") / f"{report.ingest_id}.jsonl")
-        os.replace(rejects_path, store.root / rel)
+        os.replace(staging / "rejects.jsonl", store.root / rel)
         report.rejects_file = str(store.root / rel)
         state.rejects.append({"path": rel, "rows": n_rej, "bytes": (store.root / rel).stat().st_size,
                               "ingest_id": report.ingest_id})
@@ -337,20 +427,20 @@ def _record_inputs(state, todo, report: IngestReport) -> None:
     })
 
 
-def _commit_inputs_only(store: Store, state, todo, report: IngestReport) -> None:
-    _record_inputs(state, todo, report)
-    store.commit(state)
-
-
-def _write_rejects(con, path: Path, report: IngestReport) -> int:
+def _write_rejects(con, path: Path, report: IngestReport, parts: Path) -> int:
     """Write rejected records as JSON lines; return how many."""
-    cur = con.cursor()
-    cur.execute(
-        "SELECT source_file, source_line, source_format, reject_reason, message FROM staged "
-        "WHERE reject_reason IS NOT NULL ORDER BY seq"
-    )
+    files = sorted(str(p) for p in parts.glob(f"*/_part={REJECTED_PARTITION}/*.parquet"))
     n = 0
     reasons: dict[str, int] = {}
+    if not files:
+        report.reject_reasons = reasons
+        return 0
+    con.execute("SET VARIABLE rumq_rejected = ?::VARCHAR[]", [files]).fetchall()
+    # Fetch in chunks on this connection (its variables are not seen by cursors).
+    cur = con.execute(
+        "SELECT source_file, source_line, source_format, _reject, message "
+        "FROM read_parquet(getvariable('rumq_rejected')) ORDER BY _seq"
+    )
     with open(path, "w", encoding="utf-8") as out:
         while rows := cur.fetchmany(10_000):
             for src, line, fmt, reason, raw in rows:
@@ -362,10 +452,7 @@ def _write_rejects(con, path: Path, report: IngestReport) -> int:
                 key = reason.split(":", 1)[0] if reason else "?"
                 reasons[key] = reasons.get(key, 0) + 1
                 n += 1
-    cur.close()
     report.reject_reasons = reasons
-    if n == 0:
-        path.unlink(missing_ok=True)
     return n
 
 

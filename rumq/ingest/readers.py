@@ -63,6 +63,32 @@ class RawBatch:
     def __len__(self) -> int:
         return len(self.line)
 
+    def extend_plain(self, raws: list[str], lines: list[int]) -> None:
+        """Append records that only have message text (the JSON-lines fast path)."""
+        k = len(raws)
+        self.raw.extend(raws)
+        self.line.extend(lines)
+        pad = [None] * k
+        for col in (self.log_group, self.log_stream_hint, self.log_event_id, self.log_time_ms, self.pre_reject):
+            col.extend(pad)
+
+    def to_arrow(self, seq_start: int, chunk_rows: int = 8192) -> Any:
+        """The batch as a pyarrow Table (in chunks, so DuckDB scans it on every core)."""
+        import pyarrow as pa
+
+        n = len(self)
+        cols = {
+            "raw": pa.array(self.raw, pa.string()),
+            "line": pa.array(self.line, pa.int64()),
+        }
+        for name, typ in (("log_group", pa.string()), ("log_stream_hint", pa.string()),
+                          ("log_event_id", pa.string()), ("log_time_ms", pa.int64()), ("pre_reject", pa.string())):
+            values = getattr(self, name)
+            cols[name] = pa.nulls(n, typ) if not any(v is not None for v in values) else pa.array(values, typ)
+        cols["seq"] = pa.array(range(seq_start, seq_start + n), pa.int64())
+        table = pa.table(cols)
+        return pa.Table.from_batches(table.to_batches(max_chunksize=chunk_rows))
+
     def add(
         self,
         raw: str | None,
@@ -183,9 +209,7 @@ def read_lines(path: Path, *, prefixed: bool, stats: ReadStats) -> Iterator[RawB
                     pending, skipping = b"", True
                 continue
             complete, pending = buf[:cut], buf[cut + 1 :]
-            for text, bad in _decode_lines(complete):
-                lineno += 1
-                _add_line(batch, text, bad, lineno, prefixed, ts_cache)
+            lineno = _add_chunk(batch, complete, lineno, prefixed, ts_cache)
             if len(batch) >= BATCH_ROWS:
                 yield batch
                 batch = RawBatch()
@@ -206,6 +230,39 @@ def read_lines(path: Path, *, prefixed: bool, stats: ReadStats) -> Iterator[RawB
             _add_line(batch, text, bad, lineno, prefixed, ts_cache)
     if len(batch):
         yield batch
+
+
+def _add_chunk(batch: RawBatch, data: bytes, lineno: int, prefixed: bool, ts_cache: dict[str, int | None]) -> int:
+    """Add the complete lines in ``data``; return the last line number used."""
+    try:
+        lines = data.decode("utf-8").split("\n")
+    except UnicodeDecodeError:
+        for text, bad in _decode_lines(data):
+            lineno += 1
+            _add_line(batch, text, bad, lineno, prefixed, ts_cache)
+        return lineno
+    if prefixed:
+        for text in lines:
+            lineno += 1
+            _add_line(batch, text, None, lineno, prefixed, ts_cache)
+        return lineno
+    # JSON lines fast path: plain lines in bulk, anything unusual one by one.
+    raws: list[str] = []
+    nums: list[int] = []
+    for i, text in enumerate(lines, lineno + 1):
+        if text.endswith("\r"):
+            text = text[:-1]
+        if not text or (text[0] != "{" and text.isspace()):
+            continue
+        if len(text) > MAX_RECORD_BYTES:
+            batch.extend_plain(raws, nums)
+            raws, nums = [], []
+            _add_line(batch, text, None, i, prefixed, ts_cache)
+            continue
+        raws.append(text)
+        nums.append(i)
+    batch.extend_plain(raws, nums)
+    return lineno + len(lines)
 
 
 def _decode_lines(data: bytes) -> list[tuple[str, str | None]]:

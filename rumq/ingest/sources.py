@@ -145,12 +145,16 @@ def head_bytes(path: Path, n: int = 65536) -> bytes:
 
 def head_and_problem(path: Path, n: int = 65536) -> tuple[bytes, DecodeProblem | None]:
     """The first ``n`` decoded bytes, and the decode problem met before them, if any."""
-    buf = bytearray()
+    with open(path, "rb") as f:
+        raw = f.read(max(n, 1 << 16))
+    if raw[:2] != GZIP_MAGIC:
+        return raw[:n], None
+    # Decompress only what the head needs, not the whole first chunk.
+    d = zlib.decompressobj(wbits=31)
     try:
-        for chunk in iter_bytes(path):
-            buf += chunk
-            if len(buf) >= n:
-                break
-    except DecodeProblem as e:
-        return bytes(buf[:n]), e
-    return bytes(buf[:n]), None
+        out = d.decompress(raw, n)
+    except zlib.error as e:
+        return b"", DecodeProblem(f"corrupt gzip data ({e})", 0)
+    if len(out) < n and not d.eof and len(raw) < (1 << 16):
+        return out, DecodeProblem("truncated gzip stream: the file ends in the middle of compressed data", len(raw))
+    return out, None
