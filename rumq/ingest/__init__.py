@@ -229,12 +229,15 @@ def _stage_in_workers(jobs: list[tuple], workers: int, size_of: dict[str, int], 
         loads[i] += size_of[j[1]]
     lock = threading.Lock()
     procs = []
+    # The workers import this very rumq, even when it is not installed.
+    root = str(Path(__file__).resolve().parents[2])
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))}
     for share in shares:
         if not share:
             continue
         p = subprocess.Popen(
             [sys.executable, "-m", "rumq.ingest.worker"],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env,
         )
         assert p.stdin is not None
         p.stdin.write("".join(json.dumps([*j[:7], j[7].isoformat(), *j[8:]]) + "\n" for j in share))
