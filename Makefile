@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
 
-.PHONY: demo test install dev lint bench clean
+.PHONY: demo test install dev lint bench bench-queries clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -30,6 +30,9 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/ingest.py
+
+bench-queries: $(STAMP)
+	$(BIN)/python bench/queries.py --events $(or $(EVENTS),20000000)
 
 clean:
 	rm -rf $(VENV) rumq-data build dist *.egg-info
