@@ -155,3 +155,18 @@ def test_window_reads_only_that_days_files(tmp_path):
     con = catalog.connect(data, since=datetime(2026, 11, 24), until=datetime(2026, 11, 25), views=False)
     assert con.execute("SELECT count(*), min(event_date) FROM events").fetchone()[0] == 1
     assert os.path.exists(files[0])
+
+
+def test_large_ingest_uses_worker_processes_and_stays_exact(tmp_path):
+    from rumq import ingest as ingest_mod
+
+    a = _big_input(tmp_path / "a.jsonl", 6000)
+    # b repeats a's first 1000 events: duplicates across files of one ingest
+    lines = a.read_text().splitlines()
+    (tmp_path / "b.jsonl").write_text("\n".join(lines[:1000] + [
+        ln.replace('"ev-', '"evb-') for ln in lines[1000:]]) + "\nnot json\n")
+    total = a.stat().st_size + (tmp_path / "b.jsonl").stat().st_size
+    assert total >= ingest_mod.PARALLEL_MIN_BYTES  # so the worker path runs
+    r = ingest(tmp_path / "data", [str(a), str(tmp_path / "b.jsonl")])
+    assert (r.read, r.written, r.duplicates, r.rejected) == (12001, 11000, 1000, 1)
+    assert _count(tmp_path / "data") == 11000
