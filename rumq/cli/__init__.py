@@ -29,6 +29,7 @@ COMMANDS: dict[str, str] = {
     "sql": "query_cmd:sql",
     "insights": "insights_cmd:insights",
     "generate": "generate_cmd:generate",
+    "report": "report_cmd:report",
 }
 
 
