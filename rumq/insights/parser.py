@@ -12,7 +12,18 @@ import re
 
 from rumq.errors import QuerySyntaxError, QueryUnsupportedError
 from rumq.insights import ast
-from rumq.insights.tokens import EOF, IDENT, NUMBER, OP, PERIOD, REGEX, STRING, UNITS, Token, tokenize
+from rumq.insights.tokens import (
+    EOF,
+    IDENT,
+    NUMBER,
+    OP,
+    PERIOD,
+    REGEX,
+    STRING,
+    UNITS,
+    Token,
+    tokenize,
+)
 
 COMMANDS = ("fields", "display", "filter", "where", "stats", "sort", "limit", "parse", "dedup")
 
