@@ -24,7 +24,7 @@ from typing import Any
 import orjson
 
 from rumq.errors import UsageError
-from rumq.generate.session import Chunk, ChunkSpec
+from rumq.generate.session import Chunk, ChunkSpec, split
 from rumq.generate.site import APPS, WEEKDAY_WEIGHTS, AppSpec
 from rumq.generate.truth import AppTruth, GroundTruth, build
 from rumq.generate.writers import FORMATS, ListSink, finalize, open_sink
@@ -71,16 +71,6 @@ def _apps(apps: int | list[str]) -> list[AppSpec]:
     return out
 
 
-def _largest_remainder(total: int, weights: list[float]) -> list[int]:
-    s = sum(weights)
-    raw = [total * w / s for w in weights]
-    out = [int(x) for x in raw]
-    order = sorted(range(len(raw)), key=lambda i: (-(raw[i] - out[i]), i))
-    for i in order[: total - sum(out)]:
-        out[i] += 1
-    return out
-
-
 def plan(sessions: int, days: int, start: dt.date, seed: int, apps: list[AppSpec],
          cookieless_share: float) -> list[ChunkSpec]:
     """Split the run into chunks: sessions per (app, day) by app share and
@@ -88,7 +78,7 @@ def plan(sessions: int, days: int, start: dt.date, seed: int, apps: list[AppSpec
     start_epoch = int(dt.datetime(start.year, start.month, start.day, tzinfo=dt.UTC).timestamp())
     cells = [(a, d) for a in range(len(apps)) for d in range(days)]
     weights = [apps[a].share * WEEKDAY_WEIGHTS[(start + dt.timedelta(days=d)).weekday()] for a, d in cells]
-    quotas = _largest_remainder(sessions, weights)
+    quotas = split(sessions, weights)
     app_sessions = [0] * len(apps)
     for (a, _), q in zip(cells, quotas, strict=True):
         app_sessions[a] += q
@@ -98,7 +88,7 @@ def plan(sessions: int, days: int, start: dt.date, seed: int, apps: list[AppSpec
         if q == 0:
             continue
         parts = math.ceil(q / CHUNK_SESSIONS)
-        for p, n in enumerate(_largest_remainder(q, [1.0] * parts)):
+        for p, n in enumerate(split(q, [1.0] * parts)):
             specs.append(ChunkSpec(a, d, p, n, seed, start_epoch, days, cookieless_share, users[a]))
     return specs
 

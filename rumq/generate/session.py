@@ -36,7 +36,7 @@ from rumq.generate.site import (
     BROWSER_ERROR_MULT,
     DEVICE_SAMPLER,
     DEVICE_SLOWDOWN,
-    HOUR_SAMPLER,
+    HOUR_WEIGHTS,
     PLACE_SAMPLER,
     REFERRER_SAMPLER,
     AppSpec,
@@ -94,6 +94,17 @@ class ChunkSpec:
     @property
     def key(self) -> str:
         return f"{self.seed}:{self.app}:{self.day}:{self.part}"
+
+
+def split(total: int, weights) -> list[int]:
+    """Split ``total`` in proportion to ``weights`` (largest remainder, exact sum)."""
+    s = sum(weights)
+    raw = [total * w / s for w in weights]
+    out = [int(x) for x in raw]
+    order = sorted(range(len(raw)), key=lambda i: (-(raw[i] - out[i]), i))
+    for i in order[: total - sum(out)]:
+        out[i] += 1
+    return out
 
 
 def uuid4(getrandbits) -> str:
@@ -156,15 +167,18 @@ class Chunk:
         after each visit (so callers can drain a buffering sink)."""
         spec = self.spec
         rng = self.rng
-        budget = spec.sessions
         day0 = spec.start_epoch + spec.day * 86400
-        while budget > 0:
-            t = day0 + HOUR_SAMPLER.draw(rng) * 3600 + rng.random() * 3600
-            if rng.random() < spec.cookieless_share:
-                budget -= self._cookieless_visit(t, budget)
-            else:
-                budget -= self._cookie_visit(t, budget)
-            yield None
+        # Hour by hour (sessions per hour by the traffic curve), so the output
+        # runs roughly in time order, as exports and Firehose objects do.
+        for hour, budget in enumerate(split(spec.sessions, HOUR_WEIGHTS)):
+            h0 = day0 + hour * 3600
+            while budget > 0:
+                t = h0 + rng.random() * 3600
+                if rng.random() < spec.cookieless_share:
+                    budget -= self._cookieless_visit(t, budget)
+                else:
+                    budget -= self._cookie_visit(t, budget)
+                yield None
         self.truth.first_ms = self._first_ms
         self.truth.last_ms = self._last_ms
         self.sink.close()

@@ -138,6 +138,7 @@ class FirehoseSink:
 
     MAX_MEMBERS = 50
     MAX_BYTES = 1 << 20
+    SPAN_MS = 900_000
 
     def __init__(self, root: Path, app: AppSpec, spec: ChunkSpec, level: int, control: bool) -> None:
         self.root = root
@@ -149,6 +150,7 @@ class FirehoseSink:
         self.members: list[bytes] = []
         self.size = 0
         self.max_ms = 0
+        self.open_ms = 0
         if control:
             self.members.append(self._member({
                 "messageType": "CONTROL_MESSAGE", "owner": "CloudwatchLogs", "logGroup": "", "logStream": "",
@@ -167,18 +169,25 @@ class FirehoseSink:
             self.targets[log_stream] = 20 + int(self.rng.random() * 280)
         b.append({"id": _log_event_id(self.rng), "timestamp": ts_ms, "message": message})
         if ts_ms > self.max_ms:
+            if self.open_ms == 0:
+                self.open_ms = ts_ms
             self.max_ms = ts_ms
         if len(b) >= self.targets[log_stream]:
             self._flush_batch(log_stream)
+        elif self.max_ms - self.open_ms > self.SPAN_MS:
+            # Firehose buffers for minutes, not hours: deliver what is pending.
+            for ls in list(self.batches):
+                self._flush_batch(ls, write=False)
+            self._write_object()
 
-    def _flush_batch(self, log_stream: str) -> None:
+    def _flush_batch(self, log_stream: str, write: bool = True) -> None:
         b = self.batches.pop(log_stream)
         self.targets.pop(log_stream)
         m = self._member({"messageType": "DATA_MESSAGE", "owner": ACCOUNT, "logGroup": self.app.log_group,
                           "logStream": log_stream, "subscriptionFilters": [SUBSCRIPTION_FILTER], "logEvents": b})
         self.members.append(m)
         self.size += len(m)
-        if len(self.members) >= self.MAX_MEMBERS or self.size >= self.MAX_BYTES:
+        if write and (len(self.members) >= self.MAX_MEMBERS or self.size >= self.MAX_BYTES):
             self._write_object()
 
     def _write_object(self) -> None:
@@ -194,6 +203,7 @@ class FirehoseSink:
             f.write(b"".join(self.members))
         self.members = []
         self.size = 0
+        self.open_ms = 0
 
     def close(self) -> None:
         for ls in list(self.batches):
