@@ -18,7 +18,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rumq.errors import ParameterError, QueryDefinitionError, ReportDefinitionError, UnknownQueryError
+from rumq.errors import (
+    ParameterError,
+    QueryDefinitionError,
+    ReportDefinitionError,
+    UnknownQueryError,
+)
 from rumq.library import Library, Query
 from rumq.params import resolve
 from rumq.report import thresholds as th
@@ -383,7 +388,7 @@ def _check(
         sid = sections[-1].id
         if sid in seen:
             raise fail(f"section id '{sid}' is used twice (also section {seen[sid] + 1}); "
-                       "give one of them an id = \"...\"", "section", i)
+                       "give one of them an id = \"...\"", "section", i, "id")
         seen[sid] = i
     return ReportDefinition(
         path=os.fspath(Path(shown).resolve()),
