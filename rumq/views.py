@@ -4,7 +4,7 @@
 ``events`` view (the canonical table of ``rumq.schema``, restricted to the
 time window and application by ``rumq.catalog.connect``) and adds:
 
-``page_views``, ``sessions``, ``session_pages``, ``journey_steps``,
+``page_views``, ``sessions``, ``session_stats``, ``session_pages``, ``journey_steps``,
 ``transitions``, ``js_errors``, ``http_requests``, ``navigations``,
 ``web_vitals``, ``resources``, ``cookie_coverage``, the one-row table
 ``ingest_totals`` (from the dataset manifest) and the macros
@@ -54,6 +54,7 @@ VIEW_NAMES: tuple[str, ...] = (
     "session_pages",
     "journey_steps",
     "transitions",
+    "session_stats",
     "sessions",
     "js_errors",
     "http_requests",
@@ -103,11 +104,12 @@ def view_sql(cfg: PageConfig | None = None) -> dict[str, str]:
         FROM events WHERE event_name = 'page_view'),
     {_normalized('pv', 'page_raw', 'page', page)}"""
 
-    v["cookie_coverage"] = """
-    SELECT avg(CASE WHEN cookieless THEN 0.0 ELSE 1.0 END) AS coverage,
+    # From events, not page_views: coverage needs no normalized page.
+    v["cookie_coverage"] = f"""
+    SELECT avg(CASE WHEN {_COOKIELESS} THEN 0.0 ELSE 1.0 END) AS coverage,
            count(*) AS page_views,
-           count(*) FILTER (WHERE NOT cookieless) AS cookie_page_views
-    FROM page_views"""
+           count(*) FILTER (WHERE NOT {_COOKIELESS}) AS cookie_page_views
+    FROM events WHERE event_name = 'page_view'"""
 
     # seq: 1-based position among the session's page views; prev_page: the page
     # before; is_last: the session's exit page view. (One window, one sort.)
@@ -141,45 +143,49 @@ def view_sql(cfg: PageConfig | None = None) -> dict[str, str]:
            CASE WHEN k = 0 THEN event_time ELSE next_time END AS to_time
     FROM (SELECT *, unnest(CASE WHEN step = 1 THEN [0, 1] ELSE [1] END) AS k FROM journey_steps)"""
 
-    v["sessions"] = f"""
-    WITH agg AS (
-        SELECT session_id,
+    # One aggregation over the events (no UNION, no materialized CTE, so DuckDB
+    # prunes the aggregates a query does not use). Events without a session id
+    # only count when they are page views: one-page sessions of their own.
+    # session_stats is sessions without the entry/exit pages: ordering page
+    # views and joining the normalized pages is most of the cost of sessions.
+    stats = f"""
+        SELECT {_SESSION_ID} AS session_id,
                min(user_id) AS user_id,
                bool_or({_COOKIELESS}) AS cookieless,
                min(application_id) AS application_id,
                min(application_version) AS application_version,
                min(event_time) AS start_time,
                max(event_time) AS end_time,
+               epoch(max(event_time)) - epoch(min(event_time)) AS duration_s,
                count(*) AS events,
                count(*) FILTER (WHERE event_name = 'page_view') AS page_views,
-               arg_min(page_id, {_ORDER_KEY}) FILTER (WHERE event_name = 'page_view') AS entry_page_raw,
-               arg_max(page_id, {_ORDER_KEY}) FILTER (WHERE event_name = 'page_view') AS exit_page_raw,
+               count(*) FILTER (WHERE event_name = 'page_view') = 1 AS bounced,
                count(*) FILTER (WHERE event_name = 'js_error') AS js_errors,
                count(*) FILTER (WHERE event_name = 'http') AS http_requests,
                count(*) FILTER (WHERE event_name = 'http' AND {_HTTP_FAILED}) AS http_errors,
+               count(*) FILTER (WHERE event_name = 'js_error' OR (event_name = 'http' AND {_HTTP_FAILED})) > 0
+                   AS has_error,
                min(browser_name) AS browser_name,
                min(os_name) AS os_name,
                min(device_type) AS device_type,
                min(country_code) AS country_code,
-               min(web_client_version) AS web_client_version
-        FROM events WHERE session_id IS NOT NULL
-        GROUP BY session_id
-        UNION ALL
-        SELECT {_PSEUDO_SESSION}, user_id, true, application_id, application_version,
-               event_time, event_time, 1, 1, page_id, page_id, 0, 0, 0,
-               browser_name, os_name, device_type, country_code, web_client_version
-        FROM events WHERE session_id IS NULL AND event_name = 'page_view'),
+               min(web_client_version) AS web_client_version{{extra}}
+        FROM events
+        WHERE session_id IS NOT NULL OR event_name = 'page_view'
+        GROUP BY 1"""
+    v["session_stats"] = stats.format(extra="")
+    pages_of_session = (
+        f",\n               arg_min(page_id, {_ORDER_KEY}) FILTER (WHERE event_name = 'page_view') AS entry_page_raw,"
+        f"\n               arg_max(page_id, {_ORDER_KEY}) FILTER (WHERE event_name = 'page_view') AS exit_page_raw"
+    )
+    v["sessions"] = f"""
+    WITH agg AS ({stats.format(extra=pages_of_session)}),
     _m AS (SELECT _raw, {page.replace('__v__', '_raw')} AS _norm FROM (
-           SELECT entry_page_raw AS _raw FROM agg WHERE entry_page_raw IS NOT NULL
-           UNION SELECT exit_page_raw FROM agg WHERE exit_page_raw IS NOT NULL))
+           SELECT DISTINCT page_id AS _raw FROM events WHERE event_name = 'page_view' AND page_id IS NOT NULL))
     SELECT agg.session_id, user_id, cookieless, application_id, application_version,
-           start_time, end_time,
-           epoch(end_time) - epoch(start_time) AS duration_s,
-           events, page_views,
+           start_time, end_time, duration_s, events, page_views,
            en._norm AS entry_page, ex._norm AS exit_page, entry_page_raw, exit_page_raw,
-           page_views = 1 AS bounced,
-           js_errors, http_requests, http_errors,
-           js_errors + http_errors > 0 AS has_error,
+           bounced, js_errors, http_requests, http_errors, has_error,
            browser_name, os_name, device_type, country_code, web_client_version
     FROM agg
     LEFT JOIN _m AS en ON agg.entry_page_raw = en._raw

@@ -258,3 +258,11 @@ def test_importing_views_is_cheap():
     code = "import sys, rumq.views, rumq.pages; print('duckdb' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_session_stats_is_sessions_without_pages(con):
+    cols = ("session_id, user_id, cookieless, start_time, end_time, duration_s, events, page_views, bounced, "
+            "js_errors, http_requests, http_errors, has_error, browser_name, os_name, device_type, country_code")
+    a = con.sql(f"SELECT {cols} FROM session_stats ORDER BY session_id").fetchall()
+    assert len(a) == 6
+    assert a == con.sql(f"SELECT {cols} FROM sessions ORDER BY session_id").fetchall()

@@ -24,14 +24,14 @@
 -- ---
 WITH s AS (
     SELECT browser_name AS k, count(*) AS sessions, count(*) FILTER (WHERE has_error) AS error_sessions
-    FROM sessions
+    FROM session_stats
     WHERE NOT cookieless OR $include_cookieless
     GROUP BY k
 ), p AS (
-    SELECT browser_name AS k, count(*) AS page_views FROM page_views GROUP BY k
+    SELECT browser_name AS k, count(*) AS page_views FROM events WHERE event_name = 'page_view' GROUP BY k
 ), l AS (
-    SELECT browser_name AS k, quantile_cont(value, 0.75) AS lcp_p75_ms
-    FROM web_vitals WHERE metric = 'LCP' GROUP BY k
+    SELECT browser_name AS k, quantile_cont(vital_value, 0.75) AS lcp_p75_ms
+    FROM events WHERE event_name = 'lcp' GROUP BY k
 )
 SELECT k AS browser,
        coalesce(s.sessions, 0) AS sessions,

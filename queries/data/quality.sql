@@ -30,7 +30,7 @@ WITH ev AS (
            count(*) FILTER (WHERE cookieless) AS cookieless_sessions,
            count(*) FILTER (WHERE events >= 190) AS near_cap,
            max(events) AS max_events
-    FROM sessions
+    FROM session_stats
 ), rows AS (
     SELECT 1 AS o, 'events' AS "check", NULL AS item, events::DOUBLE AS value FROM ev
     UNION ALL SELECT 2, 'page_views', NULL, page_views::DOUBLE FROM cookie_coverage

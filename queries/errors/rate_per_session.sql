@@ -27,7 +27,7 @@
 --       os: os_name
 --       device: device_type
 --       country: country_code
---       page: entry_page
+--       page: "(SELECT e.entry_page FROM sessions AS e WHERE e.session_id = s.session_id)"
 --       app_version: application_version
 --   - name: bucket
 --     type: str
@@ -51,8 +51,15 @@
 --   - {name: errors_per_session_p95, type: DOUBLE, meaning: 95th percentile of errors per session}
 --   - {name: coverage, type: DOUBLE, meaning: "Share of the window's page views in cookie sessions"}
 -- ---
-SELECT {{bucket}} AS bucket,
-       CAST({{dimension}} AS VARCHAR) AS dimension,
+WITH per_session AS (
+    -- session_stats has no entry page (ordering page views costs); only the
+    -- page dimension looks it up in sessions.
+    SELECT {{bucket}} AS bucket, CAST({{dimension}} AS VARCHAR) AS dimension,
+           js_errors, http_errors, has_error
+    FROM session_stats AS s
+    WHERE NOT cookieless OR $include_cookieless
+)
+SELECT bucket, dimension,
        count(*) AS sessions,
        count(*) FILTER (WHERE js_errors > 0) AS js_error_sessions,
        count(*) FILTER (WHERE http_errors > 0) AS http_error_sessions,
@@ -61,7 +68,6 @@ SELECT {{bucket}} AS bucket,
        avg(js_errors + http_errors) AS errors_per_session_mean,
        quantile_cont(js_errors + http_errors, 0.95) AS errors_per_session_p95,
        (SELECT coverage FROM cookie_coverage) AS coverage
-FROM sessions
-WHERE NOT cookieless OR $include_cookieless
-GROUP BY ALL
+FROM per_session
+GROUP BY bucket, dimension
 ORDER BY bucket NULLS FIRST, sessions DESC, dimension NULLS LAST

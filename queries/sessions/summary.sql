@@ -46,5 +46,5 @@ SELECT
     count(*) FILTER (WHERE bounced) / nullif(count(*), 0) AS bounce_rate,
     count(*) FILTER (WHERE has_error) / nullif(count(*), 0) AS error_session_rate,
     (SELECT coverage FROM cookie_coverage) AS coverage
-FROM sessions
+FROM session_stats
 WHERE NOT cookieless OR $include_cookieless
