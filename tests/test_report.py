@@ -314,3 +314,48 @@ def test_lock_wait_times_out(tmp_path):
         with report_lock.hold(tmp_path, timeout=0.3, on_wait=messages.append):
             pass
     assert len(messages) == 1 and "waiting" in messages[0]
+
+
+# -- Logs Insights sections, recovery --------------------------------------------------------
+
+INSIGHTS = """# ---
+# name: ins/by_type
+# description: Events per type
+# params:
+#   - {name: kind, type: str, default: page_view, help: Event type suffix}
+# ---
+fields event_type
+| filter event_type like {{kind}}
+| stats count(*) as events by event_type
+| sort events desc
+"""
+
+
+def test_logs_insights_section(hand_data, tmp_path):
+    write(tmp_path / "lib" / "ins" / "by_type.insights", INSIGHTS)
+    defn = write(tmp_path / "r.toml", 'window = "yesterday"\nqueries = ["lib"]\n[[section]]\nid = "types"\n'
+                                      'query = "ins/by_type"\nparams = { kind = "page_view" }\nchart = "bar"\n'
+                                      'label = "event_type"\nvalue = "events"\nthresholds = ["events < 10"]\n')
+    res = run_report(defn, at="2026-11-25", out_dir=tmp_path / "o", data_dir=hand_data)
+    assert (res.folder / "types.csv").read_text() == "event_type,events\ncom.amazon.rum.page_view_event,6\n"
+    assert [t.message() for t in res.breaches] == ["types: events < 10: BREACHED (observed 6)"]
+    assert '<figure class="chart chart-bar"><svg' in (res.folder / "report.html").read_text()
+    # A threshold on a column the (undocumented) result lacks fails the run, writing nothing.
+    bad = write(tmp_path / "bad.toml", defn.read_text().replace("events < 10", "evnts < 10"))
+    with pytest.raises(Exception, match="no column 'evnts'"):
+        run_report(bad, at="2026-11-25", out_dir=tmp_path / "o2", data_dir=hand_data)
+    assert [p.name for p in (tmp_path / "o2").iterdir()] == [".rumq-report.lock"]
+
+
+def test_next_run_repairs_a_run_killed_between_renames(hand_data, tmp_path):
+    defn = write(tmp_path / "r.toml", 'window = "yesterday"\n[[section]]\nquery = "sessions/summary"\n')
+    out = tmp_path / "o"
+    res = run_report(defn, at="2026-11-25", out_dir=out, data_dir=hand_data)
+    # Simulate a death after "old aside" but before "new in", plus a half-built folder.
+    res.folder.rename(out / ".old-2026-11-25-99999")
+    (out / ".tmp-2026-11-24-99999").mkdir()
+    res2 = run_report(defn, at="2026-11-24", out_dir=out, data_dir=hand_data)
+    names = sorted(p.name for p in out.iterdir())
+    assert names == [".rumq-report.lock", "2026-11-24", "2026-11-25"]
+    assert (out / "2026-11-25" / "sessions-summary.csv").read_text().startswith("sessions,")
+    assert res2.folder.name == "2026-11-24"
