@@ -76,7 +76,8 @@ _ORDER_KEY = (
 # place in the export (not its event_id: see _ORDER_BY on why not).
 _PSEUDO_SESSION = "'page:' || source_file || ':' || source_line"
 _SESSION_ID = f"coalesce(session_id, CASE WHEN event_name = 'page_view' THEN {_PSEUDO_SESSION} END)"
-_COOKIELESS = "coalesce(cookieless, user_id IS NULL)"
+# Ingest always sets cookieless (never NULL); reading user_id to re-derive it costs.
+_COOKIELESS = "cookieless"
 _HTTP_FAILED = "coalesce(http_status >= 400, true)"  # NULL status = network failure
 
 
@@ -113,6 +114,8 @@ def view_sql(cfg: PageConfig | None = None) -> dict[str, str]:
 
     # seq: 1-based position among the session's page views; prev_page: the page
     # before; is_last: the session's exit page view. (One window, one sort.)
+    # cookieless is constant within a session; having it in PARTITION BY lets
+    # DuckDB push the queries' cookie filter below the window.
     v["session_pages"] = f"""
     SELECT session_id, user_id, cookieless, application_id, event_id, event_time, interaction,
            page_raw, page,
@@ -120,7 +123,7 @@ def view_sql(cfg: PageConfig | None = None) -> dict[str, str]:
            lag(page) OVER w AS prev_page,
            lead(event_time) OVER w IS NULL AS is_last
     FROM page_views
-    WINDOW w AS (PARTITION BY session_id ORDER BY {_ORDER_BY})"""
+    WINDOW w AS (PARTITION BY session_id, cookieless ORDER BY {_ORDER_BY})"""
 
     # The session path with consecutive repeats of a page collapsed (journeys, funnels).
     v["journey_steps"] = """
@@ -130,7 +133,7 @@ def view_sql(cfg: PageConfig | None = None) -> dict[str, str]:
            lead(event_time) OVER w AS next_time
     FROM session_pages
     WHERE prev_page IS DISTINCT FROM page
-    WINDOW w AS (PARTITION BY session_id ORDER BY seq)"""
+    WINDOW w AS (PARTITION BY session_id, cookieless ORDER BY seq)"""
 
     # Edges of the path: (entry) -> first page, page -> next page, last page -> (exit).
     # from_step is the position of from_page (0 for the entry pseudo-page).

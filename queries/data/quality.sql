@@ -22,7 +22,7 @@
 -- ---
 WITH ev AS (
     SELECT count(*) AS events,
-           count(*) FILTER (WHERE coalesce(cookieless, user_id IS NULL)) AS cookieless_events,
+           count(*) FILTER (WHERE cookieless) AS cookieless_events,
            count(*) FILTER (WHERE session_id IS NULL) AS no_session
     FROM events
 ), s AS (
