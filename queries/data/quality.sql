@@ -1,6 +1,6 @@
 -- ---
 -- name: data/quality
--- description: Data quality - cookie coverage, cookieless share, rejects, duplicates, client versions, event types, sessions near the event cap
+-- description: Data quality - cookie coverage, rejects, duplicates, event types, client versions, event cap
 -- definition: |
 --   One row per check, as (check, item, value). Over the window: events; page_views;
 --   cookie_coverage = share of page views in cookie sessions (the coverage of every
