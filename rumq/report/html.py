@@ -171,7 +171,7 @@ def _section(r: SectionResult) -> str:
         out.append('<ul class="checks">')
         for t in r.thresholds:
             label = {"breached": "BREACHED", "ok": "ok", "no_data": "no data"}[t.status]
-            text = t.message().split(": ", 1)[1] if ": " in t.message() else t.message()
+            text = t.threshold + t.detail()
             out.append(f'<li><span class="badge {t.status}">{label}</span>{_e(text)}</li>')
         out.append("</ul>")
     for n in r.notices:

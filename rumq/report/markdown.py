@@ -39,7 +39,7 @@ def render(defn: ReportDefinition, w: ReportWindow, results: list[SectionResult]
             out += [s.note, ""]
         for t in r.thresholds:
             mark = {"breached": "**BREACHED**", "ok": "ok", "no_data": "no data"}[t.status]
-            out.append(f"- {mark}: {t.message().split(': ', 1)[1]}")
+            out.append(f"- {mark}: `{t.threshold}`{t.detail()}")
         if r.thresholds:
             out.append("")
         for n in r.notices:

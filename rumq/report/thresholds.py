@@ -115,18 +115,20 @@ class ThresholdResult:
         return self.status == "breached"
 
     def message(self) -> str:
-        """One human line: ``errors: error_session_rate > 0.05 breached (0.083)``."""
-        if self.status == "no_data":
-            return f"{self.section}: {self.threshold}: no data to test"
-        obs = "" if self.observed is None else f" (observed {_fmt(self.observed)})"
-        if self.status == "ok":
-            return f"{self.section}: {self.threshold}: ok{obs}"
+        """One human line: ``errors: error_session_rate > 0.05: BREACHED (observed 0.083)``."""
+        word = {"no_data": "no data to test", "ok": "ok", "breached": "BREACHED"}[self.status]
+        return f"{self.section}: {self.threshold}: {word}{self.detail()}"
+
+    def detail(self) -> str:
+        """The observed value and breaching rows: `` (observed 0.083) at Edge = 0.125``."""
+        if self.status == "no_data" or self.observed is None:
+            return ""
         named = ""
         if self.breaching and any(label for label, _ in self.breaching):
             shown = ", ".join(f"{label} = {_fmt(v)}" for label, v in self.breaching if label)
             more = self.breaching_count - len(self.breaching)
             named = f" at {shown}" + (f" and {more} more" if more > 0 else "")
-        return f"{self.section}: {self.threshold}: BREACHED{obs}{named}"
+        return f" (observed {_fmt(self.observed)}){named}"
 
     def to_json(self) -> dict[str, Any]:
         return {
