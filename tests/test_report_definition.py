@@ -53,6 +53,7 @@ def test_good_definition_loads(tmp_path):
     p.write_text(GOOD)
     d = definition.load(p, env={})
     assert [s.id for s in d.sections] == ["summary", "pages-drop_off"]
+    assert [s.line for s in d.sections] == [4, 9]
     assert d.sections[1].resolved["top"] == 5 and d.sections[1].resolved["include_cookieless"] is False
     assert d.sections[1].chart.kind == "bar" and dict(d.sections[1].chart.options) == {"label": "page", "value": "exits"}
     assert d.sections[0].thresholds[0].column == "sessions"

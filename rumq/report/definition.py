@@ -384,7 +384,7 @@ def _check(
     sections: list[Section] = []
     seen: dict[str, int] = {}
     for i, raw in enumerate(raw_sections):
-        sections.append(_section(raw, i, library, fail))
+        sections.append(_section(raw, i, library, fail, loc.line("section", i)))
         sid = sections[-1].id
         if sid in seen:
             raise fail(f"section id '{sid}' is used twice (also section {seen[sid] + 1}); "
@@ -407,7 +407,7 @@ def _check(
     )
 
 
-def _section(raw: Any, i: int, library: Library, fail: Any) -> Section:
+def _section(raw: Any, i: int, library: Library, fail: Any, line: int | None) -> Section:
     where = ("section", i)
     if not isinstance(raw, dict):
         raise fail("each [[section]] must be a table", *where)
@@ -514,5 +514,5 @@ def _section(raw: Any, i: int, library: Library, fail: Any) -> Section:
         thresholds=tuple(parsed),
         rows=rows,
         note=note.strip(),
-        line=None,
+        line=line,
     )
