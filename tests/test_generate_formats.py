@@ -22,7 +22,7 @@ def outputs(tmp_path_factory):
     base = tmp_path_factory.mktemp("formats")
     res = {}
     for fmt in FORMATS:
-        truth = generate(base / fmt, sessions=160, days=4, seed=21, fmt=fmt, gzip=(fmt == "jsonl"))
+        truth = generate(base / fmt, sessions=120, days=1, seed=21, fmt=fmt, gzip=(fmt == "jsonl"))
         res[fmt] = (base / fmt, truth)
     return res
 
@@ -88,7 +88,10 @@ def test_firehose_objects(outputs):
     n = 0
     control = 0
     groups = set()
-    for f in files(root):
+    objects = files(root)
+    # one day, two app monitors, a 15-minute buffer: about 4 objects per hour each
+    assert len(objects) <= 2 * 26 * 4
+    for f in objects:
         rel = f.relative_to(root).as_posix()
         m = re.fullmatch(rf"firehose/(\d{{4}})/(\d\d)/(\d\d)/(\d\d)/rum-logs-delivery-1-(\d{{4}})-(\d\d)-(\d\d)-(\d\d)-\d\d-\d\d-{UUID}", rel)
         assert m and m.groups()[:4] == m.groups()[4:], rel
@@ -97,6 +100,8 @@ def test_firehose_objects(outputs):
         assert "\n" not in text.replace("\\n", "")  # documents concatenated with no separator
         if len(members) > 1:
             assert "}{" in text
+        from datetime import UTC, datetime
+        key_ms = datetime.strptime(rel.rsplit("/", 1)[1][20:39], "%Y-%m-%d-%H-%M-%S").replace(tzinfo=UTC).timestamp() * 1000
         for raw in members:
             doc = json.loads(raw)
             if doc["messageType"] == "CONTROL_MESSAGE":
@@ -108,6 +113,7 @@ def test_firehose_objects(outputs):
                 assert list(e) == ["id", "timestamp", "message"] and re.fullmatch(r"\d{56}", e["id"])
                 ev = orjson.loads(e["message"])
                 assert ev["log_stream"] == doc["logStream"] and ev["event_timestamp"] == e["timestamp"]
+                assert e["timestamp"] < key_ms  # named by delivery time, after its records
                 n += 1
     assert n == truth.total["events"]
     assert control >= 1

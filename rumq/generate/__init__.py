@@ -127,8 +127,8 @@ def estimate_sessions(events: int, *, cookieless_share: float = 0.1, apps: int |
 
 
 def _run_chunk(args: tuple) -> AppTruth:
-    spec, app, fmt, out, gzip, level = args
-    sink = open_sink(fmt, Path(out), app, spec, gzip=gzip, level=level)
+    spec, app, fmt, out, gzip, level, buffer_s = args
+    sink = open_sink(fmt, Path(out), app, spec, gzip=gzip, level=level, firehose_buffer_seconds=buffer_s)
     return Chunk(spec, app, sink).run()
 
 
@@ -154,6 +154,7 @@ def generate(
     compresslevel: int = 6,
     workers: int | None = None,
     truth_path: str | os.PathLike[str] | None = None,
+    firehose_buffer_seconds: int = 900,
 ) -> GroundTruth:
     """Generate RUM traffic into ``out_dir`` in an export format, with ground truth.
 
@@ -176,6 +177,9 @@ def generate(
         workers: processes to use; default: 1 for small runs, else up to 2.
         truth_path: where to write the ground truth (default
             ``default_truth_path(out_dir)``).
+        firehose_buffer_seconds: ``firehose`` only: the longest time span of
+            records in one object (Firehose's buffer interval is at most 900 s;
+            larger values make fewer, bigger objects).
 
     Returns:
         The ``GroundTruth`` (also written as JSON).
@@ -192,7 +196,7 @@ def generate(
     specs = plan(sessions, days, start, seed, app_specs, cookieless_share)
     if workers is None:
         workers = 1 if sessions < 20_000 else min(2, os.cpu_count() or 1)
-    jobs = [(s, app_specs[s.app], fmt, str(out), gzip, compresslevel) for s in specs]
+    jobs = [(s, app_specs[s.app], fmt, str(out), gzip, compresslevel, firehose_buffer_seconds) for s in specs]
     if workers > 1 and len(jobs) > 1:
         from concurrent.futures import ProcessPoolExecutor
 

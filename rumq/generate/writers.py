@@ -138,10 +138,11 @@ class FirehoseSink:
 
     MAX_MEMBERS = 50
     MAX_BYTES = 1 << 20
-    SPAN_MS = 900_000
 
-    def __init__(self, root: Path, app: AppSpec, spec: ChunkSpec, level: int, control: bool) -> None:
+    def __init__(self, root: Path, app: AppSpec, spec: ChunkSpec, level: int, control: bool,
+                 buffer_seconds: int = 900) -> None:
         self.root = root
+        self.span_ms = buffer_seconds * 1000
         self.app = app
         self.level = level
         self.rng = random.Random(spec.key + ":firehose")
@@ -169,12 +170,12 @@ class FirehoseSink:
             self.targets[log_stream] = 20 + int(self.rng.random() * 280)
         b.append({"id": _log_event_id(self.rng), "timestamp": ts_ms, "message": message})
         if ts_ms > self.max_ms:
-            if self.open_ms == 0:
-                self.open_ms = ts_ms
             self.max_ms = ts_ms
+        if self.open_ms == 0:  # the delivery clock when this object started filling
+            self.open_ms = self.max_ms
         if len(b) >= self.targets[log_stream]:
             self._flush_batch(log_stream)
-        elif self.max_ms - self.open_ms > self.SPAN_MS:
+        elif self.max_ms - self.open_ms > self.span_ms:
             # Firehose buffers for minutes, not hours: deliver what is pending.
             for ls in list(self.batches):
                 self._flush_batch(ls, write=False)
@@ -292,7 +293,8 @@ class PutRumEventsSink:
         self.f.close()
 
 
-def open_sink(fmt: str, out: Path, app: AppSpec, spec: ChunkSpec, *, gzip: bool, level: int):
+def open_sink(fmt: str, out: Path, app: AppSpec, spec: ChunkSpec, *, gzip: bool, level: int,
+              firehose_buffer_seconds: int = 900):
     """The sink writing one chunk of ``app`` in ``fmt`` under ``out``."""
     name = _chunk_name(spec)
     if fmt == "jsonl":
@@ -300,7 +302,8 @@ def open_sink(fmt: str, out: Path, app: AppSpec, spec: ChunkSpec, *, gzip: bool,
     if fmt == "cwl-export":
         return CwlExportSink(out / EXPORT_PREFIX / task_id(spec.seed, app), name, level)
     if fmt == "firehose":
-        return FirehoseSink(out / "firehose", app, spec, level, control=spec.part == 0 and spec.day % 3 == 0)
+        return FirehoseSink(out / "firehose", app, spec, level, control=spec.part == 0 and spec.day % 3 == 0,
+                            buffer_seconds=firehose_buffer_seconds)
     if fmt == "logs-cli":
         return LogsCliSink(out / "filter-log-events" / app.name / name, spec)
     if fmt == "putrumevents":
