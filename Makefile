@@ -21,6 +21,7 @@ dev: $(STAMP)
 
 demo: install
 	$(BIN)/rumq demo
+	$(BIN)/rumq --data rumq-demo-data info
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

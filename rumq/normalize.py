@@ -26,6 +26,8 @@ RAW_COLUMNS = (
     ("log_event_id", "VARCHAR"),
     ("log_time_ms", "BIGINT"),
     ("pre_reject", "VARCHAR"),  # a reason found by the reader itself
+    ("source_file", "VARCHAR"),
+    ("source_format", "VARCHAR"),
 )
 
 # Earliest/latest plausible event time: catches seconds-vs-milliseconds mix-ups.
@@ -213,9 +215,9 @@ def _projection() -> dict[str, str]:
         "metadata": "n.s.metadata",
         "event_details": "n.s.event_details",
         "message": "n.raw",
-        "source_file": "getvariable('rumq_source_file')",
+        "source_file": "n.source_file",
         "source_line": "n.line",
-        "source_format": "getvariable('rumq_source_format')",
+        "source_format": "n.source_format",
         "ingest_id": "getvariable('rumq_ingest_id')",
         "ingested_at": "getvariable('rumq_ingested_at')",
     }
@@ -263,9 +265,9 @@ def normalize_sql(batch: str = "batch") -> str:
     record's ordinal in the ingest, ``_part`` the partition to stage it in
     (its UTC date, or ``rejected``).
 
-    Expects DuckDB variables ``rumq_source_file``, ``rumq_source_format``,
-    ``rumq_ingest_id`` and ``rumq_ingested_at`` to be set, and the batch to
-    have the columns of ``RAW_COLUMNS`` plus ``seq`` (a global ordinal).
+    Expects DuckDB variables ``rumq_ingest_id`` and ``rumq_ingested_at`` to
+    be set, and the batch to have the columns of ``RAW_COLUMNS`` plus ``seq``
+    (the record's ordinal in the ingest).
     """
     env = json.dumps(_ENVELOPE)
     proj = _projection()

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from rumq.errors import InputFormatError, StrictRejectsError, UsageError
-from rumq.ingest.readers import DOCUMENT_FORMATS, FORMATS, MAX_REJECT_RAW, ReadStats, detect, read
+from rumq.ingest.readers import BATCH_ROWS, DOCUMENT_FORMATS, FORMATS, MAX_REJECT_RAW, ReadStats, detect, read
 from rumq.ingest.sources import InputFile, expand, sha256_of
 from rumq.normalize import REJECTED_PARTITION, normalize_sql
 from rumq.schema import PARTITION_COLUMN
@@ -180,38 +180,63 @@ def _connect_stage(ingest_id: str, ingested_at: datetime, staging: Path, threads
     return con
 
 
-def _stage_file(job: tuple) -> dict[str, Any]:
-    """Read one input file, normalize it and write its staged Parquet parts.
+class Stager:
+    """Reads input files and writes their records as staged Parquet parts.
 
-    Runs in the ingesting process or in a worker process (one file each).
-    Every record read is written to the staging area: good events under
-    ``_part=<date>``, rejected ones under ``_part=rejected``.
+    Small files are gathered into one write (Firehose delivers thousands of
+    small objects); large ones stream in batches. Every record read is staged:
+    good events under ``_part=<date>``, rejected ones under ``_part=rejected``.
+    Runs in the ingesting process or in a worker process.
     """
-    path, name, fmt, index, parts, staging, ingest_id, ingested_at, log_group, threads = job
-    con = _connect_stage(ingest_id, ingested_at, Path(staging), threads)
-    con.execute("SET VARIABLE rumq_source_file = ?", [name]).fetchall()
-    con.execute("SET VARIABLE rumq_source_format = ?", [fmt]).fetchall()
-    sql = normalize_sql("batch")
-    stats = ReadStats()
-    f = InputFile(Path(path), 0)
-    batches = iter([_unknown_batch(f)]) if fmt == "unknown" else read(f.path, fmt, stats)
-    n = 0
-    for k, b in enumerate(batches):
-        if log_group is not None:
-            b.log_group = [g if g is not None else log_group for g in b.log_group]
-        con.register("batch", b.to_arrow(index * SEQ_STRIDE + n))
-        dest = Path(parts) / f"f{index:06d}-b{k:05d}"
-        con.execute(
-            f"COPY ({sql}) TO '{_sql_path(dest)}' (FORMAT parquet, "
+
+    def __init__(self, parts: str, staging: str, ingest_id: str, ingested_at: datetime,
+                 log_group: str | None, threads: int | None, tag: str = "w0") -> None:
+        self.parts = Path(parts)
+        self.log_group = log_group
+        self.tag = tag
+        self.con = _connect_stage(ingest_id, ingested_at, Path(staging), threads)
+        self.sql = normalize_sql("batch")
+        self.pending: list[Any] = []
+        self.pending_rows = 0
+        self.flushes = 0
+
+    def add_file(self, path: str, name: str, fmt: str, index: int) -> dict[str, Any]:
+        stats = ReadStats()
+        f = InputFile(Path(path), 0)
+        batches = iter([_unknown_batch(f)]) if fmt == "unknown" else read(f.path, fmt, stats)
+        n = 0
+        for b in batches:
+            if self.log_group is not None:
+                b.log_group = [g if g is not None else self.log_group for g in b.log_group]
+            self.pending.append(b.to_arrow(index * SEQ_STRIDE + n, name, fmt))
+            self.pending_rows += len(b)
+            n += len(b)
+            if self.pending_rows >= BATCH_ROWS:
+                self.flush()
+        return {"name": name, "read": n, "control_messages": stats.control_messages, "problems": stats.problems}
+
+    def flush(self) -> None:
+        if not self.pending:
+            return
+        import pyarrow as pa
+
+        table = pa.concat_tables(self.pending) if len(self.pending) > 1 else self.pending[0]
+        self.con.register("batch", table)
+        dest = self.parts / f"{self.tag}-b{self.flushes:05d}"
+        self.con.execute(
+            f"COPY ({self.sql}) TO '{_sql_path(dest)}' (FORMAT parquet, "
             f"COMPRESSION zstd, PARTITION_BY (_part), ROW_GROUP_SIZE 122880)"
         ).fetchall()
-        con.unregister("batch")
-        n += len(b)
-    con.close()
-    return {"name": name, "read": n, "control_messages": stats.control_messages, "problems": stats.problems}
+        self.con.unregister("batch")
+        self.pending, self.pending_rows = [], 0
+        self.flushes += 1
+
+    def close(self) -> None:
+        self.flush()
+        self.con.close()
 
 
-def _stage_in_workers(jobs: list[tuple], workers: int, size_of: dict[str, int], account) -> None:
+def _stage_in_workers(jobs: list[tuple], workers: int, size_of: dict[str, int], account, stager_args) -> None:
     """Stage files in ``workers`` processes (``rumq.ingest.worker``), largest files first.
 
     gzip, line splitting and JSON parsing are CPU-bound and scale with
@@ -223,7 +248,7 @@ def _stage_in_workers(jobs: list[tuple], workers: int, size_of: dict[str, int], 
 
     shares: list[list[tuple]] = [[] for _ in range(workers)]
     loads = [0] * workers
-    for j in sorted(jobs, key=lambda j: -size_of[j[1]]):
+    for j in sorted(jobs, key=lambda j: -size_of[j[1]]):  # largest first
         i = loads.index(min(loads))
         shares[i].append(j)
         loads[i] += size_of[j[1]]
@@ -240,7 +265,8 @@ def _stage_in_workers(jobs: list[tuple], workers: int, size_of: dict[str, int], 
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env,
         )
         assert p.stdin is not None
-        p.stdin.write("".join(json.dumps([*j[:7], j[7].isoformat(), *j[8:]]) + "\n" for j in share))
+        p.stdin.write(json.dumps(stager_args(len(procs))) + "\n")
+        p.stdin.write("".join(json.dumps(list(j)) + "\n" for j in share))
         p.stdin.close()
         procs.append(p)
 
@@ -278,11 +304,12 @@ def _run(store, state, todo, report: IngestReport, log_group, on_progress) -> No
         total = sum(f.size for f, _, _ in todo) or 1
         workers = min(os.cpu_count() or 1, 2, len(todo))
         parallel = workers > 1 and total >= PARALLEL_MIN_BYTES
-        jobs = [
-            (str(f.path), f.name, fmt, i, str(parts), str(staging), report.ingest_id, ingested_at, log_group,
-             1 if parallel else None)
-            for i, (f, _digest, fmt) in enumerate(todo)
-        ]
+        jobs = [(str(f.path), f.name, fmt, i) for i, (f, _digest, fmt) in enumerate(todo)]
+
+        def stager_args(k: int) -> list[Any]:
+            return [str(parts), str(staging), report.ingest_id, ingested_at.isoformat(), log_group,
+                    1 if parallel else None, f"w{k}"]
+
         size_of = {f.name: f.size for f, _, _ in todo}
         done = 0
 
@@ -295,10 +322,16 @@ def _run(store, state, todo, report: IngestReport, log_group, on_progress) -> No
                 on_progress(done, total)
 
         if parallel:
-            _stage_in_workers(jobs, workers, size_of, account)
+            _stage_in_workers(jobs, workers, size_of, account, stager_args)
         else:
-            for j in jobs:
-                account(_stage_file(j))
+            args = stager_args(0)
+            stager = Stager(*args[:3], ingested_at, *args[4:])
+            try:
+                for j in jobs:
+                    account(stager.add_file(*j))
+                stager.flush()
+            finally:
+                stager.con.close()
         if not any(parts.iterdir()):
             for res in results.values():
                 res.status = "empty"

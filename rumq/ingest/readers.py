@@ -72,7 +72,7 @@ class RawBatch:
         for col in (self.log_group, self.log_stream_hint, self.log_event_id, self.log_time_ms, self.pre_reject):
             col.extend(pad)
 
-    def to_arrow(self, seq_start: int, chunk_rows: int = 8192) -> Any:
+    def to_arrow(self, seq_start: int, source_file: str, source_format: str, chunk_rows: int = 8192) -> Any:
         """The batch as a pyarrow Table (in chunks, so DuckDB scans it on every core)."""
         import pyarrow as pa
 
@@ -85,6 +85,8 @@ class RawBatch:
                           ("log_event_id", pa.string()), ("log_time_ms", pa.int64()), ("pre_reject", pa.string())):
             values = getattr(self, name)
             cols[name] = pa.nulls(n, typ) if not any(v is not None for v in values) else pa.array(values, typ)
+        cols["source_file"] = pa.array([source_file] * n, pa.string())
+        cols["source_format"] = pa.array([source_format] * n, pa.string())
         cols["seq"] = pa.array(range(seq_start, seq_start + n), pa.int64())
         table = pa.table(cols)
         return pa.Table.from_batches(table.to_batches(max_chunksize=chunk_rows))

@@ -1,9 +1,10 @@
 """Worker process for parallel ingest: ``python -m rumq.ingest.worker``.
 
-Reads one JSON job per stdin line (the arguments of ``_stage_file``), stages
-that file, and answers one JSON line per job on stdout. Running as its own
-module (rather than multiprocessing's spawn) means it never re-imports the
-caller's ``__main__``, so scripts and notebooks need no ``__main__`` guard.
+Reads the ``Stager`` arguments as a JSON line on stdin, then one JSON job per
+line (path, name, format, index); answers one JSON line per file on stdout
+and stages the records. Running as its own module (rather than
+multiprocessing's spawn) means it never re-imports the caller's ``__main__``,
+so scripts and notebooks need no ``__main__`` guard.
 """
 
 from __future__ import annotations
@@ -14,14 +15,16 @@ from datetime import datetime
 
 
 def main() -> None:
-    from rumq.ingest import _stage_file
+    from rumq.ingest import Stager
 
+    args = json.loads(sys.stdin.readline())
+    args[3] = datetime.fromisoformat(args[3])  # ingested_at
+    stager = Stager(*args)
     for line in sys.stdin:
-        job = json.loads(line)
-        job[7] = datetime.fromisoformat(job[7])  # ingested_at
-        out = _stage_file(tuple(job))
+        out = stager.add_file(*json.loads(line))
         sys.stdout.write(json.dumps(out) + "\n")
         sys.stdout.flush()
+    stager.close()
 
 
 if __name__ == "__main__":

@@ -1,0 +1,158 @@
+"""The first-run tour: ingest the bundled sample data and show what rumq answers.
+
+``rumq demo`` (and ``make demo``) calls ``run_demo``; the tour is built from
+the same named queries a user runs, through the same ``Dataset`` API.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rumq.errors import DatasetError, InputNotFoundError
+
+#: Marker that says a directory is a dataset ``rumq demo`` made (safe to replace).
+DEMO_MARKER = "_rumq/made-by-rumq-demo"
+
+
+def find_sample_data() -> Path:
+    """The bundled ``sample_data/exports``: next to the working directory or the source tree."""
+    candidates = [Path.cwd() / "sample_data", Path(__file__).resolve().parents[1] / "sample_data"]
+    for c in candidates:
+        if (c / "exports").is_dir():
+            return c / "exports"
+    raise InputNotFoundError(
+        "cannot find sample_data/exports",
+        hint="run the demo from the rumq source tree, or pass --sample DIR",
+    )
+
+
+@dataclass
+class Section:
+    """One step of the tour: a title, a one-line explanation, a table."""
+
+    title: str
+    note: str
+    table: object  # polars.DataFrame
+    command: str
+
+
+@dataclass
+class Tour:
+    data_dir: str
+    sample: str
+    ingest_summary: str
+    sections: list[Section] = field(default_factory=list)
+
+
+def prepare_dir(data_dir: Path) -> None:
+    """Empty ``data_dir`` if a previous demo made it; refuse to touch anything else."""
+    if data_dir.exists():
+        if not (data_dir / DEMO_MARKER).exists():
+            if any(data_dir.iterdir()):
+                raise DatasetError(
+                    f"{data_dir} exists and was not made by `rumq demo`; not touching it",
+                    hint="pass --into with a new directory",
+                )
+        else:
+            shutil.rmtree(data_dir)
+
+
+def run_demo(
+    data_dir: str | os.PathLike[str] = "rumq-demo-data",
+    sample: str | os.PathLike[str] | None = None,
+    on_notice: Callable[[str], None] | None = None,
+) -> Tour:
+    """Ingest the sample exports into a fresh dataset and run the tour's queries.
+
+    Args:
+        data_dir: where to build the demo dataset (replaced if a previous demo made it).
+        sample: the exports to ingest (default: the bundled sample_data/exports).
+        on_notice: receives progress notices.
+
+    Returns:
+        The ``Tour``: the ingest summary and one section per analysis.
+    """
+    import polars as pl
+
+    from rumq.api import Dataset
+    from rumq.ingest import ingest
+
+    notice = on_notice or (lambda _m: None)
+    src = Path(sample) if sample else find_sample_data()
+    target = Path(data_dir)
+    prepare_dir(target)
+    notice(f"ingesting {src} into {target.resolve()}")
+    report = ingest(target, [str(src)], on_notice=notice)
+    (target / DEMO_MARKER).write_text("This dataset was made by `rumq demo` and is replaced by the next one.\n")
+    summary = (
+        f"{report.read:,} records read from {sum(1 for f in report.files if f.status == 'ingested')} files: "
+        f"{report.written:,} events written, {report.duplicates:,} duplicates dropped"
+        + (" (the export task and the Firehose stream overlap on purpose)" if sample is None else "")
+        + f", {report.rejected:,} rejected"
+    )
+    ds = Dataset(target, notify=notice)
+    d = f"rumq --data {target}"
+    tour = Tour(str(target), str(src), summary)
+    s = ds.run("sessions/summary")
+    tour.sections.append(Section(
+        "Sessions and cookie coverage",
+        "Cookie sessions only (cookieless page loads are sessions of one page); coverage = "
+        "share of page views in cookie sessions.",
+        s.select("sessions", "users", "page_views", "pages_per_session_mean", "duration_median_s",
+                 "bounce_rate", "error_session_rate", "coverage"),
+        f"{d} run sessions/summary",
+    ))
+    tour.sections.append(Section(
+        "Top journeys", "The most common paths through a session (first pages, normalized).",
+        ds.run("journeys/top_paths", top=5).select("path", "sessions", "share"),
+        f"{d} run journeys/top_paths",
+    ))
+    tour.sections.append(Section(
+        "Where sessions end", "Exits = sessions whose last page it was; exit rate = exits / page views.",
+        ds.run("pages/drop_off", top=5).select("page", "page_views", "exits", "exit_rate", "bounces"),
+        f"{d} run pages/drop_off",
+    ))
+    tour.sections.append(Section(
+        "Error sessions", "Sessions with at least one JS error or failed HTTP request, per browser.",
+        ds.run("errors/rate_per_session", dimension="browser").select(
+            "dimension", "sessions", "error_sessions", "error_session_rate").sort(
+            "error_session_rate", descending=True).head(5),
+        f"{d} run errors/rate_per_session -p dimension=browser",
+    ))
+    vitals = ds.run("performance/web_vitals")
+    worst = (vitals.filter(pl.col("metric") == "LCP").sort("p75", descending=True)
+             .select("page", "samples", "p75", "good", "poor").head(5))
+    tour.sections.append(Section(
+        "Slowest pages by LCP", "p75 of Largest Contentful Paint (good <= 2500 ms, poor > 4000 ms).",
+        worst, f"{d} run performance/web_vitals",
+    ))
+    return tour
+
+
+def format_tour(tour: Tour) -> str:
+    """The tour as text for a terminal."""
+    import polars as pl
+
+    from rumq.render import render_text
+
+    lines = ["rumq demo", "=========", "", f"Dataset: {Path(tour.data_dir).resolve()}", tour.ingest_summary, ""]
+    for sec in tour.sections:
+        df = sec.table
+        assert isinstance(df, pl.DataFrame)
+        rounded = df.with_columns(pl.col(pl.Float64).round(3))
+        lines += [f"## {sec.title}", sec.note, render_text(rounded, "table").rstrip(), f"  -> {sec.command}", ""]
+    d = f"rumq --data {tour.data_dir}"
+    lines += [
+        "Go further",
+        f"  {d} info                       what is in the dataset",
+        f"  {d} queries                    every named query, with its definition",
+        f"  {d} run funnels/conversion -p steps=/product/:id,/cart,/checkout,/confirmation",
+        f"  {d} insights 'stats count(*) by event_type'",
+        f"  {d} sql \"SELECT * FROM sessions LIMIT 5\"",
+        "  notebooks/explore.ipynb         the same, in Python with plots",
+    ]
+    return "\n".join(lines) + "\n"
