@@ -84,7 +84,7 @@ def test_cookie_session_semantics(run):
     _, _, msgs = run
     users = Counter()
     n = 0
-    for (_, sid), evs in sessions_of(msgs).items():
+    for (_, _sid), evs in sessions_of(msgs).items():
         uid = evs[0]["user_details"]["userId"]
         if uid == NIL:
             continue
@@ -153,7 +153,7 @@ def recount(msgs, app_id, funnel):
     """Ground-truth figures recomputed from the messages alone."""
     out = {"sessions": Counter(), "users": set(), "pv": Counter(), "entries": Counter(), "exits": Counter(),
            "trans": Counter(), "err": Counter(), "funnel": [0] * len(funnel), "views": Counter()}
-    for (aid, sid), evs in sessions_of(msgs).items():
+    for (aid, _sid), evs in sessions_of(msgs).items():
         if aid != app_id:
             continue
         cookie = evs[0]["user_details"]["userId"] != NIL

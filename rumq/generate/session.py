@@ -109,7 +109,7 @@ def split(total: int, weights) -> list[int]:
 
 def uuid4(getrandbits) -> str:
     """A random UUIDv4 string from a seeded source (uuid.uuid4 is not seedable)."""
-    h = "%032x" % getrandbits(128)
+    h = f"{getrandbits(128):032x}"
     return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{'89ab'[int(h[16], 16) & 3]}{h[17:20]}-{h[20:]}"
 
 

@@ -215,7 +215,6 @@ def build(params: dict[str, Any], apps: list[tuple[Any, AppTruth]]) -> dict[str,
         apps: (AppSpec, merged AppTruth) pairs.
     """
     doc: dict[str, Any] = {"params": params, "apps": {}}
-    total = AppTruth("")
     for spec, acc in apps:
         d = {"application_id": spec.id, "log_group": spec.log_group, "domain": spec.domain,
              "site": spec.site.kind}

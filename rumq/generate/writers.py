@@ -129,7 +129,7 @@ class CwlExportSink:
 
 
 def _log_event_id(rng: random.Random) -> str:
-    return "%056d" % (rng.getrandbits(186) % 10**56)
+    return f"{rng.getrandbits(186) % 10**56:056d}"
 
 
 class FirehoseSink:
@@ -234,7 +234,7 @@ class LogsCliSink:
     def _write(self, last: bool) -> None:
         doc: dict = {"events": self.events, "searchedLogStreams": []}
         if not last:
-            doc["nextToken"] = "Bxkq6kVGFtq2y_Moigeqscq" + "%040x" % self.rng.getrandbits(160)
+            doc["nextToken"] = "Bxkq6kVGFtq2y_Moigeqscq" + f"{self.rng.getrandbits(160):040x}"
         self.page += 1
         path = self.base.with_name(f"{self.base.name}-{self.page:04d}.json")
         path.write_bytes(orjson.dumps(doc, option=orjson.OPT_INDENT_2))
