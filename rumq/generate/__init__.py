@@ -37,7 +37,7 @@ CHUNK_SESSIONS = 4000
 #: Returning-user pool size per cookie visit (smaller = more returning users).
 USERS_PER_VISIT = 0.6
 #: Measured average events per session with the default settings (see docs/generator.md).
-EVENTS_PER_SESSION = 25.0
+EVENTS_PER_SESSION = 28.0
 
 
 @dataclass(frozen=True)
