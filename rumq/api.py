@@ -178,7 +178,7 @@ class Dataset:
         import polars as pl
 
         from rumq.catalog import window_dates
-        from rumq.schema import PARTITION_COLUMN
+        from rumq.schema import PARTITION_COLUMN, STORED_COLUMN_NAMES
         from rumq.store import Store
 
         w = runner.window(since, until)
@@ -191,7 +191,9 @@ class Dataset:
             con = runner.connect(self.path, since=w.since, until=w.until, app=app)
             return con.sql("SELECT * FROM events LIMIT 0").pl().lazy()
         lf = pl.scan_parquet(files, hive_partitioning=True)
-        lf = lf.with_columns(pl.col(PARTITION_COLUMN).cast(pl.Date))
+        # The canonical stored columns (not ingest bookkeeping); metadata and
+        # event_details live in `message` (pl.col("message").str.json_path_match).
+        lf = lf.select(*STORED_COLUMN_NAMES, pl.col(PARTITION_COLUMN).cast(pl.Date))
         if w.since is not None:
             lf = lf.filter(pl.col("event_time") >= w.since)
         if w.until is not None:

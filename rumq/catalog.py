@@ -19,8 +19,26 @@ if TYPE_CHECKING:  # pragma: no cover
     import duckdb
 
 #: DuckDB settings for every rumq connection (UTC, so no local-zone surprises).
-#: DuckDB's progress bar writes to stdout, which carries data only.
-SETTINGS = {"TimeZone": "UTC", "enable_progress_bar": False}
+SETTINGS = {"TimeZone": "UTC"}
+
+
+def new_connection(database: str = ":memory:") -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection set up the rumq way: UTC, and no progress bar.
+
+    DuckDB's progress bar writes to stdout, which carries data only. Under
+    Jupyter without ipywidgets DuckDB refuses to change that setting at all;
+    there the bar would be a widget, not stdout, so it is left alone.
+    """
+    import duckdb
+
+    con = duckdb.connect(database)
+    try:
+        con.execute("SET enable_progress_bar = false").fetchall()
+    except duckdb.InvalidInputException:
+        pass
+    for k, v in SETTINGS.items():
+        con.execute(f"SET {k} = ?", [v]).fetchall()
+    return con
 
 
 def window_dates(since: datetime | None, until: datetime | None) -> tuple:
@@ -58,16 +76,13 @@ def connect(
     Raises:
         DatasetError: the directory is not a dataset (unless ``allow_missing``).
     """
-    import duckdb
 
     store = Store(data_dir)
     if not allow_missing:
         store.check()
     start, end = window_dates(since, until)
     files = store.event_files(start, end) if store.exists() else []
-    con = duckdb.connect()
-    for k, v in SETTINGS.items():
-        con.execute(f"SET {k} = ?", [v]).fetchall()
+    con = new_connection()
     con.execute("SET VARIABLE rumq_since = ?::TIMESTAMP", [since]).fetchall()
     con.execute("SET VARIABLE rumq_until = ?::TIMESTAMP", [until]).fetchall()
     con.execute("SET VARIABLE rumq_app = ?::VARCHAR", [app]).fetchall()

@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from rumq.schema import PARTITION_COLUMN, STORED_COLUMN_NAMES
+from rumq.schema import FILE_COLUMNS, PARTITION_COLUMN
 from rumq.store import Store
 
 
@@ -97,7 +97,7 @@ def compact(
     Atomic like an ingest: the merged files are staged, moved into place and
     committed by one state swap; the old files are deleted only after.
     """
-    import duckdb
+    from rumq import catalog
 
     store = Store(data_dir)
     store.check()
@@ -114,18 +114,17 @@ def compact(
         cid = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-c" + uuid.uuid4().hex[:7]
         staging = store.new_staging(cid)
         try:
-            con = duckdb.connect()
-            con.execute("SET enable_progress_bar = false").fetchall()
+            con = catalog.new_connection()
             con.execute("SET memory_limit = '1GB'").fetchall()
             con.execute("SET temp_directory = ?", [str(staging / "tmp")]).fetchall()
-            cols = ", ".join(STORED_COLUMN_NAMES)
+            cols = ", ".join(FILE_COLUMNS)
             new_files = []
             for day, fs in sorted(targets.items()):
                 paths = [str(store.root / f["path"]) for f in fs]
                 out = staging / f"part-{cid}-{day}.parquet"
                 con.execute("SET VARIABLE rumq_compact = ?::VARCHAR[]", [paths]).fetchall()
                 n = con.execute(
-                    f"COPY (SELECT {cols} FROM read_parquet(getvariable('rumq_compact')) ORDER BY event_time) "
+                    f"COPY (SELECT {cols} FROM read_parquet(getvariable('rumq_compact'), hive_partitioning = false) ORDER BY event_time) "
                     f"TO '{str(out).replace(chr(39), chr(39) * 2)}' (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)"
                 ).fetchall()[0][0]
                 merged[day] = len(fs)

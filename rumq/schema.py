@@ -167,8 +167,13 @@ DERIVED: dict[str, str] = {
     "metadata": "json_extract(message, '$.metadata')",
     "event_details": "json_extract(message, '$.event_details')",
 }
-#: The columns the Parquet files hold, in order.
+#: The canonical columns the Parquet files hold, in order.
 STORED_COLUMN_NAMES: tuple[str, ...] = tuple(n for n in COLUMN_NAMES if n not in DERIVED)
+#: Bookkeeping columns every event file also holds (readers never select them):
+#: ``_seq`` the record's ordinal in its ingest, ``_reject`` always NULL there.
+INTERNAL_COLUMNS: tuple[str, ...] = ("_seq", "_reject")
+#: Exactly the columns of every event file, in order.
+FILE_COLUMNS: tuple[str, ...] = STORED_COLUMN_NAMES + INTERNAL_COLUMNS
 COLUMNS_BY_NAME: dict[str, Column] = {c.name: c for c in COLUMNS}
 
 #: event_type -> event_name for the web client's own types.

@@ -22,7 +22,7 @@ from rumq.errors import InputFormatError, StrictRejectsError, UsageError
 from rumq.ingest.readers import BATCH_ROWS, DOCUMENT_FORMATS, FORMATS, MAX_REJECT_RAW, ReadStats, detect, read
 from rumq.ingest.sources import InputFile, expand, sha256_of
 from rumq.normalize import REJECTED_PARTITION, normalize_sql
-from rumq.schema import PARTITION_COLUMN
+from rumq.schema import FILE_COLUMNS, PARTITION_COLUMN
 from rumq.store import Store
 
 __all__ = ["FORMATS", "FileResult", "IngestReport", "ingest"]
@@ -164,15 +164,12 @@ SEQ_STRIDE = 1 << 36
 
 
 def _connect_stage(ingest_id: str, ingested_at: datetime, staging: Path, threads: int | None = None):
-    import duckdb
+    from rumq.catalog import new_connection
 
-    con = duckdb.connect()
-    # DuckDB's progress bar writes to stdout, which carries data only.
-    con.execute("SET enable_progress_bar = false").fetchall()
+    con = new_connection()
     con.execute("SET memory_limit = ?", [MEMORY_LIMIT]).fetchall()
     con.execute("SET temp_directory = ?", [str(staging / "tmp")]).fetchall()
     con.execute("SET preserve_insertion_order = false").fetchall()
-    con.execute("SET TimeZone = 'UTC'").fetchall()
     if threads:
         con.execute("SET threads = ?", [threads]).fetchall()
     con.execute("SET VARIABLE rumq_ingest_id = ?", [ingest_id]).fetchall()
@@ -406,7 +403,8 @@ def _finish(con, store: Store, state, todo, report: IngestReport, results, stagi
         tmp = fname + ".dedup"
         con.execute("SET VARIABLE rumq_file = ?", [fname]).fetchall()
         con.execute(
-            f"COPY (SELECT * FROM read_parquet(getvariable('rumq_file')) WHERE _seq NOT IN "
+            f"COPY (SELECT {', '.join(FILE_COLUMNS)} FROM read_parquet(getvariable('rumq_file'), "
+            f"hive_partitioning = false) WHERE _seq NOT IN "
             f"(SELECT seq FROM dropped WHERE filename = getvariable('rumq_file'))) "
             f"TO '{_sql_path(Path(tmp))}' (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)"
         ).fetchall()
