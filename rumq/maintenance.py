@@ -89,59 +89,84 @@ def _reason_key(reason: str) -> str:
     return reason.split(":", 1)[0] if reason else "?"
 
 
+#: After an ingest, a day holding this many small files gets them merged.
+AUTO_COMPACT_FILES = 8
+#: Files under this size count as small (an ingest's own files are ~50k rows).
+SMALL_FILE_BYTES = 32 << 20
+
+
 def compact(
-    data_dir: str | os.PathLike[str], *, min_files: int = 2, wait: bool = True, on_notice=None
+    data_dir: str | os.PathLike[str],
+    *,
+    min_files: int = 2,
+    small_bytes: int | None = None,
+    wait: bool = True,
+    on_notice=None,
 ) -> dict[str, Any]:
-    """Merge each partition holding at least ``min_files`` files into one file.
+    """Merge the files of each partition holding at least ``min_files`` of them into one.
+
+    Args:
+        data_dir: the dataset.
+        min_files: merge a day's candidate files when there are at least this many.
+        small_bytes: only files smaller than this are candidates (None: every file).
+        wait: wait for another writer instead of failing.
+        on_notice: receives "waiting for the lock" notices.
 
     Atomic like an ingest: the merged files are staged, moved into place and
     committed by one state swap; the old files are deleted only after.
     """
-    from rumq import catalog
-
     store = Store(data_dir)
     store.check()
-    merged: dict[str, int] = {}
     with store.lock(wait=wait, on_wait=on_notice):
         store.recover()
-        state = store.load_state()
-        by_day: dict[str, list[dict[str, Any]]] = {}
-        for f in state.files:
+        return compact_locked(store, min_files=min_files, small_bytes=small_bytes)
+
+
+def compact_locked(
+    store: Store, *, min_files: int, small_bytes: int | None = None, days: set[str] | None = None
+) -> dict[str, Any]:
+    """``compact`` for a caller that already holds the dataset lock."""
+    from rumq import catalog
+
+    state = store.load_state()
+    before = len(state.files)
+    by_day: dict[str, list[dict[str, Any]]] = {}
+    for f in state.files:
+        if (days is None or f["date"] in days) and (small_bytes is None or int(f.get("bytes", 0)) < small_bytes):
             by_day.setdefault(f["date"], []).append(f)
-        targets = {d: fs for d, fs in by_day.items() if len(fs) >= min_files}
-        if not targets:
-            return {"partitions": 0, "files_before": len(state.files), "files_after": len(state.files)}
-        cid = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-c" + uuid.uuid4().hex[:7]
-        staging = store.new_staging(cid)
-        try:
-            con = catalog.new_connection()
-            con.execute("SET memory_limit = '1GB'").fetchall()
-            con.execute("SET temp_directory = ?", [str(staging / "tmp")]).fetchall()
-            cols = ", ".join(FILE_COLUMNS)
-            new_files = []
-            for day, fs in sorted(targets.items()):
-                paths = [str(store.root / f["path"]) for f in fs]
-                out = staging / f"part-{cid}-{day}.parquet"
-                con.execute("SET VARIABLE rumq_compact = ?::VARCHAR[]", [paths]).fetchall()
-                n = con.execute(
-                    f"COPY (SELECT {cols} FROM read_parquet(getvariable('rumq_compact'), hive_partitioning = false) ORDER BY event_time) "
-                    f"TO '{str(out).replace(chr(39), chr(39) * 2)}' (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)"
-                ).fetchall()[0][0]
-                merged[day] = len(fs)
-                new_files.append((day, fs, out, n))
-            con.close()
-            keep = [f for f in state.files if f["date"] not in targets]
-            for day, _fs, out, n in new_files:
-                rel = Path("events") / f"{PARTITION_COLUMN}={day}" / out.name
-                os.replace(out, store.root / rel)
-                keep.append({"path": str(rel), "date": day, "rows": n,
-                             "bytes": (store.root / rel).stat().st_size, "ingest_id": cid})
-            old = [f for day in targets for f in targets[day]]
-            state.files = sorted(keep, key=lambda f: (f["date"], f["path"]))
-            store.commit(state)
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)
-        for f in old:
-            (store.root / f["path"]).unlink(missing_ok=True)
-    return {"partitions": len(merged), "files_before": len(state.files) - len(merged) + sum(merged.values()),
-            "files_after": len(state.files)}
+    targets = {d: fs for d, fs in by_day.items() if len(fs) >= min_files}
+    if not targets:
+        return {"partitions": 0, "files_before": before, "files_after": before}
+    cid = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-c" + uuid.uuid4().hex[:7]
+    staging = store.new_staging(cid)
+    try:
+        con = catalog.new_connection()
+        con.execute("SET memory_limit = '1GB'").fetchall()
+        con.execute("SET temp_directory = ?", [str(staging / "tmp")]).fetchall()
+        cols = ", ".join(FILE_COLUMNS)
+        merged = []
+        for day, fs in sorted(targets.items()):
+            out = staging / f"part-{cid}-{day}.parquet"
+            con.execute("SET VARIABLE rumq_compact = ?::VARCHAR[]", [[str(store.root / f["path"]) for f in fs]]).fetchall()
+            n = con.execute(
+                f"COPY (SELECT {cols} FROM read_parquet(getvariable('rumq_compact'), hive_partitioning = false) "
+                f"ORDER BY event_time) TO '{str(out).replace(chr(39), chr(39) * 2)}' "
+                f"(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)"
+            ).fetchall()[0][0]
+            merged.append((day, out, n))
+        con.close()
+        old = {f["path"] for fs in targets.values() for f in fs}
+        keep = [f for f in state.files if f["path"] not in old]
+        for day, out, n in merged:
+            rel = Path("events") / f"{PARTITION_COLUMN}={day}" / out.name
+            os.replace(out, store.root / rel)
+            keep.append({"path": str(rel), "date": day, "rows": n,
+                         "bytes": (store.root / rel).stat().st_size, "ingest_id": cid})
+        state.files = sorted(keep, key=lambda f: (f["date"], f["path"]))
+        store.commit(state)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    # Only now, with the new state committed, are the old files garbage.
+    for path in old:
+        (store.root / path).unlink(missing_ok=True)
+    return {"partitions": len(merged), "files_before": before, "files_after": len(state.files)}

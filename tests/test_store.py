@@ -170,3 +170,13 @@ def test_large_ingest_uses_worker_processes_and_stays_exact(tmp_path):
     r = ingest(tmp_path / "data", [str(a), str(tmp_path / "b.jsonl")])
     assert (r.read, r.written, r.duplicates, r.rejected) == (12001, 11000, 1000, 1)
     assert _count(tmp_path / "data") == 11000
+
+
+def test_repeated_small_ingests_do_not_pile_up_small_files(tmp_path):
+    from rumq.maintenance import AUTO_COMPACT_FILES
+
+    data = tmp_path / "data"
+    for i in range(AUTO_COMPACT_FILES + 3):
+        ingest(data, [str(write_jsonl(tmp_path / f"{i}.jsonl", [event(at=f"2026-11-25T10:{i:02d}:00")]))])
+        assert len(Store(data).event_files()) < AUTO_COMPACT_FILES
+    assert _count(data) == AUTO_COMPACT_FILES + 3
