@@ -246,13 +246,19 @@ def build(out: Path, events: int) -> Path:
     from rumq.generate import estimate_sessions, generate
     from rumq.ingest import ingest
 
-    shutil.rmtree(out, ignore_errors=True)
-    out.mkdir(parents=True)
-    sessions = estimate_sessions(events)
-    t0 = time.perf_counter()
-    truth = generate(out / "input", sessions=sessions, days=7, fmt="jsonl", gzip=True, compresslevel=1, workers=2)
+    generated = out / "generated.json"
+    if not generated.is_file():  # a failed ingest keeps the generated input for the next run
+        shutil.rmtree(out, ignore_errors=True)
+        out.mkdir(parents=True)
+        sessions = estimate_sessions(events)
+        t0 = time.perf_counter()
+        truth = generate(out / "input", sessions=sessions, days=7, fmt="jsonl", gzip=True, compresslevel=1,
+                         workers=2)
+        print(f"generated {truth.total['events']:,} events ({sessions:,} sessions) in "
+              f"{time.perf_counter() - t0:.0f} s", flush=True)
+        generated.write_text(json.dumps({"events": truth.total["events"], "sessions": sessions}))
+    shutil.rmtree(data, ignore_errors=True)
     t1 = time.perf_counter()
-    print(f"generated {truth.total['events']:,} events ({sessions:,} sessions) in {t1 - t0:.0f} s", flush=True)
     report = ingest(data, [str(out / "input")])
     t2 = time.perf_counter()
     print(f"ingested {report.written:,} events in {t2 - t1:.0f} s", flush=True)
