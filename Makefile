@@ -24,6 +24,7 @@ demo: install
 	$(BIN)/rumq --data rumq-demo-data info
 
 test: $(STAMP)
+	$(BIN)/ruff check rumq tests bench
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)

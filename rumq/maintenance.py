@@ -8,7 +8,7 @@ import shutil
 import uuid
 from collections import Counter
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -137,7 +137,7 @@ def compact_locked(
     targets = {d: fs for d, fs in by_day.items() if len(fs) >= min_files}
     if not targets:
         return {"partitions": 0, "files_before": before, "files_after": before}
-    cid = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-c" + uuid.uuid4().hex[:7]
+    cid = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + "-c" + uuid.uuid4().hex[:7]
     staging = store.new_staging(cid)
     try:
         con = catalog.new_connection()

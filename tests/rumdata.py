@@ -9,7 +9,7 @@ from __future__ import annotations
 import gzip
 import json
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,7 @@ REAL_SAMPLES = Path(__file__).parent / "fixtures" / "real-samples.jsonl"
 
 def ts(text: str) -> int:
     """'2026-11-25T10:00:00' (UTC) -> epoch ms."""
-    return int(datetime.fromisoformat(text).replace(tzinfo=timezone.utc).timestamp() * 1000)
+    return int(datetime.fromisoformat(text).replace(tzinfo=UTC).timestamp() * 1000)
 
 
 def event(
@@ -58,7 +58,7 @@ def event(
         "event_type": full,
         "event_id": event_id or str(uuid.uuid4()),
         "event_version": "1.0.0",
-        "log_stream": datetime.fromtimestamp(t / 1000, timezone.utc).strftime("%Y-%m-%dT%H"),
+        "log_stream": datetime.fromtimestamp(t / 1000, UTC).strftime("%Y-%m-%dT%H"),
         "application_id": app,
         "application_version": "1.2.3",
         "metadata": md,
@@ -93,7 +93,7 @@ def write_export_task(root: Path, events: list[dict[str, Any]], *, epoch_prefix:
         lines = []
         for e in evs:
             t = e["event_timestamp"]
-            prefix = str(t) if epoch_prefix else datetime.fromtimestamp(t / 1000, timezone.utc).strftime(
+            prefix = str(t) if epoch_prefix else datetime.fromtimestamp(t / 1000, UTC).strftime(
                 "%Y-%m-%dT%H:%M:%S.000Z")
             lines.append(f"{prefix} {dumps(e)}")
         d = task / stream
@@ -141,7 +141,7 @@ def write_logs_cli(path: Path, events: list[dict[str, Any]]) -> Path:
 def write_query_results(path: Path, events: list[dict[str, Any]]) -> Path:
     rows = []
     for e in events:
-        t = datetime.fromtimestamp(e["event_timestamp"] / 1000, timezone.utc).strftime("%Y-%m-%d %H:%M:%S.000")
+        t = datetime.fromtimestamp(e["event_timestamp"] / 1000, UTC).strftime("%Y-%m-%d %H:%M:%S.000")
         rows.append([{"field": "@timestamp", "value": t}, {"field": "@message", "value": dumps(e)},
                      {"field": "@logStream", "value": e["log_stream"]}, {"field": "@ptr", "value": "CmAK"}])
     path.write_text(json.dumps({"results": rows, "statistics": {"recordsMatched": len(rows)}, "status": "Complete"}))
@@ -186,7 +186,7 @@ def session_events(session: str, user: str, pages: list[str], *, start: str = "2
     out = [event("session_start", at=start, session=session, user=user, page=pages[0], interaction=0)]
     prev = None
     for i, p in enumerate(pages):
-        at = datetime.fromtimestamp((t0 + i * step_s * 1000) / 1000, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+        at = datetime.fromtimestamp((t0 + i * step_s * 1000) / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%S")
         details = {"version": "1.0.0", "pageId": p, "interaction": i, "pageInteractionId": f"{p}-{i}",
                    "referrer": "", "referrerDomain": ""}
         if prev is not None:

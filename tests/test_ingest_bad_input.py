@@ -28,7 +28,7 @@ def _reasons(data):
 
 
 def test_bad_lines_are_rejected_with_reasons_and_good_ones_kept(tmp_path):
-    good = [event(at="2026-11-25T10:00:0%d" % i) for i in range(3)]
+    good = [event(at=f"2026-11-25T10:00:0{i}") for i in range(3)]
     lines = [
         dumps(good[0]),
         "{not json",

@@ -39,9 +39,8 @@ def ingest(ctx: click.Context, paths, fmt, strict, log_group, force, no_wait, as
       rumq ingest s3-export/
       rumq --data ./rum ingest 'firehose/**/*' --strict
     """
-    from rumq.ingest import ingest as run_ingest
-
     from rumq.cli.progress import Progress
+    from rumq.ingest import ingest as run_ingest
 
     data_dir = data_dir_of(ctx)
     with Progress("ingesting") as progress:

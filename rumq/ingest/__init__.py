@@ -14,12 +14,20 @@ import shutil
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from rumq.errors import InputFormatError, StrictRejectsError, UsageError
-from rumq.ingest.readers import BATCH_ROWS, DOCUMENT_FORMATS, FORMATS, MAX_REJECT_RAW, ReadStats, detect, read
+from rumq.ingest.readers import (
+    BATCH_ROWS,
+    DOCUMENT_FORMATS,
+    FORMATS,
+    MAX_REJECT_RAW,
+    ReadStats,
+    detect,
+    read,
+)
 from rumq.ingest.sources import InputFile, expand, sha256_of
 from rumq.normalize import REJECTED_PARTITION, normalize_sql
 from rumq.schema import FILE_COLUMNS, PARTITION_COLUMN
@@ -125,7 +133,7 @@ def ingest(
         raise UsageError(f"unknown format {format!r}", hint=f"choose one of: {', '.join(FORMATS)}")
     files = expand(paths)
     store = Store(data_dir)
-    ingest_id = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:8]
+    ingest_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:8]
     report = IngestReport(ingest_id)
     notice = on_notice or (lambda _m: None)
     with store.lock(wait=wait, on_wait=notice):
@@ -284,7 +292,7 @@ def _stage_in_workers(jobs: list[tuple], workers: int, size_of: dict[str, int], 
     for t in readers:
         t.start()
     try:
-        for p, t in zip(procs, readers):
+        for p, t in zip(procs, readers, strict=True):
             t.join()
             if p.wait() != 0:
                 raise RuntimeError(f"ingest worker failed with exit code {p.returncode} (see its error above)")
@@ -298,7 +306,7 @@ def _stage_in_workers(jobs: list[tuple], workers: int, size_of: dict[str, int], 
 def _run(store, state, todo, report: IngestReport, log_group, on_progress) -> None:
     staging = store.new_staging(report.ingest_id)
     try:
-        ingested_at = datetime.now(timezone.utc).replace(tzinfo=None)
+        ingested_at = datetime.now(UTC).replace(tzinfo=None)
         results: dict[str, FileResult] = {}
         for f, _digest, fmt in todo:
             res = FileResult(f.name, fmt, "ingested")
@@ -468,7 +476,7 @@ def _record_inputs(state, todo, report: IngestReport) -> None:
         }
     state.ingests.append({
         "ingest_id": report.ingest_id,
-        "at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "at": datetime.now(UTC).isoformat(timespec="seconds"),
         "files": len(todo), "read": report.read, "written": report.written,
         "duplicates": report.duplicates, "rejected": report.rejected, "by_type": report.by_type,
     })

@@ -24,7 +24,7 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -324,7 +324,7 @@ def _parse_stamp(stamp: str) -> int | None:
     except ValueError:
         return None
     if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=timezone.utc)
+        dt = dt.replace(tzinfo=UTC)
     return int(dt.timestamp() * 1000)
 
 
@@ -419,7 +419,7 @@ def _dispatch(doc: Any, doc_text: str, line: int, fmt: str | None, batch: RawBat
         if not isinstance(events, list):
             batch.add(doc_text, line, reject="GetAppMonitorData output without an Events list")
             return
-        for i, ev in enumerate(events):
+        for ev in events:
             if isinstance(ev, str):
                 batch.add(ev, line)
             else:
@@ -481,7 +481,7 @@ def _parse_insights_time(value: Any) -> int | None:
     if not isinstance(value, str):
         return None
     try:
-        dt = datetime.strptime(value, "%Y-%m-%d %H:%M:%S.%f").replace(tzinfo=timezone.utc)
+        dt = datetime.strptime(value, "%Y-%m-%d %H:%M:%S.%f").replace(tzinfo=UTC)
     except ValueError:
         return _parse_stamp(value)
     return int(dt.timestamp() * 1000)
@@ -515,7 +515,7 @@ def _putrumevents(doc: dict, doc_text: str, line: int, batch: RawBatch) -> None:
         ts_ms = int(ts * 1000) if isinstance(ts, (int, float)) and not isinstance(ts, bool) else ts
         stream = None
         if isinstance(ts, (int, float)) and not isinstance(ts, bool):
-            stream = datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%dT%H")
+            stream = datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H")
         # Key order of the CloudWatch Logs envelope (see real-samples.jsonl).
         msg = {
             "event_timestamp": ts_ms,
