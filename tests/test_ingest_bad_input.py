@@ -39,6 +39,7 @@ def test_bad_lines_are_rejected_with_reasons_and_good_ones_kept(tmp_path):
         json.dumps({**good[1], "event_timestamp": 1764064800}),
         json.dumps({"resource": {"attributes": {}}, "scope": {"name": "otel"}, "body": "x"}),
         json.dumps([1, 2]),
+        json.dumps({k: v for k, v in good[1].items() if k not in ("event_type", "event_timestamp")}),
         dumps(good[1]),
         "",
         dumps(good[2]),
@@ -47,7 +48,7 @@ def test_bad_lines_are_rejected_with_reasons_and_good_ones_kept(tmp_path):
     p.write_text("\n".join(lines) + "\n")
     r = ingest(tmp_path / "data", [str(p)])
     _check_accounting(r)
-    assert (r.read, r.written, r.rejected) == (11, 3, 8)
+    assert (r.read, r.written, r.rejected) == (12, 3, 9)
     reasons = dict(_reasons(tmp_path / "data"))
     assert reasons[2].startswith("invalid JSON: Expecting property name enclosed in double quotes at column 2")
     assert reasons[3] == "not a RUM event: no event_type, event_id or event_timestamp"
@@ -57,6 +58,7 @@ def test_bad_lines_are_rejected_with_reasons_and_good_ones_kept(tmp_path):
     assert "seconds instead of milliseconds" in reasons[7]
     assert reasons[8].startswith("mobile (OpenTelemetry) app monitor record")
     assert reasons[9].startswith("not a JSON object")
+    assert reasons[10] == "missing required field(s): event_type, event_timestamp"
     rec = next(x for x in iter_rejects(tmp_path / "data") if x["line"] == 2)
     assert rec["raw"] == "{not json" and rec["source"] == str(p) and rec["format"] == "jsonl"
 
