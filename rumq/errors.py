@@ -162,6 +162,16 @@ class ReportDefinitionError(RumqError):
     exit_code = ExitCode.USAGE
 
 
+class ReportLockedError(RumqError):
+    """Another run of the report holds the output directory's lock."""
+
+    exit_code = ExitCode.LOCKED
+
+
+class ReportRunError(RumqError):
+    """A report section failed while running; the previous output is untouched."""
+
+
 def caret_excerpt(text: str, line: int | None, column: int | None, width: int = 1) -> str:
     """Return the 1-based ``line`` of ``text`` with a caret under ``column``."""
     if not line:

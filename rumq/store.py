@@ -18,13 +18,10 @@ are removed by the next writer (``recover``).
 from __future__ import annotations
 
 import contextlib
-import errno
-import fcntl
 import json
 import os
 import shutil
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -178,14 +175,13 @@ class Store:
     def partition_dir(self, day: str) -> Path:
         return self.events_dir / f"{PARTITION_COLUMN}={day}"
 
-    @contextlib.contextmanager
     def lock(
         self,
         *,
         wait: bool = True,
         timeout: float | None = None,
         on_wait: Callable[[str], None] | None = None,
-    ) -> Iterator[None]:
+    ) -> contextlib.AbstractContextManager[None]:
         """Hold the writers' lock (one writer per dataset at a time).
 
         Args:
@@ -196,48 +192,10 @@ class Store:
         Raises:
             DatasetLockedError: the lock is held and we may not (or no longer) wait.
         """
-        self.meta_dir.mkdir(parents=True, exist_ok=True)
-        path = self.meta_dir / "lock"
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except OSError as e:
-                if e.errno not in (errno.EAGAIN, errno.EACCES):
-                    raise
-                holder = _read_holder(fd)
-                msg = f"another rumq process{holder} is writing to {self.root}"
-                if not wait:
-                    raise DatasetLockedError(
-                        msg, hint="wait for it to finish, or run without --no-wait to queue behind it"
-                    ) from None
-                if on_wait:
-                    on_wait(msg + "; waiting for it to finish")
-                deadline = None if timeout is None else time.monotonic() + timeout
-                while True:
-                    try:
-                        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                        break
-                    except OSError:
-                        if deadline is not None and time.monotonic() > deadline:
-                            raise DatasetLockedError(
-                                f"{msg}; gave up after {timeout:g} s",
-                                hint="try again later",
-                            ) from None
-                        time.sleep(0.1)
-            os.ftruncate(fd, 0)
-            os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
-            yield
-        finally:
-            os.close(fd)  # closing the descriptor releases the flock
+        from rumq import lockfile
 
-
-def _read_holder(fd: int) -> str:
-    try:
-        pid = os.pread(fd, 32, 0).decode().strip()
-    except OSError:
-        return ""
-    return f" (pid {pid})" if pid.isdigit() else ""
+        return lockfile.hold(self.meta_dir / "lock", holder=f"writing to {self.root}", error=DatasetLockedError,
+                             wait=wait, timeout=timeout, on_wait=on_wait)
 
 
 def _fsync_dir(path: Path) -> None:

@@ -300,7 +300,7 @@ def test_overlapping_run_no_wait_exits_4(hand_data, tmp_path):
         code, _, err = invoke(["--data", str(hand_data), "report", str(defn), "--at", "2026-11-25",
                                "--out", str(out), "--no-wait"])
     assert code == 4
-    assert "another `rumq report`" in err and "is writing to" in err
+    assert "another rumq process" in err and "is running a report into" in err
     assert not (out / "2026-11-25").exists()
     # once the lock is free the run goes through
     code, _, err = invoke(["--data", str(hand_data), "report", str(defn), "--at", "2026-11-25",

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rumq import __version__
-from rumq.errors import RumqError
+from rumq.errors import ReportRunError
 from rumq.report import lock
 from rumq.report import thresholds as th
 from rumq.report import window as win
@@ -33,10 +33,6 @@ if TYPE_CHECKING:  # pragma: no cover
 
 Notify = Callable[[str], None]
 DEFAULT_OUT = "rumq-reports"
-
-
-class ReportRunError(RumqError):
-    """A report section could not be evaluated (e.g. a threshold names a column the result lacks)."""
 
 
 @dataclass
