@@ -77,6 +77,7 @@ def test_state_lists_only_committed_files_and_recover_removes_orphans(tmp_path):
 
 
 def _big_input(path: Path, n: int) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
     base = dumps(event(at="2026-11-25T10:00:00", event_id="EVENTID"))
     with open(path, "w") as f:
         for i in range(n):
@@ -84,29 +85,37 @@ def _big_input(path: Path, n: int) -> Path:
     return path
 
 
+def _workers_alive() -> int:
+    out = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
+    return sum(1 for line in out.splitlines() if "rumq.ingest.worker" in line)
+
+
 @pytest.mark.slow
 def test_kill_9_during_ingest_leaves_before_or_after(tmp_path):
     data = tmp_path / "data"
     first = write_jsonl(tmp_path / "first.jsonl", [event(at="2026-11-20T10:00:00")])
     ingest(data, [str(first)])
-    n = 150_000
-    big = _big_input(tmp_path / "big.jsonl", n)
+    n = 75_000
+    # Two files, over the size that makes ingest use worker processes.
+    a = _big_input(tmp_path / "in" / "a.jsonl", n)
+    b = tmp_path / "in" / "b.jsonl"
+    b.write_text(a.read_text().replace('"ev-', '"evb-'))
     script = "import sys; from rumq.ingest import ingest; ingest(sys.argv[1], [sys.argv[2]])"
-    outcomes = set()
     for delay in (0.3, 0.8, 1.5, 2.5, 4.0):
-        proc = subprocess.Popen([sys.executable, "-c", script, str(data), str(big)])
+        proc = subprocess.Popen([sys.executable, "-c", script, str(data), str(tmp_path / "in")])
         time.sleep(delay)
         proc.send_signal(signal.SIGKILL)
         proc.wait()
         got = _count(data)
-        assert got in (1, 1 + n), f"half-written dataset after kill at {delay}s: {got}"
-        outcomes.add(got)
-        if got == 1 + n:
+        assert got in (1, 1 + 2 * n), f"half-written dataset after kill at {delay}s: {got}"
+        if got == 1 + 2 * n:
             break
+    time.sleep(0.5)
+    assert _workers_alive() == 0  # workers die with the ingest
     # Whatever happened, ingesting again completes the dataset exactly once.
-    r = ingest(data, [str(big)])
-    assert _count(data) == 1 + n
-    assert r.read in (0, n)
+    r = ingest(data, [str(tmp_path / "in")])
+    assert _count(data) == 1 + 2 * n
+    assert r.read in (0, 2 * n)
     assert not any((data / "_rumq" / "staging").iterdir())
 
 

@@ -249,6 +249,17 @@ class Stager:
         self.con.close()
 
 
+def _die_with_parent() -> None:
+    """In a worker, before exec: be killed when the ingesting process dies (Linux)."""
+    try:
+        import ctypes
+        import signal
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass  # not Linux: an orphaned worker only writes into a staging dir nobody reads
+
+
 def _stage_in_workers(jobs: list[tuple], workers: int, size_of: dict[str, int], account, stager_args) -> None:
     """Stage files in ``workers`` processes (``rumq.ingest.worker``), largest files first.
 
@@ -276,6 +287,7 @@ def _stage_in_workers(jobs: list[tuple], workers: int, size_of: dict[str, int], 
         p = subprocess.Popen(
             [sys.executable, "-m", "rumq.ingest.worker"],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env,
+            preexec_fn=_die_with_parent,
         )
         assert p.stdin is not None
         p.stdin.write(json.dumps(stager_args(len(procs))) + "\n")
