@@ -85,9 +85,14 @@ def _big_input(path: Path, n: int) -> Path:
     return path
 
 
-def _workers_alive() -> int:
-    out = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
-    return sum(1 for line in out.splitlines() if "rumq.ingest.worker" in line)
+def _children(pid: int) -> set[int]:
+    out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True, text=True).stdout
+    return {int(x) for x in out.split()}
+
+
+def _alive(pids: set[int]) -> set[int]:
+    return {p for p in pids if Path(f"/proc/{p}").exists() and "zombie" not in
+            Path(f"/proc/{p}/status").read_text().lower()}
 
 
 @pytest.mark.slow
@@ -101,9 +106,11 @@ def test_kill_9_during_ingest_leaves_before_or_after(tmp_path):
     b = tmp_path / "in" / "b.jsonl"
     b.write_text(a.read_text().replace('"ev-', '"evb-'))
     script = "import sys; from rumq.ingest import ingest; ingest(sys.argv[1], [sys.argv[2]])"
+    workers: set[int] = set()
     for delay in (0.3, 0.8, 1.5, 2.5, 4.0):
         proc = subprocess.Popen([sys.executable, "-c", script, str(data), str(tmp_path / "in")])
         time.sleep(delay)
+        workers |= _children(proc.pid)
         proc.send_signal(signal.SIGKILL)
         proc.wait()
         got = _count(data)
@@ -111,7 +118,8 @@ def test_kill_9_during_ingest_leaves_before_or_after(tmp_path):
         if got == 1 + 2 * n:
             break
     time.sleep(0.5)
-    assert _workers_alive() == 0  # workers die with the ingest
+    assert workers, "the ingest never started its worker processes"
+    assert not _alive(workers)  # workers die with the ingest
     # Whatever happened, ingesting again completes the dataset exactly once.
     r = ingest(data, [str(tmp_path / "in")])
     assert _count(data) == 1 + 2 * n
