@@ -223,6 +223,23 @@ def _projection() -> dict[str, str]:
     }
 
 
+def _kind(expr: str) -> str:
+    """The JSON type of a JSON text, from its first character.
+
+    The sub-documents ``json_transform`` hands back are valid JSON, so the
+    first character decides; ``json_type`` would parse them all over again
+    (event_details is often half of the message).
+    """
+    return (f"CASE left({expr}, 1) WHEN '{{' THEN 'OBJECT' WHEN '\"' THEN 'VARCHAR' WHEN '[' THEN 'ARRAY' "
+            f"WHEN 't' THEN 'BOOLEAN' WHEN 'f' THEN 'BOOLEAN' WHEN 'n' THEN 'NULL' ELSE 'NUMBER' END")
+
+
+def _starts_object(expr: str) -> str:
+    # Valid JSON whose first non-blank character is '{' is an object. Messages
+    # nearly always start with '{': test that before trimming a copy.
+    return f"(CASE WHEN left({expr}, 1) = '{{' THEN true ELSE starts_with(ltrim({expr}), '{{') END)"
+
+
 def _reject_case() -> str:
     missing = (
         "concat_ws(', ', "
@@ -238,10 +255,10 @@ def _reject_case() -> str:
         THEN 'mobile (OpenTelemetry) app monitor record: rumq reads web app monitor events only'
       WHEN s.s.event_type IS NULL AND s.s.event_id IS NULL AND s.s.event_timestamp IS NULL
         THEN 'not a RUM event: no event_type, event_id or event_timestamp'
-      WHEN s.s.event_type IS NOT NULL AND json_type(s.s.event_type) <> 'VARCHAR'
-        THEN 'event_type must be a string, got ' || lower(json_type(s.s.event_type))
-      WHEN s.s.event_id IS NOT NULL AND json_type(s.s.event_id) <> 'VARCHAR'
-        THEN 'event_id must be a string, got ' || lower(json_type(s.s.event_id))
+      WHEN s.s.event_type IS NOT NULL AND {_kind('s.s.event_type')} <> 'VARCHAR'
+        THEN 'event_type must be a string, got ' || lower({_kind('s.s.event_type')})
+      WHEN s.s.event_id IS NOT NULL AND {_kind('s.s.event_id')} <> 'VARCHAR'
+        THEN 'event_id must be a string, got ' || lower({_kind('s.s.event_id')})
       WHEN {missing} <> '' THEN 'missing required field(s): ' || {missing}
       WHEN json_type(s.s.event_timestamp) = 'VARCHAR'
         THEN 'event_timestamp is a string (' || left(s.s.event_timestamp, 40) || '); expected epoch milliseconds as a number'
@@ -249,12 +266,12 @@ def _reject_case() -> str:
         THEN 'event_timestamp must be a number of epoch milliseconds, got ' || lower(json_type(s.s.event_timestamp))
       WHEN s.ts_ms IS NULL OR s.ts_ms < {MIN_TS_MS} OR s.ts_ms >= {MAX_TS_MS}
         THEN 'event_timestamp ' || s.s.event_timestamp || ' is outside 2000-01-01..2100-01-01 in epoch milliseconds (seconds instead of milliseconds?)'
-      WHEN s.s.event_details IS NOT NULL AND json_type(s.s.event_details) <> 'OBJECT'
-        THEN 'event_details must be a JSON object, got ' || lower(json_type(s.s.event_details))
-      WHEN s.s.metadata IS NOT NULL AND json_type(s.s.metadata) <> 'OBJECT'
-        THEN 'metadata must be a JSON object, got ' || lower(json_type(s.s.metadata))
-      WHEN s.s.user_details IS NOT NULL AND json_type(s.s.user_details) <> 'OBJECT'
-        THEN 'user_details must be a JSON object, got ' || lower(json_type(s.s.user_details))
+      WHEN s.s.event_details IS NOT NULL AND {_kind('s.s.event_details')} <> 'OBJECT'
+        THEN 'event_details must be a JSON object, got ' || lower({_kind('s.s.event_details')})
+      WHEN s.s.metadata IS NOT NULL AND {_kind('s.s.metadata')} <> 'OBJECT'
+        THEN 'metadata must be a JSON object, got ' || lower({_kind('s.s.metadata')})
+      WHEN s.s.user_details IS NOT NULL AND {_kind('s.s.user_details')} <> 'OBJECT'
+        THEN 'user_details must be a JSON object, got ' || lower({_kind('s.s.user_details')})
     END"""
 
 
@@ -284,14 +301,14 @@ WITH p AS (
   FROM {batch} b
 ), t AS (
   SELECT p.*,
-    p.j IS NOT NULL AND starts_with(ltrim(p.j), '{{') AS is_object,
-    CASE WHEN p.j IS NOT NULL AND starts_with(ltrim(p.j), '{{')
+    p.j IS NOT NULL AND {_starts_object('p.j')} AS is_object,
+    CASE WHEN p.j IS NOT NULL AND {_starts_object('p.j')}
          THEN json_transform(p.j, {_sql_str(env)}) END AS s
   FROM p
 ), s AS (
   SELECT t.*,
-    CASE WHEN json_type(t.s.event_type) = 'VARCHAR' THEN nullif(t.s.event_type ->> '$', '') END AS event_type_v,
-    CASE WHEN json_type(t.s.event_id) = 'VARCHAR' THEN nullif(t.s.event_id ->> '$', '') END AS event_id_v,
+    CASE WHEN {_kind('t.s.event_type')} = 'VARCHAR' THEN nullif(t.s.event_type ->> '$', '') END AS event_type_v,
+    CASE WHEN {_kind('t.s.event_id')} = 'VARCHAR' THEN nullif(t.s.event_id ->> '$', '') END AS event_id_v,
     CASE WHEN json_type(t.s.event_timestamp) IN ('UBIGINT', 'BIGINT') THEN TRY_CAST(t.s.event_timestamp AS BIGINT)
          WHEN json_type(t.s.event_timestamp) = 'DOUBLE'
           AND TRY_CAST(t.s.event_timestamp AS DOUBLE) = round(TRY_CAST(t.s.event_timestamp AS DOUBLE))
@@ -302,14 +319,14 @@ WITH p AS (
 ), n AS (
   SELECT r.*,
     {_names_case('r.event_type_v')} AS event_name,
-    CASE WHEN r.reject_reason IS NULL AND json_type(r.s.metadata) = 'OBJECT'
+    CASE WHEN r.reject_reason IS NULL AND {_kind('r.s.metadata')} = 'OBJECT'
          THEN json_transform(r.s.metadata, {_sql_str(json.dumps(_METADATA))}) END AS md,
-    CASE WHEN r.reject_reason IS NULL AND json_type(r.s.event_details) = 'OBJECT'
+    CASE WHEN r.reject_reason IS NULL AND {_kind('r.s.event_details')} = 'OBJECT'
          THEN json_transform(r.s.event_details, {_sql_str(json.dumps(_DETAILS))}) END AS ed,
-    CASE WHEN r.reject_reason IS NULL AND json_type(r.s.user_details) = 'OBJECT'
+    CASE WHEN r.reject_reason IS NULL AND {_kind('r.s.user_details')} = 'OBJECT'
          THEN json_transform(r.s.user_details, {_sql_str(json.dumps(_USER))}) END AS ud,
-    CASE WHEN json_type(r.s.log_stream) = 'VARCHAR' THEN r.s.log_stream ->> '$'
-         WHEN json_type(r.s.log_stream) = 'OBJECT'
+    CASE WHEN {_kind('r.s.log_stream')} = 'VARCHAR' THEN r.s.log_stream ->> '$'
+         WHEN {_kind('r.s.log_stream')} = 'OBJECT'
            THEN strftime(make_timestamp(TRY_CAST(r.s.log_stream ->> '$.seconds' AS BIGINT) * 1000000), '%Y-%m-%dT%H')
          ELSE r.log_stream_hint END AS log_stream_v
   FROM r
