@@ -22,6 +22,7 @@ import pytest
 from rumq.api import Dataset
 from rumq.generate import generate
 from rumq.ingest import ingest
+from rumq.schema import EVENT_NAMES
 
 pytestmark = pytest.mark.slow
 
@@ -210,6 +211,12 @@ def test_coverage_and_data_quality(gen, apps):
     assert by[("sessions", "cookie")] == t["sessions"]["cookie"]
     assert by[("sessions", "cookieless")] == t["sessions"]["cookieless"]
     assert by[("events_without_session", None)] == 0
+    # rumq names the RUM event types by short names; custom events keep theirs.
+    assert {k[1]: v for k, v in by.items() if k[0] == "event_type"} == {
+        EVENT_NAMES.get(k, k): n for k, n in t["events_by_type"].items()}
+    # Capped sessions exist, so the longest recorded session is exactly at the 200-event cap.
+    assert t["sessions_capped"] > 0 and by[("max_events_per_session", None)] == 200
+    assert by[("sessions_near_event_cap", None)] >= t["sessions_capped"]
     for a in apps.values():
         by = {(r["check"], r["item"]): r["value"] for r in run(ds, "data/quality", app=a["application_id"])}
         assert by[("cookie_coverage", None)] == app_coverage(a)
