@@ -10,6 +10,8 @@ functions that need them, so importing rumq (and ``rumq --help``) is cheap.
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from rumq.errors import RumqError
@@ -22,11 +24,22 @@ if TYPE_CHECKING:  # pragma: no cover
     from rumq.api import Dataset
 
 
-def open(path: str = "rumq-data", *, queries: list[str] | None = None) -> Dataset:  # noqa: A001
-    """Open the dataset at ``path`` for querying (see ``rumq.api.Dataset``)."""
+def open(  # noqa: A001 (rumq.open, like io.open)
+    path: str | os.PathLike[str] = "rumq-data",
+    *,
+    queries: list[str] | None = None,
+    notify: Callable[[str], None] | None = None,
+) -> Dataset:
+    """Open the dataset at ``path`` for querying (see ``rumq.api.Dataset``).
+
+    Args:
+        path: the dataset directory.
+        queries: user query library directories, highest precedence first.
+        notify: receives notices (low coverage, overrides); default: Python warnings.
+    """
     from rumq.api import Dataset
 
-    return Dataset(path, queries=queries)
+    return Dataset(path, queries=queries, notify=notify)
 
 
 def __getattr__(name: str) -> Any:
