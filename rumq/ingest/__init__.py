@@ -35,8 +35,9 @@ from rumq.store import Store
 
 __all__ = ["FORMATS", "FileResult", "IngestReport", "ingest"]
 
-#: DuckDB memory cap for an ingest; larger work spills to the staging dir.
-MEMORY_LIMIT = "1GB"
+#: DuckDB memory cap for an ingest (split between worker processes); larger
+#: work spills to the staging dir, so peak memory does not grow with the input.
+MEMORY_LIMIT_MB = 1024
 
 
 @dataclass
@@ -171,11 +172,12 @@ PARALLEL_MIN_BYTES = 4 << 20
 SEQ_STRIDE = 1 << 36
 
 
-def _connect_stage(ingest_id: str, ingested_at: datetime, staging: Path, threads: int | None = None):
+def _connect_stage(ingest_id: str, ingested_at: datetime, staging: Path, threads: int | None = None,
+                   memory_mb: int = MEMORY_LIMIT_MB):
     from rumq.catalog import new_connection
 
     con = new_connection()
-    con.execute("SET memory_limit = ?", [MEMORY_LIMIT]).fetchall()
+    con.execute("SET memory_limit = ?", [f"{memory_mb}MB"]).fetchall()
     con.execute("SET temp_directory = ?", [str(staging / "tmp")]).fetchall()
     con.execute("SET preserve_insertion_order = false").fetchall()
     if threads:
@@ -199,7 +201,9 @@ class Stager:
         self.parts = Path(parts)
         self.log_group = log_group
         self.tag = tag
-        self.con = _connect_stage(ingest_id, ingested_at, Path(staging), threads)
+        # A worker (threads=1) gets its share of the ingest's memory budget.
+        memory = MEMORY_LIMIT_MB // 3 if threads else MEMORY_LIMIT_MB
+        self.con = _connect_stage(ingest_id, ingested_at, Path(staging), threads, memory)
         self.sql = normalize_sql("batch")
         self.pending: list[Any] = []
         self.pending_rows = 0
