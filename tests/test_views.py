@@ -266,3 +266,14 @@ def test_session_stats_is_sessions_without_pages(con):
     a = con.sql(f"SELECT {cols} FROM session_stats ORDER BY session_id").fetchall()
     assert len(a) == 6
     assert a == con.sql(f"SELECT {cols} FROM sessions ORDER BY session_id").fetchall()
+
+
+def test_config_next_to_the_dataset_is_used(tmp_path, monkeypatch):
+    # catalog.connect calls create_views(con) without a config: rumq.toml in the dataset
+    # directory is found from the files behind `events`.
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("RUMQ_CONFIG", raising=False)
+    data = fx.build(tmp_path)
+    (data / "rumq.toml").write_text("[[pages.rules]]\npattern = '^/(home|cart)$'\nreplace = '/shop'\n")
+    rows = fx.run(data, "pages/entry")
+    assert [(r["entry_page"], r["sessions"]) for r in rows] == [("/shop", 3), ("/blog/a", 1)]
