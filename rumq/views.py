@@ -4,7 +4,8 @@
 ``events`` view (the canonical table of ``rumq.schema``, restricted to the
 time window and application by ``rumq.catalog.connect``) and adds:
 
-``page_views``, ``sessions``, ``session_stats``, ``session_pages``, ``journey_steps``,
+``page_views``, ``sessions``, ``session_stats``, ``session_page_stats``,
+``session_pages``, ``journey_steps``,
 ``transitions``, ``js_errors``, ``http_requests``, ``navigations``,
 ``web_vitals``, ``resources``, ``cookie_coverage``, the one-row table
 ``ingest_totals`` (from the dataset manifest) and the macros
@@ -55,6 +56,7 @@ VIEW_NAMES: tuple[str, ...] = (
     "journey_steps",
     "transitions",
     "session_stats",
+    "session_page_stats",
     "sessions",
     "js_errors",
     "http_requests",
@@ -146,15 +148,15 @@ def view_sql(cfg: PageConfig | None = None) -> dict[str, str]:
            CASE WHEN k = 0 THEN event_time ELSE next_time END AS to_time
     FROM (SELECT *, unnest(CASE WHEN step = 1 THEN [0, 1] ELSE [1] END) AS k FROM journey_steps)"""
 
-    # One aggregation over the events (no UNION, no materialized CTE, so DuckDB
-    # prunes the aggregates a query does not use). Events without a session id
-    # only count when they are page views: one-page sessions of their own.
-    # session_stats is sessions without the entry/exit pages: ordering page
-    # views and joining the normalized pages is most of the cost of sessions.
-    stats = f"""
-        SELECT {_SESSION_ID} AS session_id,
+    # Grouped by (session_id, cookieless): cookieless is constant within a
+    # session, and as a group key the queries' cookie filter is pushed below
+    # the aggregation into the scan. Page views without a session id are added
+    # as one-page sessions by a second, cheap branch (a computed group key
+    # would cost more than the extra filtered scan). No materialized CTE, so
+    # DuckDB prunes the aggregates a query does not use. session_stats is
+    # sessions without the entry/exit pages.
+    agg_cols = f"""
                min(user_id) AS user_id,
-               bool_or({_COOKIELESS}) AS cookieless,
                min(application_id) AS application_id,
                min(application_version) AS application_version,
                min(event_time) AS start_time,
@@ -172,27 +174,38 @@ def view_sql(cfg: PageConfig | None = None) -> dict[str, str]:
                min(os_name) AS os_name,
                min(device_type) AS device_type,
                min(country_code) AS country_code,
-               min(web_client_version) AS web_client_version{{extra}}
-        FROM events
-        WHERE session_id IS NOT NULL OR event_name = 'page_view'
-        GROUP BY 1"""
-    v["session_stats"] = stats.format(extra="")
-    pages_of_session = (
-        f",\n               arg_min(page_id, {_ORDER_KEY}) FILTER (WHERE event_name = 'page_view') AS entry_page_raw,"
-        f"\n               arg_max(page_id, {_ORDER_KEY}) FILTER (WHERE event_name = 'page_view') AS exit_page_raw"
-    )
-    v["sessions"] = f"""
-    WITH agg AS ({stats.format(extra=pages_of_session)}),
-    _m AS (SELECT _raw, {page.replace('__v__', '_raw')} AS _norm FROM (
-           SELECT DISTINCT page_id AS _raw FROM events WHERE event_name = 'page_view' AND page_id IS NOT NULL))
-    SELECT agg.session_id, user_id, cookieless, application_id, application_version,
-           start_time, end_time, duration_s, events, page_views,
-           en._norm AS entry_page, ex._norm AS exit_page, entry_page_raw, exit_page_raw,
-           bounced, js_errors, http_requests, http_errors, has_error,
-           browser_name, os_name, device_type, country_code, web_client_version
-    FROM agg
-    LEFT JOIN _m AS en ON agg.entry_page_raw = en._raw
-    LEFT JOIN _m AS ex ON agg.exit_page_raw = ex._raw"""
+               min(web_client_version) AS web_client_version"""
+    one_page = """
+               user_id, application_id, application_version, event_time, event_time, 0.0, 1, 1, true,
+               0, 0, 0, false, browser_name, os_name, device_type, country_code, web_client_version"""
+    v["session_stats"] = f"""
+        SELECT session_id, {_COOKIELESS} AS cookieless, {agg_cols}
+        FROM events WHERE session_id IS NOT NULL
+        GROUP BY session_id, {_COOKIELESS}
+        UNION ALL
+        SELECT {_PSEUDO_SESSION}, {_COOKIELESS}, {one_page}
+        FROM events WHERE session_id IS NULL AND event_name = 'page_view'"""
+    # Entry and exit pages come from the page views alone (a tenth of the
+    # events), already normalized: far cheaper than ordering all events.
+    v["session_page_stats"] = f"""
+    SELECT session_id, cookieless,
+           count(*) AS page_views,
+           count(*) = 1 AS bounced,
+           arg_min(page, {_ORDER_KEY}) AS entry_page,
+           arg_max(page, {_ORDER_KEY}) AS exit_page,
+           arg_min(page_raw, {_ORDER_KEY}) AS entry_page_raw,
+           arg_max(page_raw, {_ORDER_KEY}) AS exit_page_raw
+    FROM page_views
+    GROUP BY session_id, cookieless"""
+
+    v["sessions"] = """
+    SELECT s.session_id, s.cookieless, s.user_id, s.application_id, s.application_version,
+           s.start_time, s.end_time, s.duration_s, s.events, s.page_views,
+           p.entry_page, p.exit_page, p.entry_page_raw, p.exit_page_raw,
+           s.bounced, s.js_errors, s.http_requests, s.http_errors, s.has_error,
+           s.browser_name, s.os_name, s.device_type, s.country_code, s.web_client_version
+    FROM session_stats AS s
+    LEFT JOIN session_page_stats AS p ON p.session_id = s.session_id AND p.cookieless = s.cookieless"""
 
     v["js_errors"] = f"""
     WITH e AS NOT MATERIALIZED (

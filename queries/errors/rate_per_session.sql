@@ -27,7 +27,7 @@
 --       os: os_name
 --       device: device_type
 --       country: country_code
---       page: "(SELECT e.entry_page FROM sessions AS e WHERE e.session_id = s.session_id)"
+--       page: "(SELECT e.entry_page FROM session_page_stats AS e WHERE e.session_id = s.session_id)"
 --       app_version: application_version
 --   - name: bucket
 --     type: str
@@ -52,8 +52,7 @@
 --   - {name: coverage, type: DOUBLE, meaning: "Share of the window's page views in cookie sessions"}
 -- ---
 WITH per_session AS (
-    -- session_stats has no entry page (ordering page views costs); only the
-    -- page dimension looks it up in sessions.
+    -- session_stats has no entry page; only the page dimension looks it up.
     SELECT {{bucket}} AS bucket, CAST({{dimension}} AS VARCHAR) AS dimension,
            js_errors, http_errors, has_error
     FROM session_stats AS s

@@ -27,8 +27,8 @@ SELECT entry_page,
        count(*) FILTER (WHERE bounced) / count(*) AS bounce_rate,
        avg(page_views) AS pages_per_session_mean,
        (SELECT coverage FROM cookie_coverage) AS coverage
-FROM sessions
-WHERE page_views > 0 AND (NOT cookieless OR $include_cookieless)
+FROM session_page_stats
+WHERE NOT cookieless OR $include_cookieless
 GROUP BY entry_page
 ORDER BY sessions DESC, entry_page
 LIMIT $top
