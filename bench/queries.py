@@ -58,7 +58,7 @@ def _pages(extra: str = "") -> str:
           FROM E AS v LEFT JOIN m USING (page_id)
           WHERE v.event_name = 'page_view' AND NOT v.cookieless AND v.session_id IS NOT NULL
           WINDOW w AS (PARTITION BY v.session_id
-                       ORDER BY v.interaction NULLS LAST, v.event_time, v.source_file, v.source_line))"""
+                       ORDER BY v.interaction NULLS LAST, v.event_time, v.source_line))"""
 
 
 def _collapsed() -> str:
@@ -74,7 +74,7 @@ def _sessions() -> str:
                  epoch(max(event_time)) - epoch(min(event_time)) AS dur,
                  count(*) FILTER (WHERE event_name = 'js_error') AS js,
                  count(*) FILTER (WHERE event_name = 'http' AND {HTTP_FAILED}) AS http,
-                 arg_min(page_id, {{'i': coalesce(interaction, 2147483647), 't': event_time, 'f': source_file, 'l': source_line}})
+                 arg_min(page_id, {{'i': coalesce(interaction, 2147483647), 't': event_time, 'l': source_line}})
                      FILTER (WHERE event_name = 'page_view') AS entry_raw,
                  min(browser_name) AS browser, min(device_type) AS device, min(country_code) AS country
           FROM E WHERE session_id IS NOT NULL AND NOT cookieless GROUP BY session_id)"""
