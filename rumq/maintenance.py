@@ -91,15 +91,16 @@ def _reason_key(reason: str) -> str:
 
 #: After an ingest, a day holding this many small files gets them merged.
 AUTO_COMPACT_FILES = 8
-#: Files under this size count as small (an ingest's own files are ~50k rows).
-SMALL_FILE_BYTES = 32 << 20
+#: Files with fewer rows count as small. A large ingest writes ~50k-row files,
+#: which are fine as they are; small ingests write small files.
+SMALL_FILE_ROWS = 10_000
 
 
 def compact(
     data_dir: str | os.PathLike[str],
     *,
     min_files: int = 2,
-    small_bytes: int | None = None,
+    small_rows: int | None = None,
     wait: bool = True,
     on_notice=None,
 ) -> dict[str, Any]:
@@ -108,7 +109,7 @@ def compact(
     Args:
         data_dir: the dataset.
         min_files: merge a day's candidate files when there are at least this many.
-        small_bytes: only files smaller than this are candidates (None: every file).
+        small_rows: only files with fewer rows are candidates (None: every file).
         wait: wait for another writer instead of failing.
         on_notice: receives "waiting for the lock" notices.
 
@@ -119,11 +120,11 @@ def compact(
     store.check()
     with store.lock(wait=wait, on_wait=on_notice):
         store.recover()
-        return compact_locked(store, min_files=min_files, small_bytes=small_bytes)
+        return compact_locked(store, min_files=min_files, small_rows=small_rows)
 
 
 def compact_locked(
-    store: Store, *, min_files: int, small_bytes: int | None = None, days: set[str] | None = None
+    store: Store, *, min_files: int, small_rows: int | None = None, days: set[str] | None = None
 ) -> dict[str, Any]:
     """``compact`` for a caller that already holds the dataset lock."""
     from rumq import catalog
@@ -132,7 +133,7 @@ def compact_locked(
     before = len(state.files)
     by_day: dict[str, list[dict[str, Any]]] = {}
     for f in state.files:
-        if (days is None or f["date"] in days) and (small_bytes is None or int(f.get("bytes", 0)) < small_bytes):
+        if (days is None or f["date"] in days) and (small_rows is None or int(f.get("rows") or 0) < small_rows):
             by_day.setdefault(f["date"], []).append(f)
     targets = {d: fs for d, fs in by_day.items() if len(fs) >= min_files}
     if not targets:

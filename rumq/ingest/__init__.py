@@ -475,9 +475,9 @@ def _finish(con, store: Store, state, todo, report: IngestReport, results, stagi
     store.commit(state)
     shutil.rmtree(staging, ignore_errors=True)
     # Repeated small ingests would leave many small files in a day: merge them.
-    from rumq.maintenance import AUTO_COMPACT_FILES, SMALL_FILE_BYTES, compact_locked
+    from rumq.maintenance import AUTO_COMPACT_FILES, SMALL_FILE_ROWS, compact_locked
 
-    compact_locked(store, min_files=AUTO_COMPACT_FILES, small_bytes=SMALL_FILE_BYTES,
+    compact_locked(store, min_files=AUTO_COMPACT_FILES, small_rows=SMALL_FILE_ROWS,
                    days={f["date"] for f in new_files})
 
 
