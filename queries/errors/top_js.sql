@@ -28,9 +28,11 @@
 --   - {name: sample_message, type: VARCHAR, meaning: One raw message of the group}
 -- ---
 WITH e AS (
-    SELECT *,
+    -- events rather than the js_errors view: no normalized page needed here.
+    SELECT error_type, error_message, error_filename, event_time, session_id,
         regexp_extract(error_stack, '(?m)^\s*(at \S.*|[^@\s]*@\S+:\d+(?::\d+)?)\s*$', 1) AS frame
-    FROM js_errors
+    FROM events
+    WHERE event_name = 'js_error'
 ), f AS (
     SELECT
         error_type,
