@@ -192,17 +192,26 @@ def view_sql(cfg: PageConfig | None = None) -> dict[str, str]:
         SELECT {_PSEUDO_SESSION}, true, {one_page}
         FROM events WHERE session_id IS NULL AND event_name = 'page_view'"""
     # Entry and exit pages come from the page views alone (a tenth of the
-    # events), already normalized: far cheaper than ordering all events.
+    # events). The raw ids are aggregated first and only the distinct entry and
+    # exit ids are normalized and joined back: joining every page view to the
+    # normalized page first cost more than the aggregation.
     v["session_page_stats"] = f"""
-    SELECT session_id, cookieless,
-           count(*) AS page_views,
-           count(*) = 1 AS bounced,
-           arg_min(page, {_ORDER_KEY}) AS entry_page,
-           arg_max(page, {_ORDER_KEY}) AS exit_page,
-           arg_min(page_raw, {_ORDER_KEY}) AS entry_page_raw,
-           arg_max(page_raw, {_ORDER_KEY}) AS exit_page_raw
-    FROM page_views
-    GROUP BY session_id, cookieless"""
+    WITH agg AS (
+        SELECT {_SESSION_ID} AS session_id, {_PV_COOKIELESS} AS cookieless,
+               count(*) AS page_views,
+               count(*) = 1 AS bounced,
+               arg_min(page_id, {_ORDER_KEY}) AS entry_page_raw,
+               arg_max(page_id, {_ORDER_KEY}) AS exit_page_raw
+        FROM events WHERE event_name = 'page_view'
+        GROUP BY 1, 2),
+    _m AS (SELECT _raw, {page.replace('__v__', '_raw')} AS _norm FROM (
+           SELECT entry_page_raw AS _raw FROM agg WHERE entry_page_raw IS NOT NULL
+           UNION SELECT exit_page_raw FROM agg WHERE exit_page_raw IS NOT NULL))
+    SELECT agg.session_id, agg.cookieless, page_views, bounced,
+           en._norm AS entry_page, ex._norm AS exit_page, entry_page_raw, exit_page_raw
+    FROM agg
+    LEFT JOIN _m AS en ON agg.entry_page_raw = en._raw
+    LEFT JOIN _m AS ex ON agg.exit_page_raw = ex._raw"""
 
     v["sessions"] = """
     SELECT s.session_id, s.cookieless, s.user_id, s.application_id, s.application_version,
