@@ -20,6 +20,7 @@ from typing import Any
 
 from rumq.errors import InputFormatError, StrictRejectsError, UsageError
 from rumq.ingest.readers import (
+    BATCH_CHARS,
     BATCH_ROWS,
     DOCUMENT_FORMATS,
     FORMATS,
@@ -207,6 +208,7 @@ class Stager:
         self.sql = normalize_sql("batch")
         self.pending: list[Any] = []
         self.pending_rows = 0
+        self.pending_bytes = 0
         self.flushes = 0
 
     def add_file(self, path: str, name: str, fmt: str, index: int) -> dict[str, Any]:
@@ -219,8 +221,9 @@ class Stager:
                 b.log_group = [g if g is not None else self.log_group for g in b.log_group]
             self.pending.append(b.to_arrow(index * SEQ_STRIDE + n, name, fmt))
             self.pending_rows += len(b)
+            self.pending_bytes += b.chars
             n += len(b)
-            if self.pending_rows >= BATCH_ROWS:
+            if self.pending_rows >= BATCH_ROWS or self.pending_bytes >= BATCH_CHARS:
                 self.flush()
         return {"name": name, "read": n, "control_messages": stats.control_messages, "problems": stats.problems}
 
@@ -245,7 +248,7 @@ class Stager:
                 f"TO '{_sql_path(dest / 'data.parquet')}' (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)"
             ).fetchall()
         self.con.execute("DROP TABLE normalized").fetchall()
-        self.pending, self.pending_rows = [], 0
+        self.pending, self.pending_rows, self.pending_bytes = [], 0, 0
         self.flushes += 1
 
     def close(self) -> None:

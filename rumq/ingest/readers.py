@@ -39,7 +39,11 @@ DOCUMENT_FORMATS = ("firehose", "logs-cli", "appmonitor-data", "putrumevents")
 MAX_RECORD_BYTES = 1 << 20
 #: How much of a rejected record's raw text the rejects file keeps.
 MAX_REJECT_RAW = 64 << 10
-BATCH_ROWS = 50_000
+# Records per staged write: bounds memory (a worker holds one batch in DuckDB at a time).
+BATCH_ROWS = 30_000
+#: ... or this many characters of message text, whichever comes first (records
+#: may be up to 1 MiB each).
+BATCH_CHARS = 48 << 20
 
 BOM = "\ufeff"
 _EXPORT_PREFIX = re.compile(rb"^(\d{4}-\d{2}-\d{2}[T ][0-9:.]+(?:Z|[+-]\d{2}:?\d{2})?|\d{10,16}) [{\[]")
@@ -59,13 +63,18 @@ class RawBatch:
     log_event_id: list[str | None] = field(default_factory=list)
     log_time_ms: list[int | None] = field(default_factory=list)
     pre_reject: list[str | None] = field(default_factory=list)
+    chars: int = 0  # message text held, to bound a batch's memory
 
     def __len__(self) -> int:
         return len(self.line)
 
+    def full(self) -> bool:
+        return len(self.line) >= BATCH_ROWS or self.chars >= BATCH_CHARS
+
     def extend_plain(self, raws: list[str], lines: list[int]) -> None:
         """Append records that only have message text (the JSON-lines fast path)."""
         k = len(raws)
+        self.chars += sum(map(len, raws))
         self.raw.extend(raws)
         self.line.extend(lines)
         pad = [None] * k
@@ -106,6 +115,7 @@ class RawBatch:
             raw = raw[:MAX_REJECT_RAW]
             reject += f" (raw text truncated to {MAX_REJECT_RAW} characters in the rejects file)"
         self.raw.append(raw)
+        self.chars += len(raw) if raw else 0
         self.line.append(line)
         self.log_group.append(log_group)
         self.log_stream_hint.append(stream)
@@ -212,7 +222,7 @@ def read_lines(path: Path, *, prefixed: bool, stats: ReadStats) -> Iterator[RawB
                 continue
             complete, pending = buf[:cut], buf[cut + 1 :]
             lineno = _add_chunk(batch, complete, lineno, prefixed, ts_cache)
-            if len(batch) >= BATCH_ROWS:
+            if batch.full():
                 yield batch
                 batch = RawBatch()
     except DecodeProblem as e:
@@ -385,7 +395,7 @@ def read_documents(path: Path, *, fmt: str | None, stats: ReadStats) -> Iterator
             continue
         _dispatch(doc, text[pos:end], line, fmt, batch, stats)
         pos = end
-        if len(batch) >= BATCH_ROWS:
+        if batch.full():
             yield batch
             batch = RawBatch()
     if problem is not None:
