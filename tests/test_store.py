@@ -197,3 +197,18 @@ def test_repeated_small_ingests_do_not_pile_up_small_files(tmp_path):
         ingest(data, [str(write_jsonl(tmp_path / f"{i}.jsonl", [event(at=f"2026-11-25T10:{i:02d}:00")]))])
         assert len(Store(data).event_files()) < AUTO_COMPACT_FILES
     assert _count(data) == AUTO_COMPACT_FILES + 3
+
+
+def test_large_records_are_batched_by_size_not_only_count(tmp_path):
+    from rumq.ingest import readers
+
+    blob = "x" * 700_000  # near the largest real event; 80 of them exceed one batch's text budget
+    evs = [event(at=f"2026-11-25T10:00:{i % 60:02d}", details={"version": "1.0.0", "blob": blob}) for i in range(80)]
+    p = write_jsonl(tmp_path / "big.jsonl", evs)
+    assert p.stat().st_size > readers.BATCH_CHARS
+    r = ingest(tmp_path / "data", [str(p)])
+    assert (r.read, r.written, r.rejected) == (80, 80, 0)
+    import pyarrow.parquet as pq
+
+    (f,) = Store(tmp_path / "data").event_files()
+    assert pq.ParquetFile(f).num_row_groups >= 2  # written in more than one batch

@@ -210,6 +210,7 @@ class Stager:
         self.pending_rows = 0
         self.pending_bytes = 0
         self.flushes = 0
+        self.writers: dict[str, Any] = {}
 
     def add_file(self, path: str, name: str, fmt: str, index: int) -> dict[str, Any]:
         stats = ReadStats()
@@ -231,28 +232,37 @@ class Stager:
         if not self.pending:
             return
         import pyarrow as pa
+        import pyarrow.compute as pc
 
         table = pa.concat_tables(self.pending) if len(self.pending) > 1 else self.pending[0]
-        self.con.register("batch", table)
-        # Normalize once into memory (bounded by the batch size), then write one
-        # plain Parquet file per day: cheaper than DuckDB's PARTITION_BY writer.
-        self.con.execute(f"CREATE OR REPLACE TEMP TABLE normalized AS {self.sql}").fetchall()
-        self.con.unregister("batch")
-        parts = [r[0] for r in self.con.execute("SELECT DISTINCT _part FROM normalized").fetchall()]
-        for part in parts:
-            dest = self.parts / f"{self.tag}-b{self.flushes:05d}" / f"_part={part}"
-            dest.mkdir(parents=True)
-            self.con.execute("SET VARIABLE rumq_part = ?", [part]).fetchall()
-            self.con.execute(
-                f"COPY (SELECT * EXCLUDE (_part) FROM normalized WHERE _part = getvariable('rumq_part')) "
-                f"TO '{_sql_path(dest / 'data.parquet')}' (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)"
-            ).fetchall()
-        self.con.execute("DROP TABLE normalized").fetchall()
         self.pending, self.pending_rows, self.pending_bytes = [], 0, 0
+        self.con.register("batch", table)
+        normalized = self.con.sql(self.sql).to_arrow_table()
+        self.con.unregister("batch")
+        del table
+        # One open Parquet file per day, a row group per batch: files stay few
+        # and large however small the batches that bound memory are.
+        for part in pc.unique(normalized["_part"]).to_pylist():
+            rows = normalized.filter(pc.equal(normalized["_part"], part)).drop_columns(["_part"])
+            self._writer(part, rows.schema).write_table(rows)
         self.flushes += 1
 
+    def _writer(self, part: str, schema: Any) -> Any:
+        import pyarrow.parquet as pq
+
+        w = self.writers.get(part)
+        if w is None:
+            dest = self.parts / self.tag / f"_part={part}"
+            dest.mkdir(parents=True)
+            w = self.writers[part] = pq.ParquetWriter(dest / "data.parquet", schema, compression="zstd")
+        return w
+
     def close(self) -> None:
+        """Flush and close every file (a file is readable only once closed)."""
         self.flush()
+        for w in self.writers.values():
+            w.close()
+        self.writers.clear()
         self.con.close()
 
 
@@ -358,12 +368,9 @@ def _run(store, state, todo, report: IngestReport, log_group, on_progress) -> No
         else:
             args = stager_args(0)
             stager = Stager(*args[:3], ingested_at, *args[4:])
-            try:
-                for j in jobs:
-                    account(stager.add_file(*j))
-                stager.flush()
-            finally:
-                stager.con.close()
+            for j in jobs:
+                account(stager.add_file(*j))
+            stager.close()
         if not any(parts.iterdir()):
             for res in results.values():
                 res.status = "empty"

@@ -39,11 +39,11 @@ DOCUMENT_FORMATS = ("firehose", "logs-cli", "appmonitor-data", "putrumevents")
 MAX_RECORD_BYTES = 1 << 20
 #: How much of a rejected record's raw text the rejects file keeps.
 MAX_REJECT_RAW = 64 << 10
-# Records per staged write: bounds memory (a worker holds one batch in DuckDB at a time).
+#: Records normalized at a time: bounds memory (normalizing takes up to ~20x
+#: the batch's text in DuckDB). A batch ends at this many records or at
+#: BATCH_CHARS of message text, whichever comes first (records may be 1 MiB).
 BATCH_ROWS = 30_000
-#: ... or this many characters of message text, whichever comes first (records
-#: may be up to 1 MiB each).
-BATCH_CHARS = 48 << 20
+BATCH_CHARS = 12 << 20
 
 BOM = "\ufeff"
 _EXPORT_PREFIX = re.compile(rb"^(\d{4}-\d{2}-\d{2}[T ][0-9:.]+(?:Z|[+-]\d{2}:?\d{2})?|\d{10,16}) [{\[]")
