@@ -174,8 +174,6 @@ def view_sql(cfg: PageConfig | None = None) -> dict[str, str]:
                count(*) FILTER (WHERE event_name = 'js_error') AS js_errors,
                count(*) FILTER (WHERE event_name = 'http') AS http_requests,
                count(*) FILTER (WHERE event_name = 'http' AND {_HTTP_FAILED}) AS http_errors,
-               count(*) FILTER (WHERE event_name = 'js_error' OR (event_name = 'http' AND {_HTTP_FAILED})) > 0
-                   AS has_error,
                min(browser_name) AS browser_name,
                min(os_name) AS os_name,
                min(device_type) AS device_type,
@@ -183,14 +181,19 @@ def view_sql(cfg: PageConfig | None = None) -> dict[str, str]:
                min(web_client_version) AS web_client_version"""
     one_page = """
                user_id, application_id, application_version, event_time, event_time, 0.0, 1, 1, true,
-               0, 0, 0, false, browser_name, os_name, device_type, country_code, web_client_version"""
+               0, 0, 0, browser_name, os_name, device_type, country_code, web_client_version"""
     v["session_stats"] = f"""
+    SELECT * EXCLUDE (js_errors, http_requests, http_errors, browser_name, os_name, device_type, country_code,
+                      web_client_version),
+           js_errors, http_requests, http_errors, js_errors + http_errors > 0 AS has_error,
+           browser_name, os_name, device_type, country_code, web_client_version
+    FROM (
         SELECT session_id, bool_or({_COOKIELESS}) AS cookieless, {agg_cols}
         FROM events WHERE session_id IS NOT NULL
         GROUP BY session_id
         UNION ALL
         SELECT {_PSEUDO_SESSION}, true, {one_page}
-        FROM events WHERE session_id IS NULL AND event_name = 'page_view'"""
+        FROM events WHERE session_id IS NULL AND event_name = 'page_view')"""
     # Entry and exit pages come from the page views alone (a tenth of the
     # events). The raw ids are aggregated first and only the distinct entry and
     # exit ids are normalized and joined back: joining every page view to the
