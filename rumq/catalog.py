@@ -112,7 +112,7 @@ def connect(
     if views:
         from rumq import views as views_mod
 
-        views_mod.create_views(con)
+        views_mod.create_views(con, data_dir=data_dir)
     return con
 
 

@@ -144,14 +144,17 @@ def compact_locked(
         con = catalog.new_connection()
         con.execute("SET memory_limit = '1GB'").fetchall()
         con.execute("SET temp_directory = ?", [str(staging / "tmp")]).fetchall()
+        # Streaming copy: no sort, no need to keep input order, so memory stays
+        # flat however large the day is (sorting a day of messages ran out of memory).
+        con.execute("SET preserve_insertion_order = false").fetchall()
         cols = ", ".join(FILE_COLUMNS)
         merged = []
         for day, fs in sorted(targets.items()):
             out = staging / f"part-{cid}-{day}.parquet"
             con.execute("SET VARIABLE rumq_compact = ?::VARCHAR[]", [[str(store.root / f["path"]) for f in fs]]).fetchall()
             n = con.execute(
-                f"COPY (SELECT {cols} FROM read_parquet(getvariable('rumq_compact'), hive_partitioning = false) "
-                f"ORDER BY event_time) TO '{str(out).replace(chr(39), chr(39) * 2)}' "
+                f"COPY (SELECT {cols} FROM read_parquet(getvariable('rumq_compact'), hive_partitioning = false)) "
+                f"TO '{str(out).replace(chr(39), chr(39) * 2)}' "
                 f"(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)"
             ).fetchall()[0][0]
             merged.append((day, out, n))

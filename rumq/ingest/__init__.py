@@ -66,6 +66,7 @@ class IngestReport:
     rejects_file: str | None = None
     reject_reasons: dict[str, int] = field(default_factory=dict)
     recovered: list[str] = field(default_factory=list)
+    days: list[str] = field(default_factory=list)  # partitions this ingest wrote to
 
     @property
     def read(self) -> int:
@@ -159,6 +160,7 @@ def ingest(
         if not todo:
             return report
         _run(store, state, todo, report, log_group, on_progress)
+        _merge_small_files(store, report, notice)
     if strict and report.rejected:
         raise StrictRejectsError(
             f"{report.rejected} record(s) rejected (see {report.rejects_file})",
@@ -484,11 +486,26 @@ def _finish(con, store: Store, state, todo, report: IngestReport, results, stagi
     _record_inputs(state, todo, report)
     store.commit(state)
     shutil.rmtree(staging, ignore_errors=True)
-    # Repeated small ingests would leave many small files in a day: merge them.
+    report.days = sorted({f["date"] for f in new_files})
+
+
+def _merge_small_files(store: Store, report: IngestReport, notice: Callable[[str], None]) -> None:
+    """Repeated small ingests would pile up small files in a day: merge them.
+
+    The ingest is committed already; a failure here only leaves the small
+    files as they are, so it is a notice, not an error.
+    """
+    import duckdb
+
+    from rumq.errors import RumqError
     from rumq.maintenance import AUTO_COMPACT_FILES, SMALL_FILE_ROWS, compact_locked
 
-    compact_locked(store, min_files=AUTO_COMPACT_FILES, small_rows=SMALL_FILE_ROWS,
-                   days={f["date"] for f in new_files})
+    if not report.days:
+        return
+    try:
+        compact_locked(store, min_files=AUTO_COMPACT_FILES, small_rows=SMALL_FILE_ROWS, days=set(report.days))
+    except (RumqError, duckdb.Error, OSError) as e:
+        notice(f"the ingest is committed, but merging small files failed ({e}); run `rumq compact` later")
 
 
 def _record_inputs(state, todo, report: IngestReport) -> None:
