@@ -89,6 +89,9 @@ def _reason_key(reason: str) -> str:
     return reason.split(":", 1)[0] if reason else "?"
 
 
+#: Rows per row group when merging: each writer thread buffers a row group of
+#: messages (~1 KB each), so this bounds the memory a merge needs.
+COMPACT_ROW_GROUP = 30_000
 #: After an ingest, a day holding this many small files gets them merged.
 AUTO_COMPACT_FILES = 8
 #: Files with fewer rows count as small. A large ingest writes ~50k-row files,
@@ -155,7 +158,7 @@ def compact_locked(
             n = con.execute(
                 f"COPY (SELECT {cols} FROM read_parquet(getvariable('rumq_compact'), hive_partitioning = false)) "
                 f"TO '{str(out).replace(chr(39), chr(39) * 2)}' "
-                f"(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)"
+                f"(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {COMPACT_ROW_GROUP})"
             ).fetchall()[0][0]
             merged.append((day, out, n))
         con.close()

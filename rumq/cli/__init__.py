@@ -55,6 +55,15 @@ class LazyGroup(click.Group):
         except RumqError as e:
             click.echo(f"error: {e}", err=True)
             ctx.exit(int(e.exit_code))
+        except Exception as e:
+            # DuckDB failing where rumq did not expect it (out of memory, disk
+            # full): a message, not a traceback; the dataset is as it was.
+            duckdb = sys.modules.get("duckdb")
+            if duckdb is None or not isinstance(e, duckdb.Error):
+                raise
+            click.echo(f"error: DuckDB: {e}", err=True)
+            click.echo("  hint: nothing was committed by this command; free memory or disk and retry", err=True)
+            ctx.exit(int(ExitCode.FAILURE))
 
     def resolve_command(self, ctx: click.Context, args: list[str]) -> Any:
         name = args[0] if args else ""

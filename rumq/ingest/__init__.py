@@ -450,7 +450,7 @@ def _finish(con, store: Store, state, todo, report: IngestReport, results, stagi
             f"COPY (SELECT {', '.join(FILE_COLUMNS)} FROM read_parquet(getvariable('rumq_file'), "
             f"hive_partitioning = false) WHERE _seq NOT IN "
             f"(SELECT seq FROM dropped WHERE filename = getvariable('rumq_file'))) "
-            f"TO '{_sql_path(Path(tmp))}' (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)"
+            f"TO '{_sql_path(Path(tmp))}' (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 30000)"
         ).fetchall()
         os.replace(tmp, fname)
     rows_by_file = dict(con.execute(
