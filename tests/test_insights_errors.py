@@ -55,6 +55,8 @@ SYNTAX = [
     ("filter @message like /(?<x/", 1, 22, "invalid regular expression"),
     ("", 1, 1, "empty query"),
     ("fields a\n| filter b = \n| limit 5", 3, 1, "expected a value"),
+    ('fields parseDate(x, y)', 1, 21, "Java date pattern as a quoted string"),
+    ('fields parseDate(x, "yyyy", "Mars/Olympus")', 1, 29, "unknown time zone"),
 ]
 
 
@@ -86,7 +88,8 @@ UNSUPPORTED = [
     ("parse @message logfmt as x", "logfmt"),
     ("parse @message /(?<a>x)/ multi", "multi"),
     ("limit any 5", "limit any"),
-    ("fields jsonParse(@message) as j", "jsonparse"),
+    ('fields parseDate(x, "yyyy GGGG")', "'GGGG'"),
+    ("fields parseDate(x, \"yyyy 'T\")", "unterminated"),
 ]
 
 

@@ -387,6 +387,31 @@ GOLDEN = [
         ["a", "b", "c", "d", "e"],
         [(1, 1, 0, 1, 0)],
     ),
+    (
+        "hexToAscii: text, then invalid hex, non-UTF-8 bytes and an absent field give null",
+        'filter event_id = "e01" | fields hexToAscii("48656c6c6f") as a, hexToAscii("zz") as b, '
+        'hexToAscii("ff") as c, hexToAscii(event_details.nothing) as d',
+        ["a", "b", "c", "d"],
+        [("Hello", None, None, None)],
+    ),
+    (
+        # 2026-11-25T10:00:01Z = 1795600801000 ms; 09:00:01Z = 1795597201000; 15:00Z = 1795618800000.
+        "parseDate: Java patterns, offsets, a time zone, milliseconds",
+        'filter event_id = "e02" | fields parseDate("2026-11-25 10:00:01", "yyyy-MM-dd HH:mm:ss") as a, '
+        'parseDate("25/Nov/2026:10:00:01 +0100", "dd/MMM/yyyy:HH:mm:ss Z") as b, '
+        'parseDate("2026-11-25 10:00", "yyyy-MM-dd HH:mm", "America/New_York") as c, '
+        """parseDate("2026-11-25T10:00:01.250Z", "yyyy-MM-dd'T'HH:mm:ss.SSSX") as d, """
+        'parseDate("2026-11-25 10:00:01", "yyyy-MM-dd HH:mm:ss") = toMillis(@timestamp) as same',
+        ["a", "b", "c", "d", "same"],
+        [(1795600801000, 1795597201000, 1795618800000, 1795600801250, 1)],
+    ),
+    (
+        "parseDate: text that does not match and an absent field give null",
+        'filter event_id = "e02" | fields parseDate("25.11.2026", "yyyy-MM-dd") as a, '
+        'parseDate(event_details.nothing, "yyyy-MM-dd") as b',
+        ["a", "b"],
+        [(None, None)],
+    ),
 ]
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import difflib
 import ipaddress
 import re
+import zoneinfo
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -56,8 +57,7 @@ AGGREGATES = {
     "sortsfirst", "sortslast",
 }
 UNSUPPORTED_FUNCTIONS = {
-    "count_over_time", "sum_over_time", "rate", "histogram", "topk", "jsonparse", "parsedate",
-    "hextoascii", "unnest",
+    "count_over_time", "sum_over_time", "rate", "histogram", "topk", "unnest",
 }
 
 _NUM_RE = r"^-?[0-9]+(\.[0-9]+)?$"
@@ -1017,6 +1017,77 @@ def _fn_formatdate(c: Compiler, e: ast.Call) -> Typed:
     return Typed(f"strftime({_ts_of(c, c.arg(e, 0))}, {c.str_arg(e, 1)})", STR)
 
 
+# Java DateTimeFormatter letters -> DuckDB strptime specifiers, longest run first.
+_JAVA_DATE = {
+    "yyyy": "%Y", "uuuu": "%Y", "yy": "%y", "uu": "%y", "MMMM": "%B", "MMM": "%b", "MM": "%m", "M": "%m",
+    "dd": "%d", "d": "%d", "HH": "%H", "H": "%H", "hh": "%I", "h": "%I", "mm": "%M", "m": "%M",
+    "ss": "%S", "s": "%S", "SSSSSS": "%f", "SSS": "%g", "a": "%p", "EEEE": "%A", "EEE": "%a",
+    "XXX": "%z", "XX": "%z", "X": "%z", "xxx": "%z", "xx": "%z", "Z": "%z", "DDD": "%j",
+}
+
+
+def java_to_strptime(pattern: str, x_zone: str = "%z") -> str:
+    """A Java DateTimeFormatter pattern as a DuckDB strptime format.
+
+    ``x_zone`` replaces the ``X`` offset letters: Java's ``X`` also accepts ``Z`` for
+    UTC, which ``%z`` does not, so callers try a second format with a literal ``Z``.
+
+    Raises:
+        ValueError: the part of the pattern rumq cannot translate.
+    """
+    out, i = [], 0
+    while i < len(pattern):
+        ch = pattern[i]
+        if ch == "'":
+            end = pattern.find("'", i + 1)
+            if end < 0:
+                raise ValueError("an unterminated quote is not supported")
+            # '' is a literal quote; 'text' is literal text.
+            out.append("'" if end == i + 1 else pattern[i + 1:end].replace("%", "%%"))
+            i = end + 1
+            continue
+        if ch.isalpha():
+            j = i
+            while j < len(pattern) and pattern[j] == ch:
+                j += 1
+            spec = x_zone if ch == "X" and j - i <= 3 else _JAVA_DATE.get(pattern[i:j])
+            if spec is None:
+                raise ValueError(f"the letters {pattern[i:j]!r} are not supported")
+            out.append(spec)
+            i = j
+            continue
+        out.append("%%" if ch == "%" else ch)
+        i += 1
+    return "".join(out)
+
+
+def _fn_parsedate(c: Compiler, e: ast.Call) -> Typed:
+    pattern = c.literal_str(e, 1, "a Java date pattern")
+    try:
+        fmt = java_to_strptime(pattern)
+    except ValueError as bad:
+        raise c.err(e.args[1], f"parseDate() pattern {pattern!r}: {bad} by rumq",
+                    hint="supported: yyyy yy MMMM MMM MM M dd d HH H hh h mm m ss s SSS SSSSSS a EEE EEEE "
+                         "X XX XXX Z DDD 'text'",
+                    unsupported=True) from None
+    x = c.str_arg(e, 0)
+    parsed = f"try_strptime({x}, {c.param(fmt)})"
+    if "%z" in fmt:
+        # The text carries its offset; a time zone argument is then ignored, as in Java.
+        zulu = java_to_strptime(pattern, x_zone="Z")
+        if zulu != fmt:
+            return Typed(f"coalesce(epoch_ms({parsed}), epoch_ms(try_strptime({x}, {c.param(zulu)})))", NUM)
+        return Typed(f"epoch_ms({parsed})", NUM)
+    if len(e.args) == 3:
+        tz = c.literal_str(e, 2, "a time zone name")
+        try:
+            zoneinfo.ZoneInfo(tz)
+        except (ValueError, zoneinfo.ZoneInfoNotFoundError):
+            raise c.err(e.args[2], f"unknown time zone {tz!r}", hint="use an IANA name such as 'Europe/Paris'") from None
+        return Typed(f"epoch_ms(timezone({c.param(tz)}, {parsed}))", NUM)
+    return Typed(f"epoch_ms({parsed})", NUM)
+
+
 def _fn_query_time(c: Compiler, e: ast.Call, which: str) -> Typed:
     since = c.param(c.since) if c.since is not None else None
     until = c.param(c.until) if c.until is not None else None
@@ -1162,6 +1233,8 @@ FUNCTIONS: dict[str, tuple] = {
     "base64decode": (1, 1, lambda c, e: Typed(f"decode(from_base64({c.str_arg(e, 0)}))", STR)),
     "split": (2, 2, _fn_split),
     "hextodec": (1, 1, lambda c, e: Typed(f"TRY_CAST('0x' || {c.str_arg(e, 0)} AS BIGINT)", NUM)),
+    # Invalid hex or bytes that are not UTF-8 give null, not a query error.
+    "hextoascii": (1, 1, lambda c, e: Typed(f"try(decode(unhex({c.str_arg(e, 0)})))", STR)),
     "dectohex": (1, 1, lambda c, e: Typed(f"lower(hex(CAST({c.num_arg(e, 0)} AS BIGINT)))", STR)),
     "md5": _str1("md5"),
     "sha1": _str1("sha1"),
@@ -1174,6 +1247,7 @@ FUNCTIONS: dict[str, tuple] = {
     "tomillis": (1, 1, _fn_tomillis),
     "now": (0, 0, lambda c, e: Typed("CAST(epoch(current_timestamp) AS BIGINT)", NUM)),
     "formatdate": (2, 3, _fn_formatdate),
+    "parsedate": (2, 3, _fn_parsedate),
     "strftime": (2, 3, _fn_formatdate),
     # IP
     "isvalidip": (1, 1, lambda c, e: _fn_valid_ip(c, e, "any")),
