@@ -55,6 +55,8 @@ SYNTAX = [
     ("filter @message like /(?<x/", 1, 22, "invalid regular expression"),
     ("", 1, 1, "empty query"),
     ("fields a\n| filter b = \n| limit 5", 3, 1, "expected a value"),
+    ('fields isIpv4InSubnet(x, "2001:db8::/32")', 1, 26, "needs an IPv4 subnet"),
+    ('fields isIpv6InSubnet(x, "10.0.0.0/8")', 1, 26, "needs an IPv6 subnet"),
     ('fields parseDate(x, y)', 1, 21, "Java date pattern as a quoted string"),
     ('fields parseDate(x, "yyyy", "Mars/Olympus")', 1, 29, "unknown time zone"),
 ]

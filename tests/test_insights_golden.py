@@ -388,6 +388,25 @@ GOLDEN = [
         [(1, 1, 0, 1, 0)],
     ),
     (
+        "IPv6 subnet tests: '::' expansion, upper case, an IPv4 tail, prefix boundaries",
+        'filter event_id = "e01" | fields isIpv6InSubnet("2001:db8::1", "2001:db8::/32") as a, '
+        'isIpInSubnet("2001:db9::1", "2001:db8::/32") as b, '
+        'isIpv6InSubnet("2001:DB8:0:0:0:0:0:ffff", "2001:db8::/112") as c, '
+        'isIpv6InSubnet("2001:db8::1:0", "2001:db8::/112") as d, '
+        'isIpv6InSubnet("::ffff:192.0.2.1", "::ffff:0:0/96") as e',
+        ["a", "b", "c", "d", "e"],
+        [(1, 0, 1, 0, 1)],
+    ),
+    (
+        "IPv6 subnet tests: an IPv4 address, invalid text and an absent field are not in the subnet",
+        'filter event_id = "e01" | fields isIpv6InSubnet("10.1.2.3", "::/0") as a, '
+        'isIpInSubnet("2001:db8:::1", "::/0") as b, isIpv6InSubnet(event_details.nothing, "::/0") as c, '
+        'isIpInSubnet("2001:db8::1", "10.0.0.0/8") as d, isValidIpV6("2001:db8:::1") as e, '
+        'isValidIpV6("1:2:3:4:5:6:7:8::") as f, isValidIp("::ffff:192.0.2.1") as g',
+        ["a", "b", "c", "d", "e", "f", "g"],
+        [(0, 0, 0, 0, 0, 0, 1)],
+    ),
+    (
         "hexToAscii: text, then invalid hex, non-UTF-8 bytes and an absent field give null",
         'filter event_id = "e01" | fields hexToAscii("48656c6c6f") as a, hexToAscii("zz") as b, '
         'hexToAscii("ff") as c, hexToAscii(event_details.nothing) as d',
