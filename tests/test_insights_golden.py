@@ -407,6 +407,29 @@ GOLDEN = [
         [(0, 0, 0, 0, 0, 0, 1)],
     ),
     (
+        "jsonParse: dot access into an alias (0-based array index), nested arrays, absent members",
+        'filter event_id = "e11" | fields jsonParse(@message) as j '
+        '| fields j.event_details.items.1.sku as s, j.event_details.duration as d, j.metadata.plan as p, '
+        "jsonArraySize(j.event_details.items) as n, j.event_details.nothing as x, j.event_details.duration * 2 as d2 "
+        "| display s, d, p, n, x, d2",
+        ["s", "d", "p", "n", "x", "d2"],
+        [("B-2", "42", "pro", 2, None, 84.0)],
+    ),
+    (
+        "jsonParse: a list literal, then invalid JSON, a JSON scalar and an absent field give null",
+        'filter event_id = "e11" | fields jsonParse("[10, 20]") as a, jsonParse("not json") as b, '
+        'jsonParse("42") as c, jsonParse(event_details.nothing) as z | fields a.1 as a1, b.x as bx '
+        "| display a, a1, b, bx, c, z",
+        ["a", "a1", "b", "bx", "c", "z"],
+        [("[10,20]", "20", None, None, None, None)],
+    ),
+    (
+        "jsonParse output is the compact JSON text of the value",
+        'filter event_id = "e12" | fields jsonParse(@message) as j | display j',
+        ["j"],
+        [(json.dumps(messages()[11], separators=(",", ":")),)],
+    ),
+    (
         "hexToAscii: text, then invalid hex, non-UTF-8 bytes and an absent field give null",
         'filter event_id = "e01" | fields hexToAscii("48656c6c6f") as a, hexToAscii("zz") as b, '
         'hexToAscii("ff") as c, hexToAscii(event_details.nothing) as d',

@@ -29,6 +29,7 @@ from rumq.insights.fields import (
     ANY,
     BOOL,
     FILLED_FOR,
+    JSON,
     LIST,
     NULL,
     NUM,
@@ -473,10 +474,22 @@ class Compiler:
             raise self.err(f, f"'{name}' must be inside an aggregate function or be a 'by' key")
         if name in self.scope:
             return self.scope[name]
+        inner = self.json_member(name)
+        if inner is not None:
+            return inner
         if self.after_stats:
             raise self.err(f, f"'{name}' is not a field of the stats output",
                            hint="after stats, only its group keys and aggregates (by alias or text) exist")
         return resolve_base(name, self)
+
+    def json_member(self, name: str) -> Typed | None:
+        """``j.a.0.b`` where ``j`` is a jsonParse alias: a path inside that value (0-based indexes)."""
+        parts = name.split(".")
+        for k in range(len(parts) - 1, 0, -1):
+            base = self.scope.get(".".join(parts[:k]))
+            if base is not None and base.type == JSON:
+                return Typed(f"json_extract_string({base.sql}, {self.param(json_pointer(parts[k:]))})", ANY)
+        return None
 
     def binary(self, e: ast.Binary) -> Typed:
         op = e.op
@@ -585,7 +598,7 @@ class Compiler:
         return sql if sql.startswith("TRY_CAST(") and sql.endswith("AS DOUBLE)") else f"CAST({sql} AS DOUBLE)"
 
     def as_str(self, t: Typed) -> str:
-        if t.type in (STR, ANY):
+        if t.type in (STR, ANY, JSON):
             return t.sql
         if t.type == TS:
             return f"strftime({t.sql}, '{TS_FORMAT}')"
@@ -1200,6 +1213,15 @@ def _fn_jsonarraycontains(c: Compiler, e: ast.Call) -> Typed:
     )
 
 
+def _fn_jsonparse(c: Compiler, e: ast.Call) -> Typed:
+    # Only objects and arrays: the spec returns an empty value for any other input.
+    x = c.str_arg(e, 0)
+    return Typed(
+        f"(CASE WHEN json_valid({x}) AND json_type({x}) IN ('OBJECT', 'ARRAY') THEN CAST(json({x}) AS VARCHAR) END)",
+        JSON,
+    )
+
+
 def _fn_split(c: Compiler, e: ast.Call) -> Typed:
     return Typed(f"string_split({c.str_arg(e, 0)}, {c.str_arg(e, 1)})", LIST)
 
@@ -1296,6 +1318,7 @@ FUNCTIONS: dict[str, tuple] = {
     # JSON
     "jsonarraysize": (1, 1, _fn_jsonarraysize),
     "jsonarraycontains": (2, 2, _fn_jsonarraycontains),
+    "jsonparse": (1, 1, _fn_jsonparse),
     "jsonstringify": (1, 1, lambda c, e: Typed(c.str_arg(e, 0), STR)),
 }
 

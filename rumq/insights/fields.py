@@ -35,6 +35,7 @@ TS = "ts"  # TIMESTAMP (UTC)
 BOOL = "bool"  # BOOLEAN (shown and summed as 1/0)
 NULL = "null"  # a field no event has
 LIST = "list"  # VARCHAR[] (split)
+JSON = "json"  # VARCHAR holding a JSON object or array (jsonParse); its fields are read by dot access
 
 
 @dataclass(frozen=True)
