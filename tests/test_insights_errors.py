@@ -57,6 +57,7 @@ SYNTAX = [
     ("fields a\n| filter b = \n| limit 5", 3, 1, "expected a value"),
     ('fields isIpv4InSubnet(x, "2001:db8::/32")', 1, 26, "needs an IPv4 subnet"),
     ('fields isIpv6InSubnet(x, "10.0.0.0/8")', 1, 26, "needs an IPv6 subnet"),
+    ('fields formatDate(@timestamp, "%H", "Nowhere/Land")', 1, 37, "unknown time zone"),
     ('fields parseDate(x, y)', 1, 21, "Java date pattern as a quoted string"),
     ('fields parseDate(x, "yyyy", "Mars/Olympus")', 1, 29, "unknown time zone"),
 ]

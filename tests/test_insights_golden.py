@@ -448,6 +448,14 @@ GOLDEN = [
         [(1795600801000, 1795597201000, 1795618800000, 1795600801250, 1)],
     ),
     (
+        "formatDate with a time zone: UTC 10:00:01 is 05:00:01 in New York (EST) and 11:00:01 in Paris",
+        'filter event_id = "e02" | fields formatDate(@timestamp, "%H:%M:%S", "America/New_York") as ny, '
+        'formatDate(@timestamp, "%Y-%m-%d %H:%M", "Europe/Paris") as paris, formatDate(@timestamp, "%H:%M:%S") as utc, '
+        'formatDate(event_details.nothing, "%H", "Europe/Paris") as absent',
+        ["ny", "paris", "utc", "absent"],
+        [("05:00:01", "2026-11-25 11:00", "10:00:01", None)],
+    ),
+    (
         "parseDate: text that does not match and an absent field give null",
         'filter event_id = "e02" | fields parseDate("25.11.2026", "yyyy-MM-dd") as a, '
         'parseDate(event_details.nothing, "yyyy-MM-dd") as b',

@@ -1023,11 +1023,22 @@ def _fn_tomillis(c: Compiler, e: ast.Call) -> Typed:
     return Typed(c.as_num(t), NUM)
 
 
+def _time_zone_arg(c: Compiler, e: ast.Call, i: int) -> str:
+    """A literal IANA time zone name, checked now, as a bound parameter."""
+    tz = c.literal_str(e, i, "a time zone name")
+    try:
+        zoneinfo.ZoneInfo(tz)
+    except (ValueError, zoneinfo.ZoneInfoNotFoundError):
+        raise c.err(e.args[i], f"unknown time zone {tz!r}", hint="use an IANA name such as 'Europe/Paris'") from None
+    return c.param(tz)
+
+
 def _fn_formatdate(c: Compiler, e: ast.Call) -> Typed:
+    ts = _ts_of(c, c.arg(e, 0))
     if len(e.args) == 3:
-        raise c.err(e.args[2], "formatDate() with a time zone is not supported by rumq (times are UTC)",
-                    unsupported=True)
-    return Typed(f"strftime({_ts_of(c, c.arg(e, 0))}, {c.str_arg(e, 1)})", STR)
+        # Stored times are UTC: mark them so, then read the wall-clock time in the zone.
+        ts = f"timezone({_time_zone_arg(c, e, 2)}, timezone('UTC', {ts}))"
+    return Typed(f"strftime({ts}, {c.str_arg(e, 1)})", STR)
 
 
 # Java DateTimeFormatter letters -> DuckDB strptime specifiers, longest run first.
@@ -1092,12 +1103,7 @@ def _fn_parsedate(c: Compiler, e: ast.Call) -> Typed:
             return Typed(f"coalesce(epoch_ms({parsed}), epoch_ms(try_strptime({x}, {c.param(zulu)})))", NUM)
         return Typed(f"epoch_ms({parsed})", NUM)
     if len(e.args) == 3:
-        tz = c.literal_str(e, 2, "a time zone name")
-        try:
-            zoneinfo.ZoneInfo(tz)
-        except (ValueError, zoneinfo.ZoneInfoNotFoundError):
-            raise c.err(e.args[2], f"unknown time zone {tz!r}", hint="use an IANA name such as 'Europe/Paris'") from None
-        return Typed(f"epoch_ms(timezone({c.param(tz)}, {parsed}))", NUM)
+        return Typed(f"epoch_ms(timezone({_time_zone_arg(c, e, 2)}, {parsed}))", NUM)
     return Typed(f"epoch_ms({parsed})", NUM)
 
 
