@@ -18,8 +18,10 @@ from rumq.store import Store
 if TYPE_CHECKING:  # pragma: no cover
     import duckdb
 
-#: DuckDB settings for every rumq connection (UTC, so no local-zone surprises).
-SETTINGS = {"TimeZone": "UTC"}
+#: DuckDB settings for every rumq connection: UTC, so no local-zone surprises;
+#: Parquet footers cached, because every view definition binds against the
+#: window's files (rumq never rewrites a file in place, so the cache is safe).
+SETTINGS = {"TimeZone": "UTC", "parquet_metadata_cache": True}
 
 
 def new_connection(database: str = ":memory:") -> duckdb.DuckDBPyConnection:
