@@ -18,11 +18,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from rumq.errors import InputFormatError, StrictRejectsError, UsageError
+from rumq.errors import StrictRejectsError, UsageError
 from rumq.ingest.readers import (
     BATCH_CHARS,
     BATCH_ROWS,
-    DOCUMENT_FORMATS,
     FORMATS,
     MAX_REJECT_RAW,
     ReadStats,
@@ -569,10 +568,3 @@ def _sql_path(p: Path) -> str:
     # COPY TO needs a literal path; it is our own staging path, quoted safely.
     return str(p).replace("'", "''")
 
-
-def format_detected(path: str) -> str:
-    """The format rumq would read ``path`` as (for `rumq ingest --dry-run`)."""
-    return detect(Path(path))
-
-
-_ = (DOCUMENT_FORMATS, InputFormatError)

@@ -139,11 +139,6 @@ def iter_bytes(path: Path) -> Iterator[bytes]:
             raise DecodeProblem("truncated gzip stream: the file ends in the middle of compressed data", consumed)
 
 
-def head_bytes(path: Path, n: int = 65536) -> bytes:
-    """The first ``n`` decoded bytes (what could be decoded, on a damaged stream)."""
-    return head_and_problem(path, n)[0]
-
-
 def head_and_problem(path: Path, n: int = 65536) -> tuple[bytes, DecodeProblem | None]:
     """The first ``n`` decoded bytes, and the decode problem met before them, if any."""
     with open(path, "rb") as f:
