@@ -335,9 +335,6 @@ def test_api_events_lazyframe_and_relation(data):
 
 
 def test_insights_named_query_path(data, tmp_path):
-    insights = pytest.importorskip("rumq.insights")
-    if not hasattr(insights, "compile") or not hasattr(insights, "execute"):
-        pytest.skip("rumq.insights has no compile/execute yet")
     text = (
         "# ---\n# name: logs/count\n# description: count page views\n"
         "# params:\n#   - {name: page, type: str, default: /cart}\n# ---\n"
