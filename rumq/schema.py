@@ -226,6 +226,11 @@ def schema_markdown() -> str:
         "means unknown (cookies disabled) and is stored as NULL; `cookieless` keeps",
         "the fact. Fields an event type does not have are NULL.",
         "",
+        "`metadata` and `event_details` are derived from `message` when the dataset",
+        "is read, not stored twice. The Parquet files also hold two bookkeeping",
+        "columns that no view selects: `_seq` (the record's ordinal in its ingest)",
+        "and `_reject` (always NULL in event files).",
+        "",
     ]
     group = None
     for c in COLUMNS:
