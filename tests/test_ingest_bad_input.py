@@ -166,3 +166,15 @@ def test_cli_strict_exit_code_and_summary(tmp_path):
     assert ex.value.code == ExitCode.REJECTS
     con = catalog.connect(tmp_path / "data", views=False)
     assert con.execute("SELECT count(*) FROM events").fetchone()[0] == 1
+
+
+def test_directories_skip_hidden_folders_and_datasets(tmp_path):
+    d = tmp_path / "work"
+    write_jsonl(d / "exports" / "a.jsonl", [event()])
+    write_jsonl(d / ".venv" / "lib" / "junk.jsonl", [event()])  # hidden folder: not an export
+    r1 = ingest(d / "rumq-data", [str(d / "exports")])
+    assert r1.written == 1
+    # ingesting the whole folder again must not read the dataset's own Parquet files
+    r2 = ingest(d / "rumq-data", [str(d)])
+    assert [f.status for f in r2.files] == ["already-ingested"]
+    assert r2.rejected == 0

@@ -55,9 +55,8 @@ def expand(paths: list[str]) -> list[InputFile]:
             candidates = [p]
         for p in candidates:
             if p.is_dir():
-                for sub in sorted(p.rglob("*")):
-                    if sub.is_file() and not sub.name.startswith("."):
-                        found[sub.resolve()] = None
+                for sub in _walk(p):
+                    found[sub.resolve()] = None
             elif p.is_file():
                 found[p.resolve()] = None
     out = []
@@ -65,6 +64,21 @@ def expand(paths: list[str]) -> list[InputFile]:
         if not os.access(p, os.R_OK):
             raise InputNotFoundError(f"{p}: permission denied", hint="make the file readable or leave it out")
         out.append(InputFile(p, p.stat().st_size))
+    return out
+
+
+def _walk(root: Path) -> list[Path]:
+    """Files below ``root``, skipping hidden files and folders (``.git``, ``.venv``)
+    and rumq datasets (a folder with ``_rumq/state.json``): exports are often
+    kept next to the dataset made from them."""
+    out: list[Path] = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        here = Path(dirpath)
+        if (here / "_rumq" / "state.json").is_file():
+            dirnames[:] = []
+            continue
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        out += [here / f for f in sorted(filenames) if not f.startswith(".")]
     return out
 
 
