@@ -200,8 +200,14 @@ def generate(
     if workers > 1 and len(jobs) > 1:
         from concurrent.futures import ProcessPoolExecutor
 
+        # Largest chunks first (LPT): in plan order the big ones come last and
+        # one worker finished alone. Results go back to plan order, so the
+        # output and truth do not depend on the schedule.
+        order = sorted(range(len(jobs)), key=lambda i: (-specs[i].sessions, i))
+        results = [None] * len(jobs)
         with ProcessPoolExecutor(max_workers=workers) as pool:
-            results = list(pool.map(_run_chunk, jobs, chunksize=1))
+            for i, r in zip(order, pool.map(_run_chunk, [jobs[i] for i in order], chunksize=1), strict=True):
+                results[i] = r
     else:
         results = [_run_chunk(j) for j in jobs]
     finalize(fmt, out)

@@ -107,10 +107,14 @@ def split(total: int, weights) -> list[int]:
     return out
 
 
+#: UUID variant digit by the hex digit it replaces (saves an int() per id).
+_VARIANT = {c: "89ab"[int(c, 16) & 3] for c in "0123456789abcdef"}
+
+
 def uuid4(getrandbits) -> str:
     """A random UUIDv4 string from a seeded source (uuid.uuid4 is not seedable)."""
     h = f"{getrandbits(128):032x}"
-    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{'89ab'[int(h[16], 16) & 3]}{h[17:20]}-{h[20:]}"
+    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:]}"
 
 
 def _s(x: str) -> str:
@@ -118,6 +122,7 @@ def _s(x: str) -> str:
 
 
 _ls_cache: dict[int, str] = {}
+_NO_FIRST = 1 << 62
 
 
 def log_stream_of(ts_s: int) -> str:
@@ -152,8 +157,16 @@ class Chunk:
         self._dropped = 0
         self._tail = ""
         self._last = 0.0
-        self._first_ms: int | None = None
-        self._last_ms: int | None = None
+        # min/max event time; sentinels instead of None keep _emit's checks cheap
+        self._first_ms = _NO_FIRST
+        self._last_ms = -1
+        # bound once: _emit runs for every event
+        self._add = sink.add
+        self._getrandbits = self.rng.getrandbits
+        self._evc = self.truth.events
+        self._js_url = f"https://{app.domain}/static/js/main.js"
+        self._css_url = f"https://{app.domain}/static/css/main.css"
+        self._font_url = f"{self._cdn}/fonts/inter-var.woff2"
 
     # -- driving -------------------------------------------------------------
 
@@ -179,8 +192,9 @@ class Chunk:
                 else:
                     budget -= self._cookie_visit(t, budget)
                 yield None
-        self.truth.first_ms = self._first_ms
-        self.truth.last_ms = self._last_ms
+        if self._last_ms >= 0:
+            self.truth.first_ms = self._first_ms
+            self.truth.last_ms = self._last_ms
         self.sink.close()
 
     # -- visitors --------------------------------------------------------------
@@ -365,25 +379,26 @@ class Chunk:
     def _emit(self, t: float, etype: str, details: str, eid: str | None = None) -> bool:
         """Record one event in the current session; False when the client
         drops it (the session already has 200 events)."""
-        self._count += 1
+        count = self._count = self._count + 1
         if t > self._last:
             self._last = t
-        if self._count > EVENT_LIMIT:
+        if count > EVENT_LIMIT:
             self._dropped += 1
             return False
         ts = int(t + 0.5)
         ts_ms = ts * 1000
-        if eid is None:
-            eid = uuid4(self.rng.getrandbits)
-        ls = log_stream_of(ts)
-        self.sink.add(ts_ms, ls,
-                      f'{{"event_timestamp":{ts_ms},"event_type":"{etype}","event_id":"{eid}",'
-                      f'"event_version":"1.0.0","log_stream":"{ls}"{self._tail}{details}}}')
-        evc = self.truth.events
+        if eid is None:  # uuid4() inlined: this is the hottest call of the generator
+            h = f"{self._getrandbits(128):032x}"
+            eid = f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:]}"
+        ls = _ls_cache.get(ts // 3600) or log_stream_of(ts)
+        self._add(ts_ms, ls,
+                  f'{{"event_timestamp":{ts_ms},"event_type":"{etype}","event_id":"{eid}",'
+                  f'"event_version":"1.0.0","log_stream":"{ls}"{self._tail}{details}}}')
+        evc = self._evc
         evc[etype] = evc.get(etype, 0) + 1
-        if self._first_ms is None or ts_ms < self._first_ms:
+        if ts_ms < self._first_ms:
             self._first_ms = ts_ms
-        if self._last_ms is None or ts_ms > self._last_ms:
+        if ts_ms > self._last_ms:
             self._last_ms = ts_ms
         return True
 
@@ -403,10 +418,10 @@ class Chunk:
         nav_json, resp_start, load_ms = ev.navigation(rng, net, slow, first)
         load_s = load_ms / 1000.0
         # resources: scripts, styles and fonts always; images sampled; <= 10
-        emit(t0 + 0.3, ev.T_RESOURCE, ev.resource(rng, f"https://{domain}/static/js/main.js", "script", "script", net, 180.0))
-        emit(t0 + 0.3, ev.T_RESOURCE, ev.resource(rng, f"https://{domain}/static/css/main.css", "link", "stylesheet", net, 175.0))
+        emit(t0 + 0.3, ev.T_RESOURCE, ev.resource(rng, self._js_url, "script", "script", net, 180.0))
+        emit(t0 + 0.3, ev.T_RESOURCE, ev.resource(rng, self._css_url, "link", "stylesheet", net, 175.0))
         if r() < 0.5:
-            emit(t0 + 0.5, ev.T_RESOURCE, ev.resource(rng, f"{self._cdn}/fonts/inter-var.woff2", "css", "font", net, 420.0))
+            emit(t0 + 0.5, ev.T_RESOURCE, ev.resource(rng, self._font_url, "css", "font", net, 420.0))
         n_img = int(r() * 4)
         img_url = ""
         for k in range(n_img):
