@@ -8,13 +8,12 @@ import sys
 import click
 
 from rumq.cli import data_dir_of
-
-FORMAT_CHOICES = ("jsonl", "cwl-export", "firehose", "logs-cli", "appmonitor-data", "putrumevents")
+from rumq.ingest.readers import FORMATS  # light: no DuckDB, Polars or PyArrow
 
 
 @click.command()
 @click.argument("paths", nargs=-1, required=True)
-@click.option("--format", "fmt", type=click.Choice(FORMAT_CHOICES), help="Force one export format instead of detecting it per file from the content.")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), help="Force one export format instead of detecting it per file from the content.")
 @click.option("--strict", is_flag=True, help="Exit with code 3 when any record is rejected (the good records are still ingested).")
 @click.option("--log-group", help="CloudWatch Logs group to record for sources that do not name one.")
 @click.option("--force", is_flag=True, help="Re-read files already ingested (their events then count as duplicates).")
@@ -45,7 +44,7 @@ def ingest(ctx: click.Context, paths, fmt, strict, log_group, force, no_wait, as
     data_dir = data_dir_of(ctx)
     with Progress("ingesting") as progress:
         report = run_ingest(
-            data_dir, list(paths), format=fmt, strict=False, log_group=log_group, force=force,
+            data_dir, list(paths), format=fmt, log_group=log_group, force=force,
             wait=not no_wait, on_notice=lambda m: click.echo(f"rumq: {m}", err=True),
             on_progress=progress.update,
         )
@@ -53,13 +52,8 @@ def ingest(ctx: click.Context, paths, fmt, strict, log_group, force, no_wait, as
         click.echo(json.dumps(report.to_json(), indent=2))
     else:
         _print_summary(report)
-    if strict and report.rejected:
-        from rumq.errors import StrictRejectsError
-
-        raise StrictRejectsError(
-            f"{report.rejected} record(s) rejected (see {report.rejects_file})",
-            hint="inspect them with `rumq rejects`; the good records were ingested",
-        )
+    if strict:  # after the summary, so the user sees what was rejected
+        report.raise_if_rejected()
 
 
 def _print_summary(report) -> None:

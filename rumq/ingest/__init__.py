@@ -83,6 +83,14 @@ class IngestReport:
     def rejected(self) -> int:
         return sum(f.rejected for f in self.files)
 
+    def raise_if_rejected(self) -> None:
+        """``--strict``: raise ``StrictRejectsError`` when any record was rejected."""
+        if self.rejected:
+            raise StrictRejectsError(
+                f"{self.rejected} record(s) rejected (see {self.rejects_file})",
+                hint="inspect them with `rumq rejects`; the good records were ingested",
+            )
+
     def to_json(self) -> dict[str, Any]:
         return {
             "ingest_id": self.ingest_id,
@@ -160,11 +168,8 @@ def ingest(
             return report
         _run(store, state, todo, report, log_group, on_progress)
         _merge_small_files(store, report, notice)
-    if strict and report.rejected:
-        raise StrictRejectsError(
-            f"{report.rejected} record(s) rejected (see {report.rejects_file})",
-            hint="inspect them with `rumq rejects`; the good records were ingested",
-        )
+    if strict:
+        report.raise_if_rejected()
     return report
 
 
@@ -210,7 +215,6 @@ class Stager:
         self.pending: list[Any] = []
         self.pending_rows = 0
         self.pending_bytes = 0
-        self.flushes = 0
         self.writers: dict[str, Any] = {}
 
     def add_file(self, path: str, name: str, fmt: str, index: int) -> dict[str, Any]:
@@ -246,7 +250,6 @@ class Stager:
         for part in pc.unique(normalized["_part"]).to_pylist():
             rows = normalized.filter(pc.equal(normalized["_part"], part)).drop_columns(["_part"])
             self._writer(part, rows.schema).write_table(rows)
-        self.flushes += 1
 
     def _writer(self, part: str, schema: Any) -> Any:
         import pyarrow.parquet as pq

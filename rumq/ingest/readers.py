@@ -33,7 +33,6 @@ import orjson
 from rumq.ingest.sources import SKIP_NAMES, DecodeProblem, head_and_problem, iter_bytes
 
 FORMATS = ("jsonl", "cwl-export", "firehose", "logs-cli", "appmonitor-data", "putrumevents")
-DOCUMENT_FORMATS = ("firehose", "logs-cli", "appmonitor-data", "putrumevents")
 
 #: CloudWatch Logs' largest event is 1 MiB; a longer record is not a RUM event.
 MAX_RECORD_BYTES = 1 << 20
