@@ -43,9 +43,6 @@ _ENVELOPE = {
     "application_id": "VARCHAR",
     "application_version": "VARCHAR",
     "application_name": "VARCHAR",
-    "metadata": "JSON",
-    "user_details": "JSON",
-    "event_details": "JSON",
     "userId": "VARCHAR",
     "sessionId": "VARCHAR",
     "resource": "JSON",
@@ -112,6 +109,13 @@ _DETAILS = {
 
 _USER = {"sessionId": "VARCHAR", "userId": "VARCHAR"}
 
+#: The whole message in one ``json_transform``: each message is parsed once.
+_MESSAGE = {**_ENVELOPE, "metadata": _METADATA, "event_details": _DETAILS, "user_details": _USER}
+
+#: Sub-documents that must be JSON objects. json_transform turns a non-object
+#: into a struct of NULLs, so only such rows need a closer look (see _not_object).
+_OBJECTS = {"metadata": _METADATA, "event_details": _DETAILS, "user_details": _USER}
+
 
 def _sql_str(s: str) -> str:
     # Only for constants defined in this module (structures, names): no user text.
@@ -137,8 +141,8 @@ def _only(names: tuple[str, ...] | str, expr: str) -> str:
 
 def _projection() -> dict[str, str]:
     """SQL expression per canonical column, over the CTE ``n``."""
-    md = "n.md"
-    ed = "n.ed"
+    md = "n.s.metadata"
+    ed = "n.s.event_details"
     nav = "navigation"
     return {
         "event_id": "n.event_id_v",
@@ -149,16 +153,16 @@ def _projection() -> dict[str, str]:
         "event_version": "n.s.event_version",
         # The service's own key list spells it application_Id; DuckDB struct keys
         # are case-insensitive, so that spelling needs its own (rare) lookup.
-        "application_id": "coalesce(n.s.application_id, CASE WHEN n.s.application_id IS NULL THEN json_extract_string(n.j, '$.application_Id') END)",
+        "application_id": "coalesce(n.s.application_id, CASE WHEN n.s.application_id IS NULL THEN json_extract_string(n.raw, '$.application_Id') END)",
         "application_version": "n.s.application_version",
         "application_name": "n.s.application_name",
         "log_group": "n.log_group",
         "log_stream": "n.log_stream_v",
         "log_event_id": "n.log_event_id",
         "log_time": "make_timestamp(n.log_time_ms * 1000)",
-        "session_id": f"nullif(nullif(coalesce(n.ud.sessionId, n.s.sessionId), '{NIL_UUID}'), '')",
-        "user_id": f"nullif(nullif(coalesce(n.ud.userId, n.s.userId), '{NIL_UUID}'), '')",
-        "cookieless": f"coalesce(nullif(coalesce(n.ud.userId, n.s.userId), ''), '{NIL_UUID}') = '{NIL_UUID}'",
+        "session_id": f"nullif(nullif(coalesce(n.s.user_details.sessionId, n.s.sessionId), '{NIL_UUID}'), '')",
+        "user_id": f"nullif(nullif(coalesce(n.s.user_details.userId, n.s.userId), '{NIL_UUID}'), '')",
+        "cookieless": f"coalesce(nullif(coalesce(n.s.user_details.userId, n.s.userId), ''), '{NIL_UUID}') = '{NIL_UUID}'",
         "page_id": f"coalesce({md}.pageId, {_only('page_view', f'{ed}.pageId')})",
         "parent_page_id": f"{md}.parentPageId",
         "interaction": f"CAST(coalesce({_only('page_view', f'{ed}.interaction')}, {md}.interaction) AS INTEGER)",
@@ -212,8 +216,6 @@ def _projection() -> dict[str, str]:
         "http_error_type": _only("http", f"{ed}.error.type"),
         "http_error_message": _only("http", f"{ed}.error.message"),
         "trace_id": _only("http", f"{ed}.trace_id"),
-        "metadata": "n.s.metadata",
-        "event_details": "n.s.event_details",
         "message": "n.raw",
         "source_file": "n.source_file",
         "source_line": "n.line",
@@ -240,6 +242,27 @@ def _starts_object(expr: str) -> str:
     return f"(CASE WHEN left({expr}, 1) = '{{' THEN true ELSE starts_with(ltrim({expr}), '{{') END)"
 
 
+def _all_null(expr: str, fields: dict) -> str:
+    """True when every field json_transform was asked for came back NULL."""
+    parts = []
+    for k, v in fields.items():
+        ref = f'{expr}."{k}"'
+        parts.append(_all_null(ref, v) if isinstance(v, dict) else f"{ref} IS NULL")
+    return "(" + " AND ".join(parts) + ")"
+
+
+def _not_object(key: str) -> str:
+    """The JSON type of ``key`` when it is present but not an object, else NULL.
+
+    Only rows whose sub-document came back as a struct of NULLs (an empty
+    object, or not an object at all) pay for a second look at the message.
+    """
+    ref = f"s.s.{key}"
+    kind = f"json_type(s.raw, '$.{key}')"
+    return (f"(CASE WHEN {ref} IS NOT NULL AND {_all_null(ref, _OBJECTS[key])} AND {kind} <> 'OBJECT' "
+            f"THEN CASE WHEN {kind} IN ('BIGINT', 'UBIGINT', 'DOUBLE') THEN 'number' ELSE lower({kind}) END END)")
+
+
 def _reject_case() -> str:
     missing = (
         "concat_ws(', ', "
@@ -247,9 +270,12 @@ def _reject_case() -> str:
         "CASE WHEN s.event_id_v IS NULL THEN 'event_id' END, "
         "CASE WHEN s.s.event_timestamp IS NULL THEN 'event_timestamp' END)"
     )
+    objects = "\n".join(
+        f"      WHEN {_not_object(k)} IS NOT NULL THEN '{k} must be a JSON object, got ' || {_not_object(k)}"
+        for k in ("event_details", "metadata", "user_details"))
     return f"""CASE
       WHEN s.pre_reject IS NOT NULL THEN s.pre_reject
-      WHEN s.j IS NULL THEN 'invalid JSON'
+      WHEN s.s IS NULL AND (s.is_object OR NOT json_valid(s.raw)) THEN 'invalid JSON'
       WHEN NOT s.is_object THEN 'not a JSON object: a RUM event is one JSON object per record'
       WHEN s.s.event_type IS NULL AND (s.s.resource IS NOT NULL OR s.s.scope IS NOT NULL)
         THEN 'mobile (OpenTelemetry) app monitor record: rumq reads web app monitor events only'
@@ -266,12 +292,7 @@ def _reject_case() -> str:
         THEN 'event_timestamp must be a number of epoch milliseconds, got ' || lower(json_type(s.s.event_timestamp))
       WHEN s.ts_ms IS NULL OR s.ts_ms < {MIN_TS_MS} OR s.ts_ms >= {MAX_TS_MS}
         THEN 'event_timestamp ' || s.s.event_timestamp || ' is outside 2000-01-01..2100-01-01 in epoch milliseconds (seconds instead of milliseconds?)'
-      WHEN s.s.event_details IS NOT NULL AND {_kind('s.s.event_details')} <> 'OBJECT'
-        THEN 'event_details must be a JSON object, got ' || lower({_kind('s.s.event_details')})
-      WHEN s.s.metadata IS NOT NULL AND {_kind('s.s.metadata')} <> 'OBJECT'
-        THEN 'metadata must be a JSON object, got ' || lower({_kind('s.s.metadata')})
-      WHEN s.s.user_details IS NOT NULL AND {_kind('s.s.user_details')} <> 'OBJECT'
-        THEN 'user_details must be a JSON object, got ' || lower({_kind('s.s.user_details')})
+{objects}
     END"""
 
 
@@ -286,7 +307,6 @@ def normalize_sql(batch: str = "batch") -> str:
     be set, and the batch to have the columns of ``RAW_COLUMNS`` plus ``seq``
     (the record's ordinal in the ingest).
     """
-    env = json.dumps(_ENVELOPE)
     proj = _projection()
     always = ("message", "source_file", "source_line", "source_format", "ingest_id", "ingested_at")
     cols = ",\n  ".join(
@@ -294,17 +314,15 @@ def normalize_sql(batch: str = "batch") -> str:
         else f"CASE WHEN n.reject_reason IS NULL THEN {proj[c.name]} END AS {c.name}"
         for c in COLUMNS if c.name not in DERIVED
     )
+    # try(): a malformed message gives NULL instead of failing the batch; the
+    # reject reason then says "invalid JSON" (json_valid is not paid per row).
     return f"""
-WITH p AS (
+WITH t AS (
   SELECT b.*,
-    CASE WHEN b.pre_reject IS NULL AND json_valid(b.raw) THEN b.raw END AS j
+    b.pre_reject IS NULL AND {_starts_object('b.raw')} AS is_object,
+    CASE WHEN b.pre_reject IS NULL AND {_starts_object('b.raw')}
+         THEN try(json_transform(b.raw, {_sql_str(json.dumps(_MESSAGE))})) END AS s
   FROM {batch} b
-), t AS (
-  SELECT p.*,
-    p.j IS NOT NULL AND {_starts_object('p.j')} AS is_object,
-    CASE WHEN p.j IS NOT NULL AND {_starts_object('p.j')}
-         THEN json_transform(p.j, {_sql_str(env)}) END AS s
-  FROM p
 ), s AS (
   SELECT t.*,
     CASE WHEN {_kind('t.s.event_type')} = 'VARCHAR' THEN nullif(t.s.event_type ->> '$', '') END AS event_type_v,
@@ -319,12 +337,6 @@ WITH p AS (
 ), n AS (
   SELECT r.*,
     {_names_case('r.event_type_v')} AS event_name,
-    CASE WHEN r.reject_reason IS NULL AND {_kind('r.s.metadata')} = 'OBJECT'
-         THEN json_transform(r.s.metadata, {_sql_str(json.dumps(_METADATA))}) END AS md,
-    CASE WHEN r.reject_reason IS NULL AND {_kind('r.s.event_details')} = 'OBJECT'
-         THEN json_transform(r.s.event_details, {_sql_str(json.dumps(_DETAILS))}) END AS ed,
-    CASE WHEN r.reject_reason IS NULL AND {_kind('r.s.user_details')} = 'OBJECT'
-         THEN json_transform(r.s.user_details, {_sql_str(json.dumps(_USER))}) END AS ud,
     CASE WHEN {_kind('r.s.log_stream')} = 'VARCHAR' THEN r.s.log_stream ->> '$'
          WHEN {_kind('r.s.log_stream')} = 'OBJECT'
            THEN strftime(make_timestamp(TRY_CAST(r.s.log_stream ->> '$.seconds' AS BIGINT) * 1000000), '%Y-%m-%dT%H')

@@ -20,17 +20,17 @@ from typing import Any
 
 from rumq.errors import StrictRejectsError, UsageError
 from rumq.ingest.readers import (
-    BATCH_CHARS,
-    BATCH_ROWS,
     FORMATS,
     MAX_REJECT_RAW,
+    RawBatch,
     ReadStats,
     detect,
+    raw_schema,
     read,
 )
 from rumq.ingest.sources import InputFile, expand, sha256_of
 from rumq.normalize import REJECTED_PARTITION, normalize_sql
-from rumq.schema import FILE_COLUMNS, PARTITION_COLUMN
+from rumq.schema import EVENT_NAMES, FILE_COLUMNS, PARTITION_COLUMN
 from rumq.store import Store
 
 __all__ = ["FORMATS", "FileResult", "IngestReport", "ingest"]
@@ -194,13 +194,32 @@ def _connect_stage(ingest_id: str, ingested_at: datetime, staging: Path, threads
     return con
 
 
-class Stager:
-    """Reads input files and writes their records as staged Parquet parts.
+#: A staged file's row group is written once this many rows (or bytes) of one
+#: (day, event group) are buffered; the total buffered is capped too, so
+#: memory stays flat while rare event types still get sizeable row groups.
+GROUP_ROWS = 30_000
+GROUP_BYTES = 32 << 20
+BUFFER_BYTES = 96 << 20
+#: DuckDB's output is split by (day, group) this many bytes at a time.
+ROUTE_BYTES = 32 << 20
+#: The staged file of a day's event types that were too few for a file of their own.
+MIXED = "mixed"
 
-    Small files are gathered into one write (Firehose delivers thousands of
-    small objects); large ones stream in batches. Every record read is staged:
-    good events under ``_part=<date>``, rejected ones under ``_part=rejected``.
-    Runs in the ingesting process or in a worker process.
+
+_KNOWN_NAMES = frozenset(EVENT_NAMES.values())
+
+
+class Stager:
+    """Reads input files and writes their records as staged Parquet files.
+
+    All the files given to one ``stage`` call stream through one DuckDB
+    query (normalize), so thousands of small Firehose objects cost no more
+    than one large file. Rows are written clustered by event type: one file
+    per (UTC day, event group), so a row group holds a single event_name
+    and queries on one type skip the others' row groups by their statistics.
+    Every record read is staged: good events under ``_part=<date>``,
+    rejected ones under ``_part=rejected``. Runs in the ingesting process or
+    in a worker process.
     """
 
     def __init__(self, parts: str, staging: str, ingest_id: str, ingested_at: datetime,
@@ -211,63 +230,137 @@ class Stager:
         # A worker (threads=1) gets its share of the ingest's memory budget.
         memory = MEMORY_LIMIT_MB // 3 if threads else MEMORY_LIMIT_MB
         self.con = _connect_stage(ingest_id, ingested_at, Path(staging), threads, memory)
-        self.sql = normalize_sql("batch")
-        self.pending: list[Any] = []
-        self.pending_rows = 0
-        self.pending_bytes = 0
-        self.writers: dict[str, Any] = {}
+        names = ", ".join(f"'{n}'" for n in sorted(_KNOWN_NAMES))  # constants of rumq.schema
+        self.sql = (f"SELECT * EXCLUDE (_part), _part || '/' || "
+                    f"CASE WHEN event_name IN ({names}) THEN event_name ELSE 'other' END AS _key "
+                    f"FROM ({normalize_sql('batch')})")
+        self.buffers: dict[tuple[str, str], list[Any]] = {}
+        self.buffered: dict[tuple[str, str], list[int]] = {}  # key -> [rows, bytes]
+        self.writers: dict[tuple[str, str], Any] = {}
+        self.unrouted: list[Any] = []
+        self.unrouted_bytes = 0
 
-    def add_file(self, path: str, name: str, fmt: str, index: int) -> dict[str, Any]:
-        stats = ReadStats()
-        f = InputFile(Path(path), 0)
-        batches = iter([_unknown_batch(f)]) if fmt == "unknown" else read(f.path, fmt, stats)
-        n = 0
-        for b in batches:
-            if self.log_group is not None:
-                b.log_group = [g if g is not None else self.log_group for g in b.log_group]
-            self.pending.append(b.to_arrow(index * SEQ_STRIDE + n, name, fmt))
-            self.pending_rows += len(b)
-            self.pending_bytes += b.chars
-            n += len(b)
-            if self.pending_rows >= BATCH_ROWS or self.pending_bytes >= BATCH_CHARS:
-                self.flush()
-        return {"name": name, "read": n, "control_messages": stats.control_messages, "problems": stats.problems}
+    def stage(self, jobs: list[tuple[str, str, str, int]], on_file: Callable[[dict[str, Any]], None]) -> None:
+        """Stage every record of ``jobs`` (path, name, format, index).
 
-    def flush(self) -> None:
-        if not self.pending:
-            return
+        ``on_file`` receives each file's result (name, read, control
+        messages, problems) once the file has been read.
+        """
+        import pyarrow as pa
+
+        failure: list[BaseException] = []
+
+        def batches():
+            try:
+                for path, name, fmt, index in jobs:
+                    stats = ReadStats()
+                    f = InputFile(Path(path), 0)
+                    source = iter([_unknown_batch(f)]) if fmt == "unknown" else read(f.path, fmt, stats)
+                    n = 0
+                    for b in source:
+                        if self.log_group is not None and isinstance(b, RawBatch):
+                            b.log_group = [g if g is not None else self.log_group for g in b.log_group]
+                        elif self.log_group is not None:
+                            b.log_group = self.log_group
+                        yield from b.to_arrow(index * SEQ_STRIDE + n, name, fmt).to_batches()
+                        n += len(b)
+                    on_file({"name": name, "read": n, "control_messages": stats.control_messages,
+                             "problems": stats.problems})
+            except BaseException as e:  # re-raised below: DuckDB would only see "stream error"
+                failure.append(e)
+
+        self.con.register("batch", pa.RecordBatchReader.from_batches(raw_schema(), batches()))
+        try:
+            # One DuckDB vector per batch: with 1 MiB records a batch is still bounded.
+            for rb in self.con.sql(self.sql).to_arrow_reader(batch_size=2048):
+                self._route(rb)
+        finally:
+            self.con.unregister("batch")
+        if failure:
+            raise failure[0]
+
+    def _route(self, rb: Any) -> None:
+        """Collect DuckDB's output; split it by (day, group) once per ROUTE_BYTES."""
+        self.unrouted.append(rb)
+        self.unrouted_bytes += rb.nbytes
+        if self.unrouted_bytes >= ROUTE_BYTES:
+            self._split()
+
+    def _split(self) -> None:
         import pyarrow as pa
         import pyarrow.compute as pc
 
-        table = pa.concat_tables(self.pending) if len(self.pending) > 1 else self.pending[0]
-        self.pending, self.pending_rows, self.pending_bytes = [], 0, 0
-        self.con.register("batch", table)
-        normalized = self.con.sql(self.sql).to_arrow_table()
-        self.con.unregister("batch")
-        del table
-        # One open Parquet file per day, a row group per batch: files stay few
-        # and large however small the batches that bound memory are.
-        for part in pc.unique(normalized["_part"]).to_pylist():
-            rows = normalized.filter(pc.equal(normalized["_part"], part)).drop_columns(["_part"])
-            self._writer(part, rows.schema).write_table(rows)
+        if not self.unrouted:
+            return
+        table = pa.Table.from_batches(self.unrouted)
+        self.unrouted, self.unrouted_bytes = [], 0
+        keys = table.column("_key")
+        uniq = pc.unique(keys).to_pylist()
+        if len(uniq) > 1:
+            table = table.combine_chunks()  # take() on many chunks would join them once per group
+        keys = table.column("_key")
+        table = table.drop_columns(["_key"])
+        for key in uniq:
+            # take() copies a group's rows into one contiguous table (filtering
+            # many small batches would make many small chunks, slow to write).
+            rows = table.take(pc.indices_nonzero(pc.equal(keys, key))) if len(uniq) > 1 else table
+            part, group = key.split("/", 1)
+            k = (part, group)
+            self.buffers.setdefault(k, []).append(rows)
+            held = self.buffered.setdefault(k, [0, 0])
+            held[0] += rows.num_rows
+            held[1] += rows.nbytes
+            if held[0] >= GROUP_ROWS or held[1] >= GROUP_BYTES:
+                self._write(k)
+        while sum(b for _, b in self.buffered.values()) > BUFFER_BYTES:
+            self._write(max(self.buffered, key=lambda k: self.buffered[k][1]))
 
-    def _writer(self, part: str, schema: Any) -> Any:
+    def _write(self, key: tuple[str, str]) -> None:
+        import pyarrow as pa
         import pyarrow.parquet as pq
 
-        w = self.writers.get(part)
+        parts = self.buffers.pop(key)
+        table = parts[0] if len(parts) == 1 else pa.concat_tables(parts).combine_chunks()
+        del self.buffered[key]
+        w = self.writers.get(key)
         if w is None:
+            part, group = key
             dest = self.parts / self.tag / f"_part={part}"
-            dest.mkdir(parents=True)
-            w = self.writers[part] = pq.ParquetWriter(dest / "data.parquet", schema, compression="zstd")
-        return w
+            dest.mkdir(parents=True, exist_ok=True)
+            w = self.writers[key] = pq.ParquetWriter(
+                dest / f"{group}.parquet", table.schema, compression="zstd",
+                # Dictionary-encoding unique text only costs time.
+                use_dictionary=[c for c in table.column_names if c not in _NO_DICTIONARY])
+        # Row groups of at most GROUP_ROWS rows and about GROUP_BYTES (records can be 1 MiB).
+        per_group = max(1, min(GROUP_ROWS, table.num_rows * GROUP_BYTES // max(table.nbytes, 1)))
+        w.write_table(table, row_group_size=per_group)
 
     def close(self) -> None:
-        """Flush and close every file (a file is readable only once closed)."""
-        self.flush()
+        """Write what is buffered and close every file (a file is readable only once closed)."""
+        self._split()
+        for key in [k for k in self.buffers if k in self.writers]:
+            self._write(key)
+        # Event types too few to fill a row group share one file per day,
+        # ordered by type: a small ingest writes one file per day, not one per type.
+        for part, group in sorted(self.buffers):
+            rows = self.buffers.pop((part, group))
+            self.buffers.setdefault((part, MIXED), []).extend(rows)
+            held = self.buffered.pop((part, group))
+            self.buffered[(part, MIXED)] = [a + b for a, b in zip(self.buffered.get((part, MIXED), [0, 0]), held,
+                                                                  strict=True)]
+        for key in list(self.buffers):
+            self._write(key)
         for w in self.writers.values():
             w.close()
         self.writers.clear()
         self.con.close()
+
+
+#: High-cardinality columns written without dictionary encoding.
+_NO_DICTIONARY = frozenset({"message", "event_id", "log_event_id", "session_id", "user_id", "page_id",
+                            "parent_page_id", "page_interaction_id", "parent_page_interaction_id",
+                            "source_line", "_seq", "event_timestamp", "event_time", "target_url",
+                            "error_stack", "trace_id", "_reject"})
 
 
 def _die_with_parent() -> None:
@@ -372,8 +465,7 @@ def _run(store, state, todo, report: IngestReport, log_group, on_progress) -> No
         else:
             args = stager_args(0)
             stager = Stager(*args[:3], ingested_at, *args[4:])
-            for j in jobs:
-                account(stager.add_file(*j))
+            stager.stage(jobs, account)
             stager.close()
         if not any(parts.iterdir()):
             for res in results.values():
@@ -467,16 +559,19 @@ def _finish(con, store: Store, state, todo, report: IngestReport, results, stagi
             day = part_dir.name.split("=", 1)[1]
             if day == REJECTED_PARTITION:
                 continue
-            for i, pf in enumerate(sorted(part_dir.glob("*.parquet"))):
+            for pf in sorted(part_dir.glob("*.parquet")):
                 rows = rows_by_file.get(str(pf), 0)
                 if rows == 0:
                     continue
-                rel = Path("events") / f"{PARTITION_COLUMN}={day}" / f"part-{report.ingest_id}-{batch_dir.name}-{i}.parquet"
+                group = pf.stem  # an event_name, "other" (unknown types) or "mixed" (see Stager.close)
+                rel = (Path("events") / f"{PARTITION_COLUMN}={day}"
+                       / f"part-{report.ingest_id}-{batch_dir.name}-{group}.parquet")
                 dest = store.root / rel
                 dest.parent.mkdir(parents=True, exist_ok=True)
                 os.replace(pf, dest)
-                new_files.append({"path": str(rel), "date": day, "rows": rows,
-                                  "bytes": dest.stat().st_size, "ingest_id": report.ingest_id})
+                new_files.append({"path": str(rel), "date": day, "rows": rows, "bytes": dest.stat().st_size,
+                                  "ingest_id": report.ingest_id,
+                                  "event_name": group if group in _KNOWN_NAMES else None})
     if n_rej:
         store.rejects_dir.mkdir(parents=True, exist_ok=True)
         rel = str(Path("rejects") / f"{report.ingest_id}.jsonl")

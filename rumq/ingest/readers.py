@@ -80,8 +80,8 @@ class RawBatch:
         for col in (self.log_group, self.log_stream_hint, self.log_event_id, self.log_time_ms, self.pre_reject):
             col.extend(pad)
 
-    def to_arrow(self, seq_start: int, source_file: str, source_format: str, chunk_rows: int = 8192) -> Any:
-        """The batch as a pyarrow Table (in chunks, so DuckDB scans it on every core)."""
+    def to_arrow(self, seq_start: int, source_file: str, source_format: str) -> Any:
+        """The batch as a pyarrow Table (schema ``raw_schema()``)."""
         import pyarrow as pa
 
         n = len(self)
@@ -96,8 +96,7 @@ class RawBatch:
         cols["source_file"] = pa.array([source_file] * n, pa.string())
         cols["source_format"] = pa.array([source_format] * n, pa.string())
         cols["seq"] = pa.array(range(seq_start, seq_start + n), pa.int64())
-        table = pa.table(cols)
-        return pa.Table.from_batches(table.to_batches(max_chunksize=chunk_rows))
+        return pa.table(cols)
 
     def add(
         self,
@@ -121,6 +120,84 @@ class RawBatch:
         self.log_event_id.append(event_id)
         self.log_time_ms.append(time_ms)
         self.pre_reject.append(reject)
+
+
+def raw_schema() -> Any:
+    """The pyarrow schema of the batches handed to normalize (``RAW_COLUMNS`` + ``seq``)."""
+    import pyarrow as pa
+
+    from rumq.normalize import RAW_COLUMNS
+
+    types = {"VARCHAR": pa.string(), "BIGINT": pa.int64()}
+    return pa.schema([(name, types[t]) for name, t in RAW_COLUMNS] + [("seq", pa.int64())])
+
+
+class LineBlock:
+    """A block of plain JSON lines already in Arrow form (the fast path).
+
+    The records are views into the decompressed bytes: no Python string per
+    line. Built only for blocks where every line is an ordinary record (see
+    ``_fast_block``); anything unusual goes through ``RawBatch``.
+    """
+
+    def __init__(self, raw: Any, first_line: int) -> None:
+        self.raw = raw  # pa.StringArray
+        self.first_line = first_line
+        self.chars = raw.nbytes
+        self.log_group: str | None = None  # --log-group, for every record
+
+    def __len__(self) -> int:
+        return len(self.raw)
+
+    def to_arrow(self, seq_start: int, source_file: str, source_format: str) -> Any:
+        import pyarrow as pa
+
+        n = len(self.raw)
+        cols = {
+            "raw": self.raw,
+            "line": pa.array(range(self.first_line, self.first_line + n), pa.int64()),
+            "log_group": (pa.nulls(n, pa.string()) if self.log_group is None
+                          else pa.repeat(self.log_group, n).cast(pa.string())),
+            "log_stream_hint": pa.nulls(n, pa.string()),
+            "log_event_id": pa.nulls(n, pa.string()),
+            "log_time_ms": pa.nulls(n, pa.int64()),
+            "pre_reject": pa.nulls(n, pa.string()),
+            "source_file": pa.repeat(source_file, n).cast(pa.string()),
+            "source_format": pa.repeat(source_format, n).cast(pa.string()),
+            "seq": pa.array(range(seq_start, seq_start + n), pa.int64()),
+        }
+        return pa.table(cols)
+
+
+def _fast_block(data: bytes, first_line: int) -> LineBlock | None:
+    """``data`` (complete lines, each ending in a newline) as a ``LineBlock``, or None.
+
+    None when any line needs the careful path: not starting with ``{`` (blank,
+    indented, arrays, garbage), CRLF endings, longer than ``MAX_RECORD_BYTES``,
+    or invalid UTF-8.
+    """
+    import itertools
+
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if b"\r" in data:
+        return None
+    parts = data.split(b"\n")
+    parts.pop()  # the empty tail after the last newline
+    if not parts or {p[:1] for p in parts} != {b"{"}:
+        return None
+    lengths = list(map(len, parts))
+    if max(lengths) > MAX_RECORD_BYTES:
+        return None
+    # Offsets of each line *with* its newline: the bytes stay where they are.
+    offsets = pa.array(itertools.accumulate(lengths, lambda a, n: a + n + 1, initial=0), pa.int32())
+    raw = pa.StringArray.from_buffers(len(parts), offsets.buffers()[1], pa.py_buffer(data))
+    try:
+        raw.validate(full=True)  # UTF-8
+    except pa.ArrowInvalid:
+        return None
+    return LineBlock(pc.utf8_rtrim(raw, characters="\n"), first_line)
 
 
 @dataclass
@@ -190,7 +267,11 @@ def _shape_format(keys: set[str]) -> str | None:
 # -- line formats --------------------------------------------------------------
 
 
-def read_lines(path: Path, *, prefixed: bool, stats: ReadStats) -> Iterator[RawBatch]:
+#: Decompressed bytes of JSON lines gathered before trying the fast path.
+FAST_BLOCK_BYTES = 4 << 20
+
+
+def read_lines(path: Path, *, prefixed: bool, stats: ReadStats) -> Iterator[RawBatch | LineBlock]:
     """Stream a JSON-lines (or export-task, when ``prefixed``) file in batches."""
     batch = RawBatch()
     lineno = 0
@@ -198,6 +279,26 @@ def read_lines(path: Path, *, prefixed: bool, stats: ReadStats) -> Iterator[RawB
     first = True
     skipping = False  # inside an enormous line already rejected: drop to its end
     ts_cache: dict[str, int | None] = {}
+    block: list[bytes] = []  # complete lines waiting for the fast path (JSON lines only)
+    block_bytes = 0
+
+    def take_block() -> Iterator[RawBatch | LineBlock]:
+        nonlocal batch, lineno, block, block_bytes
+        data = b"\n".join(block) + b"\n"
+        block, block_bytes = [], 0
+        fast = _fast_block(data, lineno + 1)
+        if fast is None:
+            lineno = _add_chunk(batch, data[:-1], lineno, prefixed, ts_cache)
+            if batch.full():
+                yield batch
+                batch = RawBatch()
+            return
+        if len(batch):  # keep the records in file order
+            yield batch
+            batch = RawBatch()
+        lineno += len(fast)
+        yield fast
+
     try:
         for chunk in iter_bytes(path):
             if first:
@@ -214,17 +315,27 @@ def read_lines(path: Path, *, prefixed: bool, stats: ReadStats) -> Iterator[RawB
             if cut < 0:
                 pending = buf
                 if len(pending) > 4 * MAX_RECORD_BYTES:
+                    if block:
+                        yield from take_block()
                     lineno += 1
                     batch.add(_safe_decode(pending[:MAX_REJECT_RAW]), lineno,
                               reject=f"record longer than {4 * MAX_RECORD_BYTES} bytes: not a RUM event")
                     pending, skipping = b"", True
                 continue
             complete, pending = buf[:cut], buf[cut + 1 :]
-            lineno = _add_chunk(batch, complete, lineno, prefixed, ts_cache)
-            if batch.full():
-                yield batch
-                batch = RawBatch()
+            if prefixed:
+                lineno = _add_chunk(batch, complete, lineno, prefixed, ts_cache)
+                if batch.full():
+                    yield batch
+                    batch = RawBatch()
+                continue
+            block.append(complete)
+            block_bytes += len(complete)
+            if block_bytes >= FAST_BLOCK_BYTES:
+                yield from take_block()
     except DecodeProblem as e:
+        if block:
+            yield from take_block()
         # Keep what was decoded before the damage; say what happened to the rest.
         if pending and not skipping:
             for text, _bad in _decode_lines(pending):
@@ -235,6 +346,8 @@ def read_lines(path: Path, *, prefixed: bool, stats: ReadStats) -> Iterator[RawB
             batch.add("", lineno, reject=f"{e} after line {lineno - 1}; any records after it are lost")
         pending = b""
         stats.problems.append(f"{path}: {e}")
+    if block:
+        yield from take_block()
     if pending and not skipping:
         for text, bad in _decode_lines(pending):
             lineno += 1
@@ -561,7 +674,7 @@ def _str_or_none(v: Any) -> str | None:
     return v if isinstance(v, str) else (str(v) if v is not None else None)
 
 
-def read(path: Path, fmt: str, stats: ReadStats) -> Iterator[RawBatch]:
+def read(path: Path, fmt: str, stats: ReadStats) -> Iterator[RawBatch | LineBlock]:
     """Records of ``path`` read as ``fmt`` (one of ``FORMATS``)."""
     if fmt == "jsonl":
         # JSON lines whose lines turn out to be envelopes are read as documents.

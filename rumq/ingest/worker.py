@@ -20,10 +20,13 @@ def main() -> None:
     args = json.loads(sys.stdin.readline())
     args[3] = datetime.fromisoformat(args[3])  # ingested_at
     stager = Stager(*args)
-    for line in sys.stdin:
-        out = stager.add_file(*json.loads(line))
+    jobs = [tuple(json.loads(line)) for line in sys.stdin]
+
+    def report(out: dict) -> None:
         sys.stdout.write(json.dumps(out) + "\n")
         sys.stdout.flush()
+
+    stager.stage(jobs, report)
     stager.close()
 
 

@@ -1,0 +1,145 @@
+"""The JSON-lines fast path and the event-type clustered layout of ingest."""
+
+from __future__ import annotations
+
+import json
+
+import pyarrow.parquet as pq
+from rumdata import dumps, event, write_jsonl
+
+from rumq.ingest import ingest, readers
+from rumq.maintenance import iter_rejects
+from rumq.store import Store
+
+
+def _written_lines(data) -> dict[int, str]:
+    """source_line -> event_id of every committed event."""
+    out = {}
+    for f in Store(data).event_files():
+        t = pq.read_table(f, columns=["source_line", "event_id"])
+        out.update(zip(t["source_line"].to_pylist(), t["event_id"].to_pylist(), strict=True))
+    return out
+
+
+def test_odd_lines_between_plain_blocks_keep_their_line_numbers(tmp_path, monkeypatch):
+    # Small blocks so that plain blocks (Arrow fast path) and blocks with odd
+    # lines (careful path) alternate within one file.
+    from rumq.ingest import sources
+
+    monkeypatch.setattr(readers, "FAST_BLOCK_BYTES", 2048)
+    monkeypatch.setattr(sources, "CHUNK", 1024)
+    lines: list[bytes] = []
+    good: dict[int, str] = {}  # line number -> event_id expected in the dataset
+    rejected: dict[int, str] = {}  # line number -> start of the expected reason
+    for i in range(200):
+        e = event(at=f"2026-11-25T10:{i % 60:02d}:00", event_id=f"id-{i}")
+        n = len(lines) + 1
+        if i % 37 == 5:
+            lines.append(b"")  # blank: not a record
+            lines.append(b"   ")  # whitespace only: not a record either
+            n += 2
+        if i % 41 == 7:
+            lines.append(dumps(e).encode() + b"\r")  # CRLF: the \r is not part of the message
+        elif i % 43 == 9:
+            lines.append(b"  " + dumps(e).encode())  # indented: still a JSON object
+        elif i % 47 == 11:
+            lines.append(dumps(e).encode()[:-1] + b'\xff"}')  # invalid UTF-8
+            rejected[n] = "invalid UTF-8"
+            continue
+        elif i % 53 == 13:
+            lines.append(b"[1, 2]")
+            rejected[n] = "not a JSON object"
+            continue
+        else:
+            lines.append(dumps(e).encode())
+        good[n] = f"id-{i}"
+    p = tmp_path / "mixed.jsonl"
+    p.write_bytes(b"\n".join(lines) + b"\n")
+    kinds = {type(b).__name__ for b in readers.read(p, "jsonl", readers.ReadStats())}
+    assert kinds == {"LineBlock", "RawBatch"}  # both paths ran
+    r = ingest(tmp_path / "data", [str(p)])
+    assert (r.read, r.written, r.rejected) == (len(good) + len(rejected), len(good), len(rejected))
+    assert _written_lines(tmp_path / "data") == good
+    got = {x["line"]: x["reason"] for x in iter_rejects(tmp_path / "data")}
+    assert sorted(got) == sorted(rejected)
+    for n, start in rejected.items():
+        assert got[n].startswith(start), (n, got[n])
+
+
+def test_messages_are_stored_byte_for_byte_on_the_fast_path(tmp_path):
+    evs = [event(at=f"2026-11-25T10:00:{i:02d}", page=f"/é/{i}", event_id=f"e{i}") for i in range(50)]
+    p = write_jsonl(tmp_path / "a.jsonl", evs, gz=True)
+    ingest(tmp_path / "data", [str(p)])
+    msgs = {}
+    for f in Store(tmp_path / "data").event_files():
+        t = pq.read_table(f, columns=["event_id", "message"])
+        msgs.update(zip(t["event_id"].to_pylist(), t["message"].to_pylist(), strict=True))
+    assert msgs == {e["event_id"]: dumps(e) for e in evs}
+
+
+def _typed_events() -> list[dict]:
+    evs = []
+    for day in ("2026-11-24", "2026-11-25"):
+        for i in range(30):
+            at = f"{day}T10:00:{i:02d}"
+            evs.append(event("page_view", at=at))
+            evs.append(event("js_error", at=at, details={"type": "TypeError", "message": "x"}))
+            evs.append(event("http", at=at, details={"request": {"method": "GET", "url": "/a"}}))
+        evs.append(event("com.example.checkout_clicked", at=f"{day}T11:00:00"))
+        evs.append(event("com.example.search", at=f"{day}T11:00:01"))
+    return evs
+
+
+def test_files_and_row_groups_hold_one_event_type(tmp_path, monkeypatch):
+    import rumq.ingest
+
+    monkeypatch.setattr(rumq.ingest, "GROUP_ROWS", 10)  # 30 events of a type fill their own file
+    evs = _typed_events()
+    r = ingest(tmp_path / "data", [str(write_jsonl(tmp_path / "e.jsonl", evs))])
+    assert r.written == len(evs)
+    files = Store(tmp_path / "data").load_state().files
+    assert sorted((f["date"], f["event_name"] or "", f["rows"]) for f in files) == [
+        (day, name, rows) for day in ("2026-11-24", "2026-11-25")
+        for name, rows in (("", 2), ("http", 30), ("js_error", 30), ("page_view", 30))
+    ]
+    for f in files:
+        pf = pq.ParquetFile(tmp_path / "data" / f["path"])
+        col = pf.schema_arrow.get_field_index("event_name")
+        for g in range(pf.num_row_groups):
+            st = pf.metadata.row_group(g).column(col).statistics
+            if f["event_name"] is not None:  # statistics let a reader skip other types
+                assert st.min == st.max == f["event_name"]
+        names = set(pf.read(columns=["event_name"])["event_name"].to_pylist())
+        assert names == ({f["event_name"]} if f["event_name"] else {"com.example.checkout_clicked",
+                                                                      "com.example.search"})
+
+
+def test_a_small_ingest_writes_one_file_per_day_ordered_by_type(tmp_path):
+    evs = _typed_events()
+    ingest(tmp_path / "data", [str(write_jsonl(tmp_path / "e.jsonl", evs))])
+    files = Store(tmp_path / "data").load_state().files
+    assert sorted((f["date"], f["event_name"], f["rows"]) for f in files) == [
+        ("2026-11-24", None, 92), ("2026-11-25", None, 92)]
+    for f in files:
+        names = pq.read_table(tmp_path / "data" / f["path"], columns=["event_name"])["event_name"].to_pylist()
+        assert names == sorted(names, key=lambda n: n if n in ("http", "js_error", "page_view") else "other")
+
+
+def test_sub_documents_must_be_objects(tmp_path):
+    base = event(at="2026-11-25T10:00:00")
+    lines = [
+        json.dumps({**base, "event_id": "a", "metadata": 5}),
+        json.dumps({**base, "event_id": "b", "user_details": ["x"]}),
+        json.dumps({**base, "event_id": "c", "event_details": True}),
+        json.dumps({**base, "event_id": "d", "event_details": {}, "metadata": {}}),  # empty objects are fine
+        json.dumps({**base, "event_id": "e", "metadata": None}),  # null: as if absent
+    ]
+    p = tmp_path / "subdocs.jsonl"
+    p.write_text("\n".join(lines) + "\n")
+    r = ingest(tmp_path / "data", [str(p)])
+    assert (r.written, r.rejected) == (2, 3)
+    assert {x["line"]: x["reason"] for x in iter_rejects(tmp_path / "data")} == {
+        1: "metadata must be a JSON object, got number",
+        2: "user_details must be a JSON object, got array",
+        3: "event_details must be a JSON object, got boolean",
+    }
