@@ -511,10 +511,13 @@ def _finish(con, store: Store, state, todo, report: IngestReport, results, stagi
     days = [r[0] for r in con.execute(
         f"SELECT DISTINCT part FROM keys WHERE part <> '{REJECTED_PARTITION}'").fetchall()]
     existing = [str(store.root / f["path"]) for f in state.files if f["date"] in set(days)]
+    # Rank only the ids that occur more than once (a hash aggregate), not every row.
     con.execute(
         "CREATE TABLE dropped AS SELECT seq, filename FROM ("
         "  SELECT seq, filename, row_number() OVER (PARTITION BY event_id ORDER BY seq) AS rn "
-        "  FROM keys WHERE NOT rej) WHERE rn > 1"
+        "  FROM keys WHERE NOT rej AND event_id IN ("
+        "    SELECT event_id FROM keys WHERE NOT rej GROUP BY event_id HAVING count(*) > 1)"
+        ") WHERE rn > 1"
     ).fetchall()
     if existing:
         con.execute("SET VARIABLE rumq_existing = ?::VARCHAR[]", [existing]).fetchall()
