@@ -600,10 +600,18 @@ def _merge_small_files(store: Store, report: IngestReport, notice: Callable[[str
     from rumq.errors import RumqError
     from rumq.maintenance import AUTO_COMPACT_FILES, SMALL_FILE_ROWS, compact_locked
 
-    if not report.days:
+    # Count small files per (day, event type): one large ingest writes a few
+    # files per type and day (one per worker), which is no pile-up.
+    small: dict[tuple[str, str | None], int] = {}
+    for f in store.load_state().files:
+        if f["date"] in report.days and int(f.get("rows") or 0) < SMALL_FILE_ROWS:
+            key = (f["date"], f.get("event_name"))
+            small[key] = small.get(key, 0) + 1
+    days = {day for (day, _), n in small.items() if n >= AUTO_COMPACT_FILES}
+    if not days:
         return
     try:
-        compact_locked(store, min_files=AUTO_COMPACT_FILES, small_rows=SMALL_FILE_ROWS, days=set(report.days))
+        compact_locked(store, min_files=AUTO_COMPACT_FILES, small_rows=SMALL_FILE_ROWS, days=days)
     except (RumqError, duckdb.Error, OSError) as e:
         notice(f"the ingest is committed, but merging small files failed ({e}); run `rumq compact` later")
 
