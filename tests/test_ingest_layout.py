@@ -1,4 +1,4 @@
-"""The JSON-lines fast path and the event-type clustered layout of ingest."""
+"""The JSON-lines fast path of ingest, its files and row groups, sub-document checks."""
 
 from __future__ import annotations
 
@@ -77,52 +77,20 @@ def test_messages_are_stored_byte_for_byte_on_the_fast_path(tmp_path):
     assert msgs == {e["event_id"]: dumps(e) for e in evs}
 
 
-def _typed_events() -> list[dict]:
-    evs = []
-    for day in ("2026-11-24", "2026-11-25"):
-        for i in range(30):
-            at = f"{day}T10:00:{i:02d}"
-            evs.append(event("page_view", at=at))
-            evs.append(event("js_error", at=at, details={"type": "TypeError", "message": "x"}))
-            evs.append(event("http", at=at, details={"request": {"method": "GET", "url": "/a"}}))
-        evs.append(event("com.example.checkout_clicked", at=f"{day}T11:00:00"))
-        evs.append(event("com.example.search", at=f"{day}T11:00:01"))
-    return evs
-
-
-def test_files_and_row_groups_hold_one_event_type(tmp_path, monkeypatch):
+def test_an_ingest_writes_one_file_per_day_with_large_row_groups(tmp_path, monkeypatch):
     import rumq.ingest
 
-    monkeypatch.setattr(rumq.ingest, "GROUP_ROWS", 10)  # 30 events of a type fill their own file
-    evs = _typed_events()
+    monkeypatch.setattr(rumq.ingest, "GROUP_ROWS", 40)
+    evs = [event(t, at=f"{day}T10:{i // 60:02d}:{i % 60:02d}")
+           for day in ("2026-11-24", "2026-11-25") for i in range(50) for t in ("page_view", "http")]
     r = ingest(tmp_path / "data", [str(write_jsonl(tmp_path / "e.jsonl", evs))])
-    assert r.written == len(evs)
+    assert r.written == 200
     files = Store(tmp_path / "data").load_state().files
-    assert sorted((f["date"], f["event_name"] or "", f["rows"]) for f in files) == [
-        (day, name, rows) for day in ("2026-11-24", "2026-11-25")
-        for name, rows in (("", 2), ("http", 30), ("js_error", 30), ("page_view", 30))
-    ]
+    assert sorted((f["date"], f["rows"], f["event_name"]) for f in files) == [
+        ("2026-11-24", 100, None), ("2026-11-25", 100, None)]
     for f in files:
         pf = pq.ParquetFile(tmp_path / "data" / f["path"])
-        col = pf.schema_arrow.get_field_index("event_name")
-        for g in range(pf.num_row_groups):
-            st = pf.metadata.row_group(g).column(col).statistics
-            if f["event_name"] is not None:  # statistics let a reader skip other types
-                assert st.min == st.max == f["event_name"]
-        names = set(pf.read(columns=["event_name"])["event_name"].to_pylist())
-        assert names == ({f["event_name"]} if f["event_name"] else {"com.example.checkout_clicked",
-                                                                      "com.example.search"})
-
-
-def test_a_small_ingest_writes_one_file_per_day_ordered_by_type(tmp_path):
-    evs = _typed_events()
-    ingest(tmp_path / "data", [str(write_jsonl(tmp_path / "e.jsonl", evs))])
-    files = Store(tmp_path / "data").load_state().files
-    assert sorted((f["date"], f["event_name"], f["rows"]) for f in files) == [
-        ("2026-11-24", None, 92), ("2026-11-25", None, 92)]
-    for f in files:
-        names = pq.read_table(tmp_path / "data" / f["path"], columns=["event_name"])["event_name"].to_pylist()
-        assert names == sorted(names, key=lambda n: n if n in ("http", "js_error", "page_view") else "other")
+        assert [pf.metadata.row_group(g).num_rows for g in range(pf.num_row_groups)] == [40, 40, 20]
 
 
 def test_sub_documents_must_be_objects(tmp_path):

@@ -199,8 +199,11 @@ def test_repeated_small_ingests_do_not_pile_up_small_files(tmp_path):
     assert _count(data) == AUTO_COMPACT_FILES + 3
 
 
-def test_large_records_are_batched_by_size_not_only_count(tmp_path):
+def test_large_records_are_batched_by_size_not_only_count(tmp_path, monkeypatch):
+    import rumq.ingest
     from rumq.ingest import readers
+
+    monkeypatch.setattr(rumq.ingest, "GROUP_BYTES", 16 << 20)  # 80 records of 700 KB are 56 MB
 
     blob = "x" * 700_000  # near the largest real event; 80 of them exceed one batch's text budget
     evs = [event(at=f"2026-11-25T10:00:{i % 60:02d}", details={"version": "1.0.0", "blob": blob}) for i in range(80)]

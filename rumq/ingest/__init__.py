@@ -30,7 +30,7 @@ from rumq.ingest.readers import (
 )
 from rumq.ingest.sources import InputFile, expand, sha256_of
 from rumq.normalize import REJECTED_PARTITION, normalize_sql
-from rumq.schema import EVENT_NAMES, FILE_COLUMNS, PARTITION_COLUMN
+from rumq.schema import FILE_COLUMNS, PARTITION_COLUMN
 from rumq.store import Store
 
 __all__ = ["FORMATS", "FileResult", "IngestReport", "ingest"]
@@ -194,19 +194,12 @@ def _connect_stage(ingest_id: str, ingested_at: datetime, staging: Path, threads
     return con
 
 
-#: A staged file's row group is written once this many rows (or bytes) of one
-#: (day, event group) are buffered; the total buffered is capped too, so
-#: memory stays flat while rare event types still get sizeable row groups.
+#: A row group is written once this many rows (or bytes) of a day are
+#: buffered: rows stay few enough in memory, row groups large enough to scan fast.
 GROUP_ROWS = 30_000
-GROUP_BYTES = 32 << 20
-BUFFER_BYTES = 96 << 20
-#: DuckDB's output is split by (day, group) this many bytes at a time.
-ROUTE_BYTES = 32 << 20
-#: The staged file of a day's event types that were too few for a file of their own.
-MIXED = "mixed"
-
-
-_KNOWN_NAMES = frozenset(EVENT_NAMES.values())
+GROUP_BYTES = 96 << 20
+#: ... and the largest buffer is written early when all days together hold more.
+BUFFER_BYTES = 160 << 20
 
 
 class Stager:
@@ -214,12 +207,10 @@ class Stager:
 
     All the files given to one ``stage`` call stream through one DuckDB
     query (normalize), so thousands of small Firehose objects cost no more
-    than one large file. Rows are written clustered by event type: one file
-    per (UTC day, event group), so a row group holds a single event_name
-    and queries on one type skip the others' row groups by their statistics.
-    Every record read is staged: good events under ``_part=<date>``,
-    rejected ones under ``_part=rejected``. Runs in the ingesting process or
-    in a worker process.
+    than one large file. One file per UTC day (``rumq compact`` later
+    clusters a day's files by event type). Every record read is staged:
+    good events under ``_part=<date>``, rejected ones under
+    ``_part=rejected``. Runs in the ingesting process or in a worker process.
     """
 
     def __init__(self, parts: str, staging: str, ingest_id: str, ingested_at: datetime,
@@ -230,15 +221,10 @@ class Stager:
         # A worker (threads=1) gets its share of the ingest's memory budget.
         memory = MEMORY_LIMIT_MB // 3 if threads else MEMORY_LIMIT_MB
         self.con = _connect_stage(ingest_id, ingested_at, Path(staging), threads, memory)
-        names = ", ".join(f"'{n}'" for n in sorted(_KNOWN_NAMES))  # constants of rumq.schema
-        self.sql = (f"SELECT * EXCLUDE (_part), _part || '/' || "
-                    f"CASE WHEN event_name IN ({names}) THEN event_name ELSE 'other' END AS _key "
-                    f"FROM ({normalize_sql('batch')})")
-        self.buffers: dict[tuple[str, str], list[Any]] = {}
-        self.buffered: dict[tuple[str, str], list[int]] = {}  # key -> [rows, bytes]
-        self.writers: dict[tuple[str, str], Any] = {}
-        self.unrouted: list[Any] = []
-        self.unrouted_bytes = 0
+        self.sql = normalize_sql("batch")
+        self.buffers: dict[str, list[Any]] = {}
+        self.buffered: dict[str, list[int]] = {}  # day -> [rows, bytes]
+        self.writers: dict[str, Any] = {}
 
     def stage(self, jobs: list[tuple[str, str, str, int]], on_file: Callable[[dict[str, Any]], None]) -> None:
         """Stage every record of ``jobs`` (path, name, format, index).
@@ -280,55 +266,36 @@ class Stager:
             raise failure[0]
 
     def _route(self, rb: Any) -> None:
-        """Collect DuckDB's output; split it by (day, group) once per ROUTE_BYTES."""
-        self.unrouted.append(rb)
-        self.unrouted_bytes += rb.nbytes
-        if self.unrouted_bytes >= ROUTE_BYTES:
-            self._split()
-
-    def _split(self) -> None:
-        import pyarrow as pa
+        """Buffer DuckDB's output by day; write a row group when a day has enough."""
         import pyarrow.compute as pc
 
-        if not self.unrouted:
-            return
-        table = pa.Table.from_batches(self.unrouted)
-        self.unrouted, self.unrouted_bytes = [], 0
-        keys = table.column("_key")
-        uniq = pc.unique(keys).to_pylist()
-        if len(uniq) > 1:
-            table = table.combine_chunks()  # take() on many chunks would join them once per group
-        keys = table.column("_key")
-        table = table.drop_columns(["_key"])
-        for key in uniq:
-            # take() copies a group's rows into one contiguous table (filtering
-            # many small batches would make many small chunks, slow to write).
-            rows = table.take(pc.indices_nonzero(pc.equal(keys, key))) if len(uniq) > 1 else table
-            part, group = key.split("/", 1)
-            k = (part, group)
-            self.buffers.setdefault(k, []).append(rows)
-            held = self.buffered.setdefault(k, [0, 0])
+        parts = rb.column("_part")
+        uniq = pc.unique(parts).to_pylist()
+        for part in uniq:
+            # A batch nearly always holds one day; a copy only around midnight.
+            rows = rb if len(uniq) == 1 else rb.filter(pc.equal(parts, part))
+            rows = rows.drop_columns(["_part"])
+            self.buffers.setdefault(part, []).append(rows)
+            held = self.buffered.setdefault(part, [0, 0])
             held[0] += rows.num_rows
             held[1] += rows.nbytes
             if held[0] >= GROUP_ROWS or held[1] >= GROUP_BYTES:
-                self._write(k)
+                self._write(part)
         while sum(b for _, b in self.buffered.values()) > BUFFER_BYTES:
             self._write(max(self.buffered, key=lambda k: self.buffered[k][1]))
 
-    def _write(self, key: tuple[str, str]) -> None:
+    def _write(self, part: str) -> None:
         import pyarrow as pa
         import pyarrow.parquet as pq
 
-        parts = self.buffers.pop(key)
-        table = parts[0] if len(parts) == 1 else pa.concat_tables(parts).combine_chunks()
-        del self.buffered[key]
-        w = self.writers.get(key)
+        table = pa.Table.from_batches(self.buffers.pop(part))
+        del self.buffered[part]
+        w = self.writers.get(part)
         if w is None:
-            part, group = key
             dest = self.parts / self.tag / f"_part={part}"
             dest.mkdir(parents=True, exist_ok=True)
-            w = self.writers[key] = pq.ParquetWriter(
-                dest / f"{group}.parquet", table.schema, compression="zstd",
+            w = self.writers[part] = pq.ParquetWriter(
+                dest / "data.parquet", table.schema, compression="zstd",
                 # Dictionary-encoding unique text only costs time.
                 use_dictionary=[c for c in table.column_names if c not in _NO_DICTIONARY])
         # Row groups of at most GROUP_ROWS rows and about GROUP_BYTES (records can be 1 MiB).
@@ -337,30 +304,19 @@ class Stager:
 
     def close(self) -> None:
         """Write what is buffered and close every file (a file is readable only once closed)."""
-        self._split()
-        for key in [k for k in self.buffers if k in self.writers]:
-            self._write(key)
-        # Event types too few to fill a row group share one file per day,
-        # ordered by type: a small ingest writes one file per day, not one per type.
-        for part, group in sorted(self.buffers):
-            rows = self.buffers.pop((part, group))
-            self.buffers.setdefault((part, MIXED), []).extend(rows)
-            held = self.buffered.pop((part, group))
-            self.buffered[(part, MIXED)] = [a + b for a, b in zip(self.buffered.get((part, MIXED), [0, 0]), held,
-                                                                  strict=True)]
-        for key in list(self.buffers):
-            self._write(key)
+        for part in list(self.buffers):
+            self._write(part)
         for w in self.writers.values():
             w.close()
         self.writers.clear()
         self.con.close()
 
 
-#: High-cardinality columns written without dictionary encoding.
-_NO_DICTIONARY = frozenset({"message", "event_id", "log_event_id", "session_id", "user_id", "page_id",
-                            "parent_page_id", "page_interaction_id", "parent_page_interaction_id",
-                            "source_line", "_seq", "event_timestamp", "event_time", "target_url",
-                            "error_stack", "trace_id", "_reject"})
+#: Unique (or nearly unique) columns, written without dictionary encoding.
+#: session_id and user_id keep it: sessions group by them, and compact does the same.
+_NO_DICTIONARY = frozenset({"message", "event_id", "log_event_id", "page_interaction_id",
+                            "parent_page_interaction_id", "source_line", "_seq", "event_timestamp",
+                            "event_time", "error_stack", "trace_id", "_reject"})
 
 
 def _die_with_parent() -> None:
@@ -562,19 +518,17 @@ def _finish(con, store: Store, state, todo, report: IngestReport, results, stagi
             day = part_dir.name.split("=", 1)[1]
             if day == REJECTED_PARTITION:
                 continue
-            for pf in sorted(part_dir.glob("*.parquet")):
+            for i, pf in enumerate(sorted(part_dir.glob("*.parquet"))):
                 rows = rows_by_file.get(str(pf), 0)
                 if rows == 0:
                     continue
-                group = pf.stem  # an event_name, "other" (unknown types) or "mixed" (see Stager.close)
-                rel = (Path("events") / f"{PARTITION_COLUMN}={day}"
-                       / f"part-{report.ingest_id}-{batch_dir.name}-{group}.parquet")
+                rel = Path("events") / f"{PARTITION_COLUMN}={day}" / f"part-{report.ingest_id}-{batch_dir.name}-{i}.parquet"
                 dest = store.root / rel
                 dest.parent.mkdir(parents=True, exist_ok=True)
                 os.replace(pf, dest)
+                # event_name: the one type a file holds; an ingest's files mix them.
                 new_files.append({"path": str(rel), "date": day, "rows": rows, "bytes": dest.stat().st_size,
-                                  "ingest_id": report.ingest_id,
-                                  "event_name": group if group in _KNOWN_NAMES else None})
+                                  "ingest_id": report.ingest_id, "event_name": None})
     if n_rej:
         store.rejects_dir.mkdir(parents=True, exist_ok=True)
         rel = str(Path("rejects") / f"{report.ingest_id}.jsonl")
