@@ -8,9 +8,10 @@ time window and application by ``rumq.catalog.connect``) and adds:
 ``session_pages``, ``journey_steps``,
 ``transitions``, ``js_errors``, ``http_requests``, ``navigations``,
 ``web_vitals``, ``resources``, ``cookie_coverage``, the one-row table
-``ingest_totals`` (from the dataset manifest) and the macros
-``rumq_page(p)`` / ``rumq_url(u)``. docs/analyses.md documents every column
-and definition.
+``ingest_totals`` (from the dataset manifest), the macros
+``rumq_page(p)`` / ``rumq_url(u)`` and the table macro
+``rumq_audience(dim, include_cookieless)`` (the audience/* queries).
+docs/analyses.md documents every column and definition.
 
 Order within a session. RUM timestamps have whole-second precision, so page
 views are ordered by interaction depth (``interaction``, NULLS LAST), then
@@ -283,6 +284,33 @@ def view_sql(cfg: PageConfig | None = None) -> dict[str, str]:
     return v
 
 
+# One definition for audience/browsers, /devices and /countries. dim names a
+# column that session_stats and events both have (browser_name, os_name,
+# device_type, country_code, application_id, ...); COLUMNS picks it by exact
+# name, and the query files pass it as a constant. Sessions take the session's
+# (smallest) value from session_stats; page views and LCP count every event.
+AUDIENCE_MACRO = """
+CREATE OR REPLACE MACRO rumq_audience(dim, include_cookieless) AS TABLE
+WITH s AS (
+    SELECT COLUMNS(lambda c: c = dim) AS k, count(*) AS sessions, count(*) FILTER (WHERE has_error) AS error_sessions
+    FROM session_stats
+    WHERE NOT cookieless OR include_cookieless
+    GROUP BY k
+), p AS (
+    SELECT COLUMNS(lambda c: c = dim) AS k, count(*) AS page_views FROM events WHERE event_name = 'page_view' GROUP BY k
+), l AS (
+    SELECT COLUMNS(lambda c: c = dim) AS k, quantile_cont(vital_value, 0.75) AS lcp_p75_ms
+    FROM events WHERE event_name = 'lcp' GROUP BY k
+)
+SELECT k,
+       coalesce(s.sessions, 0) AS sessions,
+       coalesce(p.page_views, 0) AS page_views,
+       s.error_sessions / s.sessions AS error_session_rate,
+       l.lcp_p75_ms,
+       (SELECT coverage FROM cookie_coverage) AS coverage
+FROM p FULL JOIN s USING (k) FULL JOIN l USING (k)"""
+
+
 def create_views(
     con: Any,
     *,
@@ -303,6 +331,7 @@ def create_views(
     install_macros(con, cfg)
     for name, sql in view_sql(cfg).items():
         con.execute(f"CREATE OR REPLACE VIEW {name} AS {sql}").fetchall()
+    con.execute(AUDIENCE_MACRO).fetchall()
     _ingest_totals(con, data_dir)
 
 

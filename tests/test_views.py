@@ -277,3 +277,13 @@ def test_config_next_to_the_dataset_is_used(tmp_path, monkeypatch):
     (data / "rumq.toml").write_text("[[pages.rules]]\npattern = '^/(home|cart)$'\nreplace = '/shop'\n")
     rows = fx.run(data, "pages/entry")
     assert [(r["entry_page"], r["sessions"]) for r in rows] == [("/shop", 3), ("/blog/a", 1)]
+
+
+def test_audience_macro_is_the_audience_queries_for_any_column(con):
+    assert con.sql("SELECT k, sessions, page_views FROM rumq_audience('browser_name', false) "
+                   "ORDER BY sessions DESC, k").fetchall() == con.sql(
+        "SELECT browser_name, count(*) FILTER (WHERE NOT cookieless) AS n, "
+        "(SELECT count(*) FROM page_views AS p WHERE p.browser_name IS NOT DISTINCT FROM s.browser_name) "
+        "FROM sessions AS s GROUP BY browser_name ORDER BY n DESC, browser_name").fetchall()
+    os_rows = con.sql("SELECT k, sessions FROM rumq_audience('os_name', true) ORDER BY k").fetchall()
+    assert os_rows == con.sql("SELECT os_name, count(*) FROM sessions GROUP BY 1 ORDER BY 1").fetchall()
