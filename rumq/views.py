@@ -80,20 +80,25 @@ _ORDER_KEY = "{'i': coalesce(interaction, 2147483647), 't': event_time, 'l': sou
 # A page view without a session id is a session of its own, named after its
 # place in the export (not its event_id: see _ORDER_BY on why not).
 _PSEUDO_SESSION = "'page:' || source_file || ':' || source_line"
-_SESSION_ID = f"coalesce(session_id, CASE WHEN event_name = 'page_view' THEN {_PSEUDO_SESSION} END)"
 # Ingest always sets cookieless (never NULL); reading user_id to re-derive it costs.
 _COOKIELESS = "cookieless"
 # A page view without a session id is a cookieless one-page session by
 # definition (so the default cookie filter drops that branch without a scan).
 _PV_COOKIELESS = "(events.cookieless OR events.session_id IS NULL)"
 _HTTP_FAILED = "coalesce(http_status >= 400, true)"  # NULL status = network failure
+# The distinct page ids of the page views, straight from events (reading
+# through the two branches of page_views would also read session_id).
+_PAGE_VIEW_IDS = "SELECT DISTINCT page_id AS _raw FROM events WHERE event_name = 'page_view' AND page_id IS NOT NULL"
 
 
-def _normalized(base: str, raw: str, out: str, expr: str) -> str:
-    """SELECT every column of CTE ``base`` plus ``out`` = ``expr`` applied to ``raw``, once per distinct value."""
+def _normalized(base: str, raw: str, out: str, expr: str, values: str | None = None) -> str:
+    """SELECT every column of CTE ``base`` plus ``out`` = ``expr`` applied to ``raw``, once per distinct value.
+
+    ``values`` is a cheaper query for the distinct raw values (column ``_raw``), when there is one.
+    """
+    values = values or f"SELECT DISTINCT {raw} AS _raw FROM {base} WHERE {raw} IS NOT NULL"
     return f"""
-    _m AS (SELECT _raw, {expr.replace('__v__', '_raw')} AS _norm
-           FROM (SELECT DISTINCT {raw} AS _raw FROM {base} WHERE {raw} IS NOT NULL))
+    _m AS (SELECT _raw, {expr.replace('__v__', '_raw')} AS _norm FROM ({values}))
     SELECT {base}.*, _m._norm AS {out} FROM {base} LEFT JOIN _m ON {base}.{raw} = _m._raw"""
 
 
@@ -105,13 +110,20 @@ def view_sql(cfg: PageConfig | None = None) -> dict[str, str]:
     ctx = "application_id, application_version, browser_name, browser_version, os_name, device_type, country_code"
     v: dict[str, str] = {}
 
+    # Two branches: page views of a session, and page views without a session
+    # id (each a cookieless one-page session of its own). The second branch's
+    # constant cookieless = true lets DuckDB drop it under the default cookie
+    # filter, so source_file (a long string) is not even read then.
+    pv_cols = f"""page_id AS page_raw, interaction, source_file, source_line, parent_page_id, time_on_parent_page,
+               title, referrer, referrer_domain, page_tags, {ctx}"""
     v["page_views"] = f"""
     WITH pv AS NOT MATERIALIZED (
-        SELECT event_id, event_time, {_SESSION_ID} AS session_id, user_id, {_PV_COOKIELESS} AS cookieless,
-               page_id AS page_raw, interaction, source_file, source_line, parent_page_id, time_on_parent_page, title,
-               referrer, referrer_domain, page_tags, {ctx}
-        FROM events WHERE event_name = 'page_view'),
-    {_normalized('pv', 'page_raw', 'page', page)}"""
+        SELECT event_id, event_time, session_id, user_id, cookieless, {pv_cols}
+        FROM events WHERE event_name = 'page_view' AND session_id IS NOT NULL
+        UNION ALL
+        SELECT event_id, event_time, {_PSEUDO_SESSION}, user_id, true, {pv_cols}
+        FROM events WHERE event_name = 'page_view' AND session_id IS NULL),
+    {_normalized('pv', 'page_raw', 'page', page, _PAGE_VIEW_IDS)}"""
 
     # From events, not page_views: coverage needs no normalized page.
     v["cookie_coverage"] = f"""
@@ -201,13 +213,16 @@ def view_sql(cfg: PageConfig | None = None) -> dict[str, str]:
     # normalized page first cost more than the aggregation.
     v["session_page_stats"] = f"""
     WITH agg AS (
-        SELECT {_SESSION_ID} AS session_id, {_PV_COOKIELESS} AS cookieless,
+        SELECT session_id, cookieless,
                count(*) AS page_views,
                count(*) = 1 AS bounced,
                arg_min(page_id, {_ORDER_KEY}) AS entry_page_raw,
                arg_max(page_id, {_ORDER_KEY}) AS exit_page_raw
-        FROM events WHERE event_name = 'page_view'
-        GROUP BY 1, 2),
+        FROM events WHERE event_name = 'page_view' AND session_id IS NOT NULL
+        GROUP BY session_id, cookieless
+        UNION ALL
+        SELECT {_PSEUDO_SESSION}, true, 1, true, page_id, page_id
+        FROM events WHERE event_name = 'page_view' AND session_id IS NULL),
     _m AS (SELECT _raw, {page.replace('__v__', '_raw')} AS _norm FROM (
            SELECT entry_page_raw AS _raw FROM agg WHERE entry_page_raw IS NOT NULL
            UNION SELECT exit_page_raw FROM agg WHERE exit_page_raw IS NOT NULL))
