@@ -326,11 +326,72 @@ SELECT k,
 FROM p FULL JOIN s USING (k) FULL JOIN l USING (k)"""
 
 
+def views_for(con: Any, sql: str) -> set[str] | None:
+    """The analysis views a statement needs: those it reads, and the views those read.
+
+    The statement is parsed by DuckDB (``json_serialize_sql``) and its table
+    references collected; ``rumq_audience`` brings the views of its
+    definition. None (create every view) when the statement does not parse
+    here: then executing it reports the error.
+    """
+    names = _relations(con, sql)
+    if names is None:
+        return None
+    deps = _dependencies(con)
+    todo, seen = [n for n in names if n in deps], set()
+    while todo:
+        name = todo.pop()
+        if name not in seen:
+            seen.add(name)
+            todo += deps[name]
+    return seen & set(VIEW_NAMES)
+
+
+_DEPS: dict[str, set[str]] = {}
+
+
+def _dependencies(con: Any) -> dict[str, set[str]]:
+    """{view or macro: the analysis views its definition reads} (computed once per process)."""
+    if not _DEPS:
+        bodies = dict(view_sql())
+        bodies["rumq_audience"] = AUDIENCE_MACRO.split(" AS TABLE", 1)[1]
+        for name, body in bodies.items():
+            _DEPS[name] = (_relations(con, body) or set(VIEW_NAMES)) & set(VIEW_NAMES)
+    return _DEPS
+
+
+def _relations(con: Any, sql: str) -> set[str] | None:
+    """Names of the tables and table functions ``sql`` reads (CTE names included), or None if it does not parse."""
+    import duckdb
+
+    try:
+        tree = json.loads(con.execute("SELECT json_serialize_sql(?)", [sql]).fetchone()[0])
+    except (duckdb.Error, ValueError):  # DuckDB cannot serialize it: be safe, create everything
+        return None
+    if tree.get("error"):
+        return None
+    out: set[str] = set()
+    stack: list[Any] = [tree]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            if node.get("type") == "BASE_TABLE":
+                out.add(str(node.get("table_name")))
+            elif node.get("type") == "TABLE_FUNCTION":
+                fn = node.get("function") or {}
+                out.add(str(fn.get("function_name")))
+            stack += node.values()
+        elif isinstance(node, list):
+            stack += node
+    return out
+
+
 def create_views(
     con: Any,
     *,
     pages: PageConfig | None = None,
     data_dir: str | os.PathLike[str] | None = None,
+    only: set[str] | None = None,
 ) -> None:
     """Create the analysis views and macros on ``con`` (which must have ``events``).
 
@@ -339,13 +400,17 @@ def create_views(
         pages: the page normalization config; found with
             ``rumq.pages.load_config(data_dir=data_dir)`` when omitted.
         data_dir: the dataset directory, where a ``rumq.toml`` may live.
+        only: create just these views (``views_for(sql)``: what a statement
+            needs); None creates all. Creating a view binds it against the
+            window's files, about 5 ms each.
     """
     if data_dir is None:
         data_dir = _dataset_dir(con)
     cfg = pages if pages is not None else load_config(data_dir=data_dir)
     install_macros(con, cfg)
     for name, sql in view_sql(cfg).items():
-        con.execute(f"CREATE OR REPLACE VIEW {name} AS {sql}").fetchall()
+        if only is None or name in only:
+            con.execute(f"CREATE OR REPLACE VIEW {name} AS {sql}").fetchall()
     con.execute(AUDIENCE_MACRO).fetchall()
     _ingest_totals(con, data_dir)
 
