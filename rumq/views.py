@@ -337,27 +337,33 @@ def views_for(con: Any, sql: str) -> set[str] | None:
     names = _relations(con, sql)
     if names is None:
         return None
-    deps = _dependencies(con)
-    todo, seen = [n for n in names if n in deps], set()
+    todo, seen = [n for n in names if n in DEPENDENCIES], set()
     while todo:
         name = todo.pop()
         if name not in seen:
             seen.add(name)
-            todo += deps[name]
+            todo += DEPENDENCIES[name]
     return seen & set(VIEW_NAMES)
 
 
-_DEPS: dict[str, set[str]] = {}
-
-
-def _dependencies(con: Any) -> dict[str, set[str]]:
-    """{view or macro: the analysis views its definition reads} (computed once per process)."""
-    if not _DEPS:
-        bodies = dict(view_sql())
-        bodies["rumq_audience"] = AUDIENCE_MACRO.split(" AS TABLE", 1)[1]
-        for name, body in bodies.items():
-            _DEPS[name] = (_relations(con, body) or set(VIEW_NAMES)) & set(VIEW_NAMES)
-    return _DEPS
+#: {view or table macro: the analysis views its definition reads}; a test
+#: checks it against the definitions (parsed by DuckDB).
+DEPENDENCIES: dict[str, frozenset[str]] = {
+    "page_views": frozenset(),
+    "cookie_coverage": frozenset(),
+    "session_pages": frozenset({"page_views"}),
+    "journey_steps": frozenset({"session_pages"}),
+    "transitions": frozenset({"journey_steps"}),
+    "session_stats": frozenset(),
+    "session_page_stats": frozenset(),
+    "sessions": frozenset({"session_stats", "session_page_stats"}),
+    "js_errors": frozenset(),
+    "http_requests": frozenset(),
+    "navigations": frozenset(),
+    "web_vitals": frozenset(),
+    "resources": frozenset(),
+    "rumq_audience": frozenset({"session_stats", "cookie_coverage"}),
+}
 
 
 def _relations(con: Any, sql: str) -> set[str] | None:

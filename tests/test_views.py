@@ -311,3 +311,16 @@ def test_a_connection_for_a_statement_has_its_views(data):
     views = {r[0] for r in con.execute("SELECT view_name FROM duckdb_views() WHERE NOT internal").fetchall()}
     assert views == {"events", "session_pages", "page_views"}
     assert con.execute("SELECT count(*) FROM session_pages").fetchone()[0] > 0
+
+
+def test_declared_view_dependencies_match_the_definitions():
+    import duckdb
+
+    from rumq import views
+
+    c = duckdb.connect()
+    bodies = dict(views.view_sql())
+    bodies["rumq_audience"] = views.AUDIENCE_MACRO.split(" AS TABLE", 1)[1]
+    assert set(bodies) == set(views.DEPENDENCIES)
+    for name, body in bodies.items():
+        assert views._relations(c, body) & set(VIEW_NAMES) == views.DEPENDENCIES[name], name
