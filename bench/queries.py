@@ -1,12 +1,16 @@
 """Query benchmark: every built-in analysis vs a hand-written plain DuckDB equivalent.
 
 Usage:
-    python bench/queries.py [--events 20000000] [--out bench/out] [--repeat 3] [--only NAME,...]
+    python bench/queries.py [--events 20000000] [--out bench/out] [--repeat 3] [--only NAME,...] [--no-compact]
 
 Builds (once; reused when present) a dataset of about ``--events`` events:
 ``rumq.generate`` writes realistic RUM traffic as gzip JSON lines (7 days, 2
 apps, 10% cookieless visits), ``rumq.ingest.ingest`` turns it into the
-Parquet dataset. Then, for every built-in query of queries/ (default
+Parquet dataset and ``rumq compact`` (``rumq.maintenance.compact``) leaves one
+file per day and event_name, as recommended after large ingests (skip with
+``--no-compact``). The layout measured is printed: files, and the share of
+row groups holding a single event_name (those a filter on event_name can
+skip). Then, for every built-in query of queries/ (default
 parameters; funnels/conversion with three steps of the generated shop), it
 times in the same process:
 
@@ -268,6 +272,18 @@ def build(out: Path, events: int) -> Path:
     return data
 
 
+def layout(files: list[str]) -> str:
+    """How the files are laid out: count, and row groups holding a single event_name."""
+    import duckdb
+
+    con = duckdb.connect()
+    groups, single = con.execute(
+        "SELECT count(*), count(*) FILTER (WHERE stats_min_value = stats_max_value) "
+        "FROM parquet_metadata(?) WHERE path_in_schema = 'event_name'", [files]).fetchone()
+    con.close()
+    return f"{len(files)} files, {single:,} of {groups:,} row groups hold a single event_name"
+
+
 def _cpu() -> float:
     import resource
 
@@ -295,22 +311,30 @@ def main() -> None:
     ap.add_argument("--out", default="bench/out", help="work directory (the dataset is kept for reuse)")
     ap.add_argument("--repeat", type=int, default=3, help="runs per side; the best is reported")
     ap.add_argument("--only", default="", help="comma-separated query names")
+    ap.add_argument("--no-compact", action="store_true", help="measure the files as ingest wrote them")
     args = ap.parse_args()
 
     import duckdb
 
     from rumq import runner
+    from rumq.maintenance import compact
     from rumq.store import Store
 
     data = build(Path(args.out) / f"queries-{args.events}", args.events)
+    if not args.no_compact:
+        t0 = time.perf_counter()
+        r = compact(data)  # a no-op when the dataset is compacted already
+        if r["partitions"]:
+            print(f"compacted {r['partitions']} day(s): {r['files_before']} -> {r['files_after']} files in "
+                  f"{time.perf_counter() - t0:.0f} s", flush=True)
     files = Store(data).event_files()
     state = json.loads((data / "_rumq" / "state.json").read_text())
     manifest = {k: sum(int(i.get(k) or 0) for i in state["ingests"]) for k in ("read", "duplicates", "rejected")}
     con = duckdb.connect()
     n_events = con.execute("SELECT count(*) FROM read_parquet(?)", [files]).fetchall()[0][0]
     con.close()
-    print(f"dataset: {data} - {n_events:,} events in {len(files)} files; DuckDB {duckdb.__version__}, "
-          f"{os.cpu_count()} cores", flush=True)
+    print(f"dataset: {data} - {n_events:,} events; DuckDB {duckdb.__version__}, {os.cpu_count()} cores", flush=True)
+    print(f"layout: {'rumq compact skipped' if args.no_compact else 'after rumq compact'}: {layout(files)}", flush=True)
 
     names = [n for n in HAND if not args.only or n in args.only.split(",")]
     print(f"{'query':28} {'rumq s':>8} {'hand s':>8} {'ratio':>6} {'rumq cpu':>9} {'hand cpu':>9} "

@@ -61,6 +61,7 @@ def connect(
     app: str | None = None,
     allow_missing: bool = False,
     views: bool = True,
+    for_sql: str | None = None,
 ) -> duckdb.DuckDBPyConnection:
     """Open an in-memory DuckDB connection with the dataset's views.
 
@@ -71,6 +72,8 @@ def connect(
         app: keep only this ``application_id``.
         allow_missing: an absent dataset gives empty views instead of an error.
         views: also create the analysis views (``rumq.views``).
+        for_sql: create only the views this statement reads (``rumq.views.views_for``);
+            None: every view (for ad-hoc SQL). Each view costs a few ms to create.
 
     Returns:
         A connection with the view ``events`` (canonical columns + ``event_date``).
@@ -114,7 +117,8 @@ def connect(
     if views:
         from rumq import views as views_mod
 
-        views_mod.create_views(con, data_dir=data_dir)
+        only = views_mod.views_for(con, for_sql) if for_sql is not None else None
+        views_mod.create_views(con, data_dir=data_dir, only=only)
     return con
 
 

@@ -89,9 +89,15 @@ def _reason_key(reason: str) -> str:
     return reason.split(":", 1)[0] if reason else "?"
 
 
-#: Rows per row group when merging: each writer thread buffers a row group of
-#: messages (~1 KB each), so this bounds the memory a merge needs.
+#: Rows per row group of a merged file. The writer buffers a row group of
+#: messages (~1 KB each) per output file, so this bounds the memory a merge needs.
 COMPACT_ROW_GROUP = 30_000
+#: Splitting mixed files by event_name keeps one open output per event_name,
+#: each buffering a row group: small row groups there (rewritten by the merge
+#: that follows), and a cap on open outputs, bound the memory of the split.
+SPLIT_ROW_GROUP = 4_096
+SPLIT_FLUSH_ROWS = 10_000
+SPLIT_MAX_OPEN_FILES = 32
 #: After an ingest, a day holding this many small files gets them merged.
 AUTO_COMPACT_FILES = 8
 #: Files with fewer rows count as small. A large ingest writes ~50k-row files,
@@ -107,14 +113,25 @@ def compact(
     wait: bool = True,
     on_notice=None,
 ) -> dict[str, Any]:
-    """Merge the files of each partition holding at least ``min_files`` of them into one.
+    """Rewrite each day's files as one file per event_name.
+
+    A day is rewritten when one of its event_names is spread over at least
+    ``min_files`` files, or when it holds a mixed file (several event_names in
+    one file, or a file written before files were clustered). Every row group
+    of the result holds a single event_name, so a query that filters on
+    ``event_name`` (page views are a tenth of the events) skips the other row
+    groups by their statistics.
 
     Args:
         data_dir: the dataset.
-        min_files: merge a day's candidate files when there are at least this many.
-        small_rows: only files with fewer rows are candidates (None: every file).
+        min_files: merge an event_name's files of a day when there are at least this many.
+        small_rows: only merge files with fewer rows, into one file per day
+            ordered by event_name (the merge after small ingests; None: every file).
         wait: wait for another writer instead of failing.
         on_notice: receives "waiting for the lock" notices.
+
+    Returns:
+        ``{"partitions": days rewritten, "files_before": n, "files_after": n}``.
 
     Atomic like an ingest: the merged files are staged, moved into place and
     committed by one state swap; the old files are deleted only after.
@@ -129,7 +146,7 @@ def compact(
 def compact_locked(
     store: Store, *, min_files: int, small_rows: int | None = None, days: set[str] | None = None
 ) -> dict[str, Any]:
-    """``compact`` for a caller that already holds the dataset lock."""
+    """``compact`` for a caller that already holds the dataset lock (``days``: only these dates)."""
     from rumq import catalog
 
     state = store.load_state()
@@ -138,37 +155,37 @@ def compact_locked(
     for f in state.files:
         if (days is None or f["date"] in days) and (small_rows is None or int(f.get("rows") or 0) < small_rows):
             by_day.setdefault(f["date"], []).append(f)
-    targets = {d: fs for d, fs in by_day.items() if len(fs) >= min_files}
+    if small_rows is None:
+        targets = {d: fs for d, fs in by_day.items() if _needs_clustering(fs, min_files)}
+    else:
+        targets = {d: fs for d, fs in by_day.items() if len(fs) >= min_files}
     if not targets:
         return {"partitions": 0, "files_before": before, "files_after": before}
     cid = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + "-c" + uuid.uuid4().hex[:7]
     staging = store.new_staging(cid)
+    old: set[str] = set()
     try:
         con = catalog.new_connection()
         con.execute("SET memory_limit = '1GB'").fetchall()
         con.execute("SET temp_directory = ?", [str(staging / "tmp")]).fetchall()
-        # Streaming copy: no sort, no need to keep input order, so memory stays
-        # flat however large the day is (sorting a day of messages ran out of memory).
+        # Streaming copies: no need to keep input order, so memory stays flat
+        # however large the day is (sorting a whole day of messages ran out of memory).
         con.execute("SET preserve_insertion_order = false").fetchall()
-        cols = ", ".join(FILE_COLUMNS)
-        merged = []
+        merged: list[tuple[str, Path, int, str | None]] = []
         for day, fs in sorted(targets.items()):
-            out = staging / f"part-{cid}-{day}.parquet"
-            con.execute("SET VARIABLE rumq_compact = ?::VARCHAR[]", [[str(store.root / f["path"]) for f in fs]]).fetchall()
-            n = con.execute(
-                f"COPY (SELECT {cols} FROM read_parquet(getvariable('rumq_compact'), hive_partitioning = false)) "
-                f"TO '{str(out).replace(chr(39), chr(39) * 2)}' "
-                f"(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {COMPACT_ROW_GROUP})"
-            ).fetchall()[0][0]
-            merged.append((day, out, n))
+            if small_rows is None:
+                written, replaced = _cluster_day(con, store, staging, cid, day, fs)
+            else:
+                written, replaced = [_merge_ordered(con, store, staging, cid, day, fs)], fs
+            merged += written
+            old |= {f["path"] for f in replaced}
         con.close()
-        old = {f["path"] for fs in targets.values() for f in fs}
         keep = [f for f in state.files if f["path"] not in old]
-        for day, out, n in merged:
+        for day, out, n, name in merged:
             rel = Path("events") / f"{PARTITION_COLUMN}={day}" / out.name
             os.replace(out, store.root / rel)
             keep.append({"path": str(rel), "date": day, "rows": n,
-                         "bytes": (store.root / rel).stat().st_size, "ingest_id": cid})
+                         "bytes": (store.root / rel).stat().st_size, "ingest_id": cid, "event_name": name})
         state.files = sorted(keep, key=lambda f: (f["date"], f["path"]))
         store.commit(state)
     finally:
@@ -176,4 +193,86 @@ def compact_locked(
     # Only now, with the new state committed, are the old files garbage.
     for path in old:
         (store.root / path).unlink(missing_ok=True)
-    return {"partitions": len(merged), "files_before": before, "files_after": len(state.files)}
+    return {"partitions": len(targets), "files_before": before, "files_after": len(state.files)}
+
+
+def _needs_clustering(files: list[dict[str, Any]], min_files: int) -> bool:
+    """True when a day holds a mixed file or an event_name spread over ``min_files`` files or more."""
+    per_name: Counter[str] = Counter()
+    for f in files:
+        name = f.get("event_name")
+        if name is None:
+            return True
+        per_name[name] += 1
+    return any(n >= min_files for n in per_name.values())
+
+
+def _merged_options() -> str:
+    """Parquet options of a merged file.
+
+    In a file of one event_name a row group holds thousands of sessions, and
+    DuckDB's default dictionary limits let session_id and user_id fall back to
+    plain strings. Keeping them dictionary-encoded (up to a row group of
+    distinct values, 4 MB dictionary pages) made a session aggregation over
+    every event of a day at 20M events cost 0.39 s CPU instead of 0.57 s
+    (0.20 s when the files mix the event types in ingest order).
+    """
+    return (f"COMPRESSION zstd, ROW_GROUP_SIZE {COMPACT_ROW_GROUP}, "
+            f"DICTIONARY_SIZE_LIMIT {2 * COMPACT_ROW_GROUP}, STRING_DICTIONARY_PAGE_SIZE_LIMIT 4194304")
+
+
+def _copy(con: Any, files: list[str], out: Path, options: str, query: str = "") -> list[tuple]:
+    """COPY the event columns of ``files`` to ``out``; ``query`` appends to the SELECT (e.g. ORDER BY)."""
+    cols = ", ".join(FILE_COLUMNS)
+    con.execute("SET VARIABLE rumq_compact = ?::VARCHAR[]", [files]).fetchall()
+    return con.execute(
+        f"COPY (SELECT {cols} FROM read_parquet(getvariable('rumq_compact'), hive_partitioning = false) {query}) "
+        f"TO '{str(out).replace(chr(39), chr(39) * 2)}' (FORMAT parquet, {options})"
+    ).fetchall()
+
+
+def _merge_ordered(con: Any, store: Store, staging: Path, cid: str, day: str,
+                   fs: list[dict[str, Any]]) -> tuple[str, Path, int, str | None]:
+    """Merge a day's small files into one, ordered by event_name (small, so the sort is cheap)."""
+    out = staging / f"part-{cid}-{day}.parquet"
+    n = _copy(con, [str(store.root / f["path"]) for f in fs], out, _merged_options(), "ORDER BY event_name")[0][0]
+    names = {f.get("event_name") for f in fs}
+    return day, out, n, names.pop() if len(names) == 1 else None
+
+
+def _cluster_day(
+    con: Any, store: Store, staging: Path, cid: str, day: str, fs: list[dict[str, Any]]
+) -> tuple[list[tuple[str, Path, int, str | None]], list[dict[str, Any]]]:
+    """Rewrite a day's files as one file per event_name; return (files written, files replaced).
+
+    Mixed files are first split by event_name (DuckDB's partitioned write,
+    small row groups, into the staging folder); then each event_name's
+    pieces and single-event_name files are merged into one file with full
+    row groups. An event_name that is in one file already, and in no mixed
+    file, keeps its file.
+    """
+    groups: dict[str | None, list[str]] = {}
+    for f in fs:
+        if f.get("event_name") is not None:
+            groups.setdefault(f["event_name"], []).append(str(store.root / f["path"]))
+    mixed = [str(store.root / f["path"]) for f in fs if f.get("event_name") is None]
+    if mixed:
+        con.execute("SET partitioned_write_flush_threshold = ?", [SPLIT_FLUSH_ROWS]).fetchall()
+        con.execute("SET partitioned_write_max_open_files = ?", [SPLIT_MAX_OPEN_FILES]).fetchall()
+        stats = _copy(con, mixed, staging / f"split-{day}",
+                      f"COMPRESSION snappy, ROW_GROUP_SIZE {SPLIT_ROW_GROUP}, PARTITION_BY (event_name), "
+                      "WRITE_PARTITION_COLUMNS true, RETURN_STATS true")
+        for row in stats:
+            # (filename, count, file_size_bytes, footer_size_bytes, column_statistics, partition_keys, ...)
+            groups.setdefault(row[5]["event_name"], []).append(row[0])
+    written: list[tuple[str, Path, int, str | None]] = []
+    replaced: set[str] = set(mixed)
+    for i, name in enumerate(sorted(groups, key=lambda n: (n is None, n or ""))):
+        files = groups[name]
+        if len(files) == 1 and not files[0].startswith(str(staging)):
+            continue  # already one file of its own
+        out = staging / f"part-{cid}-{day}-{i:04d}.parquet"
+        n = _copy(con, files, out, _merged_options())[0][0]
+        written.append((day, out, n, name))
+        replaced |= set(files)
+    return written, [f for f in fs if str(store.root / f["path"]) in replaced]

@@ -181,7 +181,8 @@ def run_query(
     else:
         sql = substitute_identifiers(query.body, query.params, values)
         bound = bind_values(sql, query.params, values)
-        con = _catalog(data_dir, w, app)
+        # Only the views the query reads: a named query is known in advance.
+        con = _catalog(data_dir, w, app, for_sql=sql)
         try:
             df = execute(con, sql, bound, limit=limit, what=f"query '{query.name}'")
         finally:
@@ -192,13 +193,15 @@ def run_query(
     return df
 
 
-def _catalog(data_dir: str | os.PathLike[str], w: TimeWindow, app: str | None) -> duckdb.DuckDBPyConnection:
+def _catalog(
+    data_dir: str | os.PathLike[str], w: TimeWindow, app: str | None, *, for_sql: str | None = None
+) -> duckdb.DuckDBPyConnection:
     import duckdb
 
     from rumq import catalog
 
     try:
-        return catalog.connect(data_dir, since=w.since, until=w.until, app=app)
+        return catalog.connect(data_dir, since=w.since, until=w.until, app=app, for_sql=for_sql)
     except duckdb.Error as e:
         # e.g. a damaged Parquet file of the window: say so, not a traceback.
         raise DatasetError(

@@ -8,9 +8,10 @@ time window and application by ``rumq.catalog.connect``) and adds:
 ``session_pages``, ``journey_steps``,
 ``transitions``, ``js_errors``, ``http_requests``, ``navigations``,
 ``web_vitals``, ``resources``, ``cookie_coverage``, the one-row table
-``ingest_totals`` (from the dataset manifest) and the macros
-``rumq_page(p)`` / ``rumq_url(u)``. docs/analyses.md documents every column
-and definition.
+``ingest_totals`` (from the dataset manifest), the macros
+``rumq_page(p)`` / ``rumq_url(u)`` and the table macro
+``rumq_audience(dim, include_cookieless)`` (the audience/* queries).
+docs/analyses.md documents every column and definition.
 
 Order within a session. RUM timestamps have whole-second precision, so page
 views are ordered by interaction depth (``interaction``, NULLS LAST), then
@@ -79,20 +80,25 @@ _ORDER_KEY = "{'i': coalesce(interaction, 2147483647), 't': event_time, 'l': sou
 # A page view without a session id is a session of its own, named after its
 # place in the export (not its event_id: see _ORDER_BY on why not).
 _PSEUDO_SESSION = "'page:' || source_file || ':' || source_line"
-_SESSION_ID = f"coalesce(session_id, CASE WHEN event_name = 'page_view' THEN {_PSEUDO_SESSION} END)"
 # Ingest always sets cookieless (never NULL); reading user_id to re-derive it costs.
 _COOKIELESS = "cookieless"
 # A page view without a session id is a cookieless one-page session by
 # definition (so the default cookie filter drops that branch without a scan).
 _PV_COOKIELESS = "(events.cookieless OR events.session_id IS NULL)"
 _HTTP_FAILED = "coalesce(http_status >= 400, true)"  # NULL status = network failure
+# The distinct page ids of the page views, straight from events (reading
+# through the two branches of page_views would also read session_id).
+_PAGE_VIEW_IDS = "SELECT DISTINCT page_id AS _raw FROM events WHERE event_name = 'page_view' AND page_id IS NOT NULL"
 
 
-def _normalized(base: str, raw: str, out: str, expr: str) -> str:
-    """SELECT every column of CTE ``base`` plus ``out`` = ``expr`` applied to ``raw``, once per distinct value."""
+def _normalized(base: str, raw: str, out: str, expr: str, values: str | None = None) -> str:
+    """SELECT every column of CTE ``base`` plus ``out`` = ``expr`` applied to ``raw``, once per distinct value.
+
+    ``values`` is a cheaper query for the distinct raw values (column ``_raw``), when there is one.
+    """
+    values = values or f"SELECT DISTINCT {raw} AS _raw FROM {base} WHERE {raw} IS NOT NULL"
     return f"""
-    _m AS (SELECT _raw, {expr.replace('__v__', '_raw')} AS _norm
-           FROM (SELECT DISTINCT {raw} AS _raw FROM {base} WHERE {raw} IS NOT NULL))
+    _m AS (SELECT _raw, {expr.replace('__v__', '_raw')} AS _norm FROM ({values}))
     SELECT {base}.*, _m._norm AS {out} FROM {base} LEFT JOIN _m ON {base}.{raw} = _m._raw"""
 
 
@@ -104,13 +110,20 @@ def view_sql(cfg: PageConfig | None = None) -> dict[str, str]:
     ctx = "application_id, application_version, browser_name, browser_version, os_name, device_type, country_code"
     v: dict[str, str] = {}
 
+    # Two branches: page views of a session, and page views without a session
+    # id (each a cookieless one-page session of its own). The second branch's
+    # constant cookieless = true lets DuckDB drop it under the default cookie
+    # filter, so source_file (a long string) is not even read then.
+    pv_cols = f"""page_id AS page_raw, interaction, source_file, source_line, parent_page_id, time_on_parent_page,
+               title, referrer, referrer_domain, page_tags, {ctx}"""
     v["page_views"] = f"""
     WITH pv AS NOT MATERIALIZED (
-        SELECT event_id, event_time, {_SESSION_ID} AS session_id, user_id, {_PV_COOKIELESS} AS cookieless,
-               page_id AS page_raw, interaction, source_file, source_line, parent_page_id, time_on_parent_page, title,
-               referrer, referrer_domain, page_tags, {ctx}
-        FROM events WHERE event_name = 'page_view'),
-    {_normalized('pv', 'page_raw', 'page', page)}"""
+        SELECT event_id, event_time, session_id, user_id, cookieless, {pv_cols}
+        FROM events WHERE event_name = 'page_view' AND session_id IS NOT NULL
+        UNION ALL
+        SELECT event_id, event_time, {_PSEUDO_SESSION}, user_id, true, {pv_cols}
+        FROM events WHERE event_name = 'page_view' AND session_id IS NULL),
+    {_normalized('pv', 'page_raw', 'page', page, _PAGE_VIEW_IDS)}"""
 
     # From events, not page_views: coverage needs no normalized page.
     v["cookie_coverage"] = f"""
@@ -200,13 +213,16 @@ def view_sql(cfg: PageConfig | None = None) -> dict[str, str]:
     # normalized page first cost more than the aggregation.
     v["session_page_stats"] = f"""
     WITH agg AS (
-        SELECT {_SESSION_ID} AS session_id, {_PV_COOKIELESS} AS cookieless,
+        SELECT session_id, cookieless,
                count(*) AS page_views,
                count(*) = 1 AS bounced,
                arg_min(page_id, {_ORDER_KEY}) AS entry_page_raw,
                arg_max(page_id, {_ORDER_KEY}) AS exit_page_raw
-        FROM events WHERE event_name = 'page_view'
-        GROUP BY 1, 2),
+        FROM events WHERE event_name = 'page_view' AND session_id IS NOT NULL
+        GROUP BY session_id, cookieless
+        UNION ALL
+        SELECT {_PSEUDO_SESSION}, true, 1, true, page_id, page_id
+        FROM events WHERE event_name = 'page_view' AND session_id IS NULL),
     _m AS (SELECT _raw, {page.replace('__v__', '_raw')} AS _norm FROM (
            SELECT entry_page_raw AS _raw FROM agg WHERE entry_page_raw IS NOT NULL
            UNION SELECT exit_page_raw FROM agg WHERE exit_page_raw IS NOT NULL))
@@ -283,11 +299,105 @@ def view_sql(cfg: PageConfig | None = None) -> dict[str, str]:
     return v
 
 
+# One definition for audience/browsers, /devices and /countries. dim names a
+# column that session_stats and events both have (browser_name, os_name,
+# device_type, country_code, application_id, ...); COLUMNS picks it by exact
+# name, and the query files pass it as a constant. Sessions take the session's
+# (smallest) value from session_stats; page views and LCP count every event.
+AUDIENCE_MACRO = """
+CREATE OR REPLACE MACRO rumq_audience(dim, include_cookieless) AS TABLE
+WITH s AS (
+    SELECT COLUMNS(lambda c: c = dim) AS k, count(*) AS sessions, count(*) FILTER (WHERE has_error) AS error_sessions
+    FROM session_stats
+    WHERE NOT cookieless OR include_cookieless
+    GROUP BY k
+), p AS (
+    SELECT COLUMNS(lambda c: c = dim) AS k, count(*) AS page_views FROM events WHERE event_name = 'page_view' GROUP BY k
+), l AS (
+    SELECT COLUMNS(lambda c: c = dim) AS k, quantile_cont(vital_value, 0.75) AS lcp_p75_ms
+    FROM events WHERE event_name = 'lcp' GROUP BY k
+)
+SELECT k,
+       coalesce(s.sessions, 0) AS sessions,
+       coalesce(p.page_views, 0) AS page_views,
+       s.error_sessions / s.sessions AS error_session_rate,
+       l.lcp_p75_ms,
+       (SELECT coverage FROM cookie_coverage) AS coverage
+FROM p FULL JOIN s USING (k) FULL JOIN l USING (k)"""
+
+
+def views_for(con: Any, sql: str) -> set[str] | None:
+    """The analysis views a statement needs: those it reads, and the views those read.
+
+    The statement is parsed by DuckDB (``json_serialize_sql``) and its table
+    references collected; ``rumq_audience`` brings the views of its
+    definition. None (create every view) when the statement does not parse
+    here: then executing it reports the error.
+    """
+    names = _relations(con, sql)
+    if names is None:
+        return None
+    todo, seen = [n for n in names if n in DEPENDENCIES], set()
+    while todo:
+        name = todo.pop()
+        if name not in seen:
+            seen.add(name)
+            todo += DEPENDENCIES[name]
+    return seen & set(VIEW_NAMES)
+
+
+#: {view or table macro: the analysis views its definition reads}; a test
+#: checks it against the definitions (parsed by DuckDB).
+DEPENDENCIES: dict[str, frozenset[str]] = {
+    "page_views": frozenset(),
+    "cookie_coverage": frozenset(),
+    "session_pages": frozenset({"page_views"}),
+    "journey_steps": frozenset({"session_pages"}),
+    "transitions": frozenset({"journey_steps"}),
+    "session_stats": frozenset(),
+    "session_page_stats": frozenset(),
+    "sessions": frozenset({"session_stats", "session_page_stats"}),
+    "js_errors": frozenset(),
+    "http_requests": frozenset(),
+    "navigations": frozenset(),
+    "web_vitals": frozenset(),
+    "resources": frozenset(),
+    "rumq_audience": frozenset({"session_stats", "cookie_coverage"}),
+}
+
+
+def _relations(con: Any, sql: str) -> set[str] | None:
+    """Names of the tables and table functions ``sql`` reads (CTE names included), or None if it does not parse."""
+    import duckdb
+
+    try:
+        tree = json.loads(con.execute("SELECT json_serialize_sql(?)", [sql]).fetchone()[0])
+    except (duckdb.Error, ValueError):  # DuckDB cannot serialize it: be safe, create everything
+        return None
+    if tree.get("error"):
+        return None
+    out: set[str] = set()
+    stack: list[Any] = [tree]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            if node.get("type") == "BASE_TABLE":
+                out.add(str(node.get("table_name")))
+            elif node.get("type") == "TABLE_FUNCTION":
+                fn = node.get("function") or {}
+                out.add(str(fn.get("function_name")))
+            stack += node.values()
+        elif isinstance(node, list):
+            stack += node
+    return out
+
+
 def create_views(
     con: Any,
     *,
     pages: PageConfig | None = None,
     data_dir: str | os.PathLike[str] | None = None,
+    only: set[str] | None = None,
 ) -> None:
     """Create the analysis views and macros on ``con`` (which must have ``events``).
 
@@ -296,13 +406,18 @@ def create_views(
         pages: the page normalization config; found with
             ``rumq.pages.load_config(data_dir=data_dir)`` when omitted.
         data_dir: the dataset directory, where a ``rumq.toml`` may live.
+        only: create just these views (``views_for(sql)``: what a statement
+            needs); None creates all. Creating a view binds it against the
+            window's files, about 5 ms each.
     """
     if data_dir is None:
         data_dir = _dataset_dir(con)
     cfg = pages if pages is not None else load_config(data_dir=data_dir)
     install_macros(con, cfg)
     for name, sql in view_sql(cfg).items():
-        con.execute(f"CREATE OR REPLACE VIEW {name} AS {sql}").fetchall()
+        if only is None or name in only:
+            con.execute(f"CREATE OR REPLACE VIEW {name} AS {sql}").fetchall()
+    con.execute(AUDIENCE_MACRO).fetchall()
     _ingest_totals(con, data_dir)
 
 

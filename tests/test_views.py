@@ -13,6 +13,7 @@ from datetime import datetime
 import analyses_data as fx
 import pytest
 
+from rumq import catalog
 from rumq.errors import UsageError
 from rumq.pages import PageConfig, Rule, config_from_dict, load_config, normalize
 from rumq.views import VIEW_NAMES, create_views
@@ -277,3 +278,49 @@ def test_config_next_to_the_dataset_is_used(tmp_path, monkeypatch):
     (data / "rumq.toml").write_text("[[pages.rules]]\npattern = '^/(home|cart)$'\nreplace = '/shop'\n")
     rows = fx.run(data, "pages/entry")
     assert [(r["entry_page"], r["sessions"]) for r in rows] == [("/shop", 3), ("/blog/a", 1)]
+
+
+def test_audience_macro_is_the_audience_queries_for_any_column(con):
+    assert con.sql("SELECT k, sessions, page_views FROM rumq_audience('browser_name', false) "
+                   "ORDER BY sessions DESC, k").fetchall() == con.sql(
+        "SELECT browser_name, count(*) FILTER (WHERE NOT cookieless) AS n, "
+        "(SELECT count(*) FROM page_views AS p WHERE p.browser_name IS NOT DISTINCT FROM s.browser_name) "
+        "FROM sessions AS s GROUP BY browser_name ORDER BY n DESC, browser_name").fetchall()
+    os_rows = con.sql("SELECT k, sessions FROM rumq_audience('os_name', true) ORDER BY k").fetchall()
+    assert os_rows == con.sql("SELECT os_name, count(*) FROM sessions GROUP BY 1 ORDER BY 1").fetchall()
+
+
+def test_views_for_names_what_a_statement_reads():
+    import duckdb
+
+    from rumq.views import views_for
+
+    c = duckdb.connect()
+    assert views_for(c, "SELECT count(*) FROM transitions WHERE from_step = $n") == {
+        "transitions", "journey_steps", "session_pages", "page_views"}
+    # comma joins, subqueries, CTEs that shadow nothing, the audience macro
+    assert views_for(c, "WITH x AS (SELECT 1) SELECT * FROM sessions s, x WHERE s.a IN (SELECT b FROM web_vitals)") == {
+        "sessions", "session_stats", "session_page_stats", "web_vitals"}
+    assert views_for(c, "SELECT * FROM rumq_audience('os_name', false)") == {"session_stats", "cookie_coverage"}
+    assert views_for(c, "SELECT count(*) FROM events") == set()
+    assert views_for(c, "SELEC nonsense") is None  # unknown: every view is created
+
+
+def test_a_connection_for_a_statement_has_its_views(data):
+    con = catalog.connect(data, for_sql="SELECT count(*) FROM pages_per_nothing, session_pages")
+    views = {r[0] for r in con.execute("SELECT view_name FROM duckdb_views() WHERE NOT internal").fetchall()}
+    assert views == {"events", "session_pages", "page_views"}
+    assert con.execute("SELECT count(*) FROM session_pages").fetchone()[0] > 0
+
+
+def test_declared_view_dependencies_match_the_definitions():
+    import duckdb
+
+    from rumq import views
+
+    c = duckdb.connect()
+    bodies = dict(views.view_sql())
+    bodies["rumq_audience"] = views.AUDIENCE_MACRO.split(" AS TABLE", 1)[1]
+    assert set(bodies) == set(views.DEPENDENCIES)
+    for name, body in bodies.items():
+        assert views._relations(c, body) & set(VIEW_NAMES) == views.DEPENDENCIES[name], name

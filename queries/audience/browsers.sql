@@ -22,23 +22,7 @@
 --   - {name: lcp_p75_ms, type: DOUBLE, meaning: 75th percentile of LCP}
 --   - {name: coverage, type: DOUBLE, meaning: "Share of the window's page views in cookie sessions"}
 -- ---
-WITH s AS (
-    SELECT browser_name AS k, count(*) AS sessions, count(*) FILTER (WHERE has_error) AS error_sessions
-    FROM session_stats
-    WHERE NOT cookieless OR $include_cookieless
-    GROUP BY k
-), p AS (
-    SELECT browser_name AS k, count(*) AS page_views FROM events WHERE event_name = 'page_view' GROUP BY k
-), l AS (
-    SELECT browser_name AS k, quantile_cont(vital_value, 0.75) AS lcp_p75_ms
-    FROM events WHERE event_name = 'lcp' GROUP BY k
-)
-SELECT k AS browser,
-       coalesce(s.sessions, 0) AS sessions,
-       coalesce(p.page_views, 0) AS page_views,
-       s.error_sessions / s.sessions AS error_session_rate,
-       l.lcp_p75_ms,
-       (SELECT coverage FROM cookie_coverage) AS coverage
-FROM p FULL JOIN s USING (k) FULL JOIN l USING (k)
+SELECT k AS browser, sessions, page_views, error_session_rate, lcp_p75_ms, coverage
+FROM rumq_audience('browser_name', $include_cookieless)
 ORDER BY sessions DESC, page_views DESC, browser NULLS LAST
 LIMIT $top
