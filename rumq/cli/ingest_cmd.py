@@ -163,11 +163,16 @@ def rejects(ctx: click.Context, list_: bool, limit: int | None, as_json: bool) -
 
 
 @click.command()
-@click.option("--min-files", default=2, show_default=True, type=click.IntRange(min=2), help="Merge partitions holding at least this many files.")
+@click.option("--min-files", default=2, show_default=True, type=click.IntRange(min=2), help="Also rewrite a day when one event type is spread over at least this many files.")
 @click.option("--no-wait", is_flag=True, help="Fail (exit 4) instead of waiting for another writer.")
 @click.pass_context
 def compact(ctx: click.Context, min_files: int, no_wait: bool) -> None:
-    """Merge the small Parquet files of each day into one (atomic, like ingest)."""
+    """Rewrite each day as one Parquet file per event type (atomic, like ingest).
+
+    Every row group then holds a single event type, so queries on one type
+    (page views, vitals, errors) skip the others. Days already in that layout
+    are left alone. Run it after large ingests.
+    """
     from rumq.maintenance import compact as run_compact
 
     r = run_compact(data_dir_of(ctx), min_files=min_files, wait=not no_wait,
