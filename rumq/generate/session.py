@@ -58,7 +58,13 @@ AB_GROUPS = ("control", "checkout-v2")
 
 
 class Sink(Protocol):
-    """Receives every recorded CloudWatch Logs message of a chunk."""
+    """Receives every recorded CloudWatch Logs message of a chunk.
+
+    A sink that needs only the message text may also have ``lines``, a list
+    the chunk appends each message to, UTF-8 encoded, instead of calling
+    ``add`` (a Python call per event is a measurable share of the generator's
+    time), and a ``drain()`` the chunk calls after every visit.
+    """
 
     def add(self, ts_ms: int, log_stream: str, message: str) -> None: ...
 
@@ -120,8 +126,18 @@ def uuid4(getrandbits) -> str:
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
+_s_cache: dict[str, str] = {}
+
+
 def _s(x: str) -> str:
-    return orjson.dumps(x).decode()
+    """``x`` as a JSON string literal (page ids, titles, URLs repeat a lot: cached)."""
+    v = _s_cache.get(x)
+    if v is None:
+        v = orjson.dumps(x).decode()
+        if len(_s_cache) > 100_000:
+            _s_cache.clear()
+        _s_cache[x] = v
+    return v
 
 
 _ls_cache: dict[int, str] = {}
@@ -155,6 +171,8 @@ class Chunk:
         self._cdn = "https://cdn." + app.domain.split(".", 1)[1] if app.domain.count(".") >= 2 else "https://" + app.domain
         self._pages: dict[str, Page] = app.site.pages
         self._titles: dict[tuple[str, str], str] = {}
+        # metadata text around the page fields, per visitor profile (a few hundred)
+        self._md_cache: dict[tuple, tuple[str, str]] = {}
         # state of the current session
         self._count = 0
         self._dropped = 0
@@ -165,6 +183,8 @@ class Chunk:
         self._last_ms = -1
         # bound once: _emit runs for every event
         self._add = sink.add
+        lines = getattr(sink, "lines", None)
+        self._put = lines.append if lines is not None else None
         self._getrandbits = self.rng.getrandbits
         self._evc = self.truth.events
         self._js_url = f"https://{app.domain}/static/js/main.js"
@@ -186,6 +206,7 @@ class Chunk:
         day0 = spec.start_epoch + spec.day * 86400
         # Hour by hour (sessions per hour by the traffic curve), so the output
         # runs roughly in time order, as exports and Firehose objects do.
+        drain = getattr(self.sink, "drain", None)
         for hour, budget in enumerate(split(spec.sessions, HOUR_WEIGHTS)):
             h0 = day0 + hour * 3600
             while budget > 0:
@@ -194,6 +215,8 @@ class Chunk:
                     budget -= self._cookieless_visit(t, budget)
                 else:
                     budget -= self._cookie_visit(t, budget)
+                if drain is not None:
+                    drain()
                 yield None
         if self._last_ms >= 0:
             self.truth.first_ms = self._first_ms
@@ -230,6 +253,12 @@ class Chunk:
         return u
 
     def _md_parts(self, prof: tuple) -> tuple[str, str]:
+        parts = self._md_cache.get(prof)
+        if parts is None:
+            parts = self._md_cache[prof] = self._md_text(prof)
+        return parts
+
+    def _md_text(self, prof: tuple) -> tuple[str, str]:
         (bname, bver, osn, osv, dtype, _eng, _w), place, sub, ab = prof
         pre = (f'{{"version":"1.0.0","browserLanguage":{_s(place[0])},"browserName":{_s(bname)},'
                f'"browserVersion":{_s(bver)},"osName":{_s(osn)},"osVersion":{_s(osv)},'
@@ -390,13 +419,22 @@ class Chunk:
             return False
         ts = int(t + 0.5)
         ts_ms = ts * 1000
-        if eid is None:  # uuid4() inlined: this is the hottest call of the generator
-            h = ((self._getrandbits(128) & _UUID_CLEAR) | _UUID_SET).to_bytes(16).hex()
-            eid = f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
         ls = _ls_cache.get(ts // 3600) or log_stream_of(ts)
-        self._add(ts_ms, ls,
-                  f'{{"event_timestamp":{ts_ms},"event_type":"{etype}","event_id":"{eid}",'
-                  f'"event_version":"1.0.0","log_stream":"{ls}"{self._tail}{details}}}')
+        if eid is None:
+            # uuid4() inlined into the message (no separate id string): this
+            # is the hottest line of the generator.
+            h = ((self._getrandbits(128) & _UUID_CLEAR) | _UUID_SET).to_bytes(16).hex()
+            msg = (f'{{"event_timestamp":{ts_ms},"event_type":"{etype}",'
+                   f'"event_id":"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}",'
+                   f'"event_version":"1.0.0","log_stream":"{ls}"{self._tail}{details}}}')
+        else:
+            msg = (f'{{"event_timestamp":{ts_ms},"event_type":"{etype}","event_id":"{eid}",'
+                   f'"event_version":"1.0.0","log_stream":"{ls}"{self._tail}{details}}}')
+        put = self._put
+        if put is not None:
+            put(msg.encode())
+        else:
+            self._add(ts_ms, ls, msg)
         evc = self._evc
         evc[etype] = evc.get(etype, 0) + 1
         if ts_ms < self._first_ms:
