@@ -190,6 +190,9 @@ class Chunk:
         self._js_url = f"https://{app.domain}/static/js/main.js"
         self._css_url = f"https://{app.domain}/static/css/main.css"
         self._font_url = f"{self._cdn}/fonts/inter-var.woff2"
+        self._js_head = ev.resource_head(self._js_url, "script", 180.0)
+        self._css_head = ev.resource_head(self._css_url, "link", 175.0)
+        self._font_head = ev.resource_head(self._font_url, "css", 420.0)
 
     # -- driving -------------------------------------------------------------
 
@@ -459,10 +462,10 @@ class Chunk:
         nav_json, resp_start, load_ms = ev.navigation(rng, net, slow, first)
         load_s = load_ms / 1000.0
         # resources: scripts, styles and fonts always; images sampled; <= 10
-        emit(t0 + 0.3, ev.T_RESOURCE, ev.resource(rng, self._js_url, "script", "script", net, 180.0))
-        emit(t0 + 0.3, ev.T_RESOURCE, ev.resource(rng, self._css_url, "link", "stylesheet", net, 175.0))
+        emit(t0 + 0.3, ev.T_RESOURCE, ev.resource_tail(rng, self._js_head, "script", net))
+        emit(t0 + 0.3, ev.T_RESOURCE, ev.resource_tail(rng, self._css_head, "stylesheet", net))
         if r() < 0.5:
-            emit(t0 + 0.5, ev.T_RESOURCE, ev.resource(rng, self._font_url, "css", "font", net, 420.0))
+            emit(t0 + 0.5, ev.T_RESOURCE, ev.resource_tail(rng, self._font_head, "font", net))
         n_img = int(r() * 4)
         img_url = ""
         for k in range(n_img):
