@@ -141,6 +141,7 @@ def _s(x: str) -> str:
 
 
 _ls_cache: dict[int, str] = {}
+_user_cache: dict[tuple[int, str, int], tuple] = {}
 _NO_FIRST = 1 << 62
 
 
@@ -166,7 +167,6 @@ class Chunk:
         self.sink = sink
         self.rng = random.Random(spec.key)
         self.truth = AppTruth(app.site.kind)
-        self._users: dict[int, tuple] = {}
         self._api = "https://api." + app.domain.split(".", 1)[1] if app.domain.count(".") >= 2 else "https://" + app.domain
         self._cdn = "https://cdn." + app.domain.split(".", 1)[1] if app.domain.count(".") >= 2 else "https://" + app.domain
         self._pages: dict[str, Page] = app.site.pages
@@ -245,14 +245,18 @@ class Chunk:
         return dev, place, sub, ab
 
     def _user(self, idx: int) -> tuple:
-        u = self._users.get(idx)
+        # A user depends only on (seed, app, idx): cached per process, since
+        # seeding a Random from a string (sha512, 624 words) costs as much as
+        # a dozen events and returning users come back in later chunks.
+        key = (self.spec.seed, self.app.name, idx)
+        u = _user_cache.get(key)
         if u is None:
             urng = random.Random(f"{self.spec.seed}:{self.app.name}:user:{idx}")
             uid = uuid4(urng.getrandbits)
             u = (uid,) + self._profile(urng)
-            if len(self._users) > 20000:
-                self._users.clear()
-            self._users[idx] = u
+            if len(_user_cache) > 40_000:
+                _user_cache.clear()
+            _user_cache[key] = u
         return u
 
     def _md_parts(self, prof: tuple) -> tuple[str, str]:
@@ -317,7 +321,10 @@ class Chunk:
         raws: list[str] = []
         pats: list[str] = []
         flags = [False, False]
+        q_ver = _s(ver)
+        q_domain = _s(self.app.domain)
         for i, (page, pid, raw) in enumerate(path):
+            q_raw = _s(raw)
             new = sid is None or t - self._last > SESSION_SECONDS
             if new:
                 if sid is not None:
@@ -337,19 +344,19 @@ class Chunk:
                     ref, ref_dom = prev_url, self.app.domain
                 else:
                     ref, ref_dom, _ = REFERRER_SAMPLER.draw(rng)
-                pv = (f'{{"version":"1.0.0","pageId":{_s(raw)},"interaction":0,"pageInteractionId":{_s(raw + "-0")},'
+                pv = (f'{{"version":"1.0.0","pageId":{q_raw},"interaction":0,"pageInteractionId":{_s(raw + "-0")},'
                       f'"referrer":{_s(ref)},"referrerDomain":{_s(ref_dom)}}}')
-                page_md = f'"pageId":{_s(raw)},"interaction":0,"title":{_s(self._title(page, pid))},'
+                page_md = f'"pageId":{q_raw},"interaction":0,"title":{self._title(page, pid)},'
             else:
                 interaction += 1
-                pv = (f'{{"version":"1.0.0","pageId":{_s(raw)},"interaction":{interaction},'
+                pv = (f'{{"version":"1.0.0","pageId":{q_raw},"interaction":{interaction},'
                       f'"pageInteractionId":{_s(f"{raw}-{interaction}")},'
                       f'"parentPageInteractionId":{_s(f"{parent_raw}-{interaction - 1}")},'
                       f'"timeOnParentPage":{int((t - parent_start) * 1000)},'
-                      f'"referrer":{_s(prev_url)},"referrerDomain":{_s(self.app.domain)}}}')
-                page_md = (f'"pageId":{_s(raw)},"interaction":{interaction},"parentPageId":{_s(parent_raw)},'
-                           f'"title":{_s(self._title(page, pid))},')
-            self._tail = (f',"application_id":"{self.app.id}","application_version":{_s(ver)},'
+                      f'"referrer":{_s(prev_url)},"referrerDomain":{q_domain}}}')
+                page_md = (f'"pageId":{q_raw},"interaction":{interaction},"parentPageId":{_s(parent_raw)},'
+                           f'"title":{self._title(page, pid)},')
+            self._tail = (f',"application_id":"{self.app.id}","application_version":{q_ver},'
                           f'"metadata":{pre}{page_md}{post},'
                           f'"user_details":{{"sessionId":"{sid}","userId":"{uid}"}},"event_details":')
             if new:
@@ -386,12 +393,13 @@ class Chunk:
             self._dropped = 0
             self._last = t
             flags = [False, False]
-            page_md = f'"pageId":{_s(raw)},"title":{_s(self._title(page, pid))},'
+            q_raw = _s(raw)
+            page_md = f'"pageId":{q_raw},"title":{self._title(page, pid)},'
             self._tail = (f',"application_id":"{self.app.id}","application_version":{_s(ver)},'
                           f'"metadata":{pre}{page_md}{post},'
                           f'"user_details":{{"sessionId":"{sid}","userId":"{NIL_UUID}"}},"event_details":')
             self._emit(t, ev.T_SESSION_START, ev.SESSION_START_DETAILS)
-            recorded = self._emit(t, ev.T_PAGE_VIEW, f'{{"version":"1.0.0","pageId":{_s(raw)}}}')
+            recorded = self._emit(t, ev.T_PAGE_VIEW, f'{{"version":"1.0.0","pageId":{q_raw}}}')
             dwell = ev.lognormal(rng, page.dwell, 0.9)
             self._page_events(t, min(dwell, ACTIVE_CAP), page, pid, prof, True, err_mult, None, flags)
             self.truth.session([raw] if recorded else [], [page.pattern] if recorded else [],
@@ -400,10 +408,11 @@ class Chunk:
         return made
 
     def _title(self, page: Page, pid: str) -> str:
+        """The page title as a JSON string literal."""
         key = (page.pattern, pid)
         title = self._titles.get(key)
         if title is None:
-            title = page.title.format(id=pid[:8]) if pid else page.title
+            title = orjson.dumps(page.title.format(id=pid[:8]) if pid else page.title).decode()
             if len(self._titles) > 50000:
                 self._titles.clear()
             self._titles[key] = title
