@@ -26,6 +26,7 @@ problem; listing keeps going with the others.
 from __future__ import annotations
 
 import difflib
+import functools
 import os
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -100,6 +101,13 @@ class Query:
     def header_text(self) -> str:
         """The header block as written in the file (comment prefixes included)."""
         return self.text[: len(self.text) - len(self.body)].rstrip("\n")
+
+
+@functools.lru_cache(maxsize=1024)
+def _parse_cached(text: str, path: str, expected_name: str, kind: str, source: str) -> Query:
+    # A notebook runs queries again and again; the files rarely change, and
+    # parsing every query's YAML header each time cost ~20 ms per call.
+    return parse_query(text, path=path, expected_name=expected_name, kind=kind, source=source)
 
 
 def parse_query(text: str, *, path: str, expected_name: str, kind: str, source: str) -> Query:
@@ -371,7 +379,7 @@ class Library:
                     notices.append(f"query '{stem}' from {win_path} overrides {what}")
                     continue
                 try:
-                    q = parse_query(text, path=path, expected_name=stem, kind=kind, source=source)
+                    q = _parse_cached(text, path, stem, kind, source)
                 except QueryDefinitionError as e:
                     problems.append(e)
                     broken.setdefault(stem, e)
