@@ -271,7 +271,8 @@ def _run_insights_text(
     _check_limit(limit)
     # Parameters become quoted Logs Insights literals ({{name}}), never raw text.
     compiled = insights.compile(text, params=dict(params) if params else None, since=w.since, until=w.until)
-    con = _catalog(data_dir, w, app)
+    # The compiled SQL reads the events view only: no analysis views to create.
+    con = _catalog(data_dir, w, app, for_sql=compiled.sql)
     try:
         df = insights.execute(con, compiled)
     finally:
