@@ -38,9 +38,9 @@ FORMATS = ("jsonl", "cwl-export", "firehose", "logs-cli", "appmonitor-data", "pu
 MAX_RECORD_BYTES = 1 << 20
 #: How much of a rejected record's raw text the rejects file keeps.
 MAX_REJECT_RAW = 64 << 10
-#: Records normalized at a time: bounds memory (normalizing takes up to ~20x
-#: the batch's text in DuckDB). A batch ends at this many records or at
-#: BATCH_CHARS of message text, whichever comes first (records may be 1 MiB).
+#: Records a reader holds as Python strings before handing them on (the
+#: careful path): a batch ends at this many records or at BATCH_CHARS of
+#: message text, whichever comes first (records may be 1 MiB).
 BATCH_ROWS = 30_000
 BATCH_CHARS = 12 << 20
 
@@ -143,7 +143,6 @@ class LineBlock:
     def __init__(self, raw: Any, first_line: int) -> None:
         self.raw = raw  # pa.StringArray
         self.first_line = first_line
-        self.chars = raw.nbytes
         self.log_group: str | None = None  # --log-group, for every record
 
     def __len__(self) -> int:
