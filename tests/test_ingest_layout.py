@@ -111,3 +111,22 @@ def test_sub_documents_must_be_objects(tmp_path):
         2: "user_details must be a JSON object, got array",
         3: "event_details must be a JSON object, got boolean",
     }
+
+
+def test_numbers_out_of_a_columns_range_are_stored_as_null_not_fatal(tmp_path):
+    evs = [
+        event(at="2026-11-25T10:00:00", interaction=10**12, event_id="pv"),
+        event("js_error", at="2026-11-25T10:00:01", event_id="err",
+              details={"type": "E", "message": "m", "lineno": 1e30, "colno": -5}),
+        event("http", at="2026-11-25T10:00:02", event_id="http",
+              details={"request": {"method": "GET", "url": "/"}, "response": {"status": 1e15}}),
+    ]
+    r = ingest(tmp_path / "data", [str(write_jsonl(tmp_path / "big.jsonl", evs))])
+    assert (r.written, r.rejected) == (3, 0)
+    (f,) = Store(tmp_path / "data").event_files()
+    rows = {x["event_id"]: x for x in pq.read_table(
+        f, columns=["event_id", "interaction", "error_lineno", "error_colno", "http_status", "message"]).to_pylist()}
+    assert rows["pv"]["interaction"] is None
+    assert (rows["err"]["error_lineno"], rows["err"]["error_colno"]) == (None, -5)
+    assert rows["http"]["http_status"] is None
+    assert rows["pv"]["message"] == dumps(evs[0])  # the original value is still in the message

@@ -62,7 +62,11 @@ class LazyGroup(click.Group):
             if duckdb is None or not isinstance(e, duckdb.Error):
                 raise
             click.echo(f"error: DuckDB: {e}", err=True)
-            click.echo("  hint: nothing was committed by this command; free memory or disk and retry", err=True)
+            if isinstance(e, duckdb.OutOfMemoryException | duckdb.IOException):
+                click.echo("  hint: nothing was committed by this command; free memory or disk and retry", err=True)
+            else:
+                click.echo("  hint: nothing was committed by this command; this looks like a rumq bug: "
+                           "please report it with the input that caused it", err=True)
             ctx.exit(int(ExitCode.FAILURE))
 
     def resolve_command(self, ctx: click.Context, args: list[str]) -> Any:
