@@ -340,7 +340,8 @@ WITH t AS (
   SELECT r.*,
     {_names_case('r.event_type_v')} AS event_name,
     CASE WHEN {_kind('r.s.log_stream')} = 'VARCHAR' THEN r.s.log_stream ->> '$'
-         WHEN {_kind('r.s.log_stream')} = 'OBJECT'
+         WHEN {_kind('r.s.log_stream')} = 'OBJECT' AND TRY_CAST(r.s.log_stream ->> '$.seconds' AS BIGINT)
+              BETWEEN {MIN_TS_MS // 1000} AND {MAX_TS_MS // 1000}  -- nonsense seconds must not overflow
            THEN strftime(make_timestamp(TRY_CAST(r.s.log_stream ->> '$.seconds' AS BIGINT) * 1000000), '%Y-%m-%dT%H')
          ELSE r.log_stream_hint END AS log_stream_v
   FROM r

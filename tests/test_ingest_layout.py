@@ -120,13 +120,16 @@ def test_numbers_out_of_a_columns_range_are_stored_as_null_not_fatal(tmp_path):
               details={"type": "E", "message": "m", "lineno": 1e30, "colno": -5}),
         event("http", at="2026-11-25T10:00:02", event_id="http",
               details={"request": {"method": "GET", "url": "/"}, "response": {"status": 1e15}}),
+        {**event(at="2026-11-25T10:00:03", event_id="ls"), "log_stream": {"seconds": 99999999999999, "nanos": 0}},
     ]
     r = ingest(tmp_path / "data", [str(write_jsonl(tmp_path / "big.jsonl", evs))])
-    assert (r.written, r.rejected) == (3, 0)
+    assert (r.written, r.rejected) == (4, 0)
     (f,) = Store(tmp_path / "data").event_files()
     rows = {x["event_id"]: x for x in pq.read_table(
-        f, columns=["event_id", "interaction", "error_lineno", "error_colno", "http_status", "message"]).to_pylist()}
+        f, columns=["event_id", "interaction", "error_lineno", "error_colno", "http_status", "log_stream",
+                    "message"]).to_pylist()}
     assert rows["pv"]["interaction"] is None
     assert (rows["err"]["error_lineno"], rows["err"]["error_colno"]) == (None, -5)
     assert rows["http"]["http_status"] is None
+    assert rows["ls"]["log_stream"] is None  # {seconds} far out of range: no hour bucket
     assert rows["pv"]["message"] == dumps(evs[0])  # the original value is still in the message
