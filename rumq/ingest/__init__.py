@@ -252,6 +252,8 @@ class Stager:
                         n += len(b)
                     on_file({"name": name, "read": n, "control_messages": stats.control_messages,
                              "problems": stats.problems})
+            except GeneratorExit:  # DuckDB stopped reading (its own error is on its way)
+                raise
             except BaseException as e:  # re-raised below: DuckDB would only see "stream error"
                 failure.append(e)
 
