@@ -159,7 +159,9 @@ def _projection() -> dict[str, str]:
         "log_group": "n.log_group",
         "log_stream": "n.log_stream_v",
         "log_event_id": "n.log_event_id",
-        "log_time": "make_timestamp(n.log_time_ms * 1000)",
+        # The export's own time: an absurd value is left NULL rather than overflow.
+        "log_time": f"CASE WHEN n.log_time_ms BETWEEN {MIN_TS_MS} AND {MAX_TS_MS} "
+                    "THEN make_timestamp(n.log_time_ms * 1000) END",
         "session_id": f"nullif(nullif(coalesce(n.s.user_details.sessionId, n.s.sessionId), '{NIL_UUID}'), '')",
         "user_id": f"nullif(nullif(coalesce(n.s.user_details.userId, n.s.userId), '{NIL_UUID}'), '')",
         "cookieless": f"coalesce(nullif(coalesce(n.s.user_details.userId, n.s.userId), ''), '{NIL_UUID}') = '{NIL_UUID}'",

@@ -147,3 +147,15 @@ def test_a_large_ingest_ends_with_a_hint_to_compact(tmp_path, monkeypatch):
     run = CliRunner().invoke(cli, ["--data", str(tmp_path / "b"), "ingest", str(p)])
     assert run.exit_code == 0 and "hint        run `rumq compact`" in run.stderr
     assert run.stdout == ""  # stdout carries data only
+
+
+def test_an_absurd_export_timestamp_leaves_log_time_null(tmp_path):
+    good, odd = event(at="2026-11-25T10:00:00", event_id="good"), event(at="2026-11-25T10:00:01", event_id="odd")
+    p = tmp_path / "task" / "stream" / "000000"
+    p.parent.mkdir(parents=True)
+    p.write_text(f"2026-11-25T10:00:00.000Z {dumps(good)}\n9999999999999999 {dumps(odd)}\n")
+    r = ingest(tmp_path / "data", [str(p)])
+    assert (r.written, r.rejected) == (2, 0)
+    (f,) = Store(tmp_path / "data").event_files()
+    t = {x["event_id"]: x["log_time"] for x in pq.read_table(f, columns=["event_id", "log_time"]).to_pylist()}
+    assert t["odd"] is None and str(t["good"]) == "2026-11-25 10:00:00"
