@@ -1,4 +1,4 @@
-"""The JSON-lines fast path of ingest, its files and row groups, sub-document checks."""
+"""Ingest: the JSON-lines fast path, files and row groups, and odd values that must not fail an ingest."""
 
 from __future__ import annotations
 
@@ -159,3 +159,27 @@ def test_an_absurd_export_timestamp_leaves_log_time_null(tmp_path):
     (f,) = Store(tmp_path / "data").event_files()
     t = {x["event_id"]: x["log_time"] for x in pq.read_table(f, columns=["event_id", "log_time"]).to_pylist()}
     assert t["odd"] is None and str(t["good"]) == "2026-11-25 10:00:00"
+
+
+def test_absurd_numeric_times_in_export_documents_do_not_fail_the_ingest(tmp_path):
+    from rumdata import firehose_doc, write_firehose, write_logs_cli, write_putrumevents
+
+    def absurd(x):  # every timestamp-like number -> 10**30
+        if isinstance(x, dict):
+            return {k: 10**30 if k in ("timestamp", "ingestionTime") and isinstance(v, int) else absurd(v)
+                    for k, v in x.items()}
+        return [absurd(v) for v in x] if isinstance(x, list) else x
+
+    e = event(at="2026-11-25T10:00:00")
+    (tmp_path / "in").mkdir()
+    lc = write_logs_cli(tmp_path / "in" / "cli.json", [e])
+    lc.write_text(json.dumps(absurd(json.loads(lc.read_text()))))
+    fh = write_firehose(tmp_path / "in" / "fh", [absurd(firehose_doc([e]))], control=False)
+    pr = write_putrumevents(tmp_path / "in" / "put.json", [e])
+    pr.write_text(json.dumps(absurd(json.loads(pr.read_text()))))
+    r = ingest(tmp_path / "data", [str(lc), str(fh), str(pr)])
+    # CLI and Firehose: the export's own time is dropped, the event is kept (a
+    # duplicate the second time); PutRumEvents: the event's time itself is absurd.
+    assert (r.read, r.written, r.duplicates, r.rejected) == (3, 1, 1, 1)
+    (reason,) = [x["reason"] for x in iter_rejects(tmp_path / "data")]
+    assert reason.startswith("event_timestamp 1.0000000000000001e33 is outside 2000-01-01..2100-01-01")

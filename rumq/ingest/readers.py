@@ -567,7 +567,7 @@ def _firehose(doc: dict, doc_text: str, line: int, batch: RawBatch, stats: ReadS
             continue
         ts = ev.get("timestamp")
         batch.add(msg, line, log_group=group, stream=stream, event_id=_str_or_none(ev.get("id")),
-                  time_ms=ts if isinstance(ts, int) else None)
+                  time_ms=_int_ms(ts))
 
 
 def _logs_cli(doc: dict, doc_text: str, line: int, batch: RawBatch) -> None:
@@ -579,7 +579,7 @@ def _logs_cli(doc: dict, doc_text: str, line: int, batch: RawBatch) -> None:
                 continue
             ts = ev.get("timestamp")
             batch.add(msg, line, stream=_str_or_none(ev.get("logStreamName")),
-                      event_id=_str_or_none(ev.get("eventId")), time_ms=ts if isinstance(ts, int) else None)
+                      event_id=_str_or_none(ev.get("eventId")), time_ms=_int_ms(ts))
         return
     results = doc.get("results")
     if not isinstance(results, list):
@@ -633,10 +633,15 @@ def _putrumevents(doc: dict, doc_text: str, line: int, batch: RawBatch) -> None:
             batch.add(orjson.dumps(ev).decode(), line, reject=f"RumEvents[{i}]: {e}")
             continue
         ts = ev.get("timestamp")
-        ts_ms = int(ts * 1000) if isinstance(ts, (int, float)) and not isinstance(ts, bool) else ts
-        stream = None
+        ts_ms, stream = ts, None
         if isinstance(ts, (int, float)) and not isinstance(ts, bool):
-            stream = datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H")
+            # Seconds -> milliseconds. An absurd value stays a number (a float
+            # JSON can hold) so normalize rejects it with the usual range reason.
+            ts_ms = int(ts * 1000) if abs(ts) < 1e15 else float(ts) * 1000
+            try:
+                stream = datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H")
+            except (OverflowError, OSError, ValueError):
+                stream = None
         # Key order of the CloudWatch Logs envelope (see real-samples.jsonl).
         msg = {
             "event_timestamp": ts_ms,
@@ -651,6 +656,13 @@ def _putrumevents(doc: dict, doc_text: str, line: int, batch: RawBatch) -> None:
             "event_details": details if details is not None else {},
         }
         batch.add(orjson.dumps(msg).decode(), line)
+
+
+def _int_ms(value: Any) -> int | None:
+    """An export's epoch-milliseconds field, if it is an integer that fits a BIGINT column."""
+    if isinstance(value, int) and not isinstance(value, bool) and -(1 << 62) < value < (1 << 62):
+        return value
+    return None
 
 
 def _json_field(value: Any, name: str) -> Any:
