@@ -183,3 +183,25 @@ def test_absurd_numeric_times_in_export_documents_do_not_fail_the_ingest(tmp_pat
     assert (r.read, r.written, r.duplicates, r.rejected) == (3, 1, 1, 1)
     (reason,) = [x["reason"] for x in iter_rejects(tmp_path / "data")]
     assert reason.startswith("event_timestamp 1.0000000000000001e33 is outside 2000-01-01..2100-01-01")
+
+
+def test_a_known_envelope_with_parts_of_the_wrong_type_is_one_reject(tmp_path):
+    from rumdata import firehose_doc, write_firehose, write_query_results
+
+    e = event(at="2026-11-25T10:00:00")
+    (tmp_path / "in").mkdir()
+    qr = write_query_results(tmp_path / "in" / "qr.json", [e, event(at="2026-11-25T10:00:01")])
+    doc = json.loads(qr.read_text())
+    doc["results"][1] = [{"field": {"not": "hashable"}, "value": 1}]  # a field name that is an object
+    qr.write_text(json.dumps(doc))
+    bad_fh = firehose_doc([e])
+    bad_fh["logGroup"] = ["not", "a", "string"]
+    fh = write_firehose(tmp_path / "in" / "fh", [bad_fh], control=False)
+    r = ingest(tmp_path / "data", [str(qr), str(fh)])
+    _check = {f.path.rsplit("/", 1)[-1]: (f.read, f.written, f.duplicates, f.rejected) for f in r.files}
+    # The query-results document is rejected whole (nothing of it is half-read);
+    # the Firehose record is kept without the log group it cannot have.
+    assert _check == {"qr.json": (1, 0, 0, 1), "fh": (1, 1, 0, 0)}
+    (rej,) = iter_rejects(tmp_path / "data")
+    assert rej["reason"].startswith("export document of a known shape with parts of the wrong type: unhashable type")
+    assert json.loads(rej["raw"]) == doc

@@ -112,6 +112,9 @@ class RawBatch:
         if reject is not None and raw is not None and len(raw) > MAX_REJECT_RAW:
             raw = raw[:MAX_REJECT_RAW]
             reject += f" (raw text truncated to {MAX_REJECT_RAW} characters in the rejects file)"
+        # Envelope fields come from user documents: anything but the expected type is dropped.
+        log_group, stream, event_id = (v if isinstance(v, str) else None for v in (log_group, stream, event_id))
+        time_ms = _int_ms(time_ms)
         self.raw.append(raw)
         self.chars += len(raw) if raw else 0
         self.line.append(line)
@@ -120,6 +123,13 @@ class RawBatch:
         self.log_event_id.append(event_id)
         self.log_time_ms.append(time_ms)
         self.pre_reject.append(reject)
+
+    def truncate(self, n: int) -> None:
+        """Forget the records added after the first ``n``."""
+        for col in (self.raw, self.line, self.log_group, self.log_stream_hint, self.log_event_id,
+                    self.log_time_ms, self.pre_reject):
+            del col[n:]
+        self.chars = sum(len(r) for r in self.raw if r)
 
 
 def raw_schema() -> Any:
@@ -517,6 +527,20 @@ def read_documents(path: Path, *, fmt: str | None, stats: ReadStats) -> Iterator
 
 
 def _dispatch(doc: Any, doc_text: str, line: int, fmt: str | None, batch: RawBatch, stats: ReadStats) -> None:
+    """Add the records of one document; a document whose parts have the wrong types is one reject."""
+    start = len(batch)
+    try:
+        _dispatch_document(doc, doc_text, line, fmt, batch, stats)
+    except (TypeError, AttributeError, ValueError, KeyError, OverflowError) as e:
+        # A known envelope with inner parts of the wrong type (a list where an
+        # object belongs, ...): nothing of it is trusted, all of it is kept.
+        batch.truncate(start)
+        batch.add(doc_text, line, reject=f"export document of a known shape with parts of the wrong type: {e} "
+                                         "(is it an unmodified export?)")
+
+
+def _dispatch_document(doc: Any, doc_text: str, line: int, fmt: str | None, batch: RawBatch,
+                       stats: ReadStats) -> None:
     shape = _shape_format(set(doc)) if isinstance(doc, dict) else ("jsonl" if isinstance(doc, list) else None)
     if shape is None:
         keys = ", ".join(sorted(doc)[:8]) if isinstance(doc, dict) else type(doc).__name__
