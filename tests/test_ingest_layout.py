@@ -205,3 +205,17 @@ def test_a_known_envelope_with_parts_of_the_wrong_type_is_one_reject(tmp_path):
     (rej,) = iter_rejects(tmp_path / "data")
     assert rej["reason"].startswith("export document of a known shape with parts of the wrong type: unhashable type")
     assert json.loads(rej["raw"]) == doc
+
+
+def test_log_group_option_fills_only_records_whose_export_names_none(tmp_path):
+    from rumdata import firehose_doc, write_firehose
+
+    plain = write_jsonl(tmp_path / "in" / "plain.jsonl", [event(at="2026-11-25T10:00:00", event_id="plain")])
+    fh = write_firehose(tmp_path / "in" / "fh", [firehose_doc([event(at="2026-11-25T10:00:01", event_id="fh")],
+                                                              group="/aws/vendedlogs/own")], control=False)
+    ingest(tmp_path / "data", [str(plain), str(fh)], log_group="/aws/vendedlogs/given")
+    groups = {}
+    for f in Store(tmp_path / "data").event_files():
+        t = pq.read_table(f, columns=["event_id", "log_group"])
+        groups.update(zip(t["event_id"].to_pylist(), t["log_group"].to_pylist(), strict=True))
+    assert groups == {"plain": "/aws/vendedlogs/given", "fh": "/aws/vendedlogs/own"}

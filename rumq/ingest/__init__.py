@@ -22,7 +22,6 @@ from rumq.errors import StrictRejectsError, UsageError
 from rumq.ingest.readers import (
     FORMATS,
     MAX_REJECT_RAW,
-    RawBatch,
     ReadStats,
     detect,
     raw_schema,
@@ -244,10 +243,8 @@ class Stager:
                     source = iter([_unknown_batch(f)]) if fmt == "unknown" else read(f.path, fmt, stats)
                     n = 0
                     for b in source:
-                        if self.log_group is not None and isinstance(b, RawBatch):
-                            b.log_group = [g if g is not None else self.log_group for g in b.log_group]
-                        elif self.log_group is not None:
-                            b.log_group = self.log_group
+                        if self.log_group is not None:
+                            b.default_log_group(self.log_group)
                         yield from b.to_arrow(index * SEQ_STRIDE + n, name, fmt).to_batches()
                         n += len(b)
                     on_file({"name": name, "read": n, "control_messages": stats.control_messages,

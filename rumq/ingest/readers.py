@@ -124,6 +124,10 @@ class RawBatch:
         self.log_time_ms.append(time_ms)
         self.pre_reject.append(reject)
 
+    def default_log_group(self, group: str) -> None:
+        """``--log-group``: the group of every record whose export names none."""
+        self.log_group = [g if g is not None else group for g in self.log_group]
+
     def truncate(self, n: int) -> None:
         """Forget the records added after the first ``n``."""
         for col in (self.raw, self.line, self.log_group, self.log_stream_hint, self.log_event_id,
@@ -157,6 +161,10 @@ class LineBlock:
 
     def __len__(self) -> int:
         return len(self.raw)
+
+    def default_log_group(self, group: str) -> None:
+        """``--log-group``: plain JSON lines never name one."""
+        self.log_group = group
 
     def to_arrow(self, seq_start: int, source_file: str, source_format: str) -> Any:
         import pyarrow as pa
@@ -591,7 +599,7 @@ def _firehose(doc: dict, doc_text: str, line: int, batch: RawBatch, stats: ReadS
             continue
         ts = ev.get("timestamp")
         batch.add(msg, line, log_group=group, stream=stream, event_id=_str_or_none(ev.get("id")),
-                  time_ms=_int_ms(ts))
+                  time_ms=ts)
 
 
 def _logs_cli(doc: dict, doc_text: str, line: int, batch: RawBatch) -> None:
@@ -603,7 +611,7 @@ def _logs_cli(doc: dict, doc_text: str, line: int, batch: RawBatch) -> None:
                 continue
             ts = ev.get("timestamp")
             batch.add(msg, line, stream=_str_or_none(ev.get("logStreamName")),
-                      event_id=_str_or_none(ev.get("eventId")), time_ms=_int_ms(ts))
+                      event_id=_str_or_none(ev.get("eventId")), time_ms=ts)
         return
     results = doc.get("results")
     if not isinstance(results, list):
