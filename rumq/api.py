@@ -178,7 +178,7 @@ class Dataset:
         import polars as pl
 
         from rumq.catalog import window_dates
-        from rumq.schema import PARTITION_COLUMN, STORED_COLUMN_NAMES
+        from rumq.schema import COLUMN_NAMES, DERIVED, ID_STORAGE, PARTITION_COLUMN
         from rumq.store import Store
 
         w = runner.window(since, until)
@@ -191,9 +191,13 @@ class Dataset:
             con = runner.connect(self.path, since=w.since, until=w.until, app=app)
             return con.sql("SELECT * FROM events LIMIT 0").pl().lazy()
         lf = pl.scan_parquet(files, hive_partitioning=True)
-        # The canonical stored columns (not ingest bookkeeping); metadata and
+        # The canonical columns (not ingest bookkeeping); metadata and
         # event_details live in `message` (pl.col("message").str.json_path_match).
-        lf = lf.select(*STORED_COLUMN_NAMES, pl.col(PARTITION_COLUMN).cast(pl.Date))
+        lf = lf.select(
+            *(_polars_id(name) if name in ID_STORAGE else pl.col(name) for name in COLUMN_NAMES if name not in DERIVED
+              or name in ID_STORAGE),
+            pl.col(PARTITION_COLUMN).cast(pl.Date),
+        )
         if w.since is not None:
             lf = lf.filter(pl.col("event_time") >= w.since)
         if w.until is not None:
@@ -201,3 +205,18 @@ class Dataset:
         if app is not None:
             lf = lf.filter(pl.col("application_id") == app)
         return lf
+
+
+def _polars_id(name: str) -> pl.Expr:
+    """``session_id`` / ``user_id`` as text from their stored pair (``rumq.schema.ID_STORAGE``).
+
+    Polars reads the UUID half as 16 raw bytes: rendered here in canonical form.
+    """
+    import polars as pl
+
+    from rumq.schema import ID_STORAGE
+
+    u, t = (c.name for c in ID_STORAGE[name])
+    hexed = pl.col(u).bin.encode("hex")
+    parts = [hexed.str.slice(a, n) for a, n in ((0, 8), (8, 4), (12, 4), (16, 4), (20, 12))]
+    return pl.coalesce(pl.concat_str(parts, separator="-"), pl.col(t)).alias(name)

@@ -12,7 +12,7 @@ import os
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from rumq.schema import COLUMNS, DERIVED, PARTITION_COLUMN
+from rumq.schema import COLUMNS, DERIVED, PARTITION_COLUMN, STORED_COLUMNS
 from rumq.store import Store
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -76,7 +76,8 @@ def connect(
             None: every view (for ad-hoc SQL). Each view costs a few ms to create.
 
     Returns:
-        A connection with the view ``events`` (canonical columns + ``event_date``).
+        A connection with the view ``events`` (canonical columns + ``event_date``)
+        and ``rumq_events`` (the same plus the stored id pairs, for the views).
 
     Raises:
         DatasetError: the directory is not a dataset (unless ``allow_missing``).
@@ -94,16 +95,12 @@ def connect(
     if files:
         con.execute("SET VARIABLE rumq_files = ?::VARCHAR[]", [files]).fetchall()
         source = "read_parquet(getvariable('rumq_files'), hive_partitioning = true)"
-        select = ", ".join(
-            [f"{DERIVED[c.name]} AS {c.name}" if c.name in DERIVED else c.name for c in COLUMNS]
-            + [PARTITION_COLUMN]
-        )
+        stored = [c.name for c in STORED_COLUMNS] + [PARTITION_COLUMN]
     else:
         source = "(SELECT 1) AS nothing"
-        select = ", ".join(
-            [f"CAST(NULL AS {c.type}) AS {c.name}" for c in COLUMNS]
-            + [f"CAST(NULL AS DATE) AS {PARTITION_COLUMN}"]
-        )
+        stored = [f"CAST(NULL AS {c.type}) AS {c.name}" for c in STORED_COLUMNS] + [
+            f"CAST(NULL AS DATE) AS {PARTITION_COLUMN}"
+        ]
     where = ["1 = 1" if files else "false"]
     if since is not None:
         where.append("event_time >= getvariable('rumq_since')")
@@ -111,8 +108,14 @@ def connect(
         where.append("event_time < getvariable('rumq_until')")
     if app is not None:
         where.append("application_id = getvariable('rumq_app')")
+    # rumq_events: the stored columns (the id storage pairs the session views
+    # group by) plus the derived ones; events: the canonical table.
+    derived = [f"{expr} AS {name}" for name, expr in DERIVED.items()]
     con.execute(
-        f"CREATE VIEW events AS SELECT {select} FROM {source} WHERE {' AND '.join(where)}"
+        f"CREATE VIEW rumq_events AS SELECT {', '.join(stored + derived)} FROM {source} WHERE {' AND '.join(where)}"
+    ).fetchall()
+    con.execute(
+        f"CREATE VIEW events AS SELECT {', '.join([c.name for c in COLUMNS] + [PARTITION_COLUMN])} FROM rumq_events"
     ).fetchall()
     if views:
         from rumq import views as views_mod

@@ -29,8 +29,11 @@ def dataset_info(data_dir: str | os.PathLike[str]) -> dict[str, Any]:
     state = store.load_state()
     con = catalog.connect(data_dir, views=False)
     row = con.execute(
-        "SELECT count(*), min(event_time), max(event_time), count(DISTINCT session_id), "
-        "count(DISTINCT user_id), count(session_id), count(*) FILTER (WHERE NOT cookieless) FROM events"
+        # Distinct ids from the stored pairs (one of a pair is set): no text per row.
+        "SELECT count(*), min(event_time), max(event_time), "
+        "count(DISTINCT session_uuid) + count(DISTINCT session_text), "
+        "count(DISTINCT user_uuid) + count(DISTINCT user_text), "
+        "count(session_uuid) + count(session_text), count(*) FILTER (WHERE NOT cookieless) FROM rumq_events"
     ).fetchone()
     events, first, last, sessions, users, with_session, cookie_events = row
     apps = con.execute(

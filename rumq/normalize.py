@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 
-from rumq.schema import COLUMNS, DERIVED, EVENT_NAMES, NIL_UUID
+from rumq.schema import EVENT_NAMES, NIL_UUID, STORED_COLUMNS
 
 #: Partition value of rejected records in an ingest's staging area.
 REJECTED_PARTITION = "rejected"
@@ -162,8 +162,9 @@ def _projection() -> dict[str, str]:
         # The export's own time: an absurd value is left NULL rather than overflow.
         "log_time": f"CASE WHEN n.log_time_ms BETWEEN {MIN_TS_MS} AND {MAX_TS_MS} "
                     "THEN make_timestamp(n.log_time_ms * 1000) END",
-        "session_id": f"nullif(nullif(coalesce(n.s.user_details.sessionId, n.s.sessionId), '{NIL_UUID}'), '')",
-        "user_id": f"nullif(nullif(coalesce(n.s.user_details.userId, n.s.userId), '{NIL_UUID}'), '')",
+        # session_id / user_id are stored as a (uuid, text) pair: see schema.ID_STORAGE.
+        **_id_pair("session", "n.session_v"),
+        **_id_pair("user", "n.user_v"),
         "cookieless": f"coalesce(nullif(coalesce(n.s.user_details.userId, n.s.userId), ''), '{NIL_UUID}') = '{NIL_UUID}'",
         "page_id": f"coalesce({md}.pageId, {_only('page_view', f'{ed}.pageId')})",
         "parent_page_id": f"{md}.parentPageId",
@@ -226,6 +227,15 @@ def _projection() -> dict[str, str]:
         "source_format": "n.source_format",
         "ingest_id": "getvariable('rumq_ingest_id')",
         "ingested_at": "getvariable('rumq_ingested_at')",
+    }
+
+
+def _id_pair(stem: str, value: str) -> dict[str, str]:
+    """The storage pair of an id: a UUID when the text is one in canonical form, else the text."""
+    canonical = f"TRY_CAST({value} AS UUID)"
+    return {
+        f"{stem}_uuid": f"CASE WHEN CAST({canonical} AS VARCHAR) = {value} THEN {canonical} END",
+        f"{stem}_text": f"CASE WHEN CAST({canonical} AS VARCHAR) IS DISTINCT FROM {value} THEN {value} END",
     }
 
 
@@ -316,7 +326,7 @@ def normalize_sql(batch: str = "batch") -> str:
     cols = ",\n  ".join(
         f"{proj[c.name]} AS {c.name}" if c.name in always
         else f"CASE WHEN n.reject_reason IS NULL THEN {proj[c.name]} END AS {c.name}"
-        for c in COLUMNS if c.name not in DERIVED
+        for c in STORED_COLUMNS
     )
     # try(): a malformed message gives NULL instead of failing the batch; the
     # reject reason then says "invalid JSON" (json_valid is not paid per row).
@@ -345,7 +355,9 @@ WITH t AS (
          WHEN {_kind('r.s.log_stream')} = 'OBJECT' AND TRY_CAST(r.s.log_stream ->> '$.seconds' AS BIGINT)
               BETWEEN {MIN_TS_MS // 1000} AND {MAX_TS_MS // 1000}  -- nonsense seconds must not overflow
            THEN strftime(make_timestamp(TRY_CAST(r.s.log_stream ->> '$.seconds' AS BIGINT) * 1000000), '%Y-%m-%dT%H')
-         ELSE r.log_stream_hint END AS log_stream_v
+         ELSE r.log_stream_hint END AS log_stream_v,
+    nullif(nullif(coalesce(r.s.user_details.sessionId, r.s.sessionId), '{NIL_UUID}'), '') AS session_v,
+    nullif(nullif(coalesce(r.s.user_details.userId, r.s.userId), '{NIL_UUID}'), '') AS user_v
   FROM r
 )
 SELECT

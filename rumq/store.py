@@ -30,7 +30,8 @@ from typing import Any
 from rumq.errors import DatasetError, DatasetLockedError
 from rumq.schema import PARTITION_COLUMN
 
-STATE_VERSION = 1
+#: 2: session_id / user_id stored as (UUID, text) pairs (rumq.schema.ID_STORAGE).
+STATE_VERSION = 2
 
 
 @dataclass
@@ -109,7 +110,8 @@ class Store:
         if data.get("version") != STATE_VERSION:
             raise DatasetError(
                 f"{self.state_path} has version {data.get('version')!r}; this rumq reads version {STATE_VERSION}",
-                hint="use the rumq version that wrote the dataset, or re-ingest",
+                hint="use the rumq version that wrote the dataset, or re-ingest the exports into a new directory"
+                + (" (version 1 stored session and user ids as text)" if data.get("version") == 1 else ""),
             )
         return State.from_json(data)
 

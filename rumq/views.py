@@ -86,6 +86,14 @@ _COOKIELESS = "cookieless"
 # definition (so the default cookie filter drops that branch without a scan).
 _PV_COOKIELESS = "(events.cookieless OR events.session_id IS NULL)"
 _HTTP_FAILED = "coalesce(http_status >= 400, true)"  # NULL status = network failure
+# Session aggregations over every event group by the stored id pair
+# (schema.ID_STORAGE: a 16-byte UUID, text only for non-UUID ids), not by the
+# derived session_id text; exactly one of the pair is set, so the groups are
+# the same. The user of a session is its smallest user id as text, as
+# min(user_id) would give: UUIDs order as their canonical text does.
+_SESSION_ID = "coalesce(CAST(session_uuid AS VARCHAR), session_text)"
+_HAS_SESSION = "(session_uuid IS NOT NULL OR session_text IS NOT NULL)"
+_MIN_USER = "least(CAST(min(user_uuid) AS VARCHAR), min(user_text))"
 # The distinct page ids of the page views, straight from events (reading
 # through the two branches of page_views would also read session_id).
 _PAGE_VIEW_IDS = "SELECT DISTINCT page_id AS _raw FROM events WHERE event_name = 'page_view' AND page_id IS NOT NULL"
@@ -175,7 +183,7 @@ def view_sql(cfg: PageConfig | None = None) -> dict[str, str]:
     # DuckDB prunes the aggregates a query does not use. session_stats is
     # sessions without the entry/exit pages.
     agg_cols = f"""
-               min(user_id) AS user_id,
+               {_MIN_USER} AS user_id,
                min(application_id) AS application_id,
                min(application_version) AS application_version,
                min(event_time) AS start_time,
@@ -201,9 +209,9 @@ def view_sql(cfg: PageConfig | None = None) -> dict[str, str]:
            js_errors, http_requests, http_errors, js_errors + http_errors > 0 AS has_error,
            browser_name, os_name, device_type, country_code, web_client_version
     FROM (
-        SELECT session_id, bool_or({_COOKIELESS}) AS cookieless, {agg_cols}
-        FROM events WHERE session_id IS NOT NULL
-        GROUP BY session_id
+        SELECT {_SESSION_ID} AS session_id, bool_or({_COOKIELESS}) AS cookieless, {agg_cols}
+        FROM rumq_events WHERE {_HAS_SESSION}
+        GROUP BY session_uuid, session_text
         UNION ALL
         SELECT {_PSEUDO_SESSION}, true, {one_page}
         FROM events WHERE session_id IS NULL AND event_name = 'page_view')"""
@@ -213,13 +221,13 @@ def view_sql(cfg: PageConfig | None = None) -> dict[str, str]:
     # normalized page first cost more than the aggregation.
     v["session_page_stats"] = f"""
     WITH agg AS (
-        SELECT session_id, cookieless,
+        SELECT {_SESSION_ID} AS session_id, cookieless,
                count(*) AS page_views,
                count(*) = 1 AS bounced,
                arg_min(page_id, {_ORDER_KEY}) AS entry_page_raw,
                arg_max(page_id, {_ORDER_KEY}) AS exit_page_raw
-        FROM events WHERE event_name = 'page_view' AND session_id IS NOT NULL
-        GROUP BY session_id, cookieless
+        FROM rumq_events WHERE event_name = 'page_view' AND {_HAS_SESSION}
+        GROUP BY session_uuid, session_text, cookieless
         UNION ALL
         SELECT {_PSEUDO_SESSION}, true, 1, true, page_id, page_id
         FROM events WHERE event_name = 'page_view' AND session_id IS NULL),

@@ -309,7 +309,7 @@ def test_views_for_names_what_a_statement_reads():
 def test_a_connection_for_a_statement_has_its_views(data):
     con = catalog.connect(data, for_sql="SELECT count(*) FROM pages_per_nothing, session_pages")
     views = {r[0] for r in con.execute("SELECT view_name FROM duckdb_views() WHERE NOT internal").fetchall()}
-    assert views == {"events", "session_pages", "page_views"}
+    assert views == {"events", "rumq_events", "session_pages", "page_views"}
     assert con.execute("SELECT count(*) FROM session_pages").fetchone()[0] > 0
 
 

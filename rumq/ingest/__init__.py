@@ -186,6 +186,9 @@ def _connect_stage(ingest_id: str, ingested_at: datetime, staging: Path, threads
     con.execute("SET memory_limit = ?", [f"{memory_mb}MB"]).fetchall()
     con.execute("SET temp_directory = ?", [str(staging / "tmp")]).fetchall()
     con.execute("SET preserve_insertion_order = false").fetchall()
+    # UUID columns reach pyarrow as 16-byte arrow.uuid values, not as text.
+    # (That setting also makes BOOLEAN an arrow.bool8; Stager._route casts it back.)
+    con.execute("SET arrow_lossless_conversion = true").fetchall()
     if threads:
         con.execute("SET threads = ?", [threads]).fetchall()
     con.execute("SET VARIABLE rumq_ingest_id = ?", [ingest_id]).fetchall()
@@ -266,8 +269,12 @@ class Stager:
 
     def _route(self, rb: Any) -> None:
         """Buffer DuckDB's output by day; write a row group when a day has enough."""
+        import pyarrow as pa
         import pyarrow.compute as pc
 
+        for i, f in enumerate(rb.schema):
+            if f.type == pa.bool8():  # see _connect_stage: Parquet should hold plain BOOLEAN
+                rb = rb.set_column(i, f.name, rb.column(i).cast(pa.bool_()))
         parts = rb.column("_part")
         uniq = pc.unique(parts).to_pylist()
         for part in uniq:
@@ -312,7 +319,7 @@ class Stager:
 
 
 #: Unique (or nearly unique) columns, written without dictionary encoding.
-#: session_id and user_id keep it: sessions group by them, and compact does the same.
+#: The session and user ids keep it: sessions group by them, and compact does the same.
 _NO_DICTIONARY = frozenset({"message", "event_id", "log_event_id", "page_interaction_id",
                             "parent_page_interaction_id", "source_line", "_seq", "event_timestamp",
                             "event_time", "error_stack", "trace_id", "_reject"})
