@@ -74,7 +74,8 @@ def _collapsed() -> str:
 
 def _sessions() -> str:
     return f"""
-    s AS (SELECT session_id, min(user_id) AS user_id,
+    s AS (SELECT coalesce(session_uuid::VARCHAR, session_text) AS session_id,
+                 least(min(user_uuid)::VARCHAR, min(user_text)) AS user_id,
                  count(*) FILTER (WHERE event_name = 'page_view') AS pv,
                  epoch(max(event_time)) - epoch(min(event_time)) AS dur,
                  count(*) FILTER (WHERE event_name = 'js_error') AS js,
@@ -82,7 +83,8 @@ def _sessions() -> str:
                  arg_min(page_id, {{'i': coalesce(interaction, 2147483647), 't': event_time, 'l': source_line}})
                      FILTER (WHERE event_name = 'page_view') AS entry_raw,
                  min(browser_name) AS browser, min(device_type) AS device, min(country_code) AS country
-          FROM E WHERE session_id IS NOT NULL AND NOT cookieless GROUP BY session_id)"""
+          FROM E WHERE (session_uuid IS NOT NULL OR session_text IS NOT NULL) AND NOT cookieless
+          GROUP BY session_uuid, session_text)"""
 
 
 def _audience(col: str, key: str) -> str:
@@ -348,8 +350,10 @@ def main() -> None:
             c = duckdb.connect()
             try:
                 c.execute("SET VARIABLE bench_files = ?", [files]).fetchall()
-                c.execute("CREATE VIEW E AS SELECT * FROM read_parquet(getvariable('bench_files'), "
-                          "hive_partitioning = true)").fetchall()
+                # The files hold each id as a (UUID, text) pair (rumq.schema.ID_STORAGE).
+                c.execute("CREATE VIEW E AS SELECT *, coalesce(session_uuid::VARCHAR, session_text) AS session_id, "
+                          "coalesce(user_uuid::VARCHAR, user_text) AS user_id "
+                          "FROM read_parquet(getvariable('bench_files'), hive_partitioning = true)").fetchall()
                 sql = HAND[name]
                 params = {k: v for k, v in manifest.items() if f"${k}" in sql}
                 return c.sql(sql, params=params or None).pl()

@@ -2,7 +2,9 @@
 
 ``create_views(con)`` runs on a DuckDB connection that already has the
 ``events`` view (the canonical table of ``rumq.schema``, restricted to the
-time window and application by ``rumq.catalog.connect``) and adds:
+time window and application by ``rumq.catalog.connect``) and ``rumq_events``
+(the same rows with the stored session/user id pairs, which the session
+aggregations group by) and adds:
 
 ``page_views``, ``sessions``, ``session_stats``, ``session_page_stats``,
 ``session_pages``, ``journey_steps``,
@@ -127,10 +129,10 @@ def view_sql(cfg: PageConfig | None = None) -> dict[str, str]:
     v["page_views"] = f"""
     WITH pv AS NOT MATERIALIZED (
         SELECT event_id, event_time, session_id, user_id, cookieless, {pv_cols}
-        FROM events WHERE event_name = 'page_view' AND session_id IS NOT NULL
+        FROM rumq_events WHERE event_name = 'page_view' AND {_HAS_SESSION}
         UNION ALL
         SELECT event_id, event_time, {_PSEUDO_SESSION}, user_id, true, {pv_cols}
-        FROM events WHERE event_name = 'page_view' AND session_id IS NULL),
+        FROM rumq_events WHERE event_name = 'page_view' AND NOT {_HAS_SESSION}),
     {_normalized('pv', 'page_raw', 'page', page, _PAGE_VIEW_IDS)}"""
 
     # From events, not page_views: coverage needs no normalized page.
