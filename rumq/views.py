@@ -95,6 +95,11 @@ _HTTP_FAILED = "coalesce(http_status >= 400, true)"  # NULL status = network fai
 # min(user_id) would give: UUIDs order as their canonical text does.
 _SESSION_ID = "coalesce(CAST(session_uuid AS VARCHAR), session_text)"
 _HAS_SESSION = "(session_uuid IS NOT NULL OR session_text IS NOT NULL)"
+# The page-level views carry the pair too (a session without an id has its
+# pseudo-session name as session_text), and their windows partition by it:
+# sorting 16-byte UUIDs instead of 36-character text made the window about a
+# quarter faster. The pair and session_id name the same sessions.
+_SESSION_KEY = "session_uuid, session_text"
 _MIN_USER = "least(CAST(min(user_uuid) AS VARCHAR), min(user_text))"
 # The distinct page ids of the page views, straight from events (reading
 # through the two branches of page_views would also read session_id).
@@ -128,10 +133,10 @@ def view_sql(cfg: PageConfig | None = None) -> dict[str, str]:
                title, referrer, referrer_domain, page_tags, {ctx}"""
     v["page_views"] = f"""
     WITH pv AS NOT MATERIALIZED (
-        SELECT event_id, event_time, session_id, user_id, cookieless, {pv_cols}
+        SELECT event_id, event_time, session_id, user_id, cookieless, {pv_cols}, session_uuid, session_text
         FROM rumq_events WHERE event_name = 'page_view' AND {_HAS_SESSION}
         UNION ALL
-        SELECT event_id, event_time, {_PSEUDO_SESSION}, user_id, true, {pv_cols}
+        SELECT event_id, event_time, {_PSEUDO_SESSION}, user_id, true, {pv_cols}, NULL, {_PSEUDO_SESSION}
         FROM rumq_events WHERE event_name = 'page_view' AND NOT {_HAS_SESSION}),
     {_normalized('pv', 'page_raw', 'page', page, _PAGE_VIEW_IDS)}"""
 
@@ -151,19 +156,21 @@ def view_sql(cfg: PageConfig | None = None) -> dict[str, str]:
            page_raw, page,
            row_number() OVER w AS seq,
            lag(page) OVER w AS prev_page,
-           lead(event_time) OVER w IS NULL AS is_last
+           lead(event_time) OVER w IS NULL AS is_last,
+           session_uuid, session_text
     FROM page_views
-    WINDOW w AS (PARTITION BY session_id, cookieless ORDER BY {_ORDER_BY})"""
+    WINDOW w AS (PARTITION BY {_SESSION_KEY}, cookieless ORDER BY {_ORDER_BY})"""
 
     # The session path with consecutive repeats of a page collapsed (journeys, funnels).
-    v["journey_steps"] = """
+    v["journey_steps"] = f"""
     SELECT session_id, user_id, cookieless, application_id, page, event_time, seq,
            row_number() OVER w AS step,
            lead(page) OVER w AS next_page,
-           lead(event_time) OVER w AS next_time
+           lead(event_time) OVER w AS next_time,
+           session_uuid, session_text
     FROM session_pages
     WHERE prev_page IS DISTINCT FROM page
-    WINDOW w AS (PARTITION BY session_id, cookieless ORDER BY seq)"""
+    WINDOW w AS (PARTITION BY {_SESSION_KEY}, cookieless ORDER BY seq)"""
 
     # Edges of the path: (entry) -> first page, page -> next page, last page -> (exit).
     # from_step is the position of from_page (0 for the entry pseudo-page).
