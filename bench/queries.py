@@ -57,19 +57,20 @@ def _pages(extra: str = "") -> str:
     return f"""
     m AS (SELECT page_id, {P} AS page FROM (SELECT DISTINCT page_id FROM E
           WHERE event_name = 'page_view' AND page_id IS NOT NULL)),
-    o AS (SELECT v.session_id, m.page, v.event_time{extra},
+    o AS (SELECT v.session_id, v.session_uuid AS su, v.session_text AS st, m.page, v.event_time{extra},
                  row_number() OVER w AS seq, lag(m.page) OVER w AS prev,
                  lead(v.event_time) OVER w IS NULL AS is_last
           FROM E AS v LEFT JOIN m USING (page_id)
-          WHERE v.event_name = 'page_view' AND NOT v.cookieless AND v.session_id IS NOT NULL
-          WINDOW w AS (PARTITION BY v.session_id
+          WHERE v.event_name = 'page_view' AND NOT v.cookieless
+            AND (v.session_uuid IS NOT NULL OR v.session_text IS NOT NULL)
+          WINDOW w AS (PARTITION BY v.session_uuid, v.session_text
                        ORDER BY v.interaction NULLS LAST, v.event_time, v.source_line))"""
 
 
 def _collapsed() -> str:
     return _pages() + """,
     c AS (SELECT session_id, page, event_time, row_number() OVER w AS step, lead(page) OVER w AS nxt
-          FROM o WHERE prev IS DISTINCT FROM page WINDOW w AS (PARTITION BY session_id ORDER BY seq))"""
+          FROM o WHERE prev IS DISTINCT FROM page WINDOW w AS (PARTITION BY su, st ORDER BY seq))"""
 
 
 def _sessions() -> str:
