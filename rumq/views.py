@@ -42,7 +42,7 @@ from pathlib import Path
 from typing import Any
 
 from rumq.pages import PageConfig, install_macros, load_config, page_sql, url_sql
-from rumq.schema import VITAL_THRESHOLDS
+from rumq.schema import DERIVED, VITAL_THRESHOLDS
 
 #: CloudWatch RUM Apdex bands on navigation duration (ms).
 APDEX_SATISFIED_MS = 2000
@@ -93,7 +93,7 @@ _HTTP_FAILED = "coalesce(http_status >= 400, true)"  # NULL status = network fai
 # derived session_id text; exactly one of the pair is set, so the groups are
 # the same. The user of a session is its smallest user id as text, as
 # min(user_id) would give: UUIDs order as their canonical text does.
-_SESSION_ID = "coalesce(CAST(session_uuid AS VARCHAR), session_text)"
+_SESSION_ID = DERIVED["session_id"]
 _HAS_SESSION = "(session_uuid IS NOT NULL OR session_text IS NOT NULL)"
 _MIN_USER = "least(CAST(min(user_uuid) AS VARCHAR), min(user_text))"
 # The page-level views carry the pair too (a session without an id has its
