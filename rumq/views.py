@@ -112,8 +112,13 @@ def _normalized(base: str, raw: str, out: str, expr: str, values: str | None = N
     ``values`` is a cheaper query for the distinct raw values (column ``_raw``), when there is one.
     """
     values = values or f"SELECT DISTINCT {raw} AS _raw FROM {base} WHERE {raw} IS NOT NULL"
+    # DuckDB cannot estimate how many distinct values there are, guesses about as
+    # many as rows, and builds the join's hash table on the rows instead (a
+    # tenth of journeys/transitions' CPU at 20M events). Passing the values
+    # through one list gives it a small estimate, so it builds on them.
     return f"""
-    _m AS (SELECT _raw, {expr.replace('__v__', '_raw')} AS _norm FROM ({values}))
+    _m AS (SELECT _raw, {expr.replace('__v__', '_raw')} AS _norm FROM (
+           SELECT unnest(list(_raw)) AS _raw FROM ({values})))
     SELECT {base}.*, _m._norm AS {out} FROM {base} LEFT JOIN _m ON {base}.{raw} = _m._raw"""
 
 
