@@ -180,7 +180,7 @@ def view_sql(cfg: PageConfig | None = None) -> dict[str, str]:
     # Edges of the path: (entry) -> first page, page -> next page, last page -> (exit).
     # from_step is the position of from_page (0 for the entry pseudo-page).
     v["transitions"] = """
-    SELECT session_id, user_id, cookieless,
+    SELECT session_id, user_id, cookieless, session_uuid, session_text,
            CASE WHEN k = 0 THEN 0 ELSE step END AS from_step,
            CASE WHEN k = 0 THEN '(entry)' ELSE page END AS from_page,
            CASE WHEN k = 0 THEN page ELSE coalesce(next_page, '(exit)') END AS to_page,

@@ -23,14 +23,16 @@
 -- ---
 WITH p AS (
     -- An unordered list sorted per session is much cheaper than an ordered aggregate.
-    SELECT session_id,
+    -- Sessions group by their id pair, as journey_steps numbers them (a UUID hashes
+    -- faster than its text).
+    SELECT
            array_to_string(list_transform(
                list_sort(list({'step': step, 'page': coalesce(page, '(unknown)')}) FILTER (WHERE step <= $depth)),
                lambda x: x.page), ' > ') AS first_pages,
            max(step) AS steps
     FROM journey_steps
     WHERE NOT cookieless OR $include_cookieless
-    GROUP BY session_id
+    GROUP BY session_uuid, session_text, cookieless
 ), g AS (
     SELECT first_pages || CASE WHEN steps > $depth THEN ' > …' ELSE '' END AS path,
            least(steps, $depth) AS length,
