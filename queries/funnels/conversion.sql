@@ -40,40 +40,51 @@ st AS (
     SELECT k, ($steps::VARCHAR[])[k] AS pattern
     FROM range(1, len($steps::VARCHAR[]) + 1) AS r(k)
 ),
+-- A session is keyed by its stored id pair (a UUID hashes and compares faster than its
+-- text; exactly one of the two is set) and cookieless, as journey_steps numbers its steps.
 j AS (
-    SELECT session_id, step, page, event_time
+    SELECT session_uuid, session_text, cookieless, step, page, event_time
     FROM journey_steps
     WHERE NOT cookieless OR $include_cookieless
 ),
-walk(session_id, start_step, k, step, t0, t) AS (
-    SELECT session_id, step, 1, step, event_time, event_time
+walk(session_uuid, session_text, cookieless, start_step, k, step, t0, t) AS (
+    SELECT session_uuid, session_text, cookieless, step, 1, step, event_time, event_time
     FROM j
     WHERE page GLOB ($steps::VARCHAR[])[1]
     UNION ALL
-    SELECT w.session_id, w.start_step, w.k + 1, min(j.step), w.t0, arg_min(j.event_time, j.step)
+    SELECT w.session_uuid, w.session_text, w.cookieless, w.start_step, w.k + 1,
+           min(j.step), w.t0, arg_min(j.event_time, j.step)
     FROM walk AS w
-    JOIN j ON j.session_id = w.session_id
+    JOIN j ON j.session_uuid IS NOT DISTINCT FROM w.session_uuid
+          AND j.session_text IS NOT DISTINCT FROM w.session_text
+          AND j.cookieless = w.cookieless
           AND j.step > w.step
           AND ($mode = 'sequential' OR j.step = w.step + 1)
           AND j.page GLOB ($steps::VARCHAR[])[w.k + 1]
           AND ($window <= INTERVAL 0 SECOND OR j.event_time <= w.t0 + $window)
     WHERE w.k < len($steps::VARCHAR[])
-    GROUP BY w.session_id, w.start_step, w.k, w.t0
+    GROUP BY w.session_uuid, w.session_text, w.cookieless, w.start_step, w.k, w.t0
 ),
 attempts AS (
-    SELECT session_id, start_step, max(k) AS reached FROM walk GROUP BY ALL
+    SELECT session_uuid, session_text, cookieless, start_step, max(k) AS reached FROM walk GROUP BY ALL
 ),
 best AS (
-    SELECT session_id, arg_min(start_step, {'r': -reached, 's': start_step}) AS start_step
-    FROM attempts GROUP BY session_id
+    SELECT session_uuid, session_text, cookieless,
+           arg_min(start_step, {'r': -reached, 's': start_step}) AS start_step
+    FROM attempts GROUP BY session_uuid, session_text, cookieless
 ),
 timed AS (
-    SELECT w.session_id, w.k,
-           epoch(w.t) - epoch(lag(w.t) OVER (PARTITION BY w.session_id ORDER BY w.k)) AS dt
-    FROM walk AS w JOIN best AS b USING (session_id, start_step)
+    SELECT w.k,
+           epoch(w.t) - epoch(lag(w.t) OVER (
+               PARTITION BY w.session_uuid, w.session_text, w.cookieless ORDER BY w.k)) AS dt
+    FROM walk AS w
+    JOIN best AS b ON b.session_uuid IS NOT DISTINCT FROM w.session_uuid
+                  AND b.session_text IS NOT DISTINCT FROM w.session_text
+                  AND b.cookieless = w.cookieless
+                  AND b.start_step = w.start_step
 ),
 per_step AS (
-    SELECT st.k, st.pattern, count(timed.session_id) AS sessions,
+    SELECT st.k, st.pattern, count(timed.k) AS sessions,
            quantile_cont(timed.dt, 0.5) AS median_time_from_previous_s
     FROM st LEFT JOIN timed ON timed.k = st.k
     GROUP BY st.k, st.pattern
