@@ -86,7 +86,8 @@ _PSEUDO_SESSION = "'page:' || source_file || ':' || source_line"
 _COOKIELESS = "cookieless"
 # A page view without a session id is a cookieless one-page session by
 # definition (so the default cookie filter drops that branch without a scan).
-_PV_COOKIELESS = "(events.cookieless OR events.session_id IS NULL)"
+# Over rumq_events: testing the stored pair avoids rendering every UUID as text.
+_PV_COOKIELESS = "(cookieless OR (session_uuid IS NULL AND session_text IS NULL))"
 _HTTP_FAILED = "coalesce(http_status >= 400, true)"  # NULL status = network failure
 # Session aggregations over every event group by the stored id pair
 # (schema.ID_STORAGE: a 16-byte UUID, text only for non-UUID ids), not by the
@@ -145,12 +146,12 @@ def view_sql(cfg: PageConfig | None = None) -> dict[str, str]:
         FROM rumq_events WHERE event_name = 'page_view' AND NOT {_HAS_SESSION}),
     {_normalized('pv', 'page_raw', 'page', page, _PAGE_VIEW_IDS)}"""
 
-    # From events, not page_views: coverage needs no normalized page.
+    # From the events, not page_views: coverage needs no normalized page.
     v["cookie_coverage"] = f"""
     SELECT avg(CASE WHEN {_PV_COOKIELESS} THEN 0.0 ELSE 1.0 END) AS coverage,
            count(*) AS page_views,
            count(*) FILTER (WHERE NOT {_PV_COOKIELESS}) AS cookie_page_views
-    FROM events WHERE event_name = 'page_view'"""
+    FROM rumq_events WHERE event_name = 'page_view'"""
 
     # seq: 1-based position among the session's page views; prev_page: the page
     # before; is_last: the session's exit page view. (One window, one sort.)
