@@ -193,28 +193,23 @@ def _fast_block(data: bytes, first_line: int) -> LineBlock | None:
     indented, arrays, garbage), CRLF endings, longer than ``MAX_RECORD_BYTES``,
     or invalid UTF-8.
     """
-    import itertools
-
     import pyarrow as pa
     import pyarrow.compute as pc
 
     if b"\r" in data:
         return None
-    parts = data.split(b"\n")
-    parts.pop()  # the empty tail after the last newline
-    if not parts or {p[:1] for p in parts} != {b"{"}:
+    # Split, check and validate in Arrow: no Python object per line.
+    lines = pc.split_pattern(pa.array([data], pa.binary()), "\n").values
+    lines = lines.slice(0, len(lines) - 1)  # the empty tail after the last newline
+    if len(lines) == 0 or not pc.all(pc.starts_with(lines, "{")).as_py():
         return None
-    lengths = list(map(len, parts))
-    if max(lengths) > MAX_RECORD_BYTES:
+    if pc.max(pc.binary_length(lines)).as_py() > MAX_RECORD_BYTES:
         return None
-    # Offsets of each line *with* its newline: the bytes stay where they are.
-    offsets = pa.array(itertools.accumulate(lengths, lambda a, n: a + n + 1, initial=0), pa.int32())
-    raw = pa.StringArray.from_buffers(len(parts), offsets.buffers()[1], pa.py_buffer(data))
     try:
-        raw.validate(full=True)  # UTF-8
+        raw = lines.cast(pa.string())  # validates UTF-8
     except pa.ArrowInvalid:
         return None
-    return LineBlock(pc.utf8_rtrim(raw, characters="\n"), first_line)
+    return LineBlock(raw, first_line)
 
 
 @dataclass
