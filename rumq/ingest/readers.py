@@ -296,7 +296,8 @@ def read_lines(path: Path, *, prefixed: bool, stats: ReadStats) -> Iterator[RawB
 
     def take_block() -> Iterator[RawBatch | LineBlock]:
         nonlocal batch, lineno, block, block_bytes
-        data = b"\n".join(block) + b"\n"
+        block.append(b"")  # the last line's newline, without copying the block twice
+        data = b"\n".join(block)
         block, block_bytes = [], 0
         fast = _fast_block(data, lineno + 1)
         if fast is None:
