@@ -324,3 +324,39 @@ def test_declared_view_dependencies_match_the_definitions():
     assert set(bodies) == set(views.DEPENDENCIES)
     for name, body in bodies.items():
         assert views._relations(c, body) & set(VIEW_NAMES) == views.DEPENDENCIES[name], name
+
+
+def test_session_accepting_cookies_midway_is_a_cookieless_and_a_cookie_part(tmp_path):
+    """Every session view splits a session whose events disagree on cookies the same way.
+
+    The visitor loads /landing without cookies (nil user id), accepts them on
+    that page (same in-memory session id, a real user id from then on: a JS
+    error there) and goes on to /a and /b.
+    """
+    from rumdata import event, write_jsonl
+
+    from rumq.ingest import ingest
+
+    s, u = "5e55e55e-0000-4000-8000-000000000001", "0a0a0a0a-0000-4000-8000-000000000002"
+    events = [
+        event("page_view", at="2026-11-25T10:00:00", session=s, page="/landing"),
+        event("js_error", at="2026-11-25T10:00:20", session=s, user=u, page="/landing"),
+        event("page_view", at="2026-11-25T10:01:00", session=s, user=u, page="/a", interaction=1),
+        event("page_view", at="2026-11-25T10:02:00", session=s, user=u, page="/b", interaction=2),
+    ]
+    write_jsonl(tmp_path / "in.jsonl", events)
+    ingest(tmp_path / "data", [str(tmp_path / "in.jsonl")])
+    con = catalog.connect(tmp_path / "data")
+    got = rows(con, "SELECT cookieless, user_id, page_views, entry_page, exit_page, js_errors, duration_s "
+                    "FROM sessions ORDER BY cookieless")
+    assert got == [
+        {"cookieless": False, "user_id": u, "page_views": 2, "entry_page": "/a", "exit_page": "/b",
+         "js_errors": 1, "duration_s": 100.0},
+        {"cookieless": True, "user_id": None, "page_views": 1, "entry_page": "/landing",
+         "exit_page": "/landing", "js_errors": 0, "duration_s": 0.0},
+    ]
+    paths = rows(con, "SELECT cookieless, list(page ORDER BY step) AS path FROM journey_steps GROUP BY ALL "
+                      "ORDER BY cookieless")
+    assert paths == [{"cookieless": False, "path": ["/a", "/b"]}, {"cookieless": True, "path": ["/landing"]}]
+    summary = fx.run(tmp_path / "data", "sessions/summary")[0]
+    assert (summary["sessions"], summary["page_views"], summary["coverage"]) == (1, 2, 2 / 3)
