@@ -360,3 +360,8 @@ def test_session_accepting_cookies_midway_is_a_cookieless_and_a_cookie_part(tmp_
     assert paths == [{"cookieless": False, "path": ["/a", "/b"]}, {"cookieless": True, "path": ["/landing"]}]
     summary = fx.run(tmp_path / "data", "sessions/summary")[0]
     assert (summary["sessions"], summary["page_views"], summary["coverage"]) == (1, 2, 2 / 3)
+    both = fx.run(tmp_path / "data", "sessions/summary", include_cookieless=True)[0]
+    assert (both["sessions"], both["page_views"], both["bounce_rate"]) == (2, 3, 0.5)
+    drop = {r["page"]: (r["page_views"], r["sessions"], r["exits"], r["entries"], r["bounces"])
+            for r in fx.run(tmp_path / "data", "pages/drop_off", include_cookieless=True)}
+    assert drop == {"/landing": (1, 1, 1, 1, 1), "/a": (1, 1, 0, 1, 0), "/b": (1, 1, 1, 0, 0)}

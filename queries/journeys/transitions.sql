@@ -30,13 +30,14 @@
 --   - {name: coverage, type: DOUBLE, meaning: "Share of the window's page views in cookie sessions"}
 -- ---
 WITH per_session AS (
-    -- Edges per session first (by the session's id pair: a UUID hashes faster than
-    -- its text), then per edge: cheaper than count(DISTINCT session_id).
+    -- Edges per session first (by the session's id pair and cookie state, as
+    -- journey_steps numbers them; a UUID hashes faster than its text), then per
+    -- edge: cheaper than count(DISTINCT session_id).
     SELECT from_page, to_page, count(*) AS transitions
     FROM transitions
     WHERE (NOT cookieless OR $include_cookieless)
       AND CASE WHEN to_page = '(exit)' THEN from_step <= $steps ELSE from_step < $steps END
-    GROUP BY from_page, to_page, session_uuid, session_text
+    GROUP BY from_page, to_page, session_uuid, session_text, cookieless
 ), edges AS (
     SELECT from_page, to_page, sum(transitions)::BIGINT AS transitions, count(*) AS sessions
     FROM per_session
