@@ -84,10 +84,6 @@ _ORDER_KEY = "{'i': coalesce(interaction, 2147483647), 't': event_time, 'l': sou
 _PSEUDO_SESSION = "'page:' || source_file || ':' || source_line"
 # Ingest always sets cookieless (never NULL); reading user_id to re-derive it costs.
 _COOKIELESS = "cookieless"
-# A page view without a session id is a cookieless one-page session by
-# definition (so the default cookie filter drops that branch without a scan).
-# Over rumq_events: testing the stored pair avoids rendering every UUID as text.
-_PV_COOKIELESS = "(cookieless OR (session_uuid IS NULL AND session_text IS NULL))"
 _HTTP_FAILED = "coalesce(http_status >= 400, true)"  # NULL status = network failure
 # Session aggregations over every event group by the stored id pair
 # (schema.ID_STORAGE: a 16-byte UUID, text only for non-UUID ids), not by the
@@ -96,6 +92,10 @@ _HTTP_FAILED = "coalesce(http_status >= 400, true)"  # NULL status = network fai
 # min(user_id) would give: UUIDs order as their canonical text does.
 _SESSION_ID = DERIVED["session_id"]
 _HAS_SESSION = "(session_uuid IS NOT NULL OR session_text IS NOT NULL)"
+# A page view without a session id is a cookieless one-page session by
+# definition (so the default cookie filter drops that branch without a scan).
+# Over rumq_events: testing the stored pair avoids rendering every UUID as text.
+_PV_COOKIELESS = f"(cookieless OR NOT {_HAS_SESSION})"
 _MIN_USER = "least(CAST(min(user_uuid) AS VARCHAR), min(user_text))"
 # The page-level views carry the pair too (a session without an id has its
 # pseudo-session name as session_text), and their windows partition by it:

@@ -93,10 +93,7 @@ class RawBatch:
                           ("log_event_id", pa.string()), ("log_time_ms", pa.int64()), ("pre_reject", pa.string())):
             values = getattr(self, name)
             cols[name] = pa.nulls(n, typ) if not any(v is not None for v in values) else pa.array(values, typ)
-        cols["source_file"] = pa.array([source_file] * n, pa.string())
-        cols["source_format"] = pa.array([source_format] * n, pa.string())
-        cols["seq"] = pa.array(range(seq_start, seq_start + n), pa.int64())
-        return pa.table(cols)
+        return _raw_table(cols, n, seq_start, source_file, source_format)
 
     def add(
         self,
@@ -136,6 +133,16 @@ class RawBatch:
         self.chars = sum(len(r) for r in self.raw if r)
 
 
+def _raw_table(cols: dict[str, Any], n: int, seq_start: int, source_file: str, source_format: str) -> Any:
+    """``cols`` plus where the ``n`` records came from, as a table of ``raw_schema()``."""
+    import pyarrow as pa
+
+    cols = {**cols, "source_file": pa.repeat(source_file, n).cast(pa.string()),
+            "source_format": pa.repeat(source_format, n).cast(pa.string()),
+            "seq": pa.array(range(seq_start, seq_start + n), pa.int64())}
+    return pa.table(cols, schema=raw_schema())
+
+
 def raw_schema() -> Any:
     """The pyarrow schema of the batches handed to normalize (``RAW_COLUMNS`` + ``seq``)."""
     import pyarrow as pa
@@ -167,6 +174,7 @@ class LineBlock:
         self.log_group = group
 
     def to_arrow(self, seq_start: int, source_file: str, source_format: str) -> Any:
+        """The block as a pyarrow Table (schema ``raw_schema()``)."""
         import pyarrow as pa
 
         n = len(self.raw)
@@ -179,11 +187,8 @@ class LineBlock:
             "log_event_id": pa.nulls(n, pa.string()),
             "log_time_ms": pa.nulls(n, pa.int64()),
             "pre_reject": pa.nulls(n, pa.string()),
-            "source_file": pa.repeat(source_file, n).cast(pa.string()),
-            "source_format": pa.repeat(source_format, n).cast(pa.string()),
-            "seq": pa.array(range(seq_start, seq_start + n), pa.int64()),
         }
-        return pa.table(cols)
+        return _raw_table(cols, n, seq_start, source_file, source_format)
 
 
 def _fast_block(data: bytes, first_line: int) -> LineBlock | None:
