@@ -10,7 +10,12 @@ Generates realistic RUM events as gzip JSON lines with ``rumq.generate``
   zstd Parquet, atomic commit), in a subprocess;
 * plain DuckDB: ``read_json(files, columns=<explicit envelope schema>)`` ->
   ``COPY ... TO parquet`` (zstd), in a subprocess: no validation, no dedup,
-  no typed columns beyond the envelope.
+  no typed columns beyond the envelope. The issue's target (rumq >= 0.8x of
+  this) is stated against it;
+* DuckDB writing the same content as rumq, for reference: each line's
+  original text (``read_json_objects``, verbatim) plus the fields rumq types
+  (``json_transform`` with rumq's own structure) -> zstd Parquet. Still no
+  validation, rejects accounting, dedup, partitioning or atomic commit.
 
 Prints events/s for both, the ratio, and each side's peak memory (the
 largest total RSS of its process tree, workers included, sampled every 0.1 s).
@@ -54,6 +59,29 @@ struct = '{' + ', '.join(f"'{k}': '{v}'" for k, v in cols.items()) + '}'
 con.execute(f"COPY (SELECT * FROM read_json(getvariable('files'), format='newline_delimited', columns={struct})) "
             f"TO '{out}' (FORMAT parquet, COMPRESSION zstd)").fetchall()
 """
+
+SAME_OUTPUT = """
+import json, sys, duckdb
+files, out, structure = sys.argv[1].split(','), sys.argv[2], sys.argv[3]
+con = duckdb.connect()
+con.execute("SET VARIABLE files = ?", [files]).fetchall()
+con.execute("SET VARIABLE structure = ?", [structure]).fetchall()
+con.execute("COPY (SELECT json::VARCHAR AS message, unnest(json_transform(json, getvariable('structure'))) "
+            "FROM read_json_objects(getvariable('files'), format='newline_delimited')) "
+            f"TO '{out}' (FORMAT parquet, COMPRESSION zstd)").fetchall()
+"""
+
+
+def _same_output_structure() -> str:
+    """rumq's json_transform structure, with the envelope typed as a plain conversion would."""
+    import json
+
+    from rumq.normalize import MESSAGE_STRUCTURE
+
+    typed = {"event_timestamp": "BIGINT", "event_id": "VARCHAR", "event_type": "VARCHAR", "log_stream": "VARCHAR"}
+    s = {k: typed.get(k, v) for k, v in MESSAGE_STRUCTURE.items() if k not in ("resource", "scope")}
+    return json.dumps(s)
+
 
 RUMQ = """
 import sys
@@ -132,23 +160,30 @@ def main() -> None:
         base_out = out / "baseline.parquet"
         base_out.unlink(missing_ok=True)
         b = run_timed(BASELINE, joined, str(base_out))
+        base_out.unlink()
+        same = run_timed(SAME_OUTPUT, joined, str(base_out), _same_output_structure())
+        base_out.unlink()
         data = out / "rumq-data"
         shutil.rmtree(data, ignore_errors=True)
         r = run_timed(RUMQ, joined, str(data))
         counts = [int(x) for x in r[2].split()]
         assert counts[3] == 0 and counts[0] == counts[1], counts  # no rejects, no duplicates
         n_events = counts[0]
-        for k, v in (("baseline", b), ("rumq", r)):
+        for k, v in (("baseline", b), ("same", same), ("rumq", r)):
             if k not in best or v[0] < best[k][0]:
                 best[k] = v
     bs, bm, _ = best["baseline"]
+    ss, sm, _ = best["same"]
     rs, rm, _ = best["rumq"]
     print(f"input: {n_events:,} events in {len(files)} gzip JSON-lines files, {size / 1e6:.0f} MB "
           f"(ready in {made:.1f} s)")
-    print(f"{'':10} {'seconds':>8} {'events/s':>10} {'peak RSS (process tree)':>9}")
-    print(f"{'duckdb':10} {bs:8.2f} {n_events / bs:10,.0f} {bm / 2**20:7.0f} MB")
-    print(f"{'rumq':10} {rs:8.2f} {n_events / rs:10,.0f} {rm / 2**20:7.0f} MB")
-    print(f"rumq / duckdb throughput ratio: {bs / rs:.2f}x (target >= 0.8x); rumq peak memory {rm / 2**30:.2f} GB (target < 1.5 GB)")
+    print(f"{'':22} {'seconds':>8} {'events/s':>10} {'peak RSS (process tree)':>9}")
+    print(f"{'duckdb (envelope)':22} {bs:8.2f} {n_events / bs:10,.0f} {bm / 2**20:7.0f} MB")
+    print(f"{'duckdb (same output)':22} {ss:8.2f} {n_events / ss:10,.0f} {sm / 2**20:7.0f} MB")
+    print(f"{'rumq':22} {rs:8.2f} {n_events / rs:10,.0f} {rm / 2**20:7.0f} MB")
+    print(f"rumq / duckdb (envelope) throughput ratio: {bs / rs:.2f}x (target >= 0.8x); "
+          f"rumq peak memory {rm / 2**30:.2f} GB (target < 1.5 GB)")
+    print(f"rumq / duckdb (same output) throughput ratio: {ss / rs:.2f}x (for reference; no target)")
 
 
 if __name__ == "__main__":
