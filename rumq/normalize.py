@@ -311,12 +311,8 @@ def _reject_case() -> str:
     END"""
 
 
-def normalize_sql(batch: str = "batch", *, message: bool = True) -> str:
+def normalize_sql(batch: str = "batch") -> str:
     """The SELECT that maps a raw batch to stored columns + ``_reject``, ``_seq``, ``_part``.
-
-    ``message=False`` leaves out the ``message`` column (the record's text,
-    unchanged): a caller that still holds the batch attaches it itself
-    instead of having DuckDB copy every message out again.
 
     ``_reject`` is the reject reason (NULL for a good event), ``_seq`` the
     record's ordinal in the ingest, ``_part`` the partition to stage it in
@@ -331,7 +327,7 @@ def normalize_sql(batch: str = "batch", *, message: bool = True) -> str:
     cols = ",\n  ".join(
         f"{proj[c.name]} AS {c.name}" if c.name in always
         else f"CASE WHEN n.reject_reason IS NULL THEN {proj[c.name]} END AS {c.name}"
-        for c in STORED_COLUMNS if message or c.name != "message"
+        for c in STORED_COLUMNS
     )
     # try(): a malformed message gives NULL instead of failing the batch; the
     # reject reason then says "invalid JSON" (json_valid is not paid per row).

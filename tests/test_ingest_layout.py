@@ -219,30 +219,3 @@ def test_log_group_option_fills_only_records_whose_export_names_none(tmp_path):
         t = pq.read_table(f, columns=["event_id", "log_group"])
         groups.update(zip(t["event_id"].to_pylist(), t["log_group"].to_pylist(), strict=True))
     assert groups == {"plain": "/aws/vendedlogs/given", "fh": "/aws/vendedlogs/own"}
-
-
-def test_messages_are_matched_to_their_rows_by_seq_in_any_order():
-    # The normalize query leaves the message out; the stager attaches each
-    # row's text by _seq, whatever order (and batch cut) DuckDB returns rows in.
-    import random
-
-    import pyarrow as pa
-
-    from rumq.ingest import SEQ_STRIDE, _HandedMessages
-
-    handed = _HandedMessages()
-    seqs = [list(range(SEQ_STRIDE, SEQ_STRIDE + 7)), list(range(0, 5)), list(range(5, 12))]
-    for s in seqs:  # a worker's files come largest first: not in seq order
-        handed.add(pa.record_batch({"seq": pa.array(s, pa.int64()), "raw": [f"m{i}" for i in s]}))
-    every = [i for s in seqs for i in s]
-    random.Random(3).shuffle(every)
-    takes = [[1, 2, 3], [0, 4, 5, 6]] + [every[i:i + 4] for i in range(0, len(every), 4)]
-    seen = set()
-    for want in takes:
-        want = [i for i in want if i not in seen]
-        if want:
-            seen.update(want)
-            got = handed.take(pa.array(want, pa.int64()))
-            assert got.to_pylist() == [f"m{i}" for i in want]
-    assert seen == set(every)
-    assert handed.held == {} and handed.starts == []  # every batch let go once all its rows are back

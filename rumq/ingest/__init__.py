@@ -8,7 +8,6 @@ rejected`` holds per file and in total, and is recorded in the manifest.
 
 from __future__ import annotations
 
-import bisect
 import json
 import os
 import shutil
@@ -30,7 +29,7 @@ from rumq.ingest.readers import (
 )
 from rumq.ingest.sources import InputFile, expand, sha256_of
 from rumq.normalize import REJECTED_PARTITION, normalize_sql
-from rumq.schema import FILE_COLUMNS, PARTITION_COLUMN, STORED_COLUMNS
+from rumq.schema import FILE_COLUMNS, PARTITION_COLUMN
 from rumq.store import Store
 
 __all__ = ["FORMATS", "FileResult", "IngestReport", "ingest"]
@@ -224,9 +223,7 @@ class Stager:
         # A worker (threads=1) gets its share of the ingest's memory budget.
         memory = MEMORY_LIMIT_MB // 3 if threads else MEMORY_LIMIT_MB
         self.con = _connect_stage(ingest_id, ingested_at, Path(staging), threads, memory)
-        # The message column comes from the batches themselves (see _HandedMessages).
-        self.sql = normalize_sql("batch", message=False)
-        self.message_at = [c.name for c in STORED_COLUMNS].index("message")
+        self.sql = normalize_sql("batch")
         self.buffers: dict[str, list[Any]] = {}
         self.buffered: dict[str, list[int]] = {}  # day -> [rows, bytes]
         self.writers: dict[str, Any] = {}
@@ -240,7 +237,6 @@ class Stager:
         import pyarrow as pa
 
         failure: list[BaseException] = []
-        handed = _HandedMessages()
 
         def batches():
             try:
@@ -252,9 +248,7 @@ class Stager:
                     for b in source:
                         if self.log_group is not None:
                             b.default_log_group(self.log_group)
-                        for rb in b.to_arrow(index * SEQ_STRIDE + n, name, fmt).to_batches():
-                            handed.add(rb)
-                            yield rb
+                        yield from b.to_arrow(index * SEQ_STRIDE + n, name, fmt).to_batches()
                         n += len(b)
                     on_file({"name": name, "read": n, "control_messages": stats.control_messages,
                              "problems": stats.problems})
@@ -267,7 +261,7 @@ class Stager:
         try:
             # One DuckDB vector per batch: with 1 MiB records a batch is still bounded.
             for rb in self.con.sql(self.sql).to_arrow_reader(batch_size=2048):
-                self._route(rb.add_column(self.message_at, "message", handed.take(rb.column("_seq"))))
+                self._route(rb)
         finally:
             self.con.unregister("batch")
         if failure:
@@ -322,55 +316,6 @@ class Stager:
             w.close()
         self.writers.clear()
         self.con.close()
-
-
-class _HandedMessages:
-    """The text of the records handed to DuckDB, until their rows come back.
-
-    The normalize query leaves ``message`` out: copying every message
-    through DuckDB and back costs more than keeping the batch's own column.
-    Rows are matched by ``_seq``: they need not come back in order (a
-    parallel scan). A batch's text is let go once all its rows are back.
-    """
-
-    def __init__(self) -> None:
-        self.starts: list[int] = []  # first seq of each batch held, ascending
-        self.held: dict[int, list[Any]] = {}  # first seq -> [seq array, raw array, rows not back yet]
-
-    def add(self, rb: Any) -> None:
-        if rb.num_rows:
-            seq = rb.column("seq")
-            start = seq[0].as_py()
-            bisect.insort(self.starts, start)  # a worker's files come largest first, not in seq order
-            self.held[start] = [seq, rb.column("raw"), rb.num_rows]
-
-    def take(self, seq: Any) -> Any:
-        """The messages of the records numbered ``seq`` (an int64 array), in that order."""
-        import pyarrow as pa
-        import pyarrow.compute as pc
-
-        lo, hi = pc.min_max(seq).values()
-        first = bisect.bisect_right(self.starts, lo.as_py()) - 1
-        last = bisect.bisect_right(self.starts, hi.as_py()) - 1
-        batches = [self.held[s] for s in self.starts[max(first, 0):last + 1]]
-        lo, n = lo.as_py(), len(seq)
-        if len(batches) == 1 and seq.equals(pa.array(range(lo, lo + n), pa.int64())) \
-                and lo - batches[0][0][0].as_py() + n <= len(batches[0][0]):
-            # The usual case: a contiguous run of one batch.
-            raw = batches[0][1].slice(lo - batches[0][0][0].as_py(), n)
-            batches[0][2] -= n
-        else:
-            seqs = pa.chunked_array([b[0] for b in batches], pa.int64())
-            where = pc.index_in(seq, seqs.combine_chunks())
-            if where.null_count:
-                raise RuntimeError("internal error: DuckDB returned a record rumq did not hand over")
-            raw = pa.chunked_array([b[1] for b in batches], pa.string()).take(where).combine_chunks()
-            for b in batches:  # how many rows of each batch came back
-                b[2] -= pc.sum(pc.is_in(seq, b[0])).as_py() or 0
-        for start in [s for s in self.starts[max(first, 0):last + 1] if self.held[s][2] <= 0]:
-            del self.held[start]
-            self.starts.remove(start)
-        return raw
 
 
 #: Unique (or nearly unique) columns, written without dictionary encoding.
