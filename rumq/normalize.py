@@ -164,8 +164,8 @@ def _projection() -> dict[str, str]:
         "log_time": f"CASE WHEN n.log_time_ms BETWEEN {MIN_TS_MS} AND {MAX_TS_MS} "
                     "THEN make_timestamp(n.log_time_ms * 1000) END",
         # session_id / user_id are stored as a (uuid, text) pair: see schema.ID_STORAGE.
-        **_id_pair("session", "n.session_v"),
-        **_id_pair("user", "n.user_v"),
+        **_id_pair("session"),
+        **_id_pair("user"),
         "cookieless": f"coalesce(nullif(coalesce(n.s.user_details.userId, n.s.userId), ''), '{NIL_UUID}') = '{NIL_UUID}'",
         "page_id": f"coalesce({md}.pageId, {_only('page_view', f'{ed}.pageId')})",
         "parent_page_id": f"{md}.parentPageId",
@@ -231,12 +231,14 @@ def _projection() -> dict[str, str]:
     }
 
 
-def _id_pair(stem: str, value: str) -> dict[str, str]:
-    """The storage pair of an id: a UUID when the text is one in canonical form, else the text."""
-    canonical = f"TRY_CAST({value} AS UUID)"
+def _id_pair(stem: str) -> dict[str, str]:
+    """The storage pair of an id: a UUID when the text is one in canonical form, else the text.
+
+    Over the CTE ``i``, which parses each id once (``<stem>_u``, ``<stem>_canonical``).
+    """
     return {
-        f"{stem}_uuid": f"CASE WHEN CAST({canonical} AS VARCHAR) = {value} THEN {canonical} END",
-        f"{stem}_text": f"CASE WHEN CAST({canonical} AS VARCHAR) IS DISTINCT FROM {value} THEN {value} END",
+        f"{stem}_uuid": f"CASE WHEN n.{stem}_canonical THEN n.{stem}_u END",
+        f"{stem}_text": f"CASE WHEN n.{stem}_canonical IS NOT TRUE THEN n.{stem}_v END",
     }
 
 
@@ -360,6 +362,13 @@ WITH t AS (
     nullif(nullif(coalesce(r.s.user_details.sessionId, r.s.sessionId), '{NIL_UUID}'), '') AS session_v,
     nullif(nullif(coalesce(r.s.user_details.userId, r.s.userId), '{NIL_UUID}'), '') AS user_v
   FROM r
+), u AS (
+  -- Parsing a UUID is costly: once per id, not once per use.
+  SELECT n.*, TRY_CAST(n.session_v AS UUID) AS session_u, TRY_CAST(n.user_v AS UUID) AS user_u FROM n
+), i AS (
+  SELECT u.*, CAST(u.session_u AS VARCHAR) = u.session_v AS session_canonical,
+    CAST(u.user_u AS VARCHAR) = u.user_v AS user_canonical
+  FROM u
 )
 SELECT
   {cols},
@@ -367,5 +376,5 @@ SELECT
   n.seq AS _seq,
   CASE WHEN n.reject_reason IS NULL THEN strftime(make_timestamp(n.ts_ms * 1000), '%Y-%m-%d')
        ELSE '{REJECTED_PARTITION}' END AS _part
-FROM n
+FROM i AS n
 """
