@@ -128,16 +128,27 @@ def _names_case(col: str) -> str:
     return f"CASE {col} {whens} ELSE {col} END"
 
 
-_VITALS = ("lcp", "fid", "cls", "inp", "fcp", "ttfb", "tti")
-_PERF = ("navigation", "resource")
+#: Event kinds whose event_details fields have typed columns: kind -> short names.
+_KINDS = {
+    "page_view": ("page_view",),
+    "perf": ("navigation", "resource"),
+    "navigation": ("navigation",),
+    "resource": ("resource",),
+    "vital": ("lcp", "fid", "cls", "inp", "fcp", "ttfb", "tti"),
+    "js_error": ("js_error",),
+    "http": ("http",),
+}
 
 
-def _only(names: tuple[str, ...] | str, expr: str) -> str:
-    """``expr`` for events of these short names, NULL for the rest."""
-    if isinstance(names, str):
-        names = (names,)
-    lst = ", ".join(_sql_str(n) for n in names)
-    return f"CASE WHEN n.event_name IN ({lst}) THEN {expr} END"
+def _kind_flags(name: str) -> str:
+    """One boolean per kind (``is_<kind>``): tested once per row, not once per column."""
+    return ",\n    ".join(
+        f"{name} IN ({', '.join(_sql_str(n) for n in names)}) AS is_{kind}" for kind, names in _KINDS.items())
+
+
+def _only(kind: str, expr: str) -> str:
+    """``expr`` for events of this kind (see ``_KINDS``), NULL for the rest."""
+    return f"CASE WHEN n.is_{kind} THEN {expr} END"
 
 
 def _projection() -> dict[str, str]:
@@ -145,6 +156,7 @@ def _projection() -> dict[str, str]:
     md = "n.s.metadata"
     ed = "n.s.event_details"
     nav = "navigation"
+    perf = "perf"
     return {
         "event_id": "n.event_id_v",
         "event_type": "n.event_type_v",
@@ -191,8 +203,8 @@ def _projection() -> dict[str, str]:
         "time_on_parent_page": _only("page_view", f"{ed}.timeOnParentPage"),
         "referrer": _only("page_view", f"{ed}.referrer"),
         "referrer_domain": _only("page_view", f"{ed}.referrerDomain"),
-        "duration": _only(_PERF, f"{ed}.duration"),
-        "initiator_type": _only(_PERF, f"{ed}.initiatorType"),
+        "duration": _only(perf, f"{ed}.duration"),
+        "initiator_type": _only(perf, f"{ed}.initiatorType"),
         "navigation_type": _only(nav, f"{ed}.navigationType"),
         "redirect_time": _only(nav, f"{ed}.redirectTime"),
         "dns_time": _only(nav, f"{ed}.dns"),
@@ -207,8 +219,8 @@ def _projection() -> dict[str, str]:
         "load_event_time": _only(nav, f"{ed}.loadEventTime"),
         "target_url": _only("resource", f"{ed}.targetUrl"),
         "file_type": _only("resource", f"{ed}.fileType"),
-        "transfer_size": _only(_PERF, f"{ed}.transferSize"),
-        "vital_value": _only(_VITALS, f"{ed}.value"),
+        "transfer_size": _only(perf, f"{ed}.transferSize"),
+        "vital_value": _only("vital", f"{ed}.value"),
         "error_type": _only("js_error", f"{ed}.type"),
         "error_message": _only("js_error", f"{ed}.message"),
         "error_stack": _only("js_error", f"{ed}.stack"),
@@ -313,6 +325,13 @@ def _reject_case() -> str:
     END"""
 
 
+#: Columns whose expression can fail on a record that is rejected anyway (an
+#: overflowing timestamp, a lookup in text that is not JSON): computed for good
+#: events only. The other columns of a rejected record are never read (only its
+#: text, source and reason are), so they skip the test.
+_FAIL_ON_BAD_ROWS = frozenset({"event_time", "application_id"})
+
+
 def normalize_sql(batch: str = "batch") -> str:
     """The SELECT that maps a raw batch to stored columns + ``_reject``, ``_seq``, ``_part``.
 
@@ -325,10 +344,9 @@ def normalize_sql(batch: str = "batch") -> str:
     (the record's ordinal in the ingest).
     """
     proj = _projection()
-    always = ("message", "source_file", "source_line", "source_format", "ingest_id", "ingested_at")
     cols = ",\n  ".join(
-        f"{proj[c.name]} AS {c.name}" if c.name in always
-        else f"CASE WHEN n.reject_reason IS NULL THEN {proj[c.name]} END AS {c.name}"
+        f"CASE WHEN n.reject_reason IS NULL THEN {proj[c.name]} END AS {c.name}" if c.name in _FAIL_ON_BAD_ROWS
+        else f"{proj[c.name]} AS {c.name}"
         for c in STORED_COLUMNS
     )
     # try(): a malformed message gives NULL instead of failing the batch; the
@@ -367,7 +385,8 @@ WITH t AS (
   SELECT n.*, TRY_CAST(n.session_v AS UUID) AS session_u, TRY_CAST(n.user_v AS UUID) AS user_u FROM n
 ), i AS (
   SELECT u.*, CAST(u.session_u AS VARCHAR) = u.session_v AS session_canonical,
-    CAST(u.user_u AS VARCHAR) = u.user_v AS user_canonical
+    CAST(u.user_u AS VARCHAR) = u.user_v AS user_canonical,
+    {_kind_flags('u.event_name')}
   FROM u
 )
 SELECT

@@ -63,6 +63,24 @@ def test_bad_lines_are_rejected_with_reasons_and_good_ones_kept(tmp_path):
     assert rec["raw"] == "{not json" and rec["source"] == str(p) and rec["format"] == "jsonl"
 
 
+def test_values_that_would_overflow_are_rejected_not_fatal(tmp_path):
+    # The typed columns of a rejected record are not computed when their
+    # expression could fail (normalize._FAIL_ON_BAD_ROWS): a timestamp near
+    # the int64 limit, or a lookup in text that is not JSON, must not stop the ingest.
+    good = event(at="2026-11-25T10:00:00")
+    lines = [json.dumps({**good, "event_id": f"ts{i}", "event_timestamp": ts})
+             for i, ts in enumerate([9.2e18, -9.2e18, 9_000_000_000_000_000_000, 1e300])]
+    lines += ['{"event_id": "x", "application_Id": ', dumps(good)]
+    p = tmp_path / "in.jsonl"
+    p.write_text("\n".join(lines) + "\n")
+    r = ingest(tmp_path / "data", [str(p)])
+    _check_accounting(r)
+    assert (r.read, r.written, r.rejected) == (6, 1, 5)
+    reasons = dict(_reasons(tmp_path / "data"))
+    assert all("is outside 2000-01-01..2100-01-01" in reasons[n] for n in (1, 2, 3, 4))
+    assert reasons[5].startswith("invalid JSON")
+
+
 def test_bom_crlf_and_blank_lines(tmp_path):
     evs = [event(at="2026-11-25T10:00:00"), event(at="2026-11-25T10:00:01")]
     p = tmp_path / "win.jsonl"
