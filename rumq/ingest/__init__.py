@@ -470,45 +470,47 @@ def _unknown_batch(f: InputFile):
 def _finish(con, store: Store, state, todo, report: IngestReport, results, staging: Path, parts: Path) -> None:
     """Dedup, write rejects, move the staged files into place, commit the state."""
     con.execute("SET VARIABLE rumq_parts = ?", [str(parts / "*" / "*" / "*.parquet")]).fetchall()
-    con.execute(
-        "CREATE TABLE keys AS SELECT _seq AS seq, event_id, event_name, _reject IS NOT NULL AS rej, "
-        "source_file, _part AS part, filename FROM read_parquet(getvariable('rumq_parts'), "
-        "hive_partitioning = true, hive_types = {'_part': 'VARCHAR'}, filename = true)"
-    ).fetchall()
+    # Each question below is its own scan of the staged files (only the columns
+    # it needs): materializing every key first spilled to disk at 20M events.
+    staged = ("read_parquet(getvariable('rumq_parts'), hive_partitioning = true, "
+              "hive_types = {'_part': 'VARCHAR'}, filename = true)")
+    good = f"(SELECT _seq AS seq, event_id, event_name, source_file, filename, _part AS part FROM {staged} " \
+           "WHERE _reject IS NULL)"
     # Duplicates: all but the first occurrence of an event_id in this ingest, and
-    # every id already committed. The same event always carries the same client
-    # timestamp, so only the partitions of the incoming dates can hold it.
-    days = [r[0] for r in con.execute(
-        f"SELECT DISTINCT part FROM keys WHERE part <> '{REJECTED_PARTITION}'").fetchall()]
-    existing = [str(store.root / f["path"]) for f in state.files if f["date"] in set(days)]
-    # Rank only the ids that occur more than once (a hash aggregate), not every row.
+    # every id already committed. Ids that occur more than once are found on
+    # their 64-bit hash (8-byte keys, not 36-byte text), then checked exactly.
+    con.execute(f"CREATE TABLE twice AS SELECT hash(event_id) AS h FROM {good} GROUP BY h HAVING count(*) > 1").fetchall()
     con.execute(
-        "CREATE TABLE dropped AS SELECT seq, filename FROM ("
-        "  SELECT seq, filename, row_number() OVER (PARTITION BY event_id ORDER BY seq) AS rn "
-        "  FROM keys WHERE NOT rej AND event_id IN ("
-        "    SELECT event_id FROM keys WHERE NOT rej GROUP BY event_id HAVING count(*) > 1)"
+        "CREATE TABLE dropped AS SELECT seq, filename, source_file, event_name FROM ("
+        "  SELECT seq, filename, source_file, event_name, "
+        "    row_number() OVER (PARTITION BY event_id ORDER BY seq) AS rn "
+        f"  FROM {good} WHERE hash(event_id) IN (SELECT h FROM twice)"
         ") WHERE rn > 1"
     ).fetchall()
+    # The same event always carries the same client timestamp, so only the
+    # partitions of the incoming dates can hold it.
+    days = [r[0] for r in con.execute(f"SELECT DISTINCT part FROM {good}").fetchall()]
+    existing = [str(store.root / f["path"]) for f in state.files if f["date"] in set(days)]
     if existing:
         con.execute("SET VARIABLE rumq_existing = ?::VARCHAR[]", [existing]).fetchall()
         con.execute(
-            "INSERT INTO dropped SELECT seq, filename FROM keys WHERE NOT rej "
-            "AND seq NOT IN (SELECT seq FROM dropped) "
+            f"INSERT INTO dropped SELECT seq, filename, source_file, event_name FROM {good} "
+            "WHERE seq NOT IN (SELECT seq FROM dropped) "
             "AND event_id IN (SELECT event_id FROM read_parquet(getvariable('rumq_existing')))"
         ).fetchall()
-    for name, read_n, rej, dup in con.execute(
-        "SELECT source_file, count(*), count(*) FILTER (WHERE rej), count(d.seq) "
-        "FROM keys k LEFT JOIN dropped d USING (seq) GROUP BY source_file"
+    dup_by_file = dict(con.execute("SELECT source_file, count(*) FROM dropped GROUP BY 1").fetchall())
+    for name, read_n, rej in con.execute(
+        f"SELECT source_file, count(*), count(*) FILTER (WHERE _reject IS NOT NULL) FROM {staged} GROUP BY 1"
     ).fetchall():
         res = results[name]
         if read_n != res.read:  # every record read was staged; anything else is a bug
             raise RuntimeError(f"internal error: {name}: read {res.read} records, staged {read_n}")
+        dup = dup_by_file.get(name, 0)
         res.rejected, res.duplicates = rej, dup
         res.written = read_n - rej - dup
+    kept = f"(SELECT * FROM {good} WHERE seq NOT IN (SELECT seq FROM dropped))"
     report.by_type = dict(con.execute(
-        "SELECT event_name, count(*) FROM keys WHERE NOT rej AND seq NOT IN (SELECT seq FROM dropped) "
-        "GROUP BY 1 ORDER BY 2 DESC, 1"
-    ).fetchall())
+        f"SELECT event_name, count(*) FROM {kept} GROUP BY 1 ORDER BY 2 DESC, 1").fetchall())
     # Rewrite only the staged files that hold duplicates.
     for (fname,) in con.execute("SELECT DISTINCT filename FROM dropped").fetchall():
         tmp = fname + ".dedup"
@@ -520,9 +522,7 @@ def _finish(con, store: Store, state, todo, report: IngestReport, results, stagi
             f"TO '{_sql_path(Path(tmp))}' (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 30000)"
         ).fetchall()
         os.replace(tmp, fname)
-    rows_by_file = dict(con.execute(
-        "SELECT filename, count(*) FROM keys WHERE NOT rej AND seq NOT IN (SELECT seq FROM dropped) GROUP BY 1"
-    ).fetchall())
+    rows_by_file = dict(con.execute(f"SELECT filename, count(*) FROM {kept} GROUP BY 1").fetchall())
     n_rej = _write_rejects(con, staging / "rejects.jsonl", report, parts)
     con.close()
     # Commit: move files into place, then swap the state in one rename.
