@@ -17,8 +17,9 @@ Generates realistic RUM events as gzip JSON lines with ``rumq.generate``
   (``json_transform`` with rumq's own structure) -> zstd Parquet. Still no
   validation, rejects accounting, dedup, partitioning or atomic commit.
 
-Prints events/s for both, the ratio, and each side's peak memory (the
-largest total RSS of its process tree, workers included, sampled every 0.1 s).
+Prints events/s for each side, rumq's ratio to both baselines, and each
+side's peak memory (the largest total RSS of its process tree, workers
+included, sampled every 0.1 s).
 """
 
 from __future__ import annotations
@@ -61,7 +62,7 @@ con.execute(f"COPY (SELECT * FROM read_json(getvariable('files'), format='newlin
 """
 
 SAME_OUTPUT = """
-import json, sys, duckdb
+import sys, duckdb
 files, out, structure = sys.argv[1].split(','), sys.argv[2], sys.argv[3]
 con = duckdb.connect()
 con.execute("SET VARIABLE files = ?", [files]).fetchall()

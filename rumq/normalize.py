@@ -156,7 +156,6 @@ def _projection() -> dict[str, str]:
     md = "n.s.metadata"
     ed = "n.s.event_details"
     nav = "navigation"
-    perf = "perf"
     return {
         "event_id": "n.event_id_v",
         "event_type": "n.event_type_v",
@@ -203,8 +202,8 @@ def _projection() -> dict[str, str]:
         "time_on_parent_page": _only("page_view", f"{ed}.timeOnParentPage"),
         "referrer": _only("page_view", f"{ed}.referrer"),
         "referrer_domain": _only("page_view", f"{ed}.referrerDomain"),
-        "duration": _only(perf, f"{ed}.duration"),
-        "initiator_type": _only(perf, f"{ed}.initiatorType"),
+        "duration": _only("perf", f"{ed}.duration"),
+        "initiator_type": _only("perf", f"{ed}.initiatorType"),
         "navigation_type": _only(nav, f"{ed}.navigationType"),
         "redirect_time": _only(nav, f"{ed}.redirectTime"),
         "dns_time": _only(nav, f"{ed}.dns"),
@@ -219,7 +218,7 @@ def _projection() -> dict[str, str]:
         "load_event_time": _only(nav, f"{ed}.loadEventTime"),
         "target_url": _only("resource", f"{ed}.targetUrl"),
         "file_type": _only("resource", f"{ed}.fileType"),
-        "transfer_size": _only(perf, f"{ed}.transferSize"),
+        "transfer_size": _only("perf", f"{ed}.transferSize"),
         "vital_value": _only("vital", f"{ed}.value"),
         "error_type": _only("js_error", f"{ed}.type"),
         "error_message": _only("js_error", f"{ed}.message"),
