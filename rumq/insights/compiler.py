@@ -47,6 +47,7 @@ from rumq.insights.functions import AGGREGATES, FUNCTIONS, UNSUPPORTED_FUNCTIONS
 from rumq.insights.parser import error_at
 from rumq.insights.values import NUM_RE, TS_FORMAT, natural_struct, num_text
 from rumq.schema import EVENT_NAMES, NIL_UUID
+from rumq.sqltext import quote_identifier
 
 #: Maximum number of stats commands in one query (AWS: 2; a third party reports 10).
 MAX_STATS = 2
@@ -95,11 +96,6 @@ class Mode(enum.Enum):
     #: Inside an aggregate's arguments: names are row fields; another aggregate is refused.
     AGG = "agg"
 
-
-
-def _q(s: str) -> str:
-    """Quote a generated identifier (never user text)."""
-    return '"' + s.replace('"', '""') + '"'
 
 
 class Compiler:
@@ -469,7 +465,7 @@ class Compiler:
             seen.add(name)
             cols.append(name)
             types.append(t.type)
-            sel.append(f"{render(t)} AS {_q('c' + str(len(cols)))}")
+            sel.append(f"{render(t)} AS {quote_identifier('c' + str(len(cols)))}")
         order = self.order_terms()
         body = self.select_sql(", ".join(sel), self.stage, order or None)
         sql = ("WITH " + ",\n".join(self.ctes) + "\n" if self.ctes else "") + body

@@ -10,7 +10,7 @@ from __future__ import annotations
 import difflib
 import re
 
-from rumq.errors import QuerySyntaxError, QueryUnsupportedError
+from rumq.errors import QuerySyntaxError, QueryUnsupportedError, line_column
 from rumq.insights import ast
 from rumq.insights.tokens import (
     EOF,
@@ -40,8 +40,7 @@ _CMP = ("=", "!=", "<", "<=", ">", ">=")
 
 def error_at(text: str, pos: int, message: str, *, hint: str = "", cls: type = QuerySyntaxError):
     """Build a syntax error pointing at offset ``pos`` of ``text``."""
-    line = text.count("\n", 0, pos) + 1
-    col = pos - (text.rfind("\n", 0, pos) + 1) + 1
+    line, col = line_column(text, pos)
     return cls(message, text=text, line=line, column=col, hint=hint)
 
 
