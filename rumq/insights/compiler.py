@@ -49,7 +49,7 @@ from rumq.insights.values import NUM_RE, TS_FORMAT, natural_struct, num_text
 from rumq.schema import EVENT_NAMES, NIL_UUID
 from rumq.sqltext import quote_identifier
 
-#: Maximum number of stats commands in one query (AWS: 2; a third party reports 10).
+#: Maximum number of stats commands in one query (as in AWS Logs Insights).
 MAX_STATS = 2
 
 

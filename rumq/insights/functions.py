@@ -455,7 +455,7 @@ def _fn_jsonarraycontains(c: Compiler, e: ast.Call) -> Typed:
 
 
 def _fn_jsonparse(c: Compiler, e: ast.Call) -> Typed:
-    # Only objects and arrays: the spec returns an empty value for any other input.
+    # Only objects and arrays: Logs Insights gives an empty value for any other input.
     x = c.str_arg(e, 0)
     return Typed(
         f"(CASE WHEN json_valid({x}) AND json_type({x}) IN ('OBJECT', 'ARRAY') THEN CAST(json({x}) AS VARCHAR) END)",

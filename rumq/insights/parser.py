@@ -1,6 +1,6 @@
 """Recursive-descent parser: tokens -> ``rumq.insights.ast.Query``.
 
-Operator precedence, tightest first (spec §5.1): unary ``-``; ``^``;
+Operator precedence, tightest first, as in Logs Insights (docs/insights.md): unary ``-``; ``^``;
 ``* / %``; ``+ -``; comparisons, ``like``, ``=~``, ``in``; ``not``; ``and``;
 ``or``. Keywords and command names are case-insensitive.
 """
