@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from rumq.errors import UsageError
-
-#: Output formats whose bytes are not text (must not reach a text stream or a terminal).
-BINARY_FORMATS = frozenset({"parquet"})
+from rumq.render import BINARY_FORMATS
 
 NEEDS_FILE = "parquet output is binary: give a file with -o FILE"
 
