@@ -182,3 +182,15 @@ def caret_excerpt(text: str, line: int | None, column: int | None, width: int = 
     src = lines[line - 1]
     col = max(1, column or 1)
     return f"  {src}\n  {' ' * (col - 1)}{'^' * max(1, width)}"
+
+
+def line_column(text: str, offset: int) -> tuple[int, int]:
+    """The 1-based (line, column) of character ``offset`` of ``text``.
+
+    Lines end at ``\\n``; an offset at the end of a line is on that line, one
+    column past its last character. Offsets beyond the text count as its end.
+    """
+    offset = max(0, min(offset, len(text)))
+    line = text.count("\n", 0, offset) + 1
+    column = offset - (text.rfind("\n", 0, offset) + 1) + 1
+    return line, column

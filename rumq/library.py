@@ -103,10 +103,80 @@ class Query:
         return self.text[: len(self.text) - len(self.body)].rstrip("\n")
 
 
+class FrontMatterError(ValueError):
+    """A front matter block that is opened but malformed; ``line`` is 1-based."""
+
+    def __init__(self, message: str, line: int) -> None:
+        super().__init__(message)
+        self.line = line
+
+
+@dataclass(frozen=True)
+class FrontMatter:
+    """A header block split off a query file.
+
+    Attributes:
+        line: 1-based line of the opening ``<prefix> ---`` marker.
+        yaml_text: the header lines with their comment prefixes removed.
+        body: everything after the closing marker line.
+    """
+
+    line: int
+    yaml_text: str
+    body: str
+
+
+def _first_text_line(text: str) -> int:
+    """1-based number of the first line of ``text`` that is not blank (or one past the end)."""
+    lines = text.splitlines()
+    return next((i + 1 for i, line in enumerate(lines) if line.strip()), len(lines) + 1)
+
+
+def split_front_matter(text: str, prefix: str) -> FrontMatter | None:
+    """Split a ``<prefix> ---`` ... ``<prefix> ---`` header off ``text``.
+
+    The header starts at the first line that is not blank; each of its lines is
+    the comment prefix and a space (or the bare prefix for an empty line).
+
+    Args:
+        text: the file content.
+        prefix: the comment prefix of the file's language (``--`` or ``#``).
+
+    Returns:
+        The header and the body, or None when ``text`` does not start with a header.
+
+    Raises:
+        FrontMatterError: the header is not closed, or one of its lines lacks the prefix.
+    """
+    lines = text.splitlines(keepends=True)
+    i = 0
+    while i < len(lines) and not lines[i].strip():
+        i += 1
+    if i >= len(lines) or lines[i].strip() != f"{prefix} ---":
+        return None
+    start = i + 1
+    yaml_lines: list[str] = []
+    j = start
+    while j < len(lines):
+        raw = lines[j].rstrip("\r\n")
+        if raw.strip() == f"{prefix} ---":
+            break
+        if raw.rstrip() == prefix:
+            yaml_lines.append("")
+        elif raw.startswith(prefix + " "):
+            yaml_lines.append(raw[len(prefix) + 1 :])
+        else:
+            raise FrontMatterError(f"header line does not start with '{prefix} ' (unterminated header?)", j + 1)
+        j += 1
+    else:
+        raise FrontMatterError(f"front matter is not closed by a '{prefix} ---' line", start)
+    return FrontMatter(start, "\n".join(yaml_lines), "".join(lines[j + 1 :]))
+
+
 @functools.lru_cache(maxsize=1024)
 def _parse_cached(text: str, path: str, expected_name: str, kind: str, source: str) -> Query:
-    # A notebook runs queries again and again; the files rarely change, and
-    # parsing every query's YAML header each time cost ~20 ms per call.
+    # A notebook runs queries again and again and the files rarely change:
+    # parse each YAML header once.
     return parse_query(text, path=path, expected_name=expected_name, kind=kind, source=source)
 
 
@@ -135,33 +205,17 @@ def parse_query(text: str, *, path: str, expected_name: str, kind: str, source: 
         )
 
     prefix = PREFIX[kind]
-    lines = text.splitlines(keepends=True)
-    i = 0
-    while i < len(lines) and not lines[i].strip():
-        i += 1
-    if i >= len(lines) or lines[i].strip() != f"{prefix} ---":
-        raise fail(f"missing front matter: the file must start with a '{prefix} ---' line", i + 1)
-    start = i + 1
-    yaml_lines: list[str] = []
-    j = start
-    while j < len(lines):
-        raw = lines[j].rstrip("\r\n")
-        if raw.strip() == f"{prefix} ---":
-            break
-        if raw.rstrip() == prefix:
-            yaml_lines.append("")
-        elif raw.startswith(prefix + " "):
-            yaml_lines.append(raw[len(prefix) + 1 :])
-        else:
-            raise fail(f"header line does not start with '{prefix} ' (unterminated header?)", j + 1)
-        j += 1
-    else:
-        raise fail(f"front matter is not closed by a '{prefix} ---' line", start)
-    body = "".join(lines[j + 1 :])
     try:
-        # libyaml's safe loader when present: ~10x faster than the pure-Python one.
+        split = split_front_matter(text, prefix)
+    except FrontMatterError as e:
+        raise fail(str(e), e.line) from None
+    if split is None:
+        raise fail(f"missing front matter: the file must start with a '{prefix} ---' line", _first_text_line(text))
+    start, yaml_text, body = split.line, split.yaml_text, split.body
+    try:
+        # libyaml's safe loader when present: much faster than the pure-Python one.
         loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-        header = yaml.load("\n".join(yaml_lines), Loader=loader) or {}  # noqa: S506 (a safe loader)
+        header = yaml.load(yaml_text, Loader=loader) or {}  # noqa: S506 (a safe loader)
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         problem = getattr(e, "problem", None) or str(e)

@@ -1,8 +1,8 @@
 """The AWS-authored RUM Logs Insights queries run unchanged and agree with hand-written SQL.
 
-The queries are the ones quoted verbatim in the RUM events report §8 (AWS
-observability guide, AWS prototyping blog, and the awslabs/mcp RUM query
-templates, whose ``{extra_filter}``/``{gb}`` placeholders are left empty,
+The queries are quoted verbatim from AWS sources (the AWS observability
+guide, the AWS prototyping blog, and the awslabs/mcp RUM query templates,
+whose ``{extra_filter}``/``{gb}`` placeholders are left empty,
 ``{bucket}`` is 1h and ``{limit}`` 20). The dataset comes from the traffic
 generator (``rumq.generate``), ingested with ``rumq.ingest``.
 
@@ -181,7 +181,7 @@ def test_vitals_percentiles(con):
   count(*) as samples
   by event_type, metadata.pageId
 | sort event_type, p90 desc""",
-        # `sort event_type` has no direction: rumq sorts descending (spec §12.1).
+        # `sort event_type` has no direction: rumq sorts descending (docs/insights.md, "Results").
         "SELECT event_type, page_id, quantile_disc(vital_value, 0.5), quantile_disc(vital_value, 0.9) AS p90, "
         "quantile_disc(vital_value, 0.99), count(*) FROM events WHERE event_type IN ("
         "'com.amazon.rum.largest_contentful_paint_event', 'com.amazon.rum.first_input_delay_event', "

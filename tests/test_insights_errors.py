@@ -1,4 +1,5 @@
-"""Malformed and unsupported Logs Insights queries: every error kind of spec §8.
+"""Malformed and unsupported Logs Insights queries: every kind of error rumq reports
+(docs/insights.md, "Rules enforced").
 
 Each case checks the error class, the line and column of the offending
 token, and that the excerpt puts the caret under it.

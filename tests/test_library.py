@@ -6,7 +6,7 @@ import pytest
 from _query_data import COVERAGE_QUERY, PAGE_COUNTS, write_library
 
 from rumq.errors import QueryDefinitionError, UnknownQueryError, UsageError
-from rumq.library import ENV_VAR, Library, parse_query
+from rumq.library import ENV_VAR, FrontMatterError, Library, parse_query, split_front_matter
 
 NO_ENV: dict[str, str] = {}
 
@@ -49,6 +49,37 @@ def test_insights_header_uses_hash_comments():
     q = parse_query(text, path="c.insights", expected_name="logs/count", kind="insights", source="lib")
     assert q.kind == "insights" and q.param("n").default == 5
     assert q.body == "stats count(*) | limit 5\n"
+
+
+def test_split_front_matter_parts():
+    fm = split_front_matter("\n  \n# ---\n# name: a/b\n#\n#   nested: 1\n# ---\nstats count(*)\n| limit 1\n", "#")
+    assert fm is not None
+    assert fm.line == 3  # the opening marker, after two blank lines
+    assert fm.yaml_text == "name: a/b\n\n  nested: 1"  # a bare '#' is an empty line; indentation kept
+    assert fm.body == "stats count(*)\n| limit 1\n"
+    crlf = split_front_matter("-- ---\r\n-- name: a/b\r\n-- ---\r\nSELECT 1\r\n", "--")
+    assert crlf is not None and crlf.yaml_text == "name: a/b" and crlf.body == "SELECT 1\r\n"
+
+
+@pytest.mark.parametrize("text", ["", "SELECT 1\n", "# ---\n# name: a\n# ---\n", "  -- --- \n"])
+def test_split_front_matter_absent(text):
+    # An SQL file is not read with the Logs Insights prefix and vice versa; no marker, no header.
+    prefix = "--" if text.startswith("#") else "#"
+    assert split_front_matter(text, prefix) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "words", "line"),
+    [
+        ("# ---\n# name: a\n", "not closed", 1),
+        ("\n# ---\n# name: a\nname: b\n# ---\n", "does not start with '# '", 4),
+        ("# ---\n#name: a\n# ---\n", "does not start with '# '", 2),
+    ],
+)
+def test_split_front_matter_malformed(text, words, line):
+    with pytest.raises(FrontMatterError, match=words) as e:
+        split_front_matter(text, "#")
+    assert e.value.line == line
 
 
 @pytest.mark.parametrize(

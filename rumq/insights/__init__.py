@@ -2,7 +2,9 @@
 
 The pipeline is ``tokens`` -> ``parser`` (a typed tree, ``ast``) -> ``compiler``
 (one DuckDB SELECT over the ``events`` view). ``fields`` maps Logs Insights
-field names to the canonical columns of ``rumq.schema`` or JSON extraction.
+field names to the canonical columns of ``rumq.schema`` or JSON extraction;
+``functions`` is the function table (each function's arity and SQL);
+``values`` says how values print and sort.
 
     >>> from rumq import insights
     >>> c = insights.compile('filter event_type = "x" | stats count(*) by bin(1h)')

@@ -46,7 +46,7 @@ class Typed:
     type: str
 
 
-#: System fields (spec §2.1).
+#: System fields: the @-names every Logs Insights log event has (docs/insights.md, "Fields").
 SYSTEM_FIELDS: dict[str, Typed] = {
     "@timestamp": Typed("event_time", TS),
     "@message": Typed("message", STR),

@@ -1,6 +1,6 @@
 """Recursive-descent parser: tokens -> ``rumq.insights.ast.Query``.
 
-Operator precedence, tightest first (spec §5.1): unary ``-``; ``^``;
+Operator precedence, tightest first, as in Logs Insights (docs/insights.md): unary ``-``; ``^``;
 ``* / %``; ``+ -``; comparisons, ``like``, ``=~``, ``in``; ``not``; ``and``;
 ``or``. Keywords and command names are case-insensitive.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 import difflib
 import re
 
-from rumq.errors import QuerySyntaxError, QueryUnsupportedError
+from rumq.errors import QuerySyntaxError, QueryUnsupportedError, line_column
 from rumq.insights import ast
 from rumq.insights.tokens import (
     EOF,
@@ -40,8 +40,7 @@ _CMP = ("=", "!=", "<", "<=", ">", ">=")
 
 def error_at(text: str, pos: int, message: str, *, hint: str = "", cls: type = QuerySyntaxError):
     """Build a syntax error pointing at offset ``pos`` of ``text``."""
-    line = text.count("\n", 0, pos) + 1
-    col = pos - (text.rfind("\n", 0, pos) + 1) + 1
+    line, col = line_column(text, pos)
     return cls(message, text=text, line=line, column=col, hint=hint)
 
 

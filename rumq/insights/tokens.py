@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rumq.errors import QuerySyntaxError
+from rumq.errors import QuerySyntaxError, line_column
 
 # Token kinds.
 IDENT = "IDENT"  # word or field name (value: flattened name)
@@ -96,18 +96,14 @@ class _Lexer:
     def __init__(self, text: str) -> None:
         self.text = text
         self.pos = 0
-        self.line = 1
-        self.line_start = 0
         self.tokens: list[Token] = []
 
     def error(self, message: str, pos: int, hint: str = "") -> QuerySyntaxError:
-        line = self.text.count("\n", 0, pos) + 1
-        col = pos - (self.text.rfind("\n", 0, pos) + 1) + 1
+        line, col = line_column(self.text, pos)
         return QuerySyntaxError(message, text=self.text, line=line, column=col, hint=hint)
 
     def make(self, kind: str, value: str, start: int, quoted: bool = False) -> None:
-        line = self.text.count("\n", 0, start) + 1
-        col = start - (self.text.rfind("\n", 0, start) + 1) + 1
+        line, col = line_column(self.text, start)
         self.tokens.append(Token(kind, value, start, self.pos, line, col, quoted))
 
     def regex_allowed(self) -> bool:
