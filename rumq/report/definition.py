@@ -35,8 +35,8 @@ INGEST_KEYS = {"paths", "format", "log_group"}
 CHART_KINDS = ("timeseries", "bar", "flow", "vitals", "table", "none")
 #: chart kind -> the section keys that configure it
 CHART_KEYS: dict[str, set[str]] = {
-    "timeseries": {"x", "y", "group"},
-    "bar": {"label", "value", "limit"},
+    "timeseries": {"x", "y", "group", "n"},
+    "bar": {"label", "value", "limit", "n"},
     "flow": {"from", "to", "value", "limit"},
     "vitals": {"label", "limit"},
     "table": set(),
@@ -470,10 +470,10 @@ def _section(raw: Any, i: int, library: Library, fail: Any, line: int | None) ->
         if key == "limit":
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise fail("'limit' must be a whole number >= 1", *where, key)
-        elif key == "y":
+        elif key == "y" or (key == "label" and kind == "bar" and isinstance(value, list)):
             value = [value] if isinstance(value, str) else value
-            if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
-                raise fail("'y' must be a column name or a list of column names", *where, key)
+            if not isinstance(value, list) or not value or not all(isinstance(v, str) and v for v in value):
+                raise fail(f"'{key}' must be a column name or a list of column names", *where, key)
         elif not isinstance(value, str) or not value:
             raise fail(f"'{key}' must be a column name", *where, key)
         options[key] = value
