@@ -29,6 +29,7 @@ def open(  # noqa: A001 (rumq.open, like io.open)
     *,
     queries: list[str] | None = None,
     notify: Callable[[str], None] | None = None,
+    allow_writes: bool | None = None,
 ) -> Dataset:
     """Open the dataset at ``path`` for querying (see ``rumq.api.Dataset``).
 
@@ -36,10 +37,12 @@ def open(  # noqa: A001 (rumq.open, like io.open)
         path: the dataset directory.
         queries: user query library directories, highest precedence first.
         notify: receives notices (low coverage, overrides); default: Python warnings.
+        allow_writes: let SQL write and change settings (default: read-only,
+            unless rumq.toml says ``[sql] allow_writes = true``).
     """
     from rumq.api import Dataset
 
-    return Dataset(path, queries=queries, notify=notify)
+    return Dataset(path, queries=queries, notify=notify, allow_writes=allow_writes)
 
 
 def __getattr__(name: str) -> Any:

@@ -10,6 +10,11 @@ Every method goes through ``rumq.runner``, the code path the CLI uses, so a
 notebook and ``rumq run`` give the same answer. Notices (a user query
 overriding a built-in, low cookie coverage) are issued as Python warnings
 (``RumqWarning``) unless a ``notify`` callback is given.
+
+SQL runs read-only, as on the command line: it reads the dataset's own files
+and nothing else, and cannot write, attach, load extensions or change
+settings (``rumq.catalog``). ``rumq.open(path, allow_writes=True)`` (or
+``ds.sql(..., allow_writes=True)`` for one statement) lifts that.
 """
 
 from __future__ import annotations
@@ -47,6 +52,8 @@ class Dataset:
         queries: user query library directories, highest precedence first
             (``RUMQ_QUERIES`` is read too, after these).
         notify: receives notices; default: issue them as ``RumqWarning``.
+        allow_writes: let SQL write files, attach databases and change settings;
+            None (default): ``[sql] allow_writes`` of rumq.toml, else read-only.
     """
 
     def __init__(
@@ -55,10 +62,12 @@ class Dataset:
         *,
         queries: Sequence[str | os.PathLike[str]] | None = None,
         notify: Callable[[str], None] | None = None,
+        allow_writes: bool | None = None,
     ) -> None:
         self.path = os.fspath(path)
         self.library = Library(queries)
         self.notify = notify or _warn
+        self.allow_writes = allow_writes
 
     def __repr__(self) -> str:
         return f"Dataset({self.path!r})"
@@ -98,6 +107,7 @@ class Dataset:
             limit=limit,
             library=self.library,
             notify=self.notify,
+            allow_writes=self.allow_writes,
         )
 
     def sql(
@@ -107,14 +117,22 @@ class Dataset:
         until: TimeArg = None,
         app: str | None = None,
         limit: int | None = None,
+        allow_writes: bool | None = None,
         **params: Any,
     ) -> pl.DataFrame:
         """Run SQL over the views (``events``, ``page_views``, ``sessions``, ...).
 
         ``**params`` are bound as DuckDB named parameters (``$name`` in ``text``).
+        The SQL is read-only unless ``allow_writes`` (default: the Dataset's).
+
+        Raises:
+            ReadOnlyError: the SQL writes, attaches, loads an extension, changes
+                a setting or reads a file outside the dataset while read-only.
         """
+        writes = self.allow_writes if allow_writes is None else allow_writes
         return runner.run_sql(
-            self.path, text, since=since, until=until, app=app, limit=limit, params=params
+            self.path, text, since=since, until=until, app=app, limit=limit, params=params,
+            allow_writes=writes,
         )
 
     def insights(
@@ -151,8 +169,12 @@ class Dataset:
     def connect(
         self, since: TimeArg = None, until: TimeArg = None, app: str | None = None
     ) -> duckdb.DuckDBPyConnection:
-        """A fresh DuckDB connection with ``events`` and the analysis views for the window."""
-        return runner.connect(self.path, since=since, until=until, app=app)
+        """A fresh DuckDB connection with ``events`` and the analysis views for the window.
+
+        Restricted like ``sql()`` (the dataset's files only, configuration
+        locked) unless the Dataset was opened with ``allow_writes=True``.
+        """
+        return runner.connect(self.path, since=since, until=until, app=app, allow_writes=self.allow_writes)
 
     def relation(
         self,

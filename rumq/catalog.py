@@ -4,14 +4,24 @@ The time window prunes at the file level: only the partitions (UTC dates)
 that overlap ``[since, until)`` are handed to ``read_parquet``, so a one-day
 window reads one day's files. The window bounds and file list reach SQL as
 DuckDB variables set from bound parameters, never as formatted text.
+
+Connections are read-only by default: once the views exist, ``restrict``
+limits DuckDB to reading the window's own Parquet files (no other file, no
+writes, no ATTACH, no extension install or load) and locks the configuration
+so that ``SET``/``RESET`` cannot lift it. ``check_read_only`` refuses, before
+anything runs, the statements that would write even so (``COPY`` onto a
+dataset file, ``EXPORT``, ...). ``allow_writes=True`` skips both.
 """
 
 from __future__ import annotations
 
 import os
+import re
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from rumq.errors import ReadOnlyError
 from rumq.schema import COLUMNS, DERIVED, PARTITION_COLUMN, STORED_COLUMNS
 from rumq.store import Store
 
@@ -62,6 +72,7 @@ def connect(
     allow_missing: bool = False,
     views: bool = True,
     for_sql: str | None = None,
+    allow_writes: bool = False,
 ) -> duckdb.DuckDBPyConnection:
     """Open an in-memory DuckDB connection with the dataset's views.
 
@@ -74,6 +85,8 @@ def connect(
         views: also create the analysis views (``rumq.views``).
         for_sql: create only the views this statement reads (``rumq.views.views_for``);
             None: every view (for ad-hoc SQL). Each view costs a few ms to create.
+        allow_writes: leave the connection unrestricted; by default it can read
+            only the window's files and its configuration is locked (``restrict``).
 
     Returns:
         A connection with the view ``events`` (canonical columns + ``event_date``)
@@ -122,7 +135,116 @@ def connect(
 
         only = views_mod.views_for(con, for_sql) if for_sql is not None else None
         views_mod.create_views(con, data_dir=data_dir, only=only)
+    if not allow_writes:
+        restrict(con, files)
     return con
+
+
+#: Statement types that only read. EXPLAIN is checked for what it explains
+#: (EXPLAIN ANALYZE runs its statement); PRAGMA and CALL run table functions,
+#: which a restricted connection keeps away from files and settings.
+READ_STATEMENTS = frozenset({"SELECT", "EXPLAIN", "PRAGMA", "CALL"})
+#: Why a refused statement type is refused, for the message.
+_WHAT = {
+    "COPY": "COPY reads or writes files",
+    "COPY_DATABASE": "COPY FROM DATABASE writes a database",
+    "EXPORT": "EXPORT DATABASE writes files",
+    "ATTACH": "ATTACH opens another database",
+    "DETACH": "DETACH changes the attached databases",
+    "LOAD": "INSTALL and LOAD add extensions",
+    "EXTENSION": "INSTALL and LOAD add extensions",
+    "SET": "SET, RESET and SET VARIABLE change settings",
+    "VARIABLE_SET": "SET VARIABLE changes the query variables",
+    "EXPLAIN": "EXPLAIN ANALYZE runs the statement it explains, which could not be checked",
+}
+_EXPLAIN_RE = re.compile(
+    r"^(?:\s+|--[^\n]*(?:\n|$)|/\*.*?\*/)*EXPLAIN\s+(?:ANALY[SZ]E\s+)?(?:\([^)]*\)\s*)?",
+    re.IGNORECASE | re.DOTALL,
+)
+READ_ONLY_HINT = (
+    "rumq runs SQL read-only over the dataset's own files; to lift that, pass --allow-writes "
+    "(rumq sql, rumq run), allow_writes=True (Python), or set allow_writes = true in the report "
+    "definition or under [sql] in rumq.toml"
+)
+
+
+def restrict(con: duckdb.DuckDBPyConnection, files: Sequence[str]) -> None:
+    """Make ``con`` read-only: only ``files`` readable, configuration locked.
+
+    DuckDB's external access is switched off, which blocks every other file
+    (``read_csv``, ``read_text``, ``COPY``, ``ATTACH``, ``EXPORT DATABASE``)
+    and extension installs and loads; ``allowed_paths`` lets the views read
+    the window's Parquet files and nothing else. Spilling to DuckDB's temporary
+    directory is DuckDB's own and keeps working. Last, ``lock_configuration``
+    makes every later ``SET``/``RESET`` fail, so no query can lift this.
+    """
+    con.execute("SET allowed_paths = ?::VARCHAR[]", [list(files)]).fetchall()
+    con.execute("SET allowed_directories = []").fetchall()
+    con.execute("SET autoinstall_known_extensions = false").fetchall()
+    con.execute("SET autoload_known_extensions = false").fetchall()
+    con.execute("SET enable_external_access = false").fetchall()
+    con.execute("SET lock_configuration = true").fetchall()
+
+
+def check_read_only(con: duckdb.DuckDBPyConnection, sql: str, *, what: str = "SQL") -> None:
+    """Refuse ``sql`` unless every statement in it only reads.
+
+    ``restrict`` stops DuckDB from touching other files, but the window's own
+    files stay reachable, so a ``COPY ... TO`` one of them would overwrite
+    the dataset: statements that are not reads are refused here, before any
+    of them runs. SQL that does not parse is left to the run to report.
+
+    Raises:
+        ReadOnlyError: a statement writes, attaches, loads or changes settings.
+    """
+    import duckdb
+
+    try:
+        statements = con.extract_statements(sql)
+    except duckdb.Error:
+        return
+    for st in statements:
+        kind = _refused_kind(con, st)
+        if kind is None:
+            continue
+        why = _WHAT.get(kind, f"{kind.replace('_', ' ')} statements change the database")
+        text = " ".join(st.query.split())
+        shown = text if len(text) <= 60 else text[:59] + "…"
+        raise ReadOnlyError(f"{what} is read-only and cannot run `{shown}`: {why}", hint=READ_ONLY_HINT)
+
+
+def _refused_kind(con: duckdb.DuckDBPyConnection, st: duckdb.Statement) -> str | None:
+    """The statement type that makes ``st`` not a read, or None when it reads."""
+    import duckdb
+
+    kind = st.type.name
+    if kind != "EXPLAIN":
+        return None if kind in READ_STATEMENTS else kind
+    # EXPLAIN ANALYZE runs what it explains: judge that statement.
+    m = _EXPLAIN_RE.match(st.query)
+    inner = st.query[m.end():] if m else ""
+    try:
+        explained = con.extract_statements(inner) if inner.strip() else []
+    except duckdb.Error:
+        explained = []
+    if not explained:
+        return "EXPLAIN"
+    return next((k for k in (_refused_kind(con, e) for e in explained) if k), None)
+
+
+def read_only_error(e: Exception, *, what: str = "SQL") -> ReadOnlyError | None:
+    """The ``ReadOnlyError`` for a DuckDB error that a restricted connection raised, else None."""
+    import duckdb
+
+    first = (str(e).strip().splitlines() or [""])[0]
+    if isinstance(e, duckdb.PermissionException):
+        return ReadOnlyError(
+            f"{what} was refused: queries can read only the dataset's own files ({first})",
+            hint=READ_ONLY_HINT,
+        )
+    if "configuration has been locked" in first:
+        return ReadOnlyError(f"{what} was refused: settings cannot be changed ({first})", hint=READ_ONLY_HINT)
+    return None
 
 
 def window_files(

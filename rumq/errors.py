@@ -156,6 +156,13 @@ class QueryExecutionError(RumqError):
     """A query failed while running (DuckDB raised on valid-looking input)."""
 
 
+class ReadOnlyError(RumqError):
+    """SQL tried to write, attach, load an extension, change a setting or read
+    a file outside the dataset while queries run read-only (the default)."""
+
+    exit_code = ExitCode.USAGE
+
+
 class ReportDefinitionError(RumqError):
     """A report definition file is malformed."""
 

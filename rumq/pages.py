@@ -30,6 +30,8 @@ explicitly (``--config``), ``$RUMQ_CONFIG``, ``./rumq.toml``, then
     [[http.rules]]
     pattern = '/v[0-9]+/'
     replace = '/:version/'
+    [sql]
+    allow_writes = false  # true: SQL may write files, attach, SET (see rumq.catalog)
 
 Rule patterns are configuration, not trusted SQL: each one is compiled by
 DuckDB's regex engine when the config is loaded (an invalid pattern is a
@@ -128,6 +130,30 @@ def load_config(path: str | os.PathLike[str] | None = None, *, data_dir: str | o
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise UsageError(f"{p}: cannot read config: {exc}") from exc
     return config_from_dict(doc, source=str(p))
+
+
+def allow_writes_setting(path: str | os.PathLike[str] | None = None, *,
+                         data_dir: str | os.PathLike[str] | None = None) -> bool:
+    """``[sql] allow_writes`` of the project config; False without a file or key.
+
+    Raises:
+        UsageError: the file is not valid TOML or the value is not true/false.
+    """
+    p = find_config(path, data_dir=data_dir)
+    if p is None:
+        return False
+    try:
+        doc = tomllib.loads(p.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise UsageError(f"{p}: cannot read config: {exc}") from exc
+    sql = doc.get("sql", {})
+    if not isinstance(sql, dict):
+        raise UsageError(f"{p}: [sql] must be a table", hint="[sql] takes allow_writes = true or false")
+    value = sql.get("allow_writes", False)
+    if not isinstance(value, bool):
+        raise UsageError(f"{p}: sql.allow_writes must be true or false, got {value!r}",
+                         hint="[sql] takes allow_writes = true or false")
+    return value
 
 
 def config_from_dict(doc: dict[str, Any], *, source: str | None = None) -> PageConfig:

@@ -45,9 +45,24 @@ def connect(
     until: TimeArg = None,
     app: str | None = None,
     now: dt.datetime | None = None,
+    allow_writes: bool | None = None,
 ) -> duckdb.DuckDBPyConnection:
-    """A catalog connection (``events`` and the analysis views) for the window."""
-    return _catalog(data_dir, window(since, until, now), app)
+    """A catalog connection (``events`` and the analysis views) for the window.
+
+    Read-only unless ``allow_writes`` (or ``[sql] allow_writes`` in rumq.toml
+    when it is None): see ``rumq.catalog.restrict``.
+    """
+    return _catalog(data_dir, window(since, until, now), app,
+                    allow_writes=writes_allowed(data_dir, allow_writes))
+
+
+def writes_allowed(data_dir: str | os.PathLike[str], allow_writes: bool | None) -> bool:
+    """Whether SQL may write: ``allow_writes`` when given, else rumq.toml's ``[sql] allow_writes``."""
+    if allow_writes is not None:
+        return bool(allow_writes)
+    from rumq.pages import allow_writes_setting
+
+    return allow_writes_setting(data_dir=data_dir)
 
 
 def _check_limit(limit: int | None) -> None:
@@ -62,19 +77,27 @@ def execute(
     *,
     limit: int | None = None,
     what: str = "query",
+    read_only: bool = False,
 ) -> pl.DataFrame:
     """Run ``sql`` with bound named ``params`` and return a Polars DataFrame.
 
     INTERVAL columns (which Polars cannot import) become Polars durations;
     statements that return no rows (``CREATE ...``) give an empty frame.
+    ``read_only`` refuses statements that are not reads before any runs
+    (``rumq.catalog.check_read_only``).
 
     Raises:
         QueryExecutionError: DuckDB's message when the statement fails.
+        ReadOnlyError: the SQL writes, or the restricted connection refused it.
     """
     import duckdb
     import polars as pl
 
+    from rumq.catalog import check_read_only, read_only_error
+
     _check_limit(limit)
+    if read_only:
+        check_read_only(con, sql, what=what)
     try:
         rel = con.sql(sql, params=dict(params) if params else None)
         if rel is None:
@@ -93,7 +116,7 @@ def execute(
             )
         df = rel.pl()
     except duckdb.Error as e:
-        raise QueryExecutionError(f"{what} failed: {e}") from None
+        raise (read_only_error(e, what=what) or QueryExecutionError(f"{what} failed: {e}")) from None
     if intervals:
         df = df.with_columns(pl.col(c).cast(pl.Duration("us")) for c in intervals)
     return df
@@ -137,6 +160,7 @@ def run_query(
     library: Library | None = None,
     notify: Notify | None = None,
     now: dt.datetime | None = None,
+    allow_writes: bool | None = None,
 ) -> pl.DataFrame:
     """Run a named query and return its result.
 
@@ -151,11 +175,14 @@ def run_query(
         library: where to find queries (default: built-ins plus ``RUMQ_QUERIES``).
         notify: receives notices and warnings (one string each); never printed here.
         now: the current time for relative windows (tests).
+        allow_writes: let the SQL write (``rumq.catalog``); None: rumq.toml's
+            ``[sql] allow_writes``, default read-only.
 
     Returns:
         The result as a Polars DataFrame.
 
     Raises:
+        ReadOnlyError: the query writes while SQL is read-only.
         UnknownQueryError: no such query (with a did-you-mean).
         QueryDefinitionError: the query file is malformed.
         ParameterError: a parameter is unknown, missing or invalid.
@@ -182,9 +209,10 @@ def run_query(
         sql = substitute_identifiers(query.body, query.params, values)
         bound = bind_values(sql, query.params, values)
         # Only the views the query reads: a named query is known in advance.
-        con = _catalog(data_dir, w, app, for_sql=sql)
+        writes = writes_allowed(data_dir, allow_writes)
+        con = _catalog(data_dir, w, app, for_sql=sql, allow_writes=writes)
         try:
-            df = execute(con, sql, bound, limit=limit, what=f"query '{query.name}'")
+            df = execute(con, sql, bound, limit=limit, what=f"query '{query.name}'", read_only=not writes)
         finally:
             con.close()
     warning = coverage_warning(query, df, values)
@@ -194,14 +222,16 @@ def run_query(
 
 
 def _catalog(
-    data_dir: str | os.PathLike[str], w: TimeWindow, app: str | None, *, for_sql: str | None = None
+    data_dir: str | os.PathLike[str], w: TimeWindow, app: str | None, *, for_sql: str | None = None,
+    allow_writes: bool = False,
 ) -> duckdb.DuckDBPyConnection:
     import duckdb
 
     from rumq import catalog
 
     try:
-        return catalog.connect(data_dir, since=w.since, until=w.until, app=app, for_sql=for_sql)
+        return catalog.connect(data_dir, since=w.since, until=w.until, app=app, for_sql=for_sql,
+                               allow_writes=allow_writes)
     except duckdb.Error as e:
         # e.g. a damaged Parquet file of the window: say so, not a traceback.
         raise DatasetError(
@@ -220,10 +250,16 @@ def run_sql(
     limit: int | None = None,
     params: Mapping[str, Any] | None = None,
     now: dt.datetime | None = None,
+    allow_writes: bool | None = None,
 ) -> pl.DataFrame:
     """Run any SQL over the dataset's views (``events``, ``page_views``, ...).
 
+    Read-only unless ``allow_writes`` (None: rumq.toml's ``[sql] allow_writes``):
+    the SQL reads the window's files and nothing else, writes nothing, loads
+    no extension and changes no setting.
+
     Raises:
+        ReadOnlyError: the SQL writes or reads outside the dataset while read-only.
         QueryExecutionError: with DuckDB's message when the SQL fails.
         UsageError: an empty statement, a bad window or limit.
     """
@@ -231,9 +267,10 @@ def run_sql(
         raise UsageError("no SQL given", hint='rumq sql "SELECT count(*) FROM events"')
     _check_limit(limit)
     w = window(since, until, now)
-    con = _catalog(data_dir, w, app)
+    writes = writes_allowed(data_dir, allow_writes)
+    con = _catalog(data_dir, w, app, allow_writes=writes)
     try:
-        return execute(con, sql, params, limit=limit, what="SQL")
+        return execute(con, sql, params, limit=limit, what="SQL", read_only=not writes)
     finally:
         con.close()
 

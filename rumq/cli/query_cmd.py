@@ -116,6 +116,7 @@ def show(ctx: click.Context, name: str, queries_dirs: tuple[str, ...]) -> None:
     metavar="KEY=VALUE",
     help="A query parameter (repeatable; repeating a list parameter adds to the list).",
 )
+@click.option("--allow-writes", is_flag=True, help="Let the SQL write files, attach databases, load extensions and change settings (default: read-only).")
 @time_window_options
 @output_options
 @queries_option
@@ -131,6 +132,7 @@ def run(
     output: str | None,
     limit: int | None,
     queries_dirs: tuple[str, ...],
+    allow_writes: bool,
 ) -> None:
     """Run the named query NAME and print its result.
 
@@ -158,12 +160,14 @@ def run(
         limit=limit,
         library=_library(queries_dirs),
         notify=notice,
+        allow_writes=allow_writes or None,
     )
     emit(df, fmt, output)
 
 
 @click.command()
 @click.argument("text", metavar="SQL")
+@click.option("--allow-writes", is_flag=True, help="Let the SQL write files, attach databases, load extensions and change settings (default: read-only).")
 @time_window_options
 @output_options
 @click.pass_context
@@ -176,12 +180,15 @@ def sql(
     fmt: str,
     output: str | None,
     limit: int | None,
+    allow_writes: bool,
 ) -> None:
     """Run any SQL over the dataset's views ('-' reads it from stdin).
 
     The views (events, page_views, sessions, ...) hold only the events of the
     time window and application given. A failing statement prints DuckDB's
-    message and exits 1.
+    message and exits 1. SQL runs read-only: it can read the dataset's own
+    files and nothing else, and COPY, EXPORT, ATTACH, INSTALL/LOAD and SET
+    exit 2 unless --allow-writes is given.
 
     \b
     Examples:
@@ -193,5 +200,6 @@ def sql(
     _require_file_for_binary(fmt, output)
     if text == "-":
         text = sys.stdin.read()
-    df = run_sql(data_dir_of(ctx), text, since=since, until=until, app=app, limit=limit)
+    df = run_sql(data_dir_of(ctx), text, since=since, until=until, app=app, limit=limit,
+                 allow_writes=allow_writes or None)
     emit(df, fmt, output)

@@ -9,6 +9,12 @@ Kinds: ``timeseries`` (one small panel per measure, sharing the time axis),
 ``bar`` (horizontal, in the result's order), ``flow`` (a two-column Sankey of
 page-to-page transitions) and ``vitals`` (good / needs-improvement / poor
 shares per metric, with the p75 and Google's band limits).
+
+A rate is only as good as its sample: charts of rates show the sample size
+(the ``n`` column: ``Chrome (n=320)`` on a bar, the range of ``n`` in a time
+series panel's title), and bar labels never repeat (``label`` may name
+several columns; rows whose labels would still collide get the result's other
+text columns added).
 """
 
 from __future__ import annotations
@@ -82,9 +88,11 @@ def render(kind: str, df: pl.DataFrame, options: dict[str, Any] | None = None, t
     options = dict(options or {})
     with matplotlib.rc_context(_rc()):
         if kind == "timeseries":
-            return timeseries(df, x=options.get("x"), y=options.get("y"), group=options.get("group"))
+            return timeseries(df, x=options.get("x"), y=options.get("y"), group=options.get("group"),
+                              n=options.get("n"))
         if kind == "bar":
-            return bar(df, label=options.get("label"), value=options.get("value"), limit=options.get("limit", 10))
+            return bar(df, label=options.get("label"), value=options.get("value"), limit=options.get("limit", 10),
+                       n=options.get("n"))
         if kind == "flow":
             return flow(df, source=options.get("from", "from_page"), target=options.get("to", "to_page"),
                         value=options.get("value", "transitions"), limit=options.get("limit", 20))
@@ -143,13 +151,63 @@ def _clip(text: Any, n: int = 42) -> str:
     return s if len(s) <= n else s[: n - 1] + "…"
 
 
+def sample_column(df: pl.DataFrame, value: str, n: str | None = None) -> str | None:
+    """The column holding the sample size behind ``value``: ``n`` when given; for
+    a ``*_rate`` column, ``sessions`` when the result has one (every built-in
+    ``*_rate`` is a share of sessions); else None (not a rate, or unknown)."""
+    if n is not None:
+        _need(df, n)
+        return n
+    if value.endswith("_rate") and "sessions" in df.columns:
+        return "sessions"
+    return None
+
+
+def _n_text(v: Any) -> str:
+    return "?" if v is None else f"{int(v):,}" if float(v).is_integer() else f"{v:,.3g}"
+
+
+def bar_labels(df: pl.DataFrame, label: str | Sequence[str], *, n: str | None = None, width: int = 48) -> list[str]:
+    """One label per row: the ``label`` column(s) joined with `` · ``, ``(n=…)`` appended.
+
+    When labels repeat (``/api/cart`` failing with 4xx and with 5xx), the
+    result's other text columns are added until they differ. The longest
+    part is clipped first, so the distinguishing parts and ``n`` stay visible.
+    """
+    import polars as pl
+
+    cols = [label] if isinstance(label, str) else list(label)
+    _need(df, *cols)
+    rows = df.select(cols).rows()
+    extra = [c for c, t in df.schema.items() if t == pl.String and c not in cols]
+    while len(set(rows)) < len(rows) and extra:
+        cols.append(extra.pop(0))
+        rows = df.select(cols).rows()
+    out = []
+    sizes = df.get_column(n).to_list() if n else [None] * df.height
+    for parts, size in zip(rows, sizes, strict=True):
+        texts = ["(none)" if p is None else str(p) for p in parts]
+        sep = " · "
+        room = width - sum(len(t) for t in texts) - len(sep) * (len(texts) - 1)
+        if room < 0:
+            i = max(range(len(texts)), key=lambda k: len(texts[k]))
+            texts[i] = _clip(texts[i], max(8, len(texts[i]) + room))
+        text = sep.join(texts)
+        out.append(text + (f" (n={_n_text(size)})" if n else ""))
+    return out
+
+
 def _numeric(df: pl.DataFrame, exclude: Sequence[str] = ()) -> list[str]:
     return [c for c, t in df.schema.items() if t.is_numeric() and c not in exclude and c != "coverage"]
 
 
 def timeseries(df: pl.DataFrame, *, x: str | None = None, y: Sequence[str] | None = None,
-               group: str | None = None) -> str:
-    """Small multiples: one panel per measure ``y`` over the time column ``x``."""
+               group: str | None = None, n: str | None = None) -> str:
+    """Small multiples: one panel per measure ``y`` over the time column ``x``.
+
+    A rate panel's title gives the range of its sample sizes (``sample_column``):
+    ``error session rate (n = 12–340 sessions per point)``.
+    """
     import matplotlib.dates as mdates
     import polars as pl
 
@@ -181,7 +239,7 @@ def timeseries(df: pl.DataFrame, *, x: str | None = None, y: Sequence[str] | Non
                     marker="o" if len(xs) <= 48 else None, markersize=3, label=None if g is None else _clip(g, 24))
             if g is None:
                 ax.fill_between(xs, [0 if v is None else v for v in vs], color=color, alpha=0.08)
-        ax.set_title(col.replace("_", " "))
+        ax.set_title(col.replace("_", " ") + _n_range(data, col, n))
         ax.yaxis.set_major_formatter(_unit_formatter(col))
         ax.set_ylim(bottom=0)
         ax.grid(axis="y", color=GRID, linewidth=0.8)
@@ -195,8 +253,29 @@ def timeseries(df: pl.DataFrame, *, x: str | None = None, y: Sequence[str] | Non
     return _svg(fig)
 
 
-def bar(df: pl.DataFrame, *, label: str | None = None, value: str | None = None, limit: int = 10) -> str:
-    """Horizontal bars of ``value`` per ``label``, first ``limit`` rows in the result's order."""
+def _n_range(data: pl.DataFrame, col: str, n: str | None) -> str:
+    """`` (n = 12–340 sessions per point)`` for a rate panel, else ""."""
+    if not _is_share(col):
+        return ""
+    ncol = sample_column(data, col, n)
+    if ncol is None:
+        return ""
+    sizes = [v for v, r in zip(data.get_column(ncol).to_list(), data.get_column(col).to_list(), strict=True)
+             if v is not None and r is not None]
+    if not sizes:
+        return ""
+    lo, hi = min(sizes), max(sizes)
+    span = _n_text(lo) if lo == hi else f"{_n_text(lo)}–{_n_text(hi)}"
+    return f" (n = {span} {ncol.replace('_', ' ')} per point)"
+
+
+def bar(df: pl.DataFrame, *, label: str | Sequence[str] | None = None, value: str | None = None,
+        limit: int = 10, n: str | None = None) -> str:
+    """Horizontal bars of ``value`` per ``label``, first ``limit`` rows in the result's order.
+
+    ``label`` is a column or a list of columns (``bar_labels``); a rate's bars
+    carry their sample size, ``(n=320)`` (``sample_column``).
+    """
     import polars as pl
 
     if label is None:
@@ -208,11 +287,13 @@ def bar(df: pl.DataFrame, *, label: str | None = None, value: str | None = None,
         if not nums:
             raise ValueError("a bar chart needs a numeric column (set value = \"...\")")
         value = nums[0]
-    _need(df, label, value)
+    cols = [label] if isinstance(label, str) else list(label)
+    _need(df, *cols, value)
+    ncol = sample_column(df, value, n)
     data = df.head(limit)
     if data.height == 0:
         return _empty()
-    labels = [_clip(v, 48) for v in data.get_column(label).to_list()]
+    labels = bar_labels(data, cols, n=ncol)
     vals = [0.0 if v is None else float(v) for v in data.get_column(value).to_list()]
     fig = _figure(0.42 * len(vals) + 0.8)
     ax = fig.subplots()
@@ -232,7 +313,7 @@ def bar(df: pl.DataFrame, *, label: str | None = None, value: str | None = None,
     ax.set_xlim(0, top * 1.15)
     for p, v in zip(pos, vals, strict=True):
         ax.text(v + top * 0.01, p, _value_text(value, v), va="center", fontsize=8, color=INK)
-    ax.set_title(f"{value.replace('_', ' ')} by {label.replace('_', ' ')}")
+    ax.set_title(f"{value.replace('_', ' ')} by {', '.join(c.replace('_', ' ') for c in cols)}")
     return _svg(fig)
 
 

@@ -29,13 +29,14 @@ from rumq.params import resolve
 from rumq.report import thresholds as th
 from rumq.report import window as win
 
-TOP_KEYS = {"title", "description", "dataset", "window", "app", "queries", "out", "ingest", "section"}
+TOP_KEYS = {"title", "description", "dataset", "window", "app", "queries", "out", "ingest", "section",
+            "allow_writes"}
 INGEST_KEYS = {"paths", "format", "log_group"}
 CHART_KINDS = ("timeseries", "bar", "flow", "vitals", "table", "none")
 #: chart kind -> the section keys that configure it
 CHART_KEYS: dict[str, set[str]] = {
-    "timeseries": {"x", "y", "group"},
-    "bar": {"label", "value", "limit"},
+    "timeseries": {"x", "y", "group", "n"},
+    "bar": {"label", "value", "limit", "n"},
     "flow": {"from", "to", "value", "limit"},
     "vitals": {"label", "limit"},
     "table": set(),
@@ -136,6 +137,8 @@ class ReportDefinition:
         sections: the sections, in order.
         library: the query library the sections were looked up in.
         text: the file's text.
+        allow_writes: ``allow_writes`` of the file: True lets the sections' SQL
+            write (``rumq.catalog``); None (absent) leaves it to rumq.toml.
     """
 
     path: str
@@ -151,6 +154,7 @@ class ReportDefinition:
     sections: tuple[Section, ...]
     library: Library
     text: str
+    allow_writes: bool | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The definition as resolved (paths absolute, parameters filled in)."""
@@ -169,6 +173,7 @@ class ReportDefinition:
                 "log_group": self.ingest.log_group,
             },
             "sections": [s.to_json() for s in self.sections],
+            "allow_writes": self.allow_writes,
         }
 
 
@@ -338,6 +343,9 @@ def _check(
         raise fail(str(e), "window") from None
     app = string(doc.get("app"), "app")
     out = string(doc.get("out"), "out")
+    allow_writes = doc.get("allow_writes")
+    if allow_writes is not None and not isinstance(allow_writes, bool):
+        raise fail("'allow_writes' must be true or false (SQL is read-only unless true)", "allow_writes")
     raw_q = doc.get("queries", [])
     if isinstance(raw_q, str):
         raw_q = [raw_q]
@@ -404,6 +412,7 @@ def _check(
         sections=tuple(sections),
         library=library,
         text=text,
+        allow_writes=allow_writes,
     )
 
 
@@ -461,10 +470,10 @@ def _section(raw: Any, i: int, library: Library, fail: Any, line: int | None) ->
         if key == "limit":
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise fail("'limit' must be a whole number >= 1", *where, key)
-        elif key == "y":
+        elif key == "y" or (key == "label" and kind == "bar" and isinstance(value, list)):
             value = [value] if isinstance(value, str) else value
-            if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
-                raise fail("'y' must be a column name or a list of column names", *where, key)
+            if not isinstance(value, list) or not value or not all(isinstance(v, str) and v for v in value):
+                raise fail(f"'{key}' must be a column name or a list of column names", *where, key)
         elif not isinstance(value, str) or not value:
             raise fail(f"'{key}' must be a column name", *where, key)
         options[key] = value

@@ -2,13 +2,15 @@
 
 Grammar (one expression per string)::
 
-    threshold  := subject OP number ["%"] ["on" quantifier word]
+    threshold  := subject OP number ["%"] ["on" quantifier word] ["with" sample]
     subject    := column [qualifier]
+    sample     := column OP number ["%"]
     OP         := ">" | ">=" | "<" | "<=" | "==" | "=" | "!="
     quantifier := "any" | "every" | "all" | "each"
 
 Examples: ``error_session_rate > 0.05``, ``error_session_rate > 5%``,
-``sessions < 100``, ``p75 LCP > 2500 on any page``, ``rows < 1``.
+``sessions < 100``, ``p75 LCP > 2500 on any page``, ``rows < 1``,
+``error_session_rate > 0.10 on any browser with sessions >= 30``.
 
 * ``column`` is a result column. ``rows`` (when the result has no column of
   that name) is the result's row count.
@@ -19,6 +21,10 @@ Examples: ``error_session_rate > 0.05``, ``error_session_rate > 5%``,
   breached when any row breaches; with ``on every ...``/``on all ...``, when
   every row with a value does. The trailing word names the rows in messages;
   when it is a column (``page``), the breaching rows are named by its values.
+* ``with sessions >= 30`` (a minimum sample) tests only the rows whose
+  ``sessions`` meet the condition; the others are ignored and counted, so a
+  browser with 3 sessions and 1 error cannot raise a 33% alarm. The sample
+  condition is checked after the qualifier.
 * Missing values (NULL, NaN) never breach; a result without a value to test is
   reported as ``no_data``, not as a breach.
 """
@@ -73,6 +79,8 @@ class Threshold:
         value: the limit (``5%`` is 0.05).
         quantifier: ``any`` or ``every``.
         over: the word after the quantifier (``page``), or None.
+        sample: the minimum-sample condition ``(column, op, value)`` after
+            ``with``, or None.
     """
 
     text: str
@@ -82,10 +90,12 @@ class Threshold:
     value: float
     quantifier: str = ANY
     over: str | None = None
+    sample: tuple[str, str, float] | None = None
 
     def columns(self) -> list[str]:
         """Result columns this threshold needs (for checks before running)."""
-        return [] if self.column == ROWS else [self.column]
+        cols = [] if self.column == ROWS else [self.column]
+        return cols + ([self.sample[0]] if self.sample else [])
 
 
 @dataclass
@@ -100,6 +110,7 @@ class ThresholdResult:
         rows_tested: how many values were compared.
         breaching: (label, value) of breaching rows, at most ``MAX_NAMED_ROWS``.
         breaching_count: how many rows breached.
+        rows_ignored: rows left out by the minimum sample (``with ...``).
     """
 
     section: str
@@ -109,6 +120,7 @@ class ThresholdResult:
     rows_tested: int = 0
     breaching: list[tuple[str, float]] = field(default_factory=list)
     breaching_count: int = 0
+    rows_ignored: int = 0
 
     @property
     def breached(self) -> bool:
@@ -120,15 +132,20 @@ class ThresholdResult:
         return f"{self.section}: {self.threshold}: {word}{self.detail()}"
 
     def detail(self) -> str:
-        """The observed value and breaching rows: `` (observed 0.083) at Edge = 0.125``."""
+        """The observed value and breaching rows: `` (observed 0.083) at Edge = 0.125``,
+        and the rows the minimum sample left out: ``; 2 rows below the minimum sample ignored``."""
+        ignored = ""
+        if self.rows_ignored:
+            s = "" if self.rows_ignored == 1 else "s"
+            ignored = f"; {self.rows_ignored} row{s} below the minimum sample ignored"
         if self.status == "no_data" or self.observed is None:
-            return ""
+            return f" ({ignored[2:]})" if ignored else ""
         named = ""
         if self.breaching and any(label for label, _ in self.breaching):
             shown = ", ".join(f"{label} = {_fmt(v)}" for label, v in self.breaching if label)
             more = self.breaching_count - len(self.breaching)
             named = f" at {shown}" + (f" and {more} more" if more > 0 else "")
-        return f" (observed {_fmt(self.observed)}){named}"
+        return f" (observed {_fmt(self.observed)}){named}{ignored}"
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -139,6 +156,7 @@ class ThresholdResult:
             "rows_tested": self.rows_tested,
             "breaching_count": self.breaching_count,
             "breaching": [{"row": label, "value": v} for label, v in self.breaching],
+            "rows_ignored": self.rows_ignored,
         }
 
 
@@ -187,24 +205,41 @@ def parse(text: str) -> Threshold:
     raw = expect(i + 1, ["num"], "a number")
     value = float(raw.rstrip("%")) / (100 if raw.endswith("%") else 1)
     i += 2
-    quantifier, over = ANY, None
-    if i < len(tokens):
-        kw = expect(i, ["word"], "'on any ...' or 'on every ...'")
-        if kw.lower() != "on":
-            raise ThresholdSyntaxError(f"expected 'on any ...' or 'on every ...' in {text!r}, found {kw!r}")
+    quantifier, over, sample = ANY, None, None
+    on = i < len(tokens) and _is_on(tokens, i)
+    if on:
         q = expect(i + 1, ["word"], "any, every, all or each after 'on'").lower()
         if q not in _QUANTIFIERS:
             raise ThresholdSyntaxError(f"expected any, every, all or each after 'on' in {text!r}, found {q!r}")
         quantifier = _QUANTIFIERS[q]
         i += 2
-        if i < len(tokens):
+        if i < len(tokens) and not _is_with(tokens[i]):
             over = expect(i, ["word"], "a word naming the rows (page, browser...)")
             i += 1
-        if i < len(tokens):
-            raise ThresholdSyntaxError(f"unexpected {tokens[i][1]!r} at the end of {text!r}")
+    if i < len(tokens) and _is_with(tokens[i]):
+        col = expect(i + 1, ["word"], "a column after 'with' (with sessions >= 30)")
+        sop = expect(i + 2, ["op"], f"a comparison after 'with {col}'")
+        sraw = expect(i + 3, ["num"], f"a number after 'with {col} {sop}'")
+        sample = (col, sop, float(sraw.rstrip("%")) / (100 if sraw.endswith("%") else 1))
+        i += 4
+    if i < len(tokens):
+        if not on and sample is None:
+            raise ThresholdSyntaxError(f"expected 'on any ...', 'on every ...' or 'with COLUMN >= N' "
+                                       f"in {text!r}, found {tokens[i][1]!r}")
+        raise ThresholdSyntaxError(f"unexpected {tokens[i][1]!r} at the end of {text!r}")
+    if sample is not None and not math.isfinite(sample[2]):
+        raise ThresholdSyntaxError(f"the minimum sample in {text!r} must be a finite number")
     if not math.isfinite(value):
         raise ThresholdSyntaxError(f"the limit in {text!r} must be a finite number")
-    return Threshold(text.strip(), column, qualifier, op, value, quantifier, over)
+    return Threshold(text.strip(), column, qualifier, op, value, quantifier, over, sample)
+
+
+def _is_with(token: tuple[str, str]) -> bool:
+    return token[0] == "word" and token[1].lower() == "with"
+
+
+def _is_on(tokens: list[tuple[str, str]], i: int) -> bool:
+    return tokens[i][0] == "word" and tokens[i][1].lower() == "on"
 
 
 def _key_column(df: pl.DataFrame) -> str | None:
@@ -242,10 +277,11 @@ def evaluate(t: Threshold, df: pl.DataFrame, section: str) -> ThresholdResult:
     import polars as pl
 
     if t.column == ROWS and ROWS not in df.columns:
+        df, ignored = _sample(t, df)
         n = float(df.height)
         hit = OPS[t.op](n, t.value)
         return ThresholdResult(section, t.text, "breached" if hit else "ok", n, 1,
-                               [("", n)] if hit else [], int(hit))
+                               [("", n)] if hit else [], int(hit), ignored)
     if t.column not in df.columns:
         raise ValueError(f"threshold {t.text!r}: the result has no column '{t.column}' "
                          f"(columns: {', '.join(df.columns)})")
@@ -256,6 +292,7 @@ def evaluate(t: Threshold, df: pl.DataFrame, section: str) -> ThresholdResult:
             raise ValueError(f"threshold {t.text!r}: the result has no text column to match "
                              f"{t.qualifier!r} against")
         df = df.filter(pl.col(key).cast(pl.String).str.to_lowercase() == t.qualifier.lower())
+    df, ignored = _sample(t, df)
     label_col = _label_column(df, t, key)
     values = df.get_column(t.column)
     try:
@@ -267,17 +304,39 @@ def evaluate(t: Threshold, df: pl.DataFrame, section: str) -> ThresholdResult:
     tested = [(lab or "(null)", v) for lab, v in zip(labels, values.to_list(), strict=True)
               if v is not None and math.isfinite(v)]
     if not tested:
-        return ThresholdResult(section, t.text, "no_data")
+        return ThresholdResult(section, t.text, "no_data", rows_ignored=ignored)
     cmp = OPS[t.op]
     bad = [(lab, v) for lab, v in tested if cmp(v, t.value)]
     breached = bool(bad) if t.quantifier == ANY else len(bad) == len(tested)
     vals = [v for _, v in tested]
     # The "observed" figure is the extreme in the direction the limit watches.
     observed = min(vals) if t.op in ("<", "<=") else max(vals)
-    if len(tested) == 1:
+    if len(tested) == 1 and not ignored:
         # One value: the observed figure says it all, a row name adds nothing.
         bad = [("", v) for _, v in bad]
     return ThresholdResult(
         section, t.text, "breached" if breached else "ok", observed, len(tested),
-        bad[:MAX_NAMED_ROWS] if breached else [], len(bad) if breached else 0,
+        bad[:MAX_NAMED_ROWS] if breached else [], len(bad) if breached else 0, ignored,
     )
+
+
+def _sample(t: Threshold, df: pl.DataFrame) -> tuple[pl.DataFrame, int]:
+    """The rows that meet the minimum sample of ``t`` and how many did not.
+
+    Raises:
+        ValueError: the sample column is missing or not numeric.
+    """
+    import polars as pl
+
+    if t.sample is None:
+        return df, 0
+    col, op, limit = t.sample
+    if col not in df.columns:
+        raise ValueError(f"threshold {t.text!r}: the result has no column '{col}' "
+                         f"(columns: {', '.join(df.columns)})")
+    try:
+        sizes = df.get_column(col).cast(pl.Float64).to_list()
+    except Exception:
+        raise ValueError(f"threshold {t.text!r}: column '{col}' is not numeric") from None
+    keep = [v is not None and math.isfinite(v) and OPS[op](v, limit) for v in sizes]
+    return df.filter(pl.Series(keep, dtype=pl.Boolean)), keep.count(False)
