@@ -76,20 +76,17 @@ def iter_rejects(data_dir: str | os.PathLike[str]) -> Iterator[dict[str, Any]]:
 
 
 def rejects_summary(data_dir: str | os.PathLike[str]) -> dict[str, Any]:
-    """Rejects counted by reason and by source file."""
+    """Rejects counted by reason (``reason_kind``: the reason without one record's details) and by source file."""
+    from rumq.ingest.rejects import reason_kind
+
     reasons: Counter[str] = Counter()
     sources: Counter[str] = Counter()
     total = 0
     for rec in iter_rejects(data_dir):
         total += 1
-        reasons[_reason_key(rec.get("reason", ""))] += 1
+        reasons[reason_kind(rec.get("reason"))] += 1
         sources[rec.get("source", "?")] += 1
     return {"rejects": total, "by_reason": dict(reasons.most_common()), "by_source": dict(sources.most_common())}
-
-
-def _reason_key(reason: str) -> str:
-    # Group "invalid JSON: Expecting value at column 3" with its kind.
-    return reason.split(":", 1)[0] if reason else "?"
 
 
 #: Rows per row group of a merged file. The writer buffers a row group of

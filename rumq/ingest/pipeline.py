@@ -14,7 +14,7 @@ from rumq.errors import UsageError
 from rumq.ingest import staging
 from rumq.ingest.commit import commit, merge_small_files, record_inputs
 from rumq.ingest.dedup import drop_duplicates
-from rumq.ingest.readers import FORMATS, detect
+from rumq.ingest.readers import EMPTY, FORMATS, SKIP, TRUTH, detect, is_truth_file
 from rumq.ingest.rejects import write_rejects
 from rumq.ingest.report import FileResult, IngestReport, ToRead
 from rumq.ingest.sources import expand, sha256_of
@@ -73,14 +73,18 @@ def ingest(
             digest = sha256_of(f.path)
             seen = state.inputs.get(digest)
             if seen and not force:
-                report.files.append(FileResult(f.name, seen.get("format", "?"), "already-ingested"))
-                notice(f"{f.name}: already ingested by {seen.get('ingest_id')} (same content); skipped")
+                report.files.append(FileResult(f.name, seen.get("format", "?"), "already-ingested",
+                                               reason=f"already ingested by {seen.get('ingest_id')} (same content)"))
                 continue
-            fmt = format or detect(f.path)
-            if fmt in ("skip", "empty"):
-                report.files.append(FileResult(f.name, fmt, "skipped" if fmt == "skip" else "empty"))
+            # rumq's own ground truth is never data, whatever --format says.
+            fmt = detect(f.path) if format is None else (TRUTH if is_truth_file(f.path) else format)
+            if fmt in _NOT_READ:
+                status, reason = _NOT_READ[fmt]
+                report.files.append(FileResult(f.name, fmt, status, reason=reason))
                 continue
             todo.append(ToRead(f, digest, fmt))
+        for line in skipped_notices(report.files):
+            notice(line)
         if not todo:
             return report
         _read_and_commit(store, state, todo, report, log_group, on_progress)
@@ -88,6 +92,43 @@ def ingest(
     if strict:
         report.raise_if_rejected()
     return report
+
+
+#: Files detect() says are not to be read: their status and the reason.
+_NOT_READ = {
+    TRUTH: ("skipped", "ground truth written by `rumq generate`, not RUM data"),
+    SKIP: ("skipped", "export-task permission check object, not data"),
+    EMPTY: ("empty", "empty file"),
+}
+
+#: How a group of more than ``NAMED_SKIPS`` skipped files is told, by format (or status).
+_SKIPPED_MANY = {
+    "already-ingested": "{n} files already ingested (same content), skipped",
+    TRUTH: "{n} ground-truth files of `rumq generate` (not RUM data), skipped",
+    SKIP: "{n} export-task permission check objects (not data), skipped",
+    EMPTY: "{n} empty files, skipped",
+}
+#: Up to this many skipped files of one kind are named one per line.
+NAMED_SKIPS = 3
+
+
+def skipped_notices(files: list[FileResult]) -> list[str]:
+    """One line per kind of skipped file (re-ingesting 173 files is one line), naming small groups file by file.
+
+    Every skipped file, with its reason, is in the report (``IngestReport.to_json``).
+    """
+    groups: dict[str, list[FileResult]] = {}
+    for f in files:
+        if f.status != "ingested":
+            groups.setdefault("already-ingested" if f.status == "already-ingested" else f.format, []).append(f)
+    out = []
+    for kind, fs in groups.items():
+        if len(fs) <= NAMED_SKIPS:
+            out += [f"{f.path}: {f.reason}, skipped" for f in fs]
+        else:
+            many = _SKIPPED_MANY.get(kind, "{n} files not read, skipped")
+            out.append(many.format(n=f"{len(fs):,}") + "; the JSON summary names each")
+    return out
 
 
 def _read_and_commit(store: Store, state: State, todo: list[ToRead], report: IngestReport,
@@ -106,7 +147,7 @@ def _read_and_commit(store: Store, state: State, todo: list[ToRead], report: Ing
         _stage(todo, results, parts, staging_dir, report.ingest_id, ingested_at, log_group, on_progress)
         if not any(parts.iterdir()):
             for res in results.values():
-                res.status = "empty"
+                res.status, res.reason = "empty", "no records in it"
             record_inputs(state, todo, report)
             store.commit(state)
             return

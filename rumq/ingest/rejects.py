@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,7 @@ def write_rejects(con: Any, path: Path, parts: Path) -> tuple[int, dict[str, int
     """Write the staged rejected records of ``parts`` to ``path`` as JSON lines.
 
     Returns:
-        (how many, counts by reason kind).
+        (how many, counts by ``reason_kind``, most first).
     """
     files = sorted(str(p) for p in parts.glob(f"*/_part={REJECTED_PARTITION}/*.parquet"))
     n = 0
@@ -35,10 +36,10 @@ def write_rejects(con: Any, path: Path, parts: Path) -> tuple[int, dict[str, int
                 rec = {"source": src, "line": line, "format": fmt, "reason": reason,
                        "raw": raw[:MAX_REJECT_RAW] if raw else raw}
                 out.write(json.dumps(rec, ensure_ascii=False) + "\n")
-                key = reason.split(":", 1)[0] if reason else "?"
+                key = reason_kind(reason)
                 reasons[key] = reasons.get(key, 0) + 1
                 n += 1
-    return n, reasons
+    return n, dict(sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
 def json_error_detail(raw: str) -> str:
@@ -50,3 +51,34 @@ def json_error_detail(raw: str) -> str:
     except RecursionError:
         return "invalid JSON: nested too deeply"
     return "invalid JSON"
+
+
+_PARENTHESIS = re.compile(r"\s+\([^()]*\)")
+_INDEX = re.compile(r"\[\d+\]")
+#: Values of one record that some reasons quote before their first colon.
+_QUOTED_VALUES = ((re.compile(r"^(event_timestamp) \S+ (is outside)"), r"\1 \2"),
+                  (re.compile(r" after line \d+"), ""))
+
+
+def reason_kind(reason: str | None) -> str:
+    """A reject reason without the details of the one record: what summaries group by.
+
+    The text before the first ``:`` or ``;``, without parenthesized details,
+    list indexes or quoted values: ``invalid JSON: Expecting value at column
+    3`` -> ``invalid JSON``; ``not a recognized RUM export format (starts
+    with b'PK\\x03')...`` -> ``not a recognized RUM export format``;
+    ``logEvents[7] has no message string`` -> ``logEvents[i] has no message string``.
+    """
+    if not reason:
+        return "?"
+    text = reason
+    while True:  # innermost parentheses first: details may nest
+        shorter = _PARENTHESIS.sub("", text)
+        if shorter == text:
+            break
+        text = shorter
+    text = re.split(r"[:;]", text, maxsplit=1)[0].strip()
+    text = _INDEX.sub("[i]", text)
+    for pattern, replacement in _QUOTED_VALUES:
+        text = pattern.sub(replacement, text)
+    return text or reason.split(":", 1)[0]

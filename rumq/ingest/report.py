@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from rumq.errors import StrictRejectsError
+from rumq.errors import NothingWrittenError, StrictRejectsError
 from rumq.ingest.sources import InputFile
 
 
@@ -31,6 +31,7 @@ class FileResult:
     rejected: int = 0
     control_messages: int = 0
     problems: list[str] = field(default_factory=list)
+    reason: str | None = None  # why a file was not read (every status but ingested)
 
 
 @dataclass
@@ -69,6 +70,35 @@ class IngestReport:
                 hint="inspect them with `rumq rejects`; the good records were ingested",
             )
 
+    @property
+    def nothing_written(self) -> bool:
+        """Records were read and every one was rejected.
+
+        Duplicates are no failure: a re-read of exports already in the dataset
+        writes nothing either, and rightly so.
+        """
+        return self.read > 0 and self.rejected == self.read
+
+    def raise_if_nothing_written(self) -> None:
+        """Raise ``NothingWrittenError`` when records were read and all of them rejected."""
+        if self.nothing_written:
+            raise NothingWrittenError(
+                f"no record was written: all {self.rejected:,} record(s) read were rejected (see {self.rejects_file})",
+                hint="see why with `rumq rejects`; if the files are RUM exports in a layout rumq did not "
+                     "recognize, force one with --format",
+            )
+
+    def check(self, *, strict: bool = False) -> None:
+        """The CLI's verdict on a committed ingest: rejects with ``strict``, or nothing written.
+
+        Raises:
+            StrictRejectsError: ``strict`` and some records were rejected.
+            NothingWrittenError: records were read and all of them rejected.
+        """
+        if strict:
+            self.raise_if_rejected()
+        self.raise_if_nothing_written()
+
     def to_json(self) -> dict[str, Any]:
         return {
             "ingest_id": self.ingest_id,
@@ -79,5 +109,6 @@ class IngestReport:
             "by_type": self.by_type,
             "reject_reasons": self.reject_reasons,
             "rejects_file": self.rejects_file,
+            "nothing_written": self.nothing_written,
             "files": [f.__dict__ for f in self.files],
         }
