@@ -209,3 +209,20 @@ def test_duplicates_are_no_failure_even_when_nothing_is_written(tmp_path):
     b2 = tmp_path / "b2.jsonl"
     b2.write_text(dumps(evs[1]) + "\nnot json either\n")
     assert _cli(tmp_path / "data", "--strict", str(b2)).exit_code == ExitCode.REJECTS
+
+
+def test_a_file_read_that_holds_no_record_is_named_in_the_summary(tmp_path):
+    from rumdata import write_firehose
+
+    fh = write_firehose(tmp_path / "fh" / "obj", []).resolve()  # only a CONTROL_MESSAGE
+    res = _cli(tmp_path / "data", str(fh))
+    assert res.exit_code == 0
+    assert res.stderr.splitlines() == [
+        "files       1 read",
+        "records     0",
+        "written     0",
+        "duplicates  0",
+        "rejected    0",
+        f"note        {fh}: no records in it",
+        f"note        {fh}: skipped 1 Firehose CONTROL_MESSAGE document(s)",
+    ]

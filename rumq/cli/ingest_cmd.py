@@ -63,7 +63,7 @@ def _print_summary(report) -> None:
     read_empty = [f for f in report.files if f.status == "empty" and f.format in FORMATS]
     if not ingested and not read_empty:
         return
-    other = [f for f in report.files if f.status != "ingested"]
+    other = [f for f in report.files if f.status != "ingested" and f not in read_empty]
     lines = [
         f"files       {len(ingested) + len(read_empty)} read"
         + (f", {len(other)} skipped ({_count_status(other)})" if other else ""),
