@@ -18,7 +18,7 @@ class ExitCode(enum.IntEnum):
     FAILURE = 1
     #: A usage error: unknown command, query name, parameter or option value.
     USAGE = 2
-    #: ``ingest --strict`` completed but rejected at least one record.
+    #: ``ingest`` rejected records: any with ``--strict``, all of them (none written) without.
     REJECTS = 3
     #: Another process holds the dataset lock and ``--no-wait`` was given.
     LOCKED = 4
@@ -97,6 +97,12 @@ class DatasetLockedError(RumqError):
 
 class StrictRejectsError(RumqError):
     """``--strict`` was given and the ingest rejected records."""
+
+    exit_code = ExitCode.REJECTS
+
+
+class NothingWrittenError(RumqError):
+    """An ingest read records and rejected every one of them (``--strict`` or not)."""
 
     exit_code = ExitCode.REJECTS
 

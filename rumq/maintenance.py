@@ -12,8 +12,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from rumq.schema import FILE_COLUMNS, PARTITION_COLUMN
-from rumq.store import Store
+from rumq.schema import FILE_COLUMNS
+from rumq.store import StagedFile, Store
 
 
 def dataset_info(data_dir: str | os.PathLike[str]) -> dict[str, Any]:
@@ -76,20 +76,17 @@ def iter_rejects(data_dir: str | os.PathLike[str]) -> Iterator[dict[str, Any]]:
 
 
 def rejects_summary(data_dir: str | os.PathLike[str]) -> dict[str, Any]:
-    """Rejects counted by reason and by source file."""
+    """Rejects counted by reason (``reason_kind``: the reason without one record's details) and by source file."""
+    from rumq.ingest.rejects import reason_kind
+
     reasons: Counter[str] = Counter()
     sources: Counter[str] = Counter()
     total = 0
     for rec in iter_rejects(data_dir):
         total += 1
-        reasons[_reason_key(rec.get("reason", ""))] += 1
+        reasons[reason_kind(rec.get("reason"))] += 1
         sources[rec.get("source", "?")] += 1
     return {"rejects": total, "by_reason": dict(reasons.most_common()), "by_source": dict(sources.most_common())}
-
-
-def _reason_key(reason: str) -> str:
-    # Group "invalid JSON: Expecting value at column 3" with its kind.
-    return reason.split(":", 1)[0] if reason else "?"
 
 
 #: Rows per row group of a merged file. The writer buffers a row group of
@@ -184,18 +181,13 @@ def compact_locked(
             old |= {f["path"] for f in replaced}
         con.close()
         keep = [f for f in state.files if f["path"] not in old]
-        for day, out, n, name in merged:
-            rel = Path("events") / f"{PARTITION_COLUMN}={day}" / out.name
-            os.replace(out, store.root / rel)
-            keep.append({"path": str(rel), "date": day, "rows": n,
-                         "bytes": (store.root / rel).stat().st_size, "ingest_id": cid, "event_name": name})
+        keep += store.place((StagedFile(out, day, out.name, n, name) for day, out, n, name in merged), cid)
         state.files = sorted(keep, key=lambda f: (f["date"], f["path"]))
         store.commit(state)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     # Only now, with the new state committed, are the old files garbage.
-    for path in old:
-        (store.root / path).unlink(missing_ok=True)
+    store.discard(old)
     return {"partitions": len(targets), "files_before": before, "files_after": len(state.files)}
 
 

@@ -8,11 +8,17 @@ Layout under the data directory::
     _rumq/lock                                                the writers' lock
     _rumq/staging/<ingest_id>/                                work in progress of a running ingest
 
-Atomicity: a writer stages everything, moves the new files into place, then
-replaces ``state.json`` in one ``os.replace``. Readers only read files listed
+Atomicity: a writer stages everything, moves the new files into place
+(``place``, ``place_rejects``), then replaces ``state.json`` in one
+``os.replace`` (``commit``); files the new state no longer lists are deleted
+only after that (``discard``). Readers only read files listed
 in ``state.json``, so a crash at any moment leaves the dataset as it was
 before or after the write; files left behind by a crash are not listed and
 are removed by the next writer (``recover``).
+
+``Store`` is the one owner of this layout: ingest and compact place files and
+write manifest entries through it, and every reader of the state goes through
+``load_state`` (which checks the state's version).
 """
 
 from __future__ import annotations
@@ -21,7 +27,7 @@ import contextlib
 import json
 import os
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -32,6 +38,25 @@ from rumq.schema import PARTITION_COLUMN
 
 #: 2: session_id / user_id stored as (UUID, text) pairs (rumq.schema.ID_STORAGE).
 STATE_VERSION = 2
+
+
+@dataclass(frozen=True)
+class StagedFile:
+    """A finished Parquet file in a staging folder, ready to be placed in the dataset.
+
+    Attributes:
+        source: the file in the staging folder.
+        date: its partition (UTC date, ``YYYY-MM-DD``).
+        name: its file name in the partition (unique: it carries the writer's id).
+        rows: rows it holds.
+        event_name: the one event_name it holds (None: several).
+    """
+
+    source: Path
+    date: str
+    name: str
+    rows: int
+    event_name: str | None = None
 
 
 @dataclass
@@ -144,6 +169,42 @@ class Store:
             os.fsync(f.fileno())
         os.replace(tmp, self.state_path)
         _fsync_dir(self.meta_dir)
+
+    def place(self, files: Iterable[StagedFile], writer_id: str) -> list[dict[str, Any]]:
+        """Move staged files into their partitions; return their manifest entries.
+
+        The files stay invisible to readers until a ``commit`` of a state that
+        lists the entries (a crash before that leaves orphans for ``recover``).
+        Must be called with the lock held.
+
+        Args:
+            files: the staged files.
+            writer_id: the ingest or compaction that wrote them (recorded per file).
+        """
+        entries = []
+        for f in files:
+            dest = self.partition_dir(f.date) / f.name
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(f.source, dest)
+            entries.append({"path": str(dest.relative_to(self.root)), "date": f.date, "rows": f.rows,
+                            "bytes": dest.stat().st_size, "ingest_id": writer_id, "event_name": f.event_name})
+        return entries
+
+    def place_rejects(self, source: Path, writer_id: str, rows: int) -> dict[str, Any]:
+        """Move an ingest's staged rejects file into ``rejects/``; return its manifest entry.
+
+        Like ``place``: visible once a committed state lists the entry.
+        """
+        self.rejects_dir.mkdir(parents=True, exist_ok=True)
+        dest = self.rejects_dir / f"{writer_id}.jsonl"
+        os.replace(source, dest)
+        return {"path": str(dest.relative_to(self.root)), "rows": rows, "bytes": dest.stat().st_size,
+                "ingest_id": writer_id}
+
+    def discard(self, paths: Iterable[str]) -> None:
+        """Delete files (paths relative to the root) that the committed state no longer lists."""
+        for path in paths:
+            (self.root / path).unlink(missing_ok=True)
 
     def recover(self) -> list[str]:
         """Remove what a crashed writer left behind; return the removed paths.

@@ -466,16 +466,15 @@ def _ingest_totals(con: Any, data_dir: str | os.PathLike[str] | None) -> None:
 
     The counts cover every ingest of the dataset, not the time window.
     """
+    from rumq.store import Store
+
     totals: list[int | None] = [None] * 5
-    state = Path(data_dir) / "_rumq" / "state.json" if data_dir is not None else None
-    if state is not None and state.is_file():
-        try:
-            ingests = json.loads(state.read_text(encoding="utf-8")).get("ingests", [])
-            totals = [len(ingests)] + [
-                sum(int(i.get(k) or 0) for i in ingests) for k in ("read", "written", "duplicates", "rejected")
-            ]
-        except (OSError, ValueError, AttributeError, TypeError):
-            pass  # a damaged manifest is the store's to report; quality shows NULLs
+    store = Store(data_dir) if data_dir is not None else None
+    if store is not None and store.exists():
+        ingests = store.load_state().ingests  # a damaged or foreign state raises DatasetError
+        totals = [len(ingests)] + [
+            sum(int(i.get(k) or 0) for i in ingests) for k in ("read", "written", "duplicates", "rejected")
+        ]
     con.execute(
         "CREATE OR REPLACE TEMP TABLE ingest_totals AS SELECT ?::BIGINT AS ingests, ?::BIGINT AS read, "
         "?::BIGINT AS written, ?::BIGINT AS duplicates, ?::BIGINT AS rejected",

@@ -78,9 +78,9 @@ def test_messages_are_stored_byte_for_byte_on_the_fast_path(tmp_path):
 
 
 def test_an_ingest_writes_one_file_per_day_with_large_row_groups(tmp_path, monkeypatch):
-    import rumq.ingest
+    from rumq.ingest import staging
 
-    monkeypatch.setattr(rumq.ingest, "GROUP_ROWS", 40)
+    monkeypatch.setattr(staging, "GROUP_ROWS", 40)
     evs = [event(t, at=f"{day}T10:{i // 60:02d}:{i % 60:02d}")
            for day in ("2026-11-24", "2026-11-25") for i in range(50) for t in ("page_view", "http")]
     r = ingest(tmp_path / "data", [str(write_jsonl(tmp_path / "e.jsonl", evs))])

@@ -175,7 +175,7 @@ def test_window_reads_only_that_days_files(tmp_path):
 
 
 def test_large_ingest_uses_worker_processes_and_stays_exact(tmp_path):
-    from rumq import ingest as ingest_mod
+    from rumq.ingest import staging as ingest_mod
 
     a = _big_input(tmp_path / "a.jsonl", 6000)
     # b repeats a's first 1000 events: duplicates across files of one ingest
@@ -200,10 +200,9 @@ def test_repeated_small_ingests_do_not_pile_up_small_files(tmp_path):
 
 
 def test_large_records_are_batched_by_size_not_only_count(tmp_path, monkeypatch):
-    import rumq.ingest
-    from rumq.ingest import readers
+    from rumq.ingest import readers, staging
 
-    monkeypatch.setattr(rumq.ingest, "GROUP_BYTES", 16 << 20)  # 80 records of 700 KB are 56 MB
+    monkeypatch.setattr(staging, "GROUP_BYTES", 16 << 20)  # 80 records of 700 KB are 56 MB
 
     blob = "x" * 700_000  # near the largest real event; 80 of them exceed one batch's text budget
     evs = [event(at=f"2026-11-25T10:00:{i % 60:02d}", details={"version": "1.0.0", "blob": blob}) for i in range(80)]

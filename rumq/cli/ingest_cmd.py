@@ -52,16 +52,20 @@ def ingest(ctx: click.Context, paths, fmt, strict, log_group, force, no_wait, as
         click.echo(json.dumps(report.to_json(), indent=2))
     else:
         _print_summary(report)
-    if strict:  # after the summary, so the user sees what was rejected
-        report.raise_if_rejected()
+    report.check(strict=strict)  # after the summary, so the user sees what was rejected
 
 
 def _print_summary(report) -> None:
+    """The summary on stderr; nothing when no file was read (the notices named the skipped ones)."""
     err = sys.stderr
     ingested = [f for f in report.files if f.status == "ingested"]
-    other = [f for f in report.files if f.status != "ingested"]
+    # Files read that held no record (e.g. only Firehose control messages): not named by a notice.
+    read_empty = [f for f in report.files if f.status == "empty" and f.format in FORMATS]
+    if not ingested and not read_empty:
+        return
+    other = [f for f in report.files if f.status != "ingested" and f not in read_empty]
     lines = [
-        f"files       {len(ingested)} read"
+        f"files       {len(ingested) + len(read_empty)} read"
         + (f", {len(other)} skipped ({_count_status(other)})" if other else ""),
         f"records     {report.read:,}",
         f"written     {report.written:,}",
@@ -71,8 +75,10 @@ def _print_summary(report) -> None:
     if report.by_type:
         lines.append("by type     " + ", ".join(f"{k} {v:,}" for k, v in report.by_type.items()))
     if report.reject_reasons:
-        lines.append("rejects     " + "; ".join(f"{k} ({v})" for k, v in report.reject_reasons.items()))
-    for f in ingested:
+        lines.append("rejects     " + "; ".join(f"{k} ({v:,})" for k, v in report.reject_reasons.items()))
+    for f in read_empty:
+        lines.append(f"note        {f.path}: no records in it")
+    for f in ingested + read_empty:
         for p in f.problems:
             lines.append(f"warning     {p}")
         if f.control_messages:
@@ -89,10 +95,13 @@ COMPACT_HINT_EVENTS = 1_000_000
 
 
 def _count_status(files) -> str:
+    """``3 already ingested, 1 ground truth``: the files not read, by why."""
     counts: dict[str, int] = {}
     for f in files:
-        counts[f.status] = counts.get(f.status, 0) + 1
-    return ", ".join(f"{v} {k}" for k, v in counts.items())
+        kind = {"already-ingested": "already ingested", "empty": "empty"}.get(f.status) or (
+            "ground truth" if f.format == "rumq-truth" else "not data")
+        counts[kind] = counts.get(kind, 0) + 1
+    return ", ".join(f"{v:,} {k}" for k, v in counts.items())
 
 
 @click.command()

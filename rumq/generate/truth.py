@@ -30,6 +30,13 @@ from typing import Any
 
 import orjson
 
+#: The first key of every ground-truth document (its value: the document's
+#: version). ``rumq ingest`` recognizes the file by it and skips it
+#: (``rumq.ingest.readers.TRUTH_MARKER``), so a folder holding exports and
+#: their truth files ingests cleanly.
+MARKER = "rumq_ground_truth"
+MARKER_VERSION = 1
+
 ENTRY = "(entry)"
 EXIT = "(exit)"
 
@@ -214,7 +221,7 @@ def build(params: dict[str, Any], apps: list[tuple[Any, AppTruth]]) -> dict[str,
         params: the generation parameters (recorded for reproduction).
         apps: (AppSpec, merged AppTruth) pairs.
     """
-    doc: dict[str, Any] = {"params": params, "apps": {}}
+    doc: dict[str, Any] = {MARKER: MARKER_VERSION, "params": params, "apps": {}}
     for spec, acc in apps:
         d = {"application_id": spec.id, "log_group": spec.log_group, "domain": spec.domain,
              "site": spec.site.kind}

@@ -50,6 +50,19 @@ _FIRST_KEY = re.compile(rb'^\s*\{\s*"([^"\\]{1,64})"')
 
 _EVENT_KEYS = {"event_type", "event_id", "event_timestamp", "event_details", "resource", "scope"}
 
+#: The key ``rumq generate`` writes first in its ground-truth file
+#: (``rumq.generate.truth.MARKER``): such a file is skipped, never read as data.
+TRUTH_MARKER = "rumq_ground_truth"
+_TRUTH_HEAD = re.compile(rb'^\s*\{\s*"' + TRUTH_MARKER.encode() + rb'"\s*:')
+#: A file whose first line is not a whole JSON value may be one JSON document
+#: spread over many lines (pretty-printed); up to this size (decoded) it is
+#: parsed whole to find out, and then read as one document, not line by line.
+DOCUMENT_MAX_BYTES = 64 << 20
+#: ``detect``'s results besides ``FORMATS``: one multi-line JSON document, a
+#: ground-truth file of ``rumq generate``, an export-task check object, an
+#: empty file, a file in no known format.
+DOCUMENT, TRUTH, SKIP, EMPTY, UNKNOWN = "json-document", "rumq-truth", "skip", "empty", "unknown"
+
 
 @dataclass
 class RawBatch:
@@ -231,21 +244,25 @@ class ReadStats:
 def detect(path: Path) -> str:
     """Guess a file's export format from its content.
 
-    Returns one of ``FORMATS``, or ``"skip"`` (export-task permission check
-    object), ``"empty"``, or ``"unknown"``.
+    Returns one of ``FORMATS``, or ``DOCUMENT`` (one JSON document over
+    many lines, read whole), ``TRUTH`` (a ground-truth file of ``rumq
+    generate``), ``SKIP`` (export-task permission check object), ``EMPTY``,
+    or ``UNKNOWN``.
     """
     if path.name in SKIP_NAMES:
-        return "skip"
+        return SKIP
     head, problem = head_and_problem(path)
     if problem is not None and not head.strip():
-        return "unknown"  # nothing decodable at all (e.g. gzip of garbage)
+        return UNKNOWN  # nothing decodable at all (e.g. gzip of garbage)
     if head.startswith(b"\xef\xbb\xbf"):
         head = head[3:]
     head = head.lstrip()
     if not head:
-        return "empty"
+        return EMPTY
     if head.startswith(b"Permission Check Successful"):
-        return "skip"
+        return SKIP
+    if _TRUTH_HEAD.match(head):
+        return TRUTH
     if _EXPORT_PREFIX.match(head):
         return "cwl-export"
     if head[:1] in (b"{", b"["):
@@ -259,12 +276,59 @@ def detect(path: Path) -> str:
         if isinstance(doc, list):
             return "jsonl"
         m = _FIRST_KEY.match(head)
+        shape = _shape_format({m.group(1).decode()}) if m else None
+        if shape not in (None, "jsonl"):
+            return shape  # a known envelope: read as documents whatever its layout
+        # Not JSON lines after all? One pretty-printed document (not RUM data,
+        # or a single event) is one record, not one reject per line.
+        whole = _one_document(path)
+        if whole is not None:
+            return TRUTH if is_truth_document(whole) else DOCUMENT
         if m:
-            return _shape_format({m.group(1).decode()}) or "jsonl"
+            return shape or "jsonl"
         if head[:1] == b"{" and b'"messageType"' in head[:4096]:
             return "firehose"
         return "jsonl"
-    return "unknown"
+    return UNKNOWN
+
+
+def is_truth_file(path: Path) -> bool:
+    """True for a ``rumq generate`` ground-truth file (``is_truth_document``), read only as far as needed."""
+    head, _ = head_and_problem(path, 4096)
+    head = head.removeprefix(b"\xef\xbb\xbf")
+    if _TRUTH_HEAD.match(head):
+        return True
+    m = _FIRST_KEY.match(head)  # written before the marker: "params" came first
+    return bool(m and m.group(1) == b"params" and is_truth_document(_one_document(path)))
+
+
+def is_truth_document(doc: Any) -> bool:
+    """True for a ground-truth document of ``rumq generate``: its marker key, or
+    (files written before the marker) its three parts with the generator's parameters."""
+    if not isinstance(doc, dict):
+        return False
+    if TRUTH_MARKER in doc:
+        return True
+    params = doc.get("params")
+    return (set(doc) == {"params", "apps", "total"} and isinstance(params, dict)
+            and {"sessions", "days", "seed"} <= set(params))
+
+
+def _one_document(path: Path) -> Any:
+    """The file's content parsed as one JSON value (dict or list), or None when it is not one."""
+    data = bytearray()
+    try:
+        for chunk in iter_bytes(path):
+            data += chunk
+            if len(data) > DOCUMENT_MAX_BYTES:
+                return None
+    except DecodeProblem:
+        return None
+    try:
+        doc = orjson.loads(bytes(data.removeprefix(b"\xef\xbb\xbf")))
+    except orjson.JSONDecodeError:
+        return None
+    return doc if isinstance(doc, (dict, list)) else None
 
 
 def _shape_format(keys: set[str]) -> str | None:
@@ -719,10 +783,12 @@ def _str_or_none(v: Any) -> str | None:
 
 
 def read(path: Path, fmt: str, stats: ReadStats) -> Iterator[RawBatch | LineBlock]:
-    """Records of ``path`` read as ``fmt`` (one of ``FORMATS``)."""
+    """Records of ``path`` read as ``fmt`` (one of ``FORMATS``, or ``DOCUMENT``)."""
     if fmt == "jsonl":
         # JSON lines whose lines turn out to be envelopes are read as documents.
         return read_lines(path, prefixed=False, stats=stats)
     if fmt == "cwl-export":
         return read_lines(path, prefixed=True, stats=stats)
+    if fmt == DOCUMENT:  # any shape, but one document: an unknown one is one reject
+        return read_documents(path, fmt=None, stats=stats)
     return read_documents(path, fmt=fmt, stats=stats)

@@ -13,6 +13,7 @@ from pathlib import Path
 from isal import isal_zlib as zlib
 
 from rumq.errors import InputNotFoundError
+from rumq.store import Store
 
 GZIP_MAGIC = b"\x1f\x8b"
 # Compressed bytes read at a time: ~10x that once gunzipped, so memory stays small.
@@ -76,7 +77,7 @@ def _walk(root: Path) -> list[Path]:
     out: list[Path] = []
     for dirpath, dirnames, filenames in os.walk(root):
         here = Path(dirpath)
-        if (here / "_rumq" / "state.json").is_file():
+        if Store(here).exists():
             dirnames[:] = []
             continue
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))

@@ -1,0 +1,101 @@
+"""Dedup: drop staged events whose event_id is already in the dataset or earlier in this ingest.
+
+Works on the staged files of one ingest (``rumq.ingest.staging``), before
+anything is committed: it counts what happened to each input file and
+rewrites only the staged files that hold duplicates.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rumq.ingest.report import FileResult
+from rumq.schema import FILE_COLUMNS
+from rumq.store import State, Store
+
+#: The staged files of an ingest (``rumq_parts`` names them), with their partition and path.
+STAGED = ("read_parquet(getvariable('rumq_parts'), hive_partitioning = true, "
+          "hive_types = {'_part': 'VARCHAR'}, filename = true)")
+
+
+@dataclass
+class Deduped:
+    """What dedup left to commit.
+
+    Attributes:
+        by_type: events kept, by event_name (most first).
+        rows_by_file: events kept per staged file (path -> rows).
+    """
+
+    by_type: dict[str, int]
+    rows_by_file: dict[str, int]
+
+
+def drop_duplicates(con: Any, store: Store, state: State, parts: Path, results: dict[str, FileResult]) -> Deduped:
+    """Drop duplicate events from the staged files; fill in each file's counts in ``results``.
+
+    Duplicates are all but the first occurrence (in input order) of an
+    event_id in this ingest, and every event_id already committed.
+
+    Raises:
+        RuntimeError: the staged records of a file do not match what was read (a bug).
+    """
+    con.execute("SET VARIABLE rumq_parts = ?", [str(parts / "*" / "*" / "*.parquet")]).fetchall()
+    # Each question below is its own scan of the staged files (only the columns
+    # it needs): materializing every key first spilled to disk at 20M events.
+    good = f"(SELECT _seq AS seq, event_id, event_name, source_file, filename, _part AS part FROM {STAGED} " \
+           "WHERE _reject IS NULL)"
+    # Ids that occur more than once are found on their 64-bit hash (8-byte
+    # keys, not 36-byte text), then checked exactly.
+    con.execute(f"CREATE TABLE twice AS SELECT hash(event_id) AS h FROM {good} GROUP BY h HAVING count(*) > 1").fetchall()
+    con.execute(
+        "CREATE TABLE dropped AS SELECT seq, filename, source_file, event_name FROM ("
+        "  SELECT seq, filename, source_file, event_name, "
+        "    row_number() OVER (PARTITION BY event_id ORDER BY seq) AS rn "
+        f"  FROM {good} WHERE hash(event_id) IN (SELECT h FROM twice)"
+        ") WHERE rn > 1"
+    ).fetchall()
+    # The same event always carries the same client timestamp, so only the
+    # partitions of the incoming dates can hold it.
+    days = [r[0] for r in con.execute(f"SELECT DISTINCT part FROM {good}").fetchall()]
+    existing = [str(store.root / f["path"]) for f in state.files if f["date"] in set(days)]
+    if existing:
+        con.execute("SET VARIABLE rumq_existing = ?::VARCHAR[]", [existing]).fetchall()
+        con.execute(
+            f"INSERT INTO dropped SELECT seq, filename, source_file, event_name FROM {good} "
+            "WHERE seq NOT IN (SELECT seq FROM dropped) "
+            "AND event_id IN (SELECT event_id FROM read_parquet(getvariable('rumq_existing')))"
+        ).fetchall()
+    dup_by_file = dict(con.execute("SELECT source_file, count(*) FROM dropped GROUP BY 1").fetchall())
+    for name, read_n, rej in con.execute(
+        f"SELECT source_file, count(*), count(*) FILTER (WHERE _reject IS NOT NULL) FROM {STAGED} GROUP BY 1"
+    ).fetchall():
+        res = results[name]
+        if read_n != res.read:  # every record read was staged; anything else is a bug
+            raise RuntimeError(f"internal error: {name}: read {res.read} records, staged {read_n}")
+        dup = dup_by_file.get(name, 0)
+        res.rejected, res.duplicates = rej, dup
+        res.written = read_n - rej - dup
+    kept = f"(SELECT * FROM {good} WHERE seq NOT IN (SELECT seq FROM dropped))"
+    by_type = dict(con.execute(f"SELECT event_name, count(*) FROM {kept} GROUP BY 1 ORDER BY 2 DESC, 1").fetchall())
+    # Rewrite only the staged files that hold duplicates.
+    for (fname,) in con.execute("SELECT DISTINCT filename FROM dropped").fetchall():
+        tmp = fname + ".dedup"
+        con.execute("SET VARIABLE rumq_file = ?", [fname]).fetchall()
+        con.execute(
+            f"COPY (SELECT {', '.join(FILE_COLUMNS)} FROM read_parquet(getvariable('rumq_file'), "
+            f"hive_partitioning = false) WHERE _seq NOT IN "
+            f"(SELECT seq FROM dropped WHERE filename = getvariable('rumq_file'))) "
+            f"TO '{_sql_path(Path(tmp))}' (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 30000)"
+        ).fetchall()
+        os.replace(tmp, fname)
+    rows_by_file = dict(con.execute(f"SELECT filename, count(*) FROM {kept} GROUP BY 1").fetchall())
+    return Deduped(by_type, rows_by_file)
+
+
+def _sql_path(p: Path) -> str:
+    # COPY TO needs a literal path; it is our own staging path, quoted safely.
+    return str(p).replace("'", "''")

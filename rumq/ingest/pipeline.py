@@ -1,0 +1,192 @@
+"""The ingest, start to end: find files -> stage -> dedup -> commit (under the dataset lock)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from rumq.errors import UsageError
+from rumq.ingest import staging
+from rumq.ingest.commit import commit, merge_small_files, record_inputs
+from rumq.ingest.dedup import drop_duplicates
+from rumq.ingest.readers import EMPTY, FORMATS, SKIP, TRUTH, detect, is_truth_file
+from rumq.ingest.rejects import write_rejects
+from rumq.ingest.report import FileResult, IngestReport, ToRead
+from rumq.ingest.sources import expand, sha256_of
+from rumq.ingest.staging import StageConfig, StageJob
+from rumq.store import State, Store
+
+
+def ingest(
+    data_dir: str | os.PathLike[str],
+    paths: list[str],
+    *,
+    format: str | None = None,  # noqa: A002 (mirrors the --format option)
+    strict: bool = False,
+    log_group: str | None = None,
+    force: bool = False,
+    wait: bool = True,
+    on_notice: Callable[[str], None] | None = None,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> IngestReport:
+    """Ingest export files into the dataset at ``data_dir``.
+
+    Args:
+        data_dir: dataset directory (created when missing).
+        paths: files, directories (recursive) and glob patterns.
+        format: force one export format (see ``FORMATS``) instead of detecting per file.
+        strict: raise ``StrictRejectsError`` (after committing) when anything was rejected.
+        log_group: CloudWatch Logs group to record for sources that do not name one.
+        force: re-read files the manifest says were ingested already.
+        wait: wait for another writer's lock instead of failing.
+        on_notice: receives human-readable notices (waiting for the lock, skipped files).
+        on_progress: receives (bytes done, bytes total) as files are read.
+
+    Returns:
+        The ``IngestReport``.
+
+    Raises:
+        InputNotFoundError: a path does not exist or cannot be read.
+        UsageError: unknown ``format``.
+        DatasetLockedError: the dataset is locked and ``wait`` is False.
+        StrictRejectsError: ``strict`` and some records were rejected.
+    """
+    if format is not None and format not in FORMATS:
+        raise UsageError(f"unknown format {format!r}", hint=f"choose one of: {', '.join(FORMATS)}")
+    files = expand(paths)
+    store = Store(data_dir)
+    ingest_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:8]
+    report = IngestReport(ingest_id)
+    notice = on_notice or (lambda _m: None)
+    with store.lock(wait=wait, on_wait=notice):
+        report.recovered = store.recover()
+        if report.recovered:
+            notice(f"cleaned up {len(report.recovered)} file(s) left by an interrupted write")
+        state = store.load_state()
+        todo: list[ToRead] = []
+        for f in files:
+            digest = sha256_of(f.path)
+            seen = state.inputs.get(digest)
+            if seen and not force:
+                report.files.append(FileResult(f.name, seen.get("format", "?"), "already-ingested",
+                                               reason=f"already ingested by {seen.get('ingest_id')} (same content)"))
+                continue
+            # rumq's own ground truth is never data, whatever --format says.
+            fmt = detect(f.path) if format is None else (TRUTH if is_truth_file(f.path) else format)
+            if fmt in _NOT_READ:
+                status, reason = _NOT_READ[fmt]
+                report.files.append(FileResult(f.name, fmt, status, reason=reason))
+                continue
+            todo.append(ToRead(f, digest, fmt))
+        for line in skipped_notices(report.files):
+            notice(line)
+        if not todo:
+            return report
+        _read_and_commit(store, state, todo, report, log_group, on_progress)
+        merge_small_files(store, report, notice)
+    if strict:
+        report.raise_if_rejected()
+    return report
+
+
+#: Files detect() says are not to be read: their status and the reason.
+_NOT_READ = {
+    TRUTH: ("skipped", "ground truth written by `rumq generate`, not RUM data"),
+    SKIP: ("skipped", "export-task permission check object, not data"),
+    EMPTY: ("empty", "empty file"),
+}
+
+#: How a group of more than ``NAMED_SKIPS`` skipped files is told, by format (or status).
+_SKIPPED_MANY = {
+    "already-ingested": "{n} files already ingested (same content), skipped",
+    TRUTH: "{n} ground-truth files of `rumq generate` (not RUM data), skipped",
+    SKIP: "{n} export-task permission check objects (not data), skipped",
+    EMPTY: "{n} empty files, skipped",
+}
+#: Up to this many skipped files of one kind are named one per line.
+NAMED_SKIPS = 3
+
+
+def skipped_notices(files: list[FileResult]) -> list[str]:
+    """One line per kind of skipped file (re-ingesting 173 files is one line), naming small groups file by file.
+
+    Every skipped file, with its reason, is in the report (``IngestReport.to_json``).
+    """
+    groups: dict[str, list[FileResult]] = {}
+    for f in files:
+        if f.status != "ingested":
+            groups.setdefault("already-ingested" if f.status == "already-ingested" else f.format, []).append(f)
+    out = []
+    for kind, fs in groups.items():
+        if len(fs) <= NAMED_SKIPS:
+            out += [f"{f.path}: {f.reason}, skipped" for f in fs]
+        else:
+            many = _SKIPPED_MANY.get(kind, "{n} files not read, skipped")
+            out.append(many.format(n=f"{len(fs):,}") + "; the JSON summary names each")
+    return out
+
+
+def _read_and_commit(store: Store, state: State, todo: list[ToRead], report: IngestReport,
+                     log_group: str | None, on_progress: Callable[[int, int], None] | None) -> None:
+    """Stage ``todo``, drop duplicates, commit; on any failure leave the committed state untouched."""
+    staging_dir = store.new_staging(report.ingest_id)
+    try:
+        ingested_at = datetime.now(UTC).replace(tzinfo=None)
+        results: dict[str, FileResult] = {}
+        for t in todo:
+            res = FileResult(t.file.name, t.format, "ingested")
+            results[t.file.name] = res
+            report.files.append(res)
+        parts = staging_dir / "parts"
+        parts.mkdir()
+        _stage(todo, results, parts, staging_dir, report.ingest_id, ingested_at, log_group, on_progress)
+        if not any(parts.iterdir()):
+            for res in results.values():
+                res.status, res.reason = "empty", "no records in it"
+            record_inputs(state, todo, report)
+            store.commit(state)
+            return
+        con = staging.connect_stage(report.ingest_id, ingested_at, staging_dir)
+        deduped = drop_duplicates(con, store, state, parts, results)
+        report.by_type = deduped.by_type
+        rejects = staging_dir / "rejects.jsonl"
+        n_rejects, report.reject_reasons = write_rejects(con, rejects, parts)
+        con.close()
+        commit(store, state, todo, report, parts, deduped.rows_by_file, rejects if n_rejects else None, n_rejects)
+    finally:
+        # Committed or not, the staging folder is done with (a failure leaves the state as it was).
+        shutil.rmtree(staging_dir, ignore_errors=True)
+
+
+def _stage(todo: list[ToRead], results: dict[str, FileResult], parts: Path, staging_dir: Path, ingest_id: str,
+           ingested_at: datetime, log_group: str | None, on_progress: Callable[[int, int], None] | None) -> None:
+    """Stage every record of ``todo`` under ``parts``, in this process or in workers."""
+    total = sum(t.file.size for t in todo) or 1
+    workers = min(os.cpu_count() or 1, 2, len(todo))
+    parallel = workers > 1 and total >= staging.PARALLEL_MIN_BYTES
+    jobs = [StageJob(str(t.file.path), t.file.name, t.format, i) for i, t in enumerate(todo)]
+
+    def config_of(k: int) -> StageConfig:
+        return StageConfig(str(parts), str(staging_dir), ingest_id, ingested_at, log_group,
+                           threads=1 if parallel else None, tag=f"w{k}")
+
+    size_of = {t.file.name: t.file.size for t in todo}
+    done = 0
+
+    def on_file(out: dict[str, Any]) -> None:
+        nonlocal done
+        res = results[out["name"]]
+        res.read, res.control_messages, res.problems = out["read"], out["control_messages"], out["problems"]
+        done += size_of[out["name"]]
+        if on_progress:
+            on_progress(done, total)
+
+    if parallel:
+        staging.stage_in_workers(jobs, workers, size_of, on_file, config_of)
+    else:
+        staging.stage_in_process(jobs, config_of(0), on_file)

@@ -1,0 +1,333 @@
+"""Staging: read input files and write their records as staged Parquet files.
+
+Every record read is staged (good events under ``_part=<date>``, rejected
+ones under ``_part=rejected``) in the ingest's staging folder; nothing there
+is visible to readers. Small ingests stage in the ingesting process, large
+ones in worker processes (``rumq.ingest.worker``), each a ``Stager`` set up
+from a ``StageConfig``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from rumq.ingest.readers import RawBatch, ReadStats, raw_schema, read
+from rumq.ingest.sources import head_and_problem
+from rumq.normalize import normalize_sql
+
+#: DuckDB memory cap for an ingest (split between worker processes); larger
+#: work spills to the staging dir, so peak memory does not grow with the input.
+MEMORY_LIMIT_MB = 1024
+#: Files larger than this (in total) are staged by a pool of worker processes.
+PARALLEL_MIN_BYTES = 4 << 20
+#: Record ordinals (``_seq``) are file_index * SEQ_STRIDE + ordinal in the file.
+SEQ_STRIDE = 1 << 36
+#: A row group is written once this many rows (or bytes) of a day are
+#: buffered: rows stay few enough in memory, row groups large enough to scan fast.
+GROUP_ROWS = 30_000
+GROUP_BYTES = 96 << 20
+#: ... and the largest buffer is written early when all days together hold more.
+BUFFER_BYTES = 160 << 20
+
+#: The only text columns given min/max statistics. Row groups mix pages, ids
+#: and URLs, so their min/max never lets a scan skip one, and comparing
+#: every value (URLs, ids and messages share long prefixes) cost about 2% of
+#: an ingest. Numbers and timestamps keep theirs (time windows skip on them).
+_TEXT_STATISTICS = frozenset({"event_name", "event_type", "application_id", "application_name", "log_group"})
+
+#: Unique (or nearly unique) columns, written without dictionary encoding.
+#: The session and user ids keep it: sessions group by them, and compact does the same.
+_NO_DICTIONARY = frozenset({"message", "event_id", "log_event_id", "page_interaction_id",
+                            "parent_page_interaction_id", "source_line", "_seq", "event_timestamp",
+                            "event_time", "error_stack", "trace_id", "_reject"})
+
+
+@dataclass(frozen=True)
+class StageConfig:
+    """How a ``Stager`` works (sent as JSON to a worker process).
+
+    Attributes:
+        parts: folder receiving the staged files (``<tag>/_part=<date>/data.parquet``).
+        staging: the ingest's staging folder (DuckDB spills under ``tmp/``).
+        ingest_id: the ingest's id (stored with every event).
+        ingested_at: when the ingest started (naive UTC, stored with every event).
+        log_group: ``--log-group``: the group of records whose export names none.
+        threads: DuckDB threads (a worker uses 1 and a third of the memory); None: DuckDB's default.
+        tag: the stager's subfolder of ``parts`` (one per worker).
+    """
+
+    parts: str
+    staging: str
+    ingest_id: str
+    ingested_at: datetime
+    log_group: str | None = None
+    threads: int | None = None
+    tag: str = "w0"
+
+    def to_json(self) -> dict[str, Any]:
+        return {**asdict(self), "ingested_at": self.ingested_at.isoformat()}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> StageConfig:
+        return cls(**{**data, "ingested_at": datetime.fromisoformat(data["ingested_at"])})
+
+
+@dataclass(frozen=True)
+class StageJob:
+    """One input file to stage.
+
+    Attributes:
+        path: the file.
+        name: its name in the dataset (``source_file``, the key of its results).
+        format: an export format of ``readers.FORMATS``, or ``"unknown"`` /
+            ``"document"`` (see ``readers.detect``).
+        index: its ordinal in the ingest (makes ``_seq`` unique across files).
+    """
+
+    path: str
+    name: str
+    format: str
+    index: int
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def connect_stage(ingest_id: str, ingested_at: datetime, staging: Path, threads: int | None = None,
+                  memory_mb: int = MEMORY_LIMIT_MB):
+    """A DuckDB connection for staging and finishing an ingest (memory cap, spill folder, variables)."""
+    from rumq.catalog import new_connection
+
+    con = new_connection()
+    con.execute("SET memory_limit = ?", [f"{memory_mb}MB"]).fetchall()
+    con.execute("SET temp_directory = ?", [str(staging / "tmp")]).fetchall()
+    con.execute("SET preserve_insertion_order = false").fetchall()
+    # UUID columns reach pyarrow as 16-byte arrow.uuid values, not as text.
+    # (That setting also makes BOOLEAN an arrow.bool8; Stager._route casts it back.)
+    con.execute("SET arrow_lossless_conversion = true").fetchall()
+    if threads:
+        con.execute("SET threads = ?", [threads]).fetchall()
+    con.execute("SET VARIABLE rumq_ingest_id = ?", [ingest_id]).fetchall()
+    con.execute("SET VARIABLE rumq_ingested_at = ?::TIMESTAMP", [ingested_at]).fetchall()
+    return con
+
+
+class Stager:
+    """Reads input files and writes their records as staged Parquet files.
+
+    All the files given to one ``stage`` call stream through one DuckDB
+    query (normalize), so thousands of small Firehose objects cost no more
+    than one large file. One file per UTC day (``rumq compact`` later
+    clusters a day's files by event type). Every record read is staged:
+    good events under ``_part=<date>``, rejected ones under
+    ``_part=rejected``. Runs in the ingesting process or in a worker process.
+    """
+
+    def __init__(self, config: StageConfig) -> None:
+        self.parts = Path(config.parts)
+        self.log_group = config.log_group
+        self.tag = config.tag
+        # A worker (threads=1) gets its share of the ingest's memory budget.
+        memory = MEMORY_LIMIT_MB // 3 if config.threads else MEMORY_LIMIT_MB
+        self.con = connect_stage(config.ingest_id, config.ingested_at, Path(config.staging), config.threads, memory)
+        self.sql = normalize_sql("batch")
+        self.buffers: dict[str, list[Any]] = {}
+        self.buffered: dict[str, list[int]] = {}  # day -> [rows, bytes]
+        self.writers: dict[str, Any] = {}
+
+    def stage(self, jobs: list[StageJob], on_file: Callable[[dict[str, Any]], None]) -> None:
+        """Stage every record of ``jobs``.
+
+        ``on_file`` receives each file's result (name, read, control
+        messages, problems) once the file has been read.
+        """
+        import pyarrow as pa
+
+        failure: list[BaseException] = []
+
+        def batches():
+            try:
+                for job in jobs:
+                    stats = ReadStats()
+                    n = 0
+                    for b in _records(job, stats):
+                        if self.log_group is not None:
+                            b.default_log_group(self.log_group)
+                        yield from b.to_arrow(job.index * SEQ_STRIDE + n, job.name, job.format).to_batches()
+                        n += len(b)
+                    on_file({"name": job.name, "read": n, "control_messages": stats.control_messages,
+                             "problems": stats.problems})
+            except GeneratorExit:  # DuckDB stopped reading (its own error is on its way)
+                raise
+            except BaseException as e:  # re-raised below: DuckDB would only see "stream error"
+                failure.append(e)
+
+        self.con.register("batch", pa.RecordBatchReader.from_batches(raw_schema(), batches()))
+        try:
+            # One DuckDB vector per batch: with 1 MiB records a batch is still bounded.
+            for rb in self.con.sql(self.sql).to_arrow_reader(batch_size=2048):
+                self._route(rb)
+        finally:
+            self.con.unregister("batch")
+        if failure:
+            raise failure[0]
+
+    def _route(self, rb: Any) -> None:
+        """Buffer DuckDB's output by day; write a row group when a day has enough."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        for i, f in enumerate(rb.schema):
+            if f.type == pa.bool8():  # see connect_stage: Parquet should hold plain BOOLEAN
+                rb = rb.set_column(i, f.name, rb.column(i).cast(pa.bool_()))
+        parts = rb.column("_part")
+        uniq = pc.unique(parts).to_pylist()
+        for part in uniq:
+            # A batch nearly always holds one day; a copy only around midnight.
+            rows = rb if len(uniq) == 1 else rb.filter(pc.equal(parts, part))
+            rows = rows.drop_columns(["_part"])
+            self.buffers.setdefault(part, []).append(rows)
+            held = self.buffered.setdefault(part, [0, 0])
+            held[0] += rows.num_rows
+            held[1] += rows.nbytes
+            if held[0] >= GROUP_ROWS or held[1] >= GROUP_BYTES:
+                self._write(part)
+        while sum(b for _, b in self.buffered.values()) > BUFFER_BYTES:
+            self._write(max(self.buffered, key=lambda k: self.buffered[k][1]))
+
+    def _write(self, part: str) -> None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        table = pa.Table.from_batches(self.buffers.pop(part))
+        del self.buffered[part]
+        w = self.writers.get(part)
+        if w is None:
+            dest = self.parts / self.tag / f"_part={part}"
+            dest.mkdir(parents=True, exist_ok=True)
+            w = self.writers[part] = pq.ParquetWriter(
+                dest / "data.parquet", table.schema, compression="zstd",
+                # Dictionary-encoding unique text only costs time.
+                use_dictionary=[c for c in table.column_names if c not in _NO_DICTIONARY],
+                write_statistics=[f.name for f in table.schema
+                                  if not pa.types.is_string(f.type) or f.name in _TEXT_STATISTICS])
+        # Row groups of at most GROUP_ROWS rows and about GROUP_BYTES (records can be 1 MiB).
+        per_group = max(1, min(GROUP_ROWS, table.num_rows * GROUP_BYTES // max(table.nbytes, 1)))
+        w.write_table(table, row_group_size=per_group)
+
+    def close(self) -> None:
+        """Write what is buffered and close every file (a file is readable only once closed)."""
+        for part in list(self.buffers):
+            self._write(part)
+        for w in self.writers.values():
+            w.close()
+        self.writers.clear()
+        self.con.close()
+
+
+def _records(job: StageJob, stats: ReadStats) -> Iterator[Any]:
+    """The record batches of one job's file."""
+    path = Path(job.path)
+    if job.format == "unknown":
+        return iter([_unknown_batch(path)])
+    return read(path, job.format, stats)
+
+
+def _unknown_batch(path: Path) -> RawBatch:
+    """A file in no known format: one reject for the whole file."""
+    b = RawBatch()
+    head, problem = head_and_problem(path, 64)
+    if problem is not None and not head:
+        reason = f"cannot decode the file: {problem}"
+    else:
+        reason = (f"not a recognized RUM export format (starts with {head[:16]!r}); "
+                  "use --format to force one if it is a RUM export")
+    b.add(head.decode("utf-8", "replace"), 1, reject=reason)
+    return b
+
+
+def stage_in_process(jobs: list[StageJob], config: StageConfig, on_file: Callable[[dict[str, Any]], None]) -> None:
+    """Stage ``jobs`` in this process."""
+    stager = Stager(config)
+    stager.stage(jobs, on_file)
+    stager.close()
+
+
+def _die_with_parent() -> None:
+    """In a worker, before exec: be killed when the ingesting process dies (Linux)."""
+    try:
+        import ctypes
+        import signal
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass  # not Linux: an orphaned worker only writes into a staging dir nobody reads
+
+
+def stage_in_workers(jobs: list[StageJob], workers: int, size_of: dict[str, int],
+                     on_file: Callable[[dict[str, Any]], None], config_of: Callable[[int], StageConfig]) -> None:
+    """Stage files in ``workers`` processes (``rumq.ingest.worker``), largest files first.
+
+    gzip, line splitting and JSON parsing are CPU-bound and scale with
+    processes, not threads.
+
+    Args:
+        jobs: the files.
+        workers: how many processes.
+        size_of: file size by job name (for balancing the shares).
+        on_file: receives each file's result (called from reader threads, one at a time).
+        config_of: the ``StageConfig`` of worker k.
+    """
+    import subprocess
+    import sys
+    import threading
+
+    shares: list[list[StageJob]] = [[] for _ in range(workers)]
+    loads = [0] * workers
+    for j in sorted(jobs, key=lambda j: -size_of[j.name]):  # largest first
+        i = loads.index(min(loads))
+        shares[i].append(j)
+        loads[i] += size_of[j.name]
+    lock = threading.Lock()
+    procs = []
+    # The workers import this very rumq, even when it is not installed.
+    root = str(Path(__file__).resolve().parents[2])
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))}
+    for share in shares:
+        if not share:
+            continue
+        p = subprocess.Popen(
+            [sys.executable, "-m", "rumq.ingest.worker"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env,
+            preexec_fn=_die_with_parent,
+        )
+        assert p.stdin is not None
+        p.stdin.write(json.dumps(config_of(len(procs)).to_json()) + "\n")
+        p.stdin.write("".join(json.dumps(j.to_json()) + "\n" for j in share))
+        p.stdin.close()
+        procs.append(p)
+
+    def drain(p) -> None:
+        for line in p.stdout:
+            with lock:
+                on_file(json.loads(line))
+
+    readers = [threading.Thread(target=drain, args=(p,), daemon=True) for p in procs]
+    for t in readers:
+        t.start()
+    try:
+        for p, t in zip(procs, readers, strict=True):
+            t.join()
+            if p.wait() != 0:
+                raise RuntimeError(f"ingest worker failed with exit code {p.returncode} (see its error above)")
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
