@@ -371,3 +371,47 @@ def test_a_query_folder_name_lists_its_queries(data):
                    "  hint: run one of: sessions/summary\n")
     code, _, err = invoke(["--data", str(data), "run", "performance/"])
     assert code == 2 and "run one of: performance/page_load, performance/web_vitals" in err
+
+
+def test_a_report_on_an_empty_window_says_why_its_numbers_are_zero(data, tmp_path):
+    (tmp_path / "r.toml").write_text(
+        'title = "t"\nwindow = "yesterday"\n'
+        '[[section]]\nid = "summary"\ntitle = "s"\nquery = "sessions/summary"\nchart = "table"\n'
+        'thresholds = ["sessions < 1"]\n'
+    )
+    code, out, err = invoke(["--data", str(data), "report", str(tmp_path / "r.toml"), "--at", "2026-11-27",
+                             "--out", str(tmp_path / "o")])
+    assert code == 5 and out.strip() == str(tmp_path / "o" / "2026-11-27")
+    assert (f"rumq report: summary: warning: no events in the window 2026-11-27 00:00:00 .. "
+            f"2026-11-28 00:00:00; {RANGE}\n") in err
+    assert "ALARM: " in err
+
+
+# -- the vocabulary itself, over every command ----------------------------------------------------------
+
+
+def _options():
+    import click
+
+    from rumq.cli import COMMANDS, cli
+
+    for name in sorted(COMMANDS):
+        cmd = cli.get_command(click.Context(cli), name)
+        cmds = [(name, cmd)] + ([(f"{name} {s}", c) for s, c in cmd.commands.items()]
+                                if isinstance(cmd, click.Group) else [])
+        for full, c in cmds:
+            for p in c.params:
+                if isinstance(p, click.Option):
+                    yield full, p
+
+
+def test_f_is_format_wherever_it_exists_and_data_commands_have_format():
+    with_f = {name for name, p in _options() if "-f" in p.opts}
+    assert all("--format" in p.opts for name, p in _options() if "-f" in p.opts)
+    assert with_f == {"info", "ingest", "insights", "queries", "rejects", "run", "sql"}
+
+
+def test_row_caps_are_limit_everywhere():
+    visible = {(name, o) for name, p in _options() if not p.hidden for o in p.opts}
+    assert not [x for x in visible if x[1] in ("--max-rows", "--rows", "--top", "-n")]
+    assert {n for n, o in visible if o == "--limit"} == {"queries", "rejects", "run", "sql", "insights"}
