@@ -163,6 +163,12 @@ def resolve_app(data_dir: str | os.PathLike[str], app: str | None) -> str | None
 
     if app is None:
         return None
+    con = connect(data_dir, views=False)
+    try:  # the common case, an exact id, stops at its first event
+        if con.execute("SELECT 1 FROM events WHERE application_id = ? LIMIT 1", [app]).fetchall():
+            return app
+    finally:
+        con.close()
     apps = applications(data_dir)
     if not apps:
         return app
