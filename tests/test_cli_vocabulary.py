@@ -415,3 +415,10 @@ def test_row_caps_are_limit_everywhere():
     visible = {(name, o) for name, p in _options() if not p.hidden for o in p.opts}
     assert not [x for x in visible if x[1] in ("--max-rows", "--rows", "--top", "-n")]
     assert {n for n, o in visible if o == "--limit"} == {"queries", "rejects", "run", "sql", "insights"}
+
+
+def test_summary_commands_refuse_table_formats_they_cannot_print(data):
+    code, out, err = invoke(["--data", str(data), "info", "-f", "csv"])
+    assert (code, out) == (2, "") and "'csv' is not one of 'table', 'json'" in err
+    code, out, err = invoke(["--data", str(data), "rejects", "--format", "JSON"])
+    assert code == 0 and json.loads(out)["rejects"] == 0

@@ -181,6 +181,7 @@ def summary_format_options(f: F | None = None, *, legacy_input: tuple[str, ...] 
             "--format",
             "summary_fmt",
             type=click.Choice(SUMMARY_FORMATS + legacy_input, case_sensitive=False),
+            metavar="[" + "|".join(SUMMARY_FORMATS) + "]",  # the legacy input names stay out of help
             default=None,
             help="Output format: table (text for people, the default) or json.",
         )(wrapper)
