@@ -42,7 +42,7 @@ EXTENSIONS = {".csv": "csv", ".tsv": "tsv", ".json": "json", ".jsonl": "jsonl", 
 
 
 class LegacyFile(str):
-    """``insights -f FILE`` of rumq before 0.x: a query file given where a format is expected."""
+    """``insights -f FILE`` as earlier rumq versions read it: a query file where a format is expected."""
 
 
 class FormatChoice(click.Choice):
