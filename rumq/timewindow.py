@@ -146,8 +146,8 @@ class TimeWindow:
 
     def describe(self) -> str:
         """A short human description, e.g. ``2026-11-01 00:00:00 .. (now)``."""
-        a = self.since.isoformat(sep=" ") if self.since else "(start)"
-        b = self.until.isoformat(sep=" ") if self.until else "(end)"
+        a = self.since.isoformat(sep=" ", timespec="seconds") if self.since else "(start)"
+        b = self.until.isoformat(sep=" ", timespec="seconds") if self.until else "(end)"
         return f"{a} .. {b}"
 
 

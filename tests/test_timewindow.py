@@ -140,3 +140,9 @@ def test_report_and_cli_read_times_with_the_same_parser():
     with pytest.raises(UsageError) as e:
         parse_time("tomorrow", option="--since")
     assert "'today' or 'yesterday'" in e.value.hint
+
+
+def test_describe_shows_whole_seconds():
+    w = TimeWindow(dt.datetime(2026, 11, 25, 14, 57, 38, 853906), None)
+    assert w.describe() == "2026-11-25 14:57:38 .. (end)"
+    assert TimeWindow(None, dt.datetime(2026, 11, 26)).describe() == "(start) .. 2026-11-26 00:00:00"
