@@ -224,22 +224,22 @@ HAND: dict[str, str] = {
     cs AS (SELECT count(DISTINCT session_id) FILTER (WHERE NOT cookieless) AS c,
                   count(DISTINCT session_id) FILTER (WHERE cookieless) AS cl FROM E WHERE session_id IS NOT NULL),
     rows AS (
-        SELECT 1 AS o, 'events' AS k, NULL AS item, n::DOUBLE AS v FROM ev
-        UNION ALL SELECT 2, 'page_views', NULL, pv::DOUBLE FROM pvs
-        UNION ALL SELECT 3, 'cookie_coverage', NULL, cpv / nullif(pv, 0) FROM pvs
-        UNION ALL SELECT 4, 'cookieless_event_share', NULL, cl / nullif(n, 0) FROM ev
-        UNION ALL SELECT 5, 'events_without_session', NULL, ns::DOUBLE FROM ev
-        UNION ALL SELECT 6, 'sessions', 'cookie', c::DOUBLE FROM cs
-        UNION ALL SELECT 6, 'sessions', 'cookieless', (cl + nil_pv)::DOUBLE FROM cs, pvs
-        UNION ALL SELECT 7, 'sessions_near_event_cap', NULL, count(*) FILTER (WHERE n >= 190)::DOUBLE FROM s
-        UNION ALL SELECT 8, 'max_events_per_session', NULL, greatest(max(n), (SELECT CASE WHEN nil_pv > 0 THEN 1 END FROM pvs))::DOUBLE FROM s
-        UNION ALL SELECT 9, 'records_read', NULL, $read::DOUBLE
-        UNION ALL SELECT 10, 'duplicates_dropped', NULL, $duplicates::DOUBLE
-        UNION ALL SELECT 11, 'rejected_records', NULL, $rejected::DOUBLE
-        UNION ALL SELECT 12, 'event_type', event_name, count(*)::DOUBLE FROM E GROUP BY event_name
-        UNION ALL SELECT 13, 'web_client_version', concat_ws(' ', web_client, web_client_version), count(*)::DOUBLE
-                  FROM E GROUP BY web_client, web_client_version)
-    SELECT k, item, v FROM rows ORDER BY o, v DESC, item""",
+        SELECT 1 AS o, 'events' AS k, NULL AS item, n AS c, NULL::DOUBLE AS sh FROM ev
+        UNION ALL SELECT 2, 'page_views', NULL, pv, NULL FROM pvs
+        UNION ALL SELECT 3, 'cookie_coverage', NULL, cpv, cpv / nullif(pv, 0) FROM pvs
+        UNION ALL SELECT 4, 'cookieless_event_share', NULL, cl, cl / nullif(n, 0) FROM ev
+        UNION ALL SELECT 5, 'events_without_session', NULL, ns, ns / nullif(n, 0) FROM ev
+        UNION ALL SELECT 6, 'sessions', 'cookie', c, NULL FROM cs
+        UNION ALL SELECT 6, 'sessions', 'cookieless', cl + nil_pv, NULL FROM cs, pvs
+        UNION ALL SELECT 7, 'sessions_near_event_cap', NULL, count(*) FILTER (WHERE n >= 190), NULL FROM s
+        UNION ALL SELECT 8, 'max_events_per_session', NULL, greatest(max(n), (SELECT CASE WHEN nil_pv > 0 THEN 1 END FROM pvs)), NULL FROM s
+        UNION ALL SELECT 9, 'records_read', NULL, $read, NULL
+        UNION ALL SELECT 10, 'duplicates_dropped', NULL, $duplicates, NULL
+        UNION ALL SELECT 11, 'rejected_records', NULL, $rejected, NULL
+        UNION ALL SELECT 12, 'event_type', event_name, count(*), count(*) / (SELECT nullif(n, 0) FROM ev) FROM E GROUP BY event_name
+        UNION ALL SELECT 13, 'web_client_version', concat_ws(' ', web_client, web_client_version), count(*),
+                  count(*) / (SELECT nullif(n, 0) FROM ev) FROM E GROUP BY web_client, web_client_version)
+    SELECT k, item, c, sh FROM rows ORDER BY o, c DESC NULLS LAST, item""",
 }
 
 PARAMS: dict[str, dict[str, str]] = {"funnels/conversion": FUNNEL}

@@ -88,7 +88,7 @@ class Dataset:
             since: window start (inclusive): ``"7d"``, ``"2026-11-01"``, an ISO
                 timestamp (UTC unless it has an offset), a datetime, a date.
             until: window end (exclusive), same forms.
-            app: keep only this application id.
+            app: keep only this application: an id, a unique id prefix or a name.
             limit: at most this many rows.
             **params: the query's parameters, as Python values or strings.
 
@@ -132,7 +132,7 @@ class Dataset:
         writes = self.allow_writes if allow_writes is None else allow_writes
         return runner.run_sql(
             self.path, text, since=since, until=until, app=app, limit=limit, params=params,
-            allow_writes=writes,
+            allow_writes=writes, notify=self.notify,
         )
 
     def insights(
@@ -144,7 +144,9 @@ class Dataset:
         limit: int | None = None,
     ) -> pl.DataFrame:
         """Run a Logs Insights query over the window."""
-        return runner.run_insights(self.path, text, since=since, until=until, app=app, limit=limit)
+        return runner.run_insights(
+            self.path, text, since=since, until=until, app=app, limit=limit, notify=self.notify
+        )
 
     def queries(self) -> list[Query]:
         """The available named queries (built-in and user), sorted by name.
@@ -225,7 +227,9 @@ class Dataset:
         if w.until is not None:
             lf = lf.filter(pl.col("event_time") < w.until)
         if app is not None:
-            lf = lf.filter(pl.col("application_id") == app)
+            from rumq.catalog import resolve_app
+
+            lf = lf.filter(pl.col("application_id") == resolve_app(self.path, app))
         return lf
 
 

@@ -253,3 +253,75 @@ def window_files(
     """The files a connection for this window reads (for explain and tests)."""
     start, end = window_dates(since, until)
     return Store(data_dir).event_files(start, end)
+
+
+def applications(data_dir: str | os.PathLike[str]) -> list[tuple[str, str | None]]:
+    """The dataset's ``(application_id, application_name)`` pairs, as ``rumq info`` lists them."""
+    con = connect(data_dir, views=False)
+    try:
+        return con.execute(
+            "SELECT application_id, any_value(application_name) FROM events "
+            "WHERE application_id IS NOT NULL GROUP BY 1 ORDER BY count(*) DESC, 1"
+        ).fetchall()
+    finally:
+        con.close()
+
+
+def resolve_app(data_dir: str | os.PathLike[str], app: str | None) -> str | None:
+    """The application id that ``app`` names: an id, a unique id prefix, or a name.
+
+    The CLI's ``--app``, the notebook API and reports all resolve through here.
+    An exact id wins, then an application name (case-insensitive), then a
+    prefix of exactly one id. A dataset without events resolves nothing
+    (``app`` is returned as given: the window is empty either way).
+
+    Raises:
+        UsageError: no application matches (with a did-you-mean), or the
+            name or prefix matches more than one.
+    """
+    import difflib
+
+    from rumq.errors import UsageError
+
+    if app is None:
+        return None
+    con = connect(data_dir, views=False)
+    try:  # the common case, an exact id, stops at its first event
+        if con.execute("SELECT 1 FROM events WHERE application_id = ? LIMIT 1", [app]).fetchall():
+            return app
+    finally:
+        con.close()
+    apps = applications(data_dir)
+    if not apps:
+        return app
+    ids = [a for a, _ in apps]
+    if app in ids:
+        return app
+    key = app.strip().casefold()
+    by_name = [a for a, n in apps if n and n.casefold() == key]
+    by_prefix = [a for a in ids if a.casefold().startswith(key)] if key else []
+    for found, what in ((by_name, "name"), (by_prefix, "id prefix")):
+        if len(found) == 1:
+            return found[0]
+        if len(found) > 1:
+            raise UsageError(
+                f"--app {app!r}: the {what} matches {len(found)} applications: {', '.join(found)}",
+                hint="give more of the application id",
+            )
+    names = {n: a for a, n in apps if n}
+    close = difflib.get_close_matches(app, ids + list(names), n=1, cutoff=0.6)
+    listing = ", ".join(f"{a} ({n})" if n else a for a, n in apps[:5]) + (", ..." if len(apps) > 5 else "")
+    hint = f"did you mean '{close[0]}'? " if close else ""
+    raise UsageError(
+        f"--app {app!r}: no application with that id, id prefix or name in the dataset",
+        hint=f"{hint}applications (`rumq info` lists them): {listing}",
+    )
+
+
+def event_range(data_dir: str | os.PathLike[str]) -> tuple[datetime | None, datetime | None]:
+    """The first and last event time of the whole dataset (naive UTC), or Nones."""
+    con = connect(data_dir, views=False)
+    try:
+        return con.execute("SELECT min(event_time), max(event_time) FROM events").fetchone()
+    finally:
+        con.close()

@@ -7,9 +7,10 @@ the same named queries a user runs, through the same ``Dataset`` API.
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from rumq.errors import DatasetError, InputNotFoundError
@@ -32,12 +33,57 @@ def find_sample_data() -> Path:
 
 @dataclass
 class Section:
-    """One step of the tour: a title, a one-line explanation, a table."""
+    """One step of the tour: a named query run exactly as the printed command runs it.
+
+    Attributes:
+        title: the heading.
+        note: one line on what the table shows.
+        query: the named query.
+        params: its parameters, as ``-p`` values.
+        limit: ``--limit``, or None.
+        table: the result (a polars.DataFrame), once run.
+    """
 
     title: str
     note: str
-    table: object  # polars.DataFrame
-    command: str
+    query: str
+    params: dict[str, str] = field(default_factory=dict)
+    limit: int | None = None
+    table: object = None  # polars.DataFrame
+
+    def argv(self, data_dir: str) -> list[str]:
+        """The command line that reproduces ``table`` (``rumq --data DIR run ...``)."""
+        out = ["rumq", "--data", data_dir, "run", self.query]
+        for k, v in self.params.items():
+            out += ["-p", f"{k}={v}"]
+        if self.limit is not None:
+            out += ["--limit", str(self.limit)]
+        return out
+
+    def command(self, data_dir: str) -> str:
+        """``argv`` as a line to paste into a POSIX shell."""
+        return " ".join(shlex.quote(a) for a in self.argv(data_dir))
+
+
+#: The tour: each table is exactly what its command prints (tests/test_demo.py runs them).
+SECTIONS = (
+    Section(
+        "Sessions and cookie coverage",
+        "Cookie sessions only (cookieless page loads are sessions of one page); coverage = "
+        "share of page views in cookie sessions.",
+        "sessions/summary",
+    ),
+    Section("Top journeys", "The most common paths through a session (first pages, normalized).",
+            "journeys/top_paths", limit=5),
+    Section("Where sessions end", "Exits = sessions whose last page it was; exit rate = exits / page views.",
+            "pages/drop_off", limit=5),
+    Section("Error sessions", "Sessions with at least one JS error or failed HTTP request, per browser "
+            "(the browsers with the most sessions).",
+            "errors/rate_per_session", {"dimension": "browser"}, limit=5),
+    Section("Slowest pages by LCP", "p75 of Largest Contentful Paint, slowest first, pages with 20 samples "
+            "or more (good <= 2500 ms, poor > 4000 ms).",
+            "performance/web_vitals", {"metric": "LCP", "min_samples": "20", "sort": "p75"}, limit=5),
+)
 
 
 @dataclass
@@ -76,8 +122,6 @@ def run_demo(
     Returns:
         The ``Tour``: the ingest summary and one section per analysis.
     """
-    import polars as pl
-
     from rumq.api import Dataset
     from rumq.ingest import ingest
 
@@ -95,57 +139,23 @@ def run_demo(
         + f", {report.rejected:,} rejected"
     )
     ds = Dataset(target, notify=notice)
-    d = f"rumq --data {target}"
     tour = Tour(str(target), str(src), summary)
-    s = ds.run("sessions/summary")
-    tour.sections.append(Section(
-        "Sessions and cookie coverage",
-        "Cookie sessions only (cookieless page loads are sessions of one page); coverage = "
-        "share of page views in cookie sessions.",
-        s.select("sessions", "users", "page_views", "pages_per_session_mean", "duration_median_s",
-                 "bounce_rate", "error_session_rate", "coverage"),
-        f"{d} run sessions/summary",
-    ))
-    tour.sections.append(Section(
-        "Top journeys", "The most common paths through a session (first pages, normalized).",
-        ds.run("journeys/top_paths", top=5).select("path", "sessions", "share"),
-        f"{d} run journeys/top_paths",
-    ))
-    tour.sections.append(Section(
-        "Where sessions end", "Exits = sessions whose last page it was; exit rate = exits / page views.",
-        ds.run("pages/drop_off", top=5).select("page", "page_views", "exits", "exit_rate", "bounces"),
-        f"{d} run pages/drop_off",
-    ))
-    tour.sections.append(Section(
-        "Error sessions", "Sessions with at least one JS error or failed HTTP request, per browser.",
-        ds.run("errors/rate_per_session", dimension="browser").select(
-            "dimension", "sessions", "error_sessions", "error_session_rate").sort(
-            "error_session_rate", descending=True).head(5),
-        f"{d} run errors/rate_per_session -p dimension=browser",
-    ))
-    vitals = ds.run("performance/web_vitals")
-    worst = (vitals.filter(pl.col("metric") == "LCP").sort("p75", descending=True)
-             .select("page", "samples", "p75", "good", "poor").head(5))
-    tour.sections.append(Section(
-        "Slowest pages by LCP", "p75 of Largest Contentful Paint (good <= 2500 ms, poor > 4000 ms).",
-        worst, f"{d} run performance/web_vitals",
-    ))
+    for sec in SECTIONS:
+        # The same parameters the printed command passes, as the same strings.
+        table = ds.run(sec.query, limit=sec.limit, **sec.params)
+        tour.sections.append(replace(sec, table=table))
     return tour
 
 
 def format_tour(tour: Tour) -> str:
-    """The tour as text for a terminal."""
-    import polars as pl
-
+    """The tour as text for a terminal: each table under the command that prints it."""
     from rumq.render import render_text
 
     lines = ["rumq demo", "=========", "", f"Dataset: {Path(tour.data_dir).resolve()}", tour.ingest_summary, ""]
     for sec in tour.sections:
-        df = sec.table
-        assert isinstance(df, pl.DataFrame)
-        rounded = df.with_columns(pl.col(pl.Float64).round(3))
-        lines += [f"## {sec.title}", sec.note, render_text(rounded, "table").rstrip(), f"  -> {sec.command}", ""]
-    d = f"rumq --data {tour.data_dir}"
+        lines += [f"## {sec.title}", sec.note, f"$ {sec.command(tour.data_dir)}",
+                  render_text(sec.table, "table").rstrip("\n"), ""]
+    d = f"rumq --data {shlex.quote(tour.data_dir)}"
     lines += [
         "Go further",
         f"  {d} info                       what is in the dataset",

@@ -474,6 +474,13 @@ class Library:
 def unknown_query(name: str, known: Sequence[str] | Mapping[str, Any]) -> UnknownQueryError:
     """An ``UnknownQueryError`` with the closest known names as a did-you-mean."""
     names = list(known)
+    folder = name.strip("/") + "/"
+    inside = sorted(n for n in names if n.startswith(folder))
+    if inside:  # `rumq run sessions`: name the queries of the folder
+        shown = ", ".join(inside[:8]) + (", ..." if len(inside) > 8 else "")
+        return UnknownQueryError(
+            f"no query named '{name}'; '{folder}' is a folder of queries", hint=f"run one of: {shown}"
+        )
     close = difflib.get_close_matches(name, names, n=3, cutoff=0.7)
     # 'drop_off' should find 'pages/drop_off' too: match the last segment.
     if not close:

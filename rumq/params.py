@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import json
 import math
 import re
 from collections.abc import Mapping, Sequence
@@ -35,11 +36,37 @@ _TYPE_HELP = {
     "bool": "true or false",
     "date": "a date like 2026-11-01",
     "duration": "a duration like 30m, 7d or 1h30m",
-    "list": "a comma-separated list",
+    "list": "a comma-separated list or a JSON array",
 }
 
 #: Sentinel for "no default": the parameter is required.
 REQUIRED: Any = object()
+
+
+class Repeated(list):
+    """The CLI texts of a ``-p`` key given more than once (``parse_assignments``).
+
+    Each text is split like a single ``-p`` value (commas, or a JSON array);
+    a plain Python list from the API is taken item by item, never split.
+    """
+
+
+def split_list_text(text: str) -> list[str]:
+    """Read the CLI text of a list: a JSON array (``["/a","/b"]``) or comma-separated items.
+
+    Raises:
+        ValueError: text that starts with ``[`` but is not a JSON array of scalars.
+    """
+    s = text.strip()
+    if s.startswith("["):
+        try:
+            items = json.loads(s)
+        except json.JSONDecodeError as e:
+            raise ValueError(f"not a JSON array ({e.msg} at character {e.pos + 1})") from None
+        if not isinstance(items, list) or any(isinstance(i, list | dict) or i is None for i in items):
+            raise ValueError("a JSON array of strings or numbers is expected")
+        return [i if isinstance(i, str) else json.dumps(i) for i in items]
+    return [p for p in (x.strip() for x in s.split(",")) if p]
 
 
 @dataclass(frozen=True)
@@ -166,7 +193,7 @@ class ParamSpec:
         if self.choices is not None:
             shown = ", ".join(self.show(c) for c in self.choices)
             if self.type == "list":
-                return f"a comma-separated list of: {shown}"
+                return f"a comma-separated list (or JSON array) of: {shown}"
             return f"one of: {shown}"
         text = _TYPE_HELP[self.type]
         if self.min is not None and self.max is not None:
@@ -190,7 +217,10 @@ class ParamSpec:
         if isinstance(value, dt.date):
             return value.isoformat()
         if isinstance(value, list | tuple):
-            return ",".join(self.show(v) for v in value)
+            shown = [self.show(v) for v in value]
+            if any("," in v or v.startswith("[") for v in shown):
+                return json.dumps(shown)  # commas inside items: the unambiguous form
+            return ",".join(shown)
         return str(value)
 
     def parse(self, value: Any) -> Any:
@@ -205,25 +235,49 @@ class ParamSpec:
         """
         if self.type == "list":
             if isinstance(value, str):
-                items = [s.strip() for s in value.split(",")]
-                items = [s for s in items if s]
+                try:
+                    items = split_list_text(value)
+                except ValueError as e:
+                    raise self._error(value, str(e)) from None
             elif isinstance(value, Sequence):
+                # API values are items already: "a,b" stays one item.
                 items = [_parse_scalar(self, "str", v) for v in value]
             else:
                 raise self._error(value)
             if self.choices is not None:
-                bad = [s for s in items if s not in self.choices]
+                canon = [self._canonical(s) for s in items]
+                bad = [s for s, c in zip(items, canon, strict=True) if c is None]
                 if bad:
                     raise self._error(value, f"{bad[0]!r} is not allowed")
+                items = canon
             return items
         parsed = _parse_scalar(self, self.type, value)
-        if self.choices is not None and parsed not in self.choices:
-            raise self._error(value)
+        if self.choices is not None:
+            canon = self._canonical(parsed)
+            if canon is None:
+                raise self._error(value)
+            parsed = canon
         if self.min is not None and parsed < self.min:
             raise self._error(value, f"below the minimum {self.show(self.min)}")
         if self.max is not None and parsed > self.max:
             raise self._error(value, f"above the maximum {self.show(self.max)}")
         return parsed
+
+    def _canonical(self, value: Any) -> Any:
+        """The declared choice ``value`` stands for, or None.
+
+        Text choices match case-insensitively (``lcp`` is ``LCP``) unless two
+        choices differ only by case; the declared spelling is returned.
+        """
+        assert self.choices is not None
+        if value in self.choices:
+            return value
+        if not isinstance(value, str):
+            return None
+        folded = {c.casefold(): c for c in self.choices if isinstance(c, str)}
+        if len(folded) != len(self.choices):
+            return None  # choices differ only by case: case matters
+        return folded.get(value.casefold())
 
     def _error(self, value: Any, why: str = "") -> ParameterError:
         why = f" ({why})" if why else ""
@@ -301,7 +355,7 @@ def parse_assignments(items: Sequence[str]) -> dict[str, str | list[str]]:
             )
         if key in out:
             prev = out[key]
-            out[key] = [*prev, value] if isinstance(prev, list) else [prev, value]
+            out[key] = Repeated([*prev, value] if isinstance(prev, list) else [prev, value])
         else:
             out[key] = value
     return out
@@ -336,13 +390,17 @@ def resolve(specs: Sequence[ParamSpec], given: Mapping[str, Any], *, query: str 
     for spec in specs:
         if spec.name in given:
             value = given[spec.name]
-            if isinstance(value, list) and spec.type != "list" and value and isinstance(value[0], str):
-                raise ParameterError(f"parameter '{spec.name}' given more than once")
-            if isinstance(value, list) and spec.type == "list":
-                # repeated -p steps=a -p steps=b,c -> [a, b, c]
-                value = [p.strip() for v in value for p in (v.split(",") if isinstance(v, str) else [v])]
-                value = [v for v in value if v != ""]
+            if isinstance(value, Repeated):
+                if spec.type != "list":
+                    raise ParameterError(f"parameter '{spec.name}' given more than once")
+                # repeated -p steps=a -p 'steps=["b","c"]' -> [a, b, c]
+                value = [item for text in value for item in _split_or_error(spec, text)]
             out[spec.name] = spec.parse(value)
+            if spec.type == "list" and spec.required and not out[spec.name]:
+                raise ParameterError(
+                    f"parameter '{spec.name}'{where} needs at least one value; expected {spec.accepted()}",
+                    hint=f"for example: -p {spec.name}=a,b or -p '{spec.name}=[\"a\",\"b\"]'",
+                )
         elif spec.required:
             raise ParameterError(
                 f"missing parameter '{spec.name}'{where}; expected {spec.accepted()}",
@@ -351,6 +409,13 @@ def resolve(specs: Sequence[ParamSpec], given: Mapping[str, Any], *, query: str 
         else:
             out[spec.name] = spec.default
     return out
+
+
+def _split_or_error(spec: ParamSpec, text: str) -> list[str]:
+    try:
+        return split_list_text(text)
+    except ValueError as e:
+        raise spec._error(text, str(e)) from None
 
 
 # -- binding into SQL ------------------------------------------------------------

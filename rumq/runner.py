@@ -170,10 +170,11 @@ def run_query(
         params: parameter values: CLI strings (lists for repeated ``-p``) or Python values.
         since: window start (inclusive): ``7d``, ``2026-11-01``, an ISO timestamp, a datetime...
         until: window end (exclusive), same forms.
-        app: keep only this application id.
+        app: keep only this application: an id, a unique id prefix or a name.
         limit: at most this many rows.
         library: where to find queries (default: built-ins plus ``RUMQ_QUERIES``).
-        notify: receives notices and warnings (one string each); never printed here.
+        notify: receives notices and warnings (one string each; a window without
+            events is one); never printed here.
         now: the current time for relative windows (tests).
         allow_writes: let the SQL write (``rumq.catalog``); None: rumq.toml's
             ``[sql] allow_writes``, default read-only.
@@ -203,7 +204,7 @@ def run_query(
     w = window(since, until, now)
     if query.kind == "insights":
         df = _run_insights_text(
-            data_dir, query.body, values, w, app=app, limit=limit, what=f"query '{query.name}'"
+            data_dir, query.body, values, w, app=app, limit=limit, what=f"query '{query.name}'", notify=say
         )
     else:
         sql = substitute_identifiers(query.body, query.params, values)
@@ -213,6 +214,7 @@ def run_query(
         con = _catalog(data_dir, w, app, for_sql=sql, allow_writes=writes)
         try:
             df = execute(con, sql, bound, limit=limit, what=f"query '{query.name}'", read_only=not writes)
+            _say_if_empty(con, data_dir, w, app, say)
         finally:
             con.close()
     warning = coverage_warning(query, df, values)
@@ -230,6 +232,7 @@ def _catalog(
     from rumq import catalog
 
     try:
+        app = catalog.resolve_app(data_dir, app)  # an id, a unique id prefix or a name
         return catalog.connect(data_dir, since=w.since, until=w.until, app=app, for_sql=for_sql,
                                allow_writes=allow_writes)
     except duckdb.Error as e:
@@ -238,6 +241,34 @@ def _catalog(
             f"cannot open the dataset at {data_dir}: {e}",
             hint="`rumq info` checks the dataset; re-ingest damaged days",
         ) from None
+
+
+def _say_if_empty(
+    con: duckdb.DuckDBPyConnection, data_dir: str | os.PathLike[str], w: TimeWindow, app: str | None, say: Notify
+) -> None:
+    """Warn when the window holds no event, naming the dataset's first and last event time.
+
+    A query over an empty window answers zeros (or no rows), which is easy to
+    take for a result; the warning says why.
+    """
+    import duckdb
+
+    from rumq import catalog
+
+    try:
+        if con.execute("SELECT 1 FROM events LIMIT 1").fetchall():
+            return
+        first, last = catalog.event_range(data_dir)
+    except duckdb.Error:  # the statement dropped the view, or the like: nothing to say
+        return
+    if first is None:
+        say("warning: the dataset holds no events")
+        return
+    z = "%Y-%m-%dT%H:%M:%SZ"
+    where = f"the window {w.describe()}" if (w.since or w.until) else "the dataset"
+    if app is not None:
+        where += f" for --app {app}"
+    say(f"warning: no events in {where}; the dataset holds events from {first:{z}} to {last:{z}}")
 
 
 def run_sql(
@@ -251,12 +282,14 @@ def run_sql(
     params: Mapping[str, Any] | None = None,
     now: dt.datetime | None = None,
     allow_writes: bool | None = None,
+    notify: Notify | None = None,
 ) -> pl.DataFrame:
     """Run any SQL over the dataset's views (``events``, ``page_views``, ...).
 
     Read-only unless ``allow_writes`` (None: rumq.toml's ``[sql] allow_writes``):
     the SQL reads the window's files and nothing else, writes nothing, loads
-    no extension and changes no setting.
+    no extension and changes no setting. ``notify`` receives a warning when
+    the window holds no event.
 
     Raises:
         ReadOnlyError: the SQL writes or reads outside the dataset while read-only.
@@ -270,7 +303,9 @@ def run_sql(
     writes = writes_allowed(data_dir, allow_writes)
     con = _catalog(data_dir, w, app, allow_writes=writes)
     try:
-        return execute(con, sql, params, limit=limit, what="SQL", read_only=not writes)
+        df = execute(con, sql, params, limit=limit, what="SQL", read_only=not writes)
+        _say_if_empty(con, data_dir, w, app, notify or _quiet)
+        return df
     finally:
         con.close()
 
@@ -285,10 +320,13 @@ def run_insights(
     limit: int | None = None,
     params: Mapping[str, Any] | None = None,
     now: dt.datetime | None = None,
+    notify: Notify | None = None,
 ) -> pl.DataFrame:
     """Compile a Logs Insights query (``rumq.insights``) and run it over the window."""
     w = window(since, until, now)
-    return _run_insights_text(data_dir, text, dict(params or {}), w, app=app, limit=limit, what="insights query")
+    return _run_insights_text(
+        data_dir, text, dict(params or {}), w, app=app, limit=limit, what="insights query", notify=notify or _quiet
+    )
 
 
 def _run_insights_text(
@@ -300,6 +338,7 @@ def _run_insights_text(
     app: str | None,
     limit: int | None,
     what: str,
+    notify: Notify = _quiet,
 ) -> pl.DataFrame:
     try:
         from rumq import insights
@@ -312,6 +351,7 @@ def _run_insights_text(
     con = _catalog(data_dir, w, app, for_sql=compiled.sql)
     try:
         df = insights.execute(con, compiled)
+        _say_if_empty(con, data_dir, w, app, notify)
     finally:
         con.close()
     return df.head(limit) if limit is not None else df

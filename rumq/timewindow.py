@@ -2,7 +2,10 @@
 
 A bound is a relative duration counted back from now (``7d``, ``12h``,
 ``1h30m``), a date (``2026-11-01``, its midnight UTC), an ISO-8601 timestamp
-(``2026-11-01T06:00:00Z``; UTC unless it carries an offset), or ``now``.
+(``2026-11-01T06:00:00Z``; UTC unless it carries an offset), ``now``, or the
+calendar words ``today`` and ``yesterday`` (their midnight UTC, as report
+windows use them). One parser for every command: ``run``, ``sql``,
+``insights``, ``report --at`` and the Python API.
 The window is half-open: ``since <= event_time < until``. Results are naive
 datetimes holding UTC, which is what the catalog and the dataset use.
 """
@@ -24,8 +27,11 @@ _PART_RE = re.compile(r"(\d+)([wdhms])")
 ACCEPTED_FORMS = (
     "a duration back from now (30m, 12h, 7d, 2w, 1h30m), a date (2026-11-01), "
     "an ISO-8601 timestamp (2026-11-01T06:00:00Z, 2026-11-01T08:00:00+02:00; UTC "
-    "when no offset is given) or 'now'"
+    "when no offset is given), 'now', 'today' or 'yesterday' (midnight UTC)"
 )
+
+#: Calendar words: days back from today's midnight (UTC).
+DAY_WORDS = {"today": 0, "yesterday": 1}
 
 
 def parse_duration(text: str) -> dt.timedelta:
@@ -108,6 +114,9 @@ def parse_time(
     text = value.strip()
     if text.lower() == "now":
         return current
+    if text.lower() in DAY_WORDS:
+        midnight = current.replace(hour=0, minute=0, second=0, microsecond=0)
+        return midnight - dt.timedelta(days=DAY_WORDS[text.lower()])
     try:
         return current - parse_duration(text)
     except ValueError:
@@ -137,8 +146,8 @@ class TimeWindow:
 
     def describe(self) -> str:
         """A short human description, e.g. ``2026-11-01 00:00:00 .. (now)``."""
-        a = self.since.isoformat(sep=" ") if self.since else "(start)"
-        b = self.until.isoformat(sep=" ") if self.until else "(end)"
+        a = self.since.isoformat(sep=" ", timespec="seconds") if self.since else "(start)"
+        b = self.until.isoformat(sep=" ", timespec="seconds") if self.until else "(end)"
         return f"{a} .. {b}"
 
 

@@ -112,7 +112,7 @@ def test_unknown_query_is_usage_error_with_did_you_mean(data, lib):
         (["-p", "dimension=os"], "parameter 'dimension': invalid value 'os'; expected one of: none, browser"),
         (["-p", "tpo=3"], "did you mean 'top'?"),
         (["-p", "top"], "must be written key=value"),
-        (["--since", "yesterday"], "--since"),
+        (["--since", "tomorrow"], "--since"),
         (["--limit", "-1"], "--limit"),
         (["--format", "xml"], "--format"),
     ],

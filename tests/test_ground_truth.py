@@ -204,7 +204,7 @@ def test_coverage_and_data_quality(gen, apps):
     _, truth, ds = gen
     t = truth.total
     rows = run(ds, "data/quality")
-    by = {(r["check"], r["item"]): r["value"] for r in rows}
+    by = {(r["check"], r["item"]): r["share"] if r["check"] == "cookie_coverage" else r["count"] for r in rows}
     assert by[("events", None)] == t["events"]
     assert by[("page_views", None)] == t["page_views"]["total"]
     assert by[("cookie_coverage", None)] == t["page_views"]["cookie"] / t["page_views"]["total"]
@@ -218,7 +218,8 @@ def test_coverage_and_data_quality(gen, apps):
     assert t["sessions_capped"] > 0 and by[("max_events_per_session", None)] == 200
     assert by[("sessions_near_event_cap", None)] >= t["sessions_capped"]
     for a in apps.values():
-        by = {(r["check"], r["item"]): r["value"] for r in run(ds, "data/quality", app=a["application_id"])}
+        by = {(r["check"], r["item"]): r["share"] if r["check"] == "cookie_coverage" else r["count"]
+              for r in run(ds, "data/quality", app=a["application_id"])}
         assert by[("cookie_coverage", None)] == app_coverage(a)
         assert round(by[("cookie_coverage", None)], 6) == a["coverage"]
         assert by[("events", None)] == a["events"]

@@ -1,4 +1,4 @@
-"""``rumq insights`` in-process: argument, -f FILE, stdin, formats, --explain, errors."""
+"""``rumq insights`` in-process: argument, --file FILE, stdin, formats, --explain, errors."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ def test_query_argument_csv(data):
 def test_file_and_front_matter(data, tmp_path):
     f = tmp_path / "q.insights"
     f.write_text("# ---\n# name: x/y\n# ---\nstats count(*) by bin(1h)\n")
-    r = invoke(data, "-f", str(f), "--format", "json")
+    r = invoke(data, "--file", str(f), "--format", "json")
     assert r.exit_code == 0
     assert json.loads(r.output) == [
         {"bin(1h)": "2026-11-25 10:00:00.000", "count(*)": 6},

@@ -184,3 +184,68 @@ def test_duration_and_date_bind_as_interval_and_date():
     assert row[0] == "INTERVAL" and row[1] == "DATE"
     assert row[2] == dt.datetime(2026, 11, 1, 1, 30)
     assert row[3] == dt.date(2026, 11, 2)
+
+
+# -- issue 13: lists as JSON arrays, API items not split, empty required lists, case ------------
+
+
+def test_list_accepts_a_json_array():
+    p = spec(name="steps", type="list")
+    assert p.parse('["/a", "/b,c"]') == ["/a", "/b,c"]
+    assert p.parse(' [1, "x"] ') == ["1", "x"]
+    assert p.parse("[]") == []
+    for bad, why in [('["/a", ', "not a JSON array"), ('[["x"]]', "a JSON array of strings"), ("[null]", "a JSON array of strings")]:
+        with pytest.raises(ParameterError) as e:
+            p.parse(bad)
+        assert e.value.message.startswith(f"parameter 'steps': invalid value {bad!r} ({why}")
+        assert e.value.exit_code == 2
+
+
+def test_api_list_items_with_commas_are_not_split():
+    assert resolve(SPECS, {"steps": ["/search?q=a,b", "/cart"]})["steps"] == ["/search?q=a,b", "/cart"]
+    assert resolve(SPECS, {"steps": ("/x,y",)})["steps"] == ["/x,y"]
+
+
+def test_repeated_cli_values_mix_commas_and_json():
+    given = parse_assignments(["steps=/a,/b", 'steps=["/c,d"]'])
+    assert resolve(SPECS, given)["steps"] == ["/a", "/b", "/c,d"]
+
+
+@pytest.mark.parametrize("value", ["", " , ", "[]", []])
+def test_an_empty_required_list_is_a_usage_error(value):
+    with pytest.raises(ParameterError) as e:
+        resolve(SPECS, {"steps": value}, query="funnels/conversion")
+    assert e.value.message == (
+        "parameter 'steps' of query 'funnels/conversion' needs at least one value; "
+        "expected a comma-separated list or a JSON array"
+    )
+    assert e.value.exit_code == 2
+
+
+def test_an_empty_optional_list_is_fine():
+    assert spec(name="pages", type="list", default="").parse("") == []
+
+
+def test_choices_match_case_insensitively_and_return_the_declared_spelling():
+    m = spec(name="metric", type="str", default="all", choices=["all", "LCP", "CLS"])
+    assert m.parse("lcp") == "LCP" and m.parse("Cls") == "CLS" and m.parse("ALL") == "all"
+    d = spec(name="dimension", type="str", default="none", sql={"none": "'all'", "browser": "browser_name"})
+    assert d.parse("Browser") == "browser"
+    lst = spec(name="events", type="list", choices=["lcp", "cls"])
+    assert lst.parse("LCP,cls") == ["lcp", "cls"]
+    with pytest.raises(ParameterError, match="'fid' is not allowed"):
+        lst.parse("lcp,fid")
+
+
+def test_choices_differing_only_by_case_stay_case_sensitive():
+    p = spec(name="code", type="str", default="a", choices=["a", "A", "b"])
+    assert p.parse("A") == "A" and p.parse("a") == "a"
+    with pytest.raises(ParameterError, match="one of: a, A, b"):
+        p.parse("B")
+
+
+def test_show_writes_items_with_commas_as_json():
+    p = spec(name="steps", type="list")
+    assert p.show(["/a", "/b"]) == "/a,/b"
+    assert p.show(["/a,b", "/c"]) == '["/a,b", "/c"]'
+    assert p.parse(p.show(["/a,b", "/c"])) == ["/a,b", "/c"]

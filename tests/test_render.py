@@ -140,3 +140,13 @@ def test_text_formats_to_binary_and_text_streams(hard):
 def test_unknown_format():
     with pytest.raises(UsageError, match="choose one of"):
         render(pl.DataFrame({"a": [1]}), "xml", io.StringIO())
+
+
+def test_output_extensions_name_render_formats():
+    from rumq.cli.options import EXTENSIONS, SUMMARY_FORMATS, resolve_format
+
+    assert set(EXTENSIONS.values()) <= set(FORMATS) and set(SUMMARY_FORMATS) <= set(FORMATS)
+    assert resolve_format(None, "a/b.Parquet") == "parquet"
+    assert resolve_format(None, "x.md") == "markdown"
+    assert resolve_format(None, None) == "table"
+    assert resolve_format("csv", "out.txt") == "csv"

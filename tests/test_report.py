@@ -146,7 +146,7 @@ def test_daily_window_and_chart_kinds(gen_data, tmp_path):
     assert hours == sorted(hours) and 12 <= len(hours) <= 24  # hours with traffic
     assert all(h.startswith("2026-11-20T") and h.endswith(":00:00Z") for h in hours)
     quality = pl.read_csv(res.folder / "data-quality.csv")
-    page_views = quality.filter(pl.col("check") == "page_views")["value"].item()
+    page_views = quality.filter(pl.col("check") == "page_views")["count"].item()
     assert traffic["page_views"].sum() == page_views > 0
 
 

@@ -81,7 +81,7 @@ def test_aware_now_is_converted():
     assert parse_time("1h", now=now) == dt.datetime(2026, 11, 25, 11, 30)
 
 
-@pytest.mark.parametrize("text", ["yesterday", "2026-13-01", "2026-11-01T25:00", "7 days", "11/01/2026"])
+@pytest.mark.parametrize("text", ["tomorrow", "2026-13-01", "2026-11-01T25:00", "7 days", "11/01/2026"])
 def test_parse_time_rejects_with_the_accepted_forms(text):
     with pytest.raises(UsageError) as e:
         parse_time(text, now=NOW, option="--since")
@@ -92,7 +92,7 @@ def test_parse_time_rejects_with_the_accepted_forms(text):
 
 def test_bad_value_message_lists_accepted_forms():
     with pytest.raises(UsageError) as e:
-        parse_time("yesterday", option="--until")
+        parse_time("last tuesday", option="--until")
     assert "7d" in str(e.value) and "2026-11-01" in str(e.value) and "UTC" in str(e.value)
 
 
@@ -110,3 +110,39 @@ def test_resolve_window_rejects_empty_window():
     with pytest.raises(UsageError):
         resolve_window("2026-11-01", "2026-11-01", now=NOW)
     assert e.value.exit_code == 2
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("today", dt.datetime(2026, 11, 25)),
+        ("Yesterday", dt.datetime(2026, 11, 24)),
+        (" TODAY ", dt.datetime(2026, 11, 25)),
+    ],
+)
+def test_calendar_words_are_midnight_utc(text, expected):
+    assert parse_time(text, now=NOW) == expected
+
+
+def test_yesterday_until_today_is_the_whole_previous_day():
+    w = resolve_window("yesterday", "today", now=NOW)
+    assert w == TimeWindow(dt.datetime(2026, 11, 24), dt.datetime(2026, 11, 25))
+    # an aware "now" in another zone still gives the UTC day
+    late = dt.datetime(2026, 11, 25, 1, 0, tzinfo=dt.timezone(dt.timedelta(hours=3)))  # 2026-11-24 22:00 UTC
+    assert parse_time("today", now=late) == dt.datetime(2026, 11, 24)
+
+
+def test_report_and_cli_read_times_with_the_same_parser():
+    from rumq.report.window import parse_at
+
+    before, at, after = parse_time("yesterday"), parse_at("yesterday"), parse_time("yesterday")
+    assert at in (before, after)  # one parser: --at accepts the same words (robust to midnight)
+    with pytest.raises(UsageError) as e:
+        parse_time("tomorrow", option="--since")
+    assert "'today' or 'yesterday'" in e.value.hint
+
+
+def test_describe_shows_whole_seconds():
+    w = TimeWindow(dt.datetime(2026, 11, 25, 14, 57, 38, 853906), None)
+    assert w.describe() == "2026-11-25 14:57:38 .. (end)"
+    assert TimeWindow(None, dt.datetime(2026, 11, 26)).describe() == "(start) .. 2026-11-26 00:00:00"

@@ -10,7 +10,8 @@
 --   web-vitals library: a value at or below the first threshold is good, at or below the
 --   second needs improvement, above it poor (LCP 2500/4000, FCP 1800/3000, CLS 0.1/0.25,
 --   INP 200/500, FID 100/300, TTFB 800/1800); the shares are of samples. The assessment
---   value Google uses is p75.
+--   value Google uses is p75. Rows are ordered by sort (default: most samples first); ties by
+--   page, then metric. top cuts after sorting.
 -- params:
 --   - name: by
 --     type: str
@@ -23,6 +24,17 @@
 --   - {name: metric, type: str, default: all, choices: [all, LCP, FCP, CLS, INP, FID, TTFB], help: Only this metric}
 --   - {name: min_samples, type: int, default: 1, min: 1, help: Hide groups with fewer samples}
 --   - {name: top, type: int, default: 100, min: 1, max: 100000, help: Number of rows to return}
+--   - name: sort
+--     type: str
+--     default: samples
+--     help: "Row order: samples (most first), p50 / p75 / p90 (slowest first; compare one metric), poor (largest poor share first), page (by name)"
+--     sql:
+--       samples: "samples DESC, page, metric"
+--       p50: "p50 DESC, page, metric"
+--       p75: "p75 DESC, page, metric"
+--       p90: "p90 DESC, page, metric"
+--       poor: "poor DESC, samples DESC, page, metric"
+--       page: "page, metric"
 -- columns:
 --   - {name: page, type: VARCHAR, meaning: "Normalized page ('(all)' with by=none)"}
 --   - {name: metric, type: VARCHAR, meaning: "LCP, FCP, CLS, INP, FID or TTFB"}
@@ -48,5 +60,5 @@ WITH g AS (
 SELECT page, metric, samples, q[1] AS p50, q[2] AS p75, q[3] AS p90, good, needs_improvement, poor
 FROM g
 WHERE samples >= $min_samples
-ORDER BY samples DESC, page, metric
+ORDER BY {{sort}}
 LIMIT $top

@@ -13,8 +13,9 @@ def demo(into: str, sample: str | None) -> None:
     """Ingest the bundled sample data into a fresh dataset and print a tour.
 
     The tour shows sessions and cookie coverage, top journeys, the pages where
-    sessions end, error-session rates and the slowest pages by LCP, each with
-    the command that produced it. It takes a few seconds.
+    sessions end, error-session rates and the slowest pages by LCP, each table
+    under the `rumq run` command that prints exactly that table. It takes a
+    few seconds.
     """
     from rumq.demo import format_tour, run_demo
 

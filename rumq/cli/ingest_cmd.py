@@ -8,17 +8,18 @@ import sys
 import click
 
 from rumq.cli import data_dir_of
+from rumq.cli.options import summary_format_options
 from rumq.ingest.readers import FORMATS  # light: no DuckDB, Polars or PyArrow
 
 
 @click.command()
 @click.argument("paths", nargs=-1, required=True)
-@click.option("--format", "fmt", type=click.Choice(FORMATS), help="Force one export format instead of detecting it per file from the content.")
+@click.option("--input-format", "fmt", type=click.Choice(FORMATS), help="Force one export format instead of detecting it per file from the content.")
 @click.option("--strict", is_flag=True, help="Exit with code 3 when any record is rejected (the good records are still ingested).")
 @click.option("--log-group", help="CloudWatch Logs group to record for sources that do not name one.")
 @click.option("--force", is_flag=True, help="Re-read files already ingested (their events then count as duplicates).")
 @click.option("--no-wait", is_flag=True, help="Fail (exit 4) instead of waiting when another rumq process is writing to the dataset.")
-@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout.")
+@summary_format_options(legacy_input=FORMATS)
 @click.pass_context
 def ingest(ctx: click.Context, paths, fmt, strict, log_group, force, no_wait, as_json) -> None:
     """Ingest RUM export files into the dataset.
@@ -28,6 +29,11 @@ def ingest(ctx: click.Context, paths, fmt, strict, log_group, force, no_wait, as
     JSON lines of CloudWatch Logs messages, CloudWatch Logs export-task
     objects, Firehose objects, `aws logs` CLI output, GetAppMonitorData
     output, and PutRumEvents bodies.
+
+    The summary goes to stderr; --format json (or --json) prints it as JSON
+    on stdout instead. --input-format forces the export format (it was
+    --format before; an export format given to --format still works, with
+    a warning).
 
     Every record is written, counted as a duplicate (same event_id as one
     already in the dataset), or rejected with a reason (see `rumq rejects`).
@@ -105,7 +111,7 @@ def _count_status(files) -> str:
 
 
 @click.command()
-@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+@summary_format_options
 @click.pass_context
 def info(ctx: click.Context, as_json: bool) -> None:
     """Summarize the dataset: events, dates, apps, types, sessions, coverage, size."""
@@ -149,7 +155,7 @@ def _human(n: int) -> str:
 @click.command()
 @click.option("--list", "list_", is_flag=True, help="Print the rejected records themselves (JSON lines on stdout).")
 @click.option("--limit", type=click.IntRange(min=1), help="With --list: at most this many records.")
-@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@summary_format_options
 @click.pass_context
 def rejects(ctx: click.Context, list_: bool, limit: int | None, as_json: bool) -> None:
     """Summarize (or list) the records ingest rejected, with their reasons.

@@ -7,42 +7,22 @@ import sys
 import click
 
 from rumq.cli import data_dir_of
-from rumq.cli.options import FORMATS, emit, time_window_options
+from rumq.cli.options import emit, notice, output_options, time_window_options
 
 
 @click.command()
 @click.argument("query", required=False)
 @click.option(
-    "-f",
     "--file",
     "query_file",
-    type=click.Path(exists=True, dir_okay=False),
+    type=click.Path(exists=True, dir_okay=False, allow_dash=True),
     default=None,
     help="Read the query from FILE ('-' for stdin).",
 )
 @time_window_options
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(FORMATS),
-    default="table",
-    show_default=True,
-    help="Output format.",
-)
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(dir_okay=False, writable=True),
-    default=None,
-    help="Write the result to FILE instead of stdout (required for parquet).",
-)
-@click.option(
-    "--max-rows",
-    type=click.IntRange(min=0),
-    default=None,
-    metavar="N",
-    help="Print at most N rows (rumq has no default cap; a 'limit' in the query also applies).",
-)
+@output_options(legacy_file="query_file")
+@click.option("--max-rows", type=click.IntRange(min=0), default=None, hidden=True,
+              help="Deprecated spelling of --limit.")
 @click.option("--explain", is_flag=True, help="Print the generated DuckDB SQL and its parameters; do not run.")
 @click.pass_context
 def insights(
@@ -54,25 +34,31 @@ def insights(
     app: str | None,
     fmt: str,
     output: str | None,
+    limit: int | None,
     max_rows: int | None,
     explain: bool,
 ) -> None:
-    """Run a Logs Insights QUERY (or -f FILE, or stdin) over the dataset.
+    """Run a Logs Insights QUERY (or --file FILE, or stdin) over the dataset.
 
     The query runs unchanged: fields, display, filter/where, stats, sort,
     limit, parse and dedup, with Logs Insights field names
     (metadata.browserName, event_details.duration, @timestamp, ...).
     --since/--until set the query's time range, like the console's time
-    picker. Timestamps print as YYYY-MM-DD HH:MM:SS.mmm (UTC). A malformed
+    picker. Timestamps print as YYYY-MM-DD HH:MM:SS.mmm (UTC). --limit caps
+    the printed rows (a 'limit' in the query also applies). A malformed
     query prints its line and column and exits 2.
 
     \b
     Examples:
       rumq insights 'stats count(*) by bin(1h)' --since 1d
-      rumq insights -f slow_pages.insights --format csv -o slow.csv
+      rumq insights --file slow_pages.insights -o slow.csv
       echo 'filter event_type like /error/ | limit 20' | rumq insights
       rumq insights --explain 'stats avg(event_details.duration) by metadata.pageId'
     """
+    if max_rows is not None:
+        if limit is not None and limit != max_rows:
+            raise click.UsageError("give the row cap once, with --limit N")
+        limit = max_rows  # the old spelling, kept silently so scripts keep working
     text = _query_text(query, query_file)
     if explain:
         from rumq import insights as lib
@@ -87,15 +73,13 @@ def insights(
         return
     from rumq.runner import run_insights
 
-    if fmt == "parquet" and not output:
-        raise click.UsageError("parquet output is binary: give a file with -o FILE")
-    df = run_insights(data_dir_of(ctx), text, since=since, until=until, app=app, limit=max_rows)
+    df = run_insights(data_dir_of(ctx), text, since=since, until=until, app=app, limit=limit, notify=notice)
     emit(df, fmt, output)
 
 
 def _query_text(query: str | None, query_file: str | None) -> str:
     if query is not None and query_file is not None:
-        raise click.UsageError("give the query as an argument or with -f FILE, not both")
+        raise click.UsageError("give the query as an argument or with --file FILE, not both")
     if query_file is not None:
         if query_file == "-":
             return sys.stdin.read()
@@ -105,7 +89,7 @@ def _query_text(query: str | None, query_file: str | None) -> str:
     if query is None or query == "-":
         stdin = sys.stdin
         if query is None and stdin.isatty():
-            raise click.UsageError("no query: give it as an argument, with -f FILE, or on stdin")
+            raise click.UsageError("no query: give it as an argument, with --file FILE, or on stdin")
         return stdin.read()
     return query
 

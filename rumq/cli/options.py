@@ -6,7 +6,12 @@ Apply them as decorators; each adds its options and nothing else::
     @output_options
     @time_window_options
     @queries_option
-    def run(fmt, output, since, until, app, queries): ...
+    def run(fmt, output, limit, since, until, app, queries_dirs): ...
+
+The vocabulary is the same on every command (docs/cli.md has the table):
+``-f/--format`` is always the output format, ``-o/--output`` a file whose
+known extension selects the format, ``--limit`` the row cap, and
+``--since/--until/--app`` the window.
 
 ``emit`` writes a result where the output options say; ``notice`` writes a
 diagnostic to stderr (stdout carries data only).
@@ -14,6 +19,7 @@ diagnostic to stderr (stdout carries data only).
 
 from __future__ import annotations
 
+import functools
 import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -29,34 +35,159 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 #: Kept in sync with rumq.render.FORMATS (a test checks), without importing it at start-up.
 FORMATS = ("table", "csv", "tsv", "json", "jsonl", "parquet", "markdown")
+#: Formats of the commands that print a summary rather than a table (info, rejects, ingest).
+SUMMARY_FORMATS = ("table", "json")
+#: ``-o FILE``'s extension -> the format written when --format is not given.
+EXTENSIONS = {".csv": "csv", ".tsv": "tsv", ".json": "json", ".jsonl": "jsonl", ".parquet": "parquet", ".md": "markdown"}
 
 
-def output_options(f: F) -> F:
-    """``--format/-f``, ``--output/-o`` and ``--limit``."""
-    f = click.option(
-        "--limit",
-        type=click.IntRange(min=0),
-        default=None,
-        help="Return at most N rows.",
-        metavar="N",
-    )(f)
-    f = click.option(
-        "-o",
-        "--output",
-        type=click.Path(dir_okay=False, writable=True),
-        default=None,
-        help="Write the result to FILE instead of stdout (required for parquet).",
-    )(f)
-    f = click.option(
-        "-f",
-        "--format",
-        "fmt",
-        type=click.Choice(FORMATS),
-        default="table",
-        show_default=True,
-        help="Output format.",
-    )(f)
-    return f
+class LegacyFile(str):
+    """``insights -f FILE`` as earlier rumq versions read it: a query file where a format is expected."""
+
+
+class FormatChoice(click.Choice):
+    """An output format, case-insensitive; optionally also an old-style ``-f FILE`` (insights)."""
+
+    def __init__(self, choices: tuple[str, ...], *, legacy_file: bool = False) -> None:
+        super().__init__(choices, case_sensitive=False)
+        self.legacy_file = legacy_file
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, str) and self.legacy_file and value.lower() not in self.choices:
+            import os
+
+            if value == "-" or os.path.isfile(value):
+                return LegacyFile(value)
+        return super().convert(value, param, ctx)
+
+
+def resolve_format(fmt: str | None, output: str | None) -> str:
+    """The format to write: ``--format``, else ``-o``'s known extension, else ``table``.
+
+    Raises:
+        click.UsageError: ``--format`` contradicts ``-o``'s extension, or parquet to stdout.
+    """
+    import os
+
+    implied = EXTENSIONS.get(os.path.splitext(output)[1].lower()) if output else None
+    if fmt is None:
+        fmt = implied or "table"
+    elif implied is not None and implied != fmt:
+        raise click.UsageError(
+            f"-o {output} is a .{output.rsplit('.', 1)[-1]} file but --format is {fmt}: "
+            f"drop --format (the extension selects {implied}) or give a matching file name"
+        )
+    if fmt == "parquet" and not output:
+        raise click.UsageError("parquet output is binary: give a file with -o FILE")
+    return fmt
+
+
+def output_options(f: F | None = None, *, legacy_file: str | None = None) -> Any:
+    """``-f/--format``, ``-o/--output`` and ``--limit``: the same on every query command.
+
+    The command receives ``fmt`` already resolved (``resolve_format``): the
+    format named, else the one ``-o``'s extension implies, else ``table``.
+
+    Args:
+        legacy_file: the parameter that receives an old-style ``-f FILE``
+            (``rumq insights``, where ``-f`` used to be ``--file``), with a
+            deprecation warning; None: ``-f`` takes formats only.
+    """
+
+    def decorate(f: F) -> F:
+        @functools.wraps(f)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            fmt = kwargs["fmt"]
+            if legacy_file is not None:
+                # -f was --file here: `-f q.insights --format csv` must still work,
+                # so the option collects every -f/--format given.
+                files = [v for v in fmt if isinstance(v, LegacyFile)]
+                named = sorted({v for v in fmt if not isinstance(v, LegacyFile)})
+                if len(named) > 1:
+                    raise click.UsageError(f"--format given twice: {' and '.join(named)}")
+                if files:
+                    if len(files) > 1 or kwargs.get(legacy_file) is not None:
+                        raise click.UsageError("give the query file once, with --file FILE")
+                    notice(f"warning: `-f {files[0]}` as a query file is deprecated: use --file {files[0]} "
+                           "(-f is --format on every command)")
+                    kwargs[legacy_file] = str(files[0])
+                fmt = named[0] if named else None
+            kwargs["fmt"] = resolve_format(fmt, kwargs["output"])
+            return f(*args, **kwargs)
+
+        wrapper = click.option(
+            "--limit",
+            type=click.IntRange(min=0),
+            default=None,
+            help="Return at most N rows.",
+            metavar="N",
+        )(wrapper)
+        wrapper = click.option(
+            "-o",
+            "--output",
+            type=click.Path(dir_okay=False, writable=True),
+            default=None,
+            help=(
+                "Write the result to FILE instead of stdout (required for parquet). A known "
+                "extension (.csv .tsv .json .jsonl .parquet .md) selects the format."
+            ),
+        )(wrapper)
+        wrapper = click.option(
+            "-f",
+            "--format",
+            "fmt",
+            type=FormatChoice(FORMATS, legacy_file=legacy_file is not None),
+            multiple=legacy_file is not None,
+            default=None,
+            help="Output format [default: from -o's extension, else table].",
+        )(wrapper)
+        return wrapper  # type: ignore[return-value]
+
+    return decorate(f) if f is not None else decorate
+
+
+def summary_format_options(f: F | None = None, *, legacy_input: tuple[str, ...] = ()) -> Any:
+    """``-f/--format table|json`` and its alias ``--json``, for commands that print a summary.
+
+    The command receives ``as_json`` (True for ``--format json`` or ``--json``).
+
+    Args:
+        legacy_input: input formats ``--format`` used to take (``rumq ingest``,
+            where it is now ``--input-format``); such a value goes to the
+            command's ``fmt`` parameter with a deprecation warning.
+    """
+
+    def decorate(f: F) -> F:
+        @functools.wraps(f)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            out = kwargs.pop("summary_fmt")
+            if out in legacy_input:
+                given = kwargs.get("fmt")
+                if given is not None and given != out:
+                    raise click.UsageError(f"--format {out} contradicts --input-format {given}")
+                notice(f"warning: `--format {out}` for the input is deprecated: use --input-format {out} "
+                       "(--format is the output format on every command)")
+                kwargs["fmt"], out = out, None
+            if kwargs["as_json"] and out == "table":
+                raise click.UsageError("--json contradicts --format table")
+            kwargs["as_json"] = kwargs["as_json"] or out == "json"
+            return f(*args, **kwargs)
+
+        wrapper = click.option(
+            "--json", "as_json", is_flag=True, help="Same as --format json."
+        )(wrapper)
+        wrapper = click.option(
+            "-f",
+            "--format",
+            "summary_fmt",
+            type=click.Choice(SUMMARY_FORMATS + legacy_input, case_sensitive=False),
+            metavar="[" + "|".join(SUMMARY_FORMATS) + "]",  # the legacy input names stay out of help
+            default=None,
+            help="Output format: table (text for people, the default) or json.",
+        )(wrapper)
+        return wrapper  # type: ignore[return-value]
+
+    return decorate(f) if f is not None else decorate
 
 
 def _parse_bound(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
@@ -77,8 +208,11 @@ def time_window_options(f: F) -> F:
     f = click.option(
         "--app",
         default=None,
-        metavar="ID",
-        help="Only events of this application (app monitor) id.",
+        metavar="APP",
+        help=(
+            "Only events of this application: its app monitor id, a unique prefix of the id, "
+            "or its name as `rumq info` shows it."
+        ),
     )(f)
     f = click.option(
         "--until",
@@ -94,8 +228,8 @@ def time_window_options(f: F) -> F:
         callback=_parse_bound,
         help=(
             "Start of the time window (inclusive): a duration back from now (7d, 12h, 1h30m), "
-            "a date (2026-11-01) or an ISO-8601 timestamp (2026-11-01T06:00:00Z; UTC unless "
-            "an offset is given). Default: all data."
+            "a date (2026-11-01), an ISO-8601 timestamp (2026-11-01T06:00:00Z; UTC unless "
+            "an offset is given), now, today or yesterday (midnight UTC). Default: all data."
         ),
     )(f)
     return f
@@ -122,18 +256,17 @@ def notice(message: str) -> None:
 
 
 def emit(df: pl.DataFrame, fmt: str, output: str | None) -> None:
-    """Write ``df`` in ``fmt`` to ``output`` or stdout.
+    """Write ``df`` in ``fmt`` (resolved by ``output_options``) to ``output`` or stdout.
 
     Raises:
         click.UsageError: parquet to stdout.
     """
     from rumq.render import render
 
+    fmt = resolve_format(fmt, output)
     if output:
         render(df, fmt, output)
         return
-    if fmt == "parquet":
-        raise click.UsageError("parquet output is binary: give a file with -o FILE")
     stream = sys.stdout
     render(df, fmt, stream)
     stream.flush()

@@ -16,11 +16,6 @@ def _library(dirs: tuple[str, ...]):  # -> rumq.library.Library
     return Library(dirs)
 
 
-def _require_file_for_binary(fmt: str, output: str | None) -> None:
-    if fmt == "parquet" and not output:
-        raise click.UsageError("parquet output is binary: give a file with -o FILE")
-
-
 @click.group(invoke_without_command=True)
 @output_options
 @queries_option
@@ -42,7 +37,6 @@ def queries(ctx: click.Context, fmt: str, output: str | None, limit: int | None,
     ctx.obj["queries_dirs"] = queries_dirs
     if ctx.invoked_subcommand is not None:
         return
-    _require_file_for_binary(fmt, output)
     import polars as pl
 
     listing = _library(queries_dirs).load()
@@ -137,19 +131,20 @@ def run(
     """Run the named query NAME and print its result.
 
     `rumq queries` lists the names; `rumq queries show NAME` shows a query's
-    parameters. The time window is half-open (--since inclusive, --until
-    exclusive) and in UTC.
+    parameters. A list parameter takes commas or a JSON array; choices match
+    case-insensitively. The time window is half-open (--since inclusive,
+    --until exclusive) and in UTC; a window without events says so on stderr.
 
     \b
     Examples:
       rumq run pages/drop_off --since 7d -p top=10
-      rumq run errors/rate_per_session -p dimension=browser --format csv -o rates.csv
+      rumq run errors/rate_per_session -p dimension=browser -o rates.csv
+      rumq run funnels/conversion -p 'steps=["/product/:id","/cart","/checkout"]'
       rumq run sessions/summary --since 2026-11-01 --until 2026-11-02 --format json
     """
     from rumq.params import parse_assignments
     from rumq.runner import run_query
 
-    _require_file_for_binary(fmt, output)
     df = run_query(
         data_dir_of(ctx),
         name,
@@ -197,9 +192,8 @@ def sql(
     """
     from rumq.runner import run_sql
 
-    _require_file_for_binary(fmt, output)
     if text == "-":
         text = sys.stdin.read()
     df = run_sql(data_dir_of(ctx), text, since=since, until=until, app=app, limit=limit,
-                 allow_writes=allow_writes or None)
+                 allow_writes=allow_writes or None, notify=notice)
     emit(df, fmt, output)
