@@ -50,7 +50,7 @@ def test_ingesting_the_parent_of_generated_exports_skips_the_truth_file_and_name
         f"rumq: {truth.path}: ground truth written by `rumq generate`, not RUM data, skipped")
 
     # Forcing a format does not turn it into data either.
-    res = _cli(tmp_path / "data2", "--format", "jsonl", str(truth.path))
+    res = _cli(tmp_path / "data2", "--input-format", "jsonl", str(truth.path))
     assert res.exit_code == 0
     assert res.stderr == f"rumq: {truth.path}: ground truth written by `rumq generate`, not RUM data, skipped\n"
 
