@@ -52,10 +52,14 @@ def test_quality(data):
 
 
 def test_sessions_near_the_event_cap(tmp_path):
-    # One session with 190 events (at the 95% mark of the 200-event cap), one with 189.
+    # One session with 190 events (at the 95% mark of the 200-event cap), one with 189: a page
+    # view, then HTTP events. (Each starts with a page view since issue 13: a session without
+    # one is no session in session_stats, which data/quality reads.)
     msgs = []
     for sid, n in ((fx.S1, 190), (fx.S2, 189)):
-        for i in range(n):
+        msgs.append(fx.msg("page_view", "10:00:00", session=sid, user=fx.U1, page="/", interaction=0,
+                           ctx=fx.CHROME_US))
+        for i in range(1, n):
             msgs.append(fx.msg("http", f"10:{i // 60:02d}:{i % 60:02d}", session=sid, user=fx.U1, page="/",
                                interaction=0, ctx=fx.CHROME_US,
                                details={"request": {"method": "GET", "url": "/x"}, "response": {"status": 200}}))
@@ -67,4 +71,21 @@ def test_sessions_near_the_event_cap(tmp_path):
     got = {(r["check"], r["item"]): r["value"] for r in fx.run(tmp_path / "d", "data/quality")}
     assert got[("sessions_near_event_cap", None)] == 1.0
     assert got[("max_events_per_session", None)] == 190.0
-    assert got[("cookie_coverage", None)] is None  # no page views at all
+    assert got[("cookie_coverage", None)] == 1.0  # both page views in cookie sessions
+
+
+def test_events_without_page_views(tmp_path):
+    # Three HTTP events of one session and no page view: no session (issue 13: a session needs
+    # a page view), no coverage (no page views at all), but the events count.
+    msgs = [fx.msg("http", f"10:00:0{i}", session=fx.S1, user=fx.U1, page="/", interaction=0, ctx=fx.CHROME_US,
+                   details={"request": {"method": "GET", "url": "/x"}, "response": {"status": 200}})
+            for i in range(3)]
+    src = tmp_path / "http.jsonl"
+    src.write_text("".join(json.dumps(m) + "\n" for m in msgs))
+    from rumq.ingest import ingest
+
+    ingest(tmp_path / "d", [str(src)])
+    got = {(r["check"], r["item"]): r["value"] for r in fx.run(tmp_path / "d", "data/quality")}
+    assert got[("events", None)] == 3.0
+    assert got[("sessions", "cookie")] == 0.0
+    assert got[("cookie_coverage", None)] is None
