@@ -27,6 +27,12 @@ session id at all (the nil session UUID of pre-1.13 clients) becomes a
 one-page session ``page:<source_file>:<source_line>``; other events without a session id
 cannot be attributed to a session and count only in event-level views.
 
+A session needs a page view. The session views (``session_stats``,
+``session_page_stats``, ``sessions``) hold only sessions with at least one
+page view in the window, so every session-based query counts the same
+sessions as the page-view views (entries, exits, paths); the events of a
+session without one count only in event-level views.
+
 Normalizing a page is a chain of regular expressions, which is expensive per
 row; the views normalize each *distinct* raw value once and join the result
 back (about 10x faster on real page-id cardinalities).

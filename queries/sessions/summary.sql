@@ -7,9 +7,9 @@
 --   least one of its page views falls in the window, and only its events inside the window are
 --   seen. A session without a page view in the window (only a session_start event, resource
 --   timings or errors, or page views before --since) is not counted here nor by any
---   session-based query: it has no entry page, path or exit, and Plausible, Matomo and Umami
---   build visits from page views too (its events still count in the event-level queries).
---   Cookieless sessions (nil user id: every page load is its own session) are excluded unless
+--   session-based query: it has no entry page, path or exit, and Matomo and Umami build visits
+--   from page views too (its events still count in the event-level queries). Cookieless
+--   sessions (nil user id: every page load is its own session) are excluded unless
 --   include_cookieless is true; coverage is the share of the window's page views that belong to
 --   cookie sessions. sessions = number of sessions; users = distinct user ids among them;
 --   page_views = their page views. pages_per_session_mean / _median = mean and median page
