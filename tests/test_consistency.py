@@ -103,22 +103,20 @@ def _edge_cases(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if i % 5 == 0:  # an old client: the nil session id
             for m in by[sid]:
                 m["user_details"]["sessionId"] = NIL
-    # The two shapes of the real samples: a session_start alone, resource timings alone.
-    start, resource = dict(by[cookie[0]][0]), dict(by[cookie[0]][0])
-    start.update(event_type="com.amazon.rum.session_start_event", event_id="5e55a000-0000-4000-8000-000000000001",
-                 user_details={"sessionId": "5e55a000-0000-4000-8000-0000000000aa", "userId": cookie_user(by, cookie)},
-                 event_details={"version": "1.0.0"})
-    resource.update(event_type="com.amazon.rum.performance_resource_event",
-                    event_id="5e55a000-0000-4000-8000-000000000002",
-                    user_details={"sessionId": "5e55a000-0000-4000-8000-0000000000bb",
-                                  "userId": cookie_user(by, cookie)},
-                    event_details={"version": "1.0.0", "targetUrl": "https://cdn.example.com/a.js",
-                                   "fileType": "script", "duration": 12})
+    # The two shapes of the real samples: a session_start alone, resource timings alone
+    # (copies of a generated event with another type, session and event id).
+    model = by[cookie[0]][0]
+    user = model["user_details"]["userId"]
+    start = {**model, "event_type": "com.amazon.rum.session_start_event",
+             "event_id": "5e55a000-0000-4000-8000-000000000001",
+             "user_details": {"sessionId": "5e55a000-0000-4000-8000-0000000000aa", "userId": user},
+             "event_details": {"version": "1.0.0"}}
+    resource = {**model, "event_type": "com.amazon.rum.performance_resource_event",
+                "event_id": "5e55a000-0000-4000-8000-000000000002",
+                "user_details": {"sessionId": "5e55a000-0000-4000-8000-0000000000bb", "userId": user},
+                "event_details": {"version": "1.0.0", "targetUrl": "https://cdn.example.com/a.js",
+                                  "fileType": "script", "duration": 12}}
     return [*messages, start, resource]
-
-
-def cookie_user(by: dict[str, list[dict[str, Any]]], cookie: list[str]) -> str:
-    return by[cookie[0]][0]["user_details"]["userId"]
 
 
 def build(tmp: Path) -> Path:
@@ -218,15 +216,16 @@ class Results:
         return round(self.summary[rate] * self.summary["sessions"])
 
 
-_RESULTS: dict[tuple[str, bool], Results] = {}
+@pytest.fixture(scope="module")
+def results(data) -> dict[tuple[str, bool], Results]:
+    return {(w, c): Results(data, w, c) for w in WINDOWS for c in (False, True)}
 
 
 @pytest.fixture(params=[(w, c) for w in sorted(WINDOWS) for c in (False, True)],
                 ids=lambda p: f"{p[0]}-{'with' if p[1] else 'without'}-cookieless")
-def res(request, data) -> Results:
-    if request.param not in _RESULTS:
-        _RESULTS[request.param] = Results(data, *request.param)
-    return _RESULTS[request.param]
+def res(request, results) -> Results:
+    """The results of one window and cookie setting (shared by the tests of this module)."""
+    return results[request.param]
 
 
 def test_sessions_per_dimension_add_up_to_the_summary(res):
