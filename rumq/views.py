@@ -27,6 +27,12 @@ session id at all (the nil session UUID of pre-1.13 clients) becomes a
 one-page session ``page:<source_file>:<source_line>``; other events without a session id
 cannot be attributed to a session and count only in event-level views.
 
+A session needs a page view. The session views (``session_stats``,
+``session_page_stats``, ``sessions``) hold only sessions with at least one
+page view in the window, so every session-based query counts the same
+sessions as the page-view views (entries, exits, paths); the events of a
+session without one count only in event-level views.
+
 Normalizing a page is a chain of regular expressions, which is expensive per
 row; the views normalize each *distinct* raw value once and join the result
 back (about 10x faster on real page-id cardinalities).
@@ -168,23 +174,27 @@ def view_sql(cfg: PageConfig | None = None) -> dict[str, str]:
     WINDOW w AS (PARTITION BY {_SESSION_KEY}, cookieless ORDER BY {_ORDER_BY})"""
 
     # The session path with consecutive repeats of a page collapsed (journeys, funnels).
+    # is_last marks the last step: a page view without a page id has a NULL page,
+    # so a NULL next_page does not mean the path ends there.
     v["journey_steps"] = f"""
     SELECT session_id, user_id, cookieless, application_id, page, event_time, seq,
            row_number() OVER w AS step,
            lead(page) OVER w AS next_page,
            lead(event_time) OVER w AS next_time,
+           lead(seq) OVER w IS NULL AS is_last,
            session_uuid, session_text
     FROM session_pages
     WHERE prev_page IS DISTINCT FROM page
     WINDOW w AS (PARTITION BY {_SESSION_KEY}, cookieless ORDER BY seq)"""
 
-    # Edges of the path: (entry) -> first page, page -> next page, last page -> (exit).
-    # from_step is the position of from_page (0 for the entry pseudo-page).
+    # Edges of the whole path: (entry) -> first page, page -> next page, last page ->
+    # (exit). from_step is the position of from_page (0 for the entry pseudo-page);
+    # a query that follows only the first pages of a path cuts on it.
     v["transitions"] = """
     SELECT session_id, user_id, cookieless, session_uuid, session_text,
            CASE WHEN k = 0 THEN 0 ELSE step END AS from_step,
            CASE WHEN k = 0 THEN '(entry)' ELSE page END AS from_page,
-           CASE WHEN k = 0 THEN page ELSE coalesce(next_page, '(exit)') END AS to_page,
+           CASE WHEN k = 0 THEN page WHEN is_last THEN '(exit)' ELSE next_page END AS to_page,
            CASE WHEN k = 0 THEN NULL ELSE event_time END AS from_time,
            CASE WHEN k = 0 THEN event_time ELSE next_time END AS to_time
     FROM (SELECT *, unnest(CASE WHEN step = 1 THEN [0, 1] ELSE [1] END) AS k FROM journey_steps)"""
@@ -199,6 +209,12 @@ def view_sql(cfg: PageConfig | None = None) -> dict[str, str]:
     # computed group key costs more than that branch). No materialized CTE, so
     # DuckDB prunes the aggregates a query does not use. session_stats is
     # sessions without the entry/exit pages.
+    # A session counts only with at least one page view in the window (HAVING):
+    # one made only of a session_start event, resource timings or errors (or
+    # whose page views fall before the window) has no entry page, no path and
+    # no exit, and counting it in sessions/summary but in none of the page
+    # analyses made their session totals disagree. Its events still count in
+    # the event-level views.
     agg_cols = f"""
                {_MIN_USER} AS user_id,
                min(application_id) AS application_id,
@@ -229,6 +245,7 @@ def view_sql(cfg: PageConfig | None = None) -> dict[str, str]:
         SELECT {_SESSION_ID} AS session_id, {_COOKIELESS} AS cookieless, {agg_cols}
         FROM rumq_events WHERE {_HAS_SESSION}
         GROUP BY session_uuid, session_text, cookieless
+        HAVING count(*) FILTER (WHERE event_name = 'page_view') > 0
         UNION ALL
         SELECT {_PSEUDO_SESSION}, true, {one_page}
         FROM events WHERE session_id IS NULL AND event_name = 'page_view')"""
@@ -327,28 +344,33 @@ def view_sql(cfg: PageConfig | None = None) -> dict[str, str]:
 # One definition for audience/browsers, /devices and /countries. dim names a
 # column that session_stats and events both have (browser_name, os_name,
 # device_type, country_code, application_id, ...); COLUMNS picks it by exact
-# name, and the query files pass it as a constant. Sessions take the session's
-# (smallest) value from session_stats; page views and LCP count every event.
+# name, and the query files pass it as a constant. Sessions, their page views
+# and error sessions come from session_stats (the session's smallest value,
+# the same cookie filter as every session-based query), so they add up to
+# sessions/summary's; LCP events are grouped by their own value, under the
+# same cookie filter (an event without a session id counts as cookieless, as
+# its page view does).
 AUDIENCE_MACRO = """
 CREATE OR REPLACE MACRO rumq_audience(dim, include_cookieless) AS TABLE
 WITH s AS (
-    SELECT COLUMNS(lambda c: c = dim) AS k, count(*) AS sessions, count(*) FILTER (WHERE has_error) AS error_sessions
+    SELECT COLUMNS(lambda c: c = dim) AS k, count(*) AS sessions, sum(page_views) AS page_views,
+           count(*) FILTER (WHERE has_error) AS error_sessions
     FROM session_stats
     WHERE NOT cookieless OR include_cookieless
     GROUP BY k
-), p AS (
-    SELECT COLUMNS(lambda c: c = dim) AS k, count(*) AS page_views FROM events WHERE event_name = 'page_view' GROUP BY k
 ), l AS (
     SELECT COLUMNS(lambda c: c = dim) AS k, quantile_cont(vital_value, 0.75) AS lcp_p75_ms
-    FROM events WHERE event_name = 'lcp' GROUP BY k
+    FROM events
+    WHERE event_name = 'lcp' AND (include_cookieless OR NOT (cookieless OR session_id IS NULL))
+    GROUP BY k
 )
 SELECT k,
        coalesce(s.sessions, 0) AS sessions,
-       coalesce(p.page_views, 0) AS page_views,
+       CAST(coalesce(s.page_views, 0) AS BIGINT) AS page_views,
        s.error_sessions / s.sessions AS error_session_rate,
        l.lcp_p75_ms,
        (SELECT coverage FROM cookie_coverage) AS coverage
-FROM p FULL JOIN s USING (k) FULL JOIN l USING (k)"""
+FROM s FULL JOIN l USING (k)"""
 
 
 def views_for(con: Any, sql: str) -> set[str] | None:
@@ -442,7 +464,9 @@ def create_views(
     for name, sql in view_sql(cfg).items():
         if only is None or name in only:
             con.execute(f"CREATE OR REPLACE VIEW {name} AS {sql}").fetchall()
-    con.execute(AUDIENCE_MACRO).fetchall()
+    # DuckDB binds a table macro's body when it is created: only with its views.
+    if only is None or DEPENDENCIES["rumq_audience"] <= only:
+        con.execute(AUDIENCE_MACRO).fetchall()
     _ingest_totals(con, data_dir)
 
 

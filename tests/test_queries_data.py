@@ -71,10 +71,14 @@ def test_quality_counts_print_as_integers(data):
 
 
 def test_sessions_near_the_event_cap(tmp_path):
-    # One session with 190 events (at the 95% mark of the 200-event cap), one with 189.
+    # One session with 190 events (at the 95% mark of the 200-event cap), one with 189: a page
+    # view, then HTTP events. (Each starts with a page view since issue 13: a session without
+    # one is no session in session_stats, which data/quality reads.)
     msgs = []
     for sid, n in ((fx.S1, 190), (fx.S2, 189)):
-        for i in range(n):
+        msgs.append(fx.msg("page_view", "10:00:00", session=sid, user=fx.U1, page="/", interaction=0,
+                           ctx=fx.CHROME_US))
+        for i in range(1, n):
             msgs.append(fx.msg("http", f"10:{i // 60:02d}:{i % 60:02d}", session=sid, user=fx.U1, page="/",
                                interaction=0, ctx=fx.CHROME_US,
                                details={"request": {"method": "GET", "url": "/x"}, "response": {"status": 200}}))
@@ -86,5 +90,24 @@ def test_sessions_near_the_event_cap(tmp_path):
     rows = {(r["check"], r["item"]): r for r in fx.run(tmp_path / "d", "data/quality")}
     assert rows[("sessions_near_event_cap", None)]["count"] == 1
     assert rows[("max_events_per_session", None)]["count"] == 190
+    # Both page views are in cookie sessions.
+    assert rows[("cookie_coverage", None)]["count"] == 2
+    assert rows[("cookie_coverage", None)]["share"] == 1.0
+
+
+def test_events_without_page_views(tmp_path):
+    # Three HTTP events of one session and no page view: no session (issue 13: a session needs
+    # a page view), no coverage (no page views at all), but the events count.
+    msgs = [fx.msg("http", f"10:00:0{i}", session=fx.S1, user=fx.U1, page="/", interaction=0, ctx=fx.CHROME_US,
+                   details={"request": {"method": "GET", "url": "/x"}, "response": {"status": 200}})
+            for i in range(3)]
+    src = tmp_path / "http.jsonl"
+    src.write_text("".join(json.dumps(m) + "\n" for m in msgs))
+    from rumq.ingest import ingest
+
+    ingest(tmp_path / "d", [str(src)])
+    rows = {(r["check"], r["item"]): r for r in fx.run(tmp_path / "d", "data/quality")}
+    assert rows[("events", None)]["count"] == 3
+    assert rows[("sessions", "cookie")]["count"] == 0
     assert rows[("cookie_coverage", None)]["count"] == 0
-    assert rows[("cookie_coverage", None)]["share"] is None  # no page views at all
+    assert rows[("cookie_coverage", None)]["share"] is None

@@ -1,55 +1,14 @@
-"""errors/rate_per_session, errors/top_js and http/errors against the hand-built fixture."""
+"""errors/* beyond their fixtures (tests/fixtures/queries/errors/): bad input, message and frame parsing."""
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import analyses_data as fx
 import pytest
-from pytest import approx
-
-COV = approx(13 / 15)
-RATE_COLS = ("bucket", "dimension", "sessions", "js_error_sessions", "http_error_sessions", "error_sessions",
-             "error_session_rate", "errors_per_session_mean", "errors_per_session_p95")
 
 
 @pytest.fixture(scope="module")
 def data(tmp_path_factory):
     return fx.build(tmp_path_factory.mktemp("q-errors"))
-
-
-def rate_rows(rows):
-    assert rows and all(r["coverage"] == COV for r in rows)
-    return [tuple(r[c] for c in RATE_COLS) for r in rows]
-
-
-def test_rate_per_session(data):
-    # Errors per cookie session: S1 1 js + 1 http (404) = 2; S2 0; S3 1 http (network); S4 2 js.
-    # js sessions S1 S4 = 2; http sessions S1 S3 = 2; either S1 S3 S4 = 3 -> 0.75.
-    # mean (2+0+1+2)/4 = 1.25; p95 of sorted [0, 1, 2, 2]: pos 2.85 -> 2 + 0.85*0 = 2.
-    assert rate_rows(fx.run(data, "errors/rate_per_session")) == [
-        (None, "(all)", 4, 2, 2, 3, 0.75, 1.25, 2.0),
-    ]
-
-
-def test_rate_per_session_by_browser(data):
-    # Chrome S1 (2 errors) + S2 (0): rate 1/2, mean 1, p95 of [0, 2]: pos 0.95 -> 0 + 0.95*2 = 1.9.
-    assert rate_rows(fx.run(data, "errors/rate_per_session", dimension="browser")) == [
-        (None, "Chrome", 2, 1, 1, 1, 0.5, 1.0, approx(1.9)),
-        (None, "Firefox", 1, 0, 1, 1, 1.0, 1.0, 1.0),
-        (None, "Safari", 1, 1, 0, 1, 1.0, 2.0, 2.0),
-    ]
-
-
-def test_rate_per_session_by_hour_and_entry_page(data):
-    rows = rate_rows(fx.run(data, "errors/rate_per_session", bucket="hour", dimension="page"))
-    h = lambda n: datetime(2026, 11, 2, n)  # noqa: E731
-    assert rows == [
-        (h(10), "/home", 1, 1, 1, 1, 1.0, 2.0, 2.0),
-        (h(11), "/home", 1, 0, 0, 0, 0.0, 0.0, 0.0),
-        (h(12), "/home", 1, 0, 1, 1, 1.0, 1.0, 1.0),
-        (h(13), "/blog/a", 1, 1, 0, 1, 1.0, 2.0, 2.0),
-    ]
 
 
 def test_rate_per_session_rejects_unknown_dimension(data):
@@ -59,22 +18,12 @@ def test_rate_per_session_rejects_unknown_dimension(data):
         fx.run(data, "errors/rate_per_session", dimension="browser_name; DROP TABLE events")
 
 
-def test_top_js(data):
-    # "Timeout after 3000/5000/1 ms" share type Error, pattern "Timeout after <n> ms" and the top
-    # frame fetchJson in api.js: 3 errors; sessions: S4 only (C2's error has no session id);
-    # first 13:00:11 (S4), last 14:05:03 (C2); smallest message "Timeout after 1 ms".
+def test_top_js_fingerprints(data):
+    # The two groups of the fixture (tests/fixtures/queries/errors/top_js.yaml, which does not
+    # compare the fingerprint): distinct, 12 hex digits each.
     rows = fx.run(data, "errors/top_js")
-    got = [(r["error_type"], r["message_pattern"], r["top_file"], r["top_function"], r["errors"],
-            r["sessions"], r["first_seen"], r["last_seen"], r["sample_message"]) for r in rows]
-    assert got == [
-        ("Error", "Timeout after <n> ms", "https://cdn.shop.com/api.js", "fetchJson", 3, 1,
-         datetime(2026, 11, 2, 13, 0, 11), datetime(2026, 11, 2, 14, 5, 3), "Timeout after 1 ms"),
-        ("TypeError", "Cannot read properties of undefined (reading <str>)", "https://cdn.shop.com/app.js",
-         "renderItem", 1, 1, datetime(2026, 11, 2, 10, 1, 10), datetime(2026, 11, 2, 10, 1, 10),
-         "Cannot read properties of undefined (reading 'id')"),
-    ]
     assert len({r["fingerprint"] for r in rows}) == 2
-    assert all(len(r["fingerprint"]) == 12 for r in rows)
+    assert all(len(r["fingerprint"]) == 12 and int(r["fingerprint"], 16) >= 0 for r in rows)
 
 
 def test_top_js_message_and_frame_parsing(tmp_path):
@@ -110,17 +59,3 @@ def test_top_js_message_and_frame_parsing(tmp_path):
         ("boom", "https://cdn.x/vendor.js", "<anonymous>", 1),
         ("cut", "https://cdn.x/v.js", "veryLongFunctionName", 1),  # file cut: filename used
     ]
-
-
-def test_http_errors(data):
-    # GET api.shop.com/v1/items/:id: 3 requests (200 S1, 404 S1, 500 C1 - event-level, cookieless
-    # counted); the 404 and the 500 are each 1/3 of the pattern's requests.
-    # POST api.shop.com/v1/cart: 1 request, a network failure (no status) -> share 1.
-    rows = fx.run(data, "http/errors")
-    assert [(r["method"], r["url_pattern"], r["status_class"], r["requests"], r["sessions"], r["share"])
-            for r in rows] == [
-        ("GET", "api.shop.com/v1/items/:id", "4xx", 1, 1, approx(1 / 3)),
-        ("GET", "api.shop.com/v1/items/:id", "5xx", 1, 1, approx(1 / 3)),
-        ("POST", "api.shop.com/v1/cart", "network", 1, 1, 1.0),
-    ]
-    assert len(fx.run(data, "http/errors", top=1)) == 1

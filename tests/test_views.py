@@ -283,9 +283,8 @@ def test_config_next_to_the_dataset_is_used(tmp_path, monkeypatch):
 def test_audience_macro_is_the_audience_queries_for_any_column(con):
     assert con.sql("SELECT k, sessions, page_views FROM rumq_audience('browser_name', false) "
                    "ORDER BY sessions DESC, k").fetchall() == con.sql(
-        "SELECT browser_name, count(*) FILTER (WHERE NOT cookieless) AS n, "
-        "(SELECT count(*) FROM page_views AS p WHERE p.browser_name IS NOT DISTINCT FROM s.browser_name) "
-        "FROM sessions AS s GROUP BY browser_name ORDER BY n DESC, browser_name").fetchall()
+        "SELECT browser_name, count(*) AS n, sum(page_views)::BIGINT "
+        "FROM sessions WHERE NOT cookieless GROUP BY browser_name ORDER BY n DESC, browser_name").fetchall()
     os_rows = con.sql("SELECT k, sessions FROM rumq_audience('os_name', true) ORDER BY k").fetchall()
     assert os_rows == con.sql("SELECT os_name, count(*) FROM sessions GROUP BY 1 ORDER BY 1").fetchall()
 
@@ -365,3 +364,72 @@ def test_session_accepting_cookies_midway_is_a_cookieless_and_a_cookie_part(tmp_
     drop = {r["page"]: (r["page_views"], r["sessions"], r["exits"], r["entries"], r["bounces"])
             for r in fx.run(tmp_path / "data", "pages/drop_off", include_cookieless=True)}
     assert drop == {"/landing": (1, 1, 1, 1, 1), "/a": (1, 1, 0, 1, 0), "/b": (1, 1, 1, 0, 0)}
+    # The entry page of each part (looked up by session id and cookie state: by the id alone
+    # the lookup found two rows and the query failed): the cookie part entered on /a and has
+    # the JS error, the cookieless part entered on /landing.
+    by_page = [(r["dimension"], r["sessions"], r["error_sessions"]) for r in
+               fx.run(tmp_path / "data", "errors/rate_per_session", dimension="page", include_cookieless=True)]
+    assert by_page == [("/a", 1, 1), ("/landing", 1, 0)]
+
+
+def test_a_session_without_a_page_view_is_no_session(tmp_path):
+    """Issue 13: a session needs a page view in the window, in every session view and query.
+
+    A: only a session_start (as in the real samples); B: only resource timings and a
+    failed request (HTTP 500); C: /a then /b, no error. Only C is a session: before, A and
+    B counted in sessions/summary (3 sessions, error rate 1/3) but had no entry page.
+    """
+    from rumdata import event, write_jsonl
+
+    from rumq.ingest import ingest
+
+    u = "0a0a0a0a-0000-4000-8000-000000000002"
+    a, b, c = (f"5e55e55e-0000-4000-8000-00000000000{n}" for n in "abc")
+    events = [
+        event("session_start", at="2026-11-25T10:00:00", session=a, user=u, page="/a", interaction=0),
+        event("resource", at="2026-11-25T10:05:00", session=b, user=u, page="/a", interaction=0),
+        event("http", at="2026-11-25T10:05:01", session=b, user=u, page="/a", interaction=0,
+              details={"request": {"method": "GET", "url": "https://api.example.com/x"},
+                       "response": {"status": 500}}),
+        event("page_view", at="2026-11-25T10:10:00", session=c, user=u, page="/a", interaction=0),
+        event("page_view", at="2026-11-25T10:10:30", session=c, user=u, page="/b", interaction=1),
+    ]
+    write_jsonl(tmp_path / "in.jsonl", events)
+    ingest(tmp_path / "data", [str(tmp_path / "in.jsonl")])
+    data = tmp_path / "data"
+    con = catalog.connect(data)
+    assert con.sql("SELECT session_id FROM sessions").fetchall() == [(c,)]
+    assert con.sql("SELECT session_id FROM session_stats").fetchall() == [(c,)]
+    summary = fx.run(data, "sessions/summary")[0]
+    assert (summary["sessions"], summary["page_views"], summary["error_session_rate"]) == (1, 2, 0.0)
+    assert [(r["entry_page"], r["sessions"]) for r in fx.run(data, "pages/entry")] == [("/a", 1)]
+    [rate] = fx.run(data, "errors/rate_per_session")
+    assert (rate["sessions"], rate["error_sessions"]) == (1, 0)
+    # The failed request still counts where every event does.
+    assert [(r["url_pattern"], r["requests"]) for r in fx.run(data, "http/errors")] == [("api.example.com/x", 1)]
+
+
+def test_a_page_view_without_page_id_is_a_null_page_not_an_exit(tmp_path):
+    """/a, a page view without pageId, /b: the NULL page is a step of the path.
+
+    Before issue 13 transitions took a NULL next page for the end of the path and
+    showed /a -> (exit), an exit pages/drop_off does not have.
+    """
+    from rumdata import event, write_jsonl
+
+    from rumq.ingest import ingest
+
+    s, u = "5e55e55e-0000-4000-8000-000000000001", "0a0a0a0a-0000-4000-8000-000000000002"
+    nameless = event("page_view", at="2026-11-25T10:00:30", session=s, user=u, interaction=1)
+    del nameless["metadata"]["pageId"]
+    events = [
+        event("page_view", at="2026-11-25T10:00:00", session=s, user=u, page="/a", interaction=0),
+        nameless,
+        event("page_view", at="2026-11-25T10:01:00", session=s, user=u, page="/b", interaction=2),
+    ]
+    write_jsonl(tmp_path / "in.jsonl", events)
+    ingest(tmp_path / "data", [str(tmp_path / "in.jsonl")])
+    got = {(r["from_page"], r["to_page"]) for r in fx.run(tmp_path / "data", "journeys/transitions")}
+    assert got == {("(entry)", "/a"), ("/a", None), (None, "/b"), ("/b", "(exit)")}
+    exits = {r["page"]: r["exits"] for r in fx.run(tmp_path / "data", "pages/drop_off")}
+    assert exits == {"/a": 0, None: 0, "/b": 1}

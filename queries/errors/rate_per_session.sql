@@ -3,17 +3,19 @@
 -- description: Share of sessions with JS or HTTP errors, and errors per session, by dimension and time
 -- definition: |
 --   Per session: js_errors = its JS error events; http_errors = its HTTP events that failed
---   (status >= 400, or no status at all: a network failure). An error session has at least
---   one of either (the console's "sessions with errors"). Per group: sessions,
---   js_error_sessions, http_error_sessions, error_sessions (either), error_session_rate =
---   error_sessions / sessions, errors_per_session_mean and _p95 over js_errors + http_errors
---   of every session (sessions without errors count as 0; exact percentile with linear
---   interpolation). Groups: `dimension` is a session attribute (browser, OS, device and
---   country of the session's events, the entry page, the application version); `bucket` is
---   the hour or day (UTC) the session started. Errors recorded without a session id cannot be
---   attributed and are not counted here (errors/top_js counts them). Cookieless sessions are
---   excluded unless include_cookieless is true; coverage is the share of the window's page
---   views in cookie sessions.
+--   (status >= 400, or no status at all: a network failure). An error session has at least one
+--   of either (the console's "sessions with errors"). Per group: sessions, js_error_sessions,
+--   http_error_sessions, error_sessions (either), error_session_rate = error_sessions /
+--   sessions, errors_per_session_mean and _p95 over js_errors + http_errors of every session
+--   (sessions without errors count as 0; exact percentile with linear interpolation). Groups:
+--   `dimension` is a session attribute (browser, OS, device and country of the session's
+--   events, the entry page, the application version); `bucket` is the hour or day (UTC) the
+--   session started. Errors recorded without a session id cannot be attributed and are not
+--   counted here (errors/top_js counts them). Only sessions with at least one page view in the
+--   window count, as in every session-based query. Summed over the groups, sessions and
+--   error_sessions equal sessions/summary's. Cookieless sessions are excluded unless
+--   include_cookieless is true; coverage is the share of the window's page views in cookie
+--   sessions.
 -- session_based: true
 -- params:
 --   - name: dimension
@@ -27,7 +29,7 @@
 --       os: os_name
 --       device: device_type
 --       country: country_code
---       page: "(SELECT e.entry_page FROM session_page_stats AS e WHERE e.session_id = s.session_id)"
+--       page: "(SELECT e.entry_page FROM session_page_stats AS e WHERE e.session_id = s.session_id AND e.cookieless = s.cookieless)"
 --       app_version: application_version
 --   - name: bucket
 --     type: str

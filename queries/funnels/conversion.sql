@@ -4,21 +4,22 @@
 -- definition: |
 --   A funnel is an ordered list of page patterns (glob syntax: * any text, ? one character,
 --   matched against the normalized page, e.g. /products/*). It is evaluated per session over
---   the session's path (normalized pages in session order with consecutive repeats
---   collapsed); a funnel never crosses sessions. mode=sequential: anything may happen between
---   two steps (PostHog "sequential", Plausible "sequential"); mode=strict: each step must be
---   the very next page of the path (PostHog and Plausible "strict"). Every page matching step 1
---   is tried as a start; from a start, each next step is its first match after the previous
---   one (strict: the next page only), and with a window every step must come at most `window`
---   after the start (0s: no limit besides the session). A session reaches the furthest step
---   of its best start (ties: the earliest start), whose times are reported. Per step:
---   sessions = sessions reaching it; conversion_from_previous = sessions / sessions of the
---   previous step (NULL for step 1); conversion_from_first = sessions / sessions of step 1;
---   drop_off = sessions of the previous step - sessions (NULL for step 1);
---   median_time_from_previous_s = median seconds between the previous step and this one
---   (whole-second precision). PostHog's default window is 14 days across sessions. Cookieless
---   sessions are excluded unless include_cookieless is true; coverage is the share of the
---   window's page views in cookie sessions.
+--   the session's path (normalized pages in session order with consecutive repeats collapsed);
+--   a funnel never crosses sessions. mode=sequential: anything may happen between two steps
+--   (PostHog "sequential", Plausible "sequential"); mode=strict: each step must be the very
+--   next page of the path (PostHog and Plausible "strict"). Every page matching step 1 is tried
+--   as a start; from a start, each next step is its first match after the previous one (strict:
+--   the next page only), and with a window every step must come at most `window` after the
+--   start (0s: no limit besides the session). A session reaches the furthest step of its best
+--   start (ties: the earliest start), whose times are reported. Per step: sessions = sessions
+--   reaching it; conversion_from_previous = sessions / sessions of the previous step (NULL for
+--   step 1); conversion_from_first = sessions / sessions of step 1; drop_off = sessions of the
+--   previous step - sessions (NULL for step 1); median_time_from_previous_s = median seconds
+--   between the previous step and this one (whole-second precision). Only sessions with at
+--   least one page view in the window count, as in every session-based query. PostHog's default
+--   window is 14 days across sessions. Cookieless sessions are excluded unless
+--   include_cookieless is true; coverage is the share of the window's page views in cookie
+--   sessions.
 -- session_based: true
 -- params:
 --   - {name: steps, type: list, help: "Page patterns, in order (e.g. /home,/products/*,/cart)"}

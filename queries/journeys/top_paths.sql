@@ -4,11 +4,13 @@
 -- definition: |
 --   A session's path is its normalized pages in session order (interaction depth, then time,
 --   then position in the export) with consecutive repeats collapsed, cut to the first `depth`
---   pages; a cut path ends in " > …". Paths are grouped as whole sequences (Umami's journey
---   report; PostHog counts edges instead, see journeys/transitions). sessions = sessions with
---   that path; share = sessions / all sessions with at least one page view; length = pages
---   shown. Cookieless sessions are excluded unless include_cookieless is true; coverage is the
---   share of the window's page views in cookie sessions.
+--   pages (depth is this query's step cut); a cut path ends in " > …". Paths are grouped as
+--   whole sequences (Umami's journey report; PostHog counts edges instead, see
+--   journeys/transitions). sessions = sessions with that path; share = sessions / all sessions
+--   with at least one page view; length = pages shown. Only sessions with at least one page
+--   view in the window count, as in every session-based query. Cookieless sessions are excluded
+--   unless include_cookieless is true; coverage is the share of the window's page views in
+--   cookie sessions.
 -- session_based: true
 -- params:
 --   - {name: depth, type: int, default: 5, min: 1, max: 100, help: Pages of each path to keep}

@@ -2,24 +2,28 @@
 -- name: journeys/transitions
 -- description: Page-to-page transitions with (entry) and (exit) pseudo-pages, ready for a Sankey
 -- definition: |
---   Each session's page views, in session order (interaction depth, then time, then position
---   in the export), with normalized pages and consecutive repeats of the same page collapsed
---   (as PostHog paths and Umami journeys do), form a path. Its edges are (entry) -> first
---   page, each page -> the next, and last page -> (exit). Only the first `steps` pages of a
---   path count: an edge is kept when its target is at position <= steps; the (exit) edge
---   only when the whole path fits (a cut path did not end there).
---   transitions = number of edges (a session can take an edge more than once); sessions =
---   sessions that took it; share = transitions / all transitions leaving from_page (computed
---   before the top and min_count cuts). Unlike PostHog, pages are not prefixed with their step
---   number, so loops (A -> B -> A) appear as two edges of one graph. Cookieless sessions are
---   excluded unless include_cookieless is true (their page loads are separate sessions, and
---   would show as entry -> page -> exit); coverage is the share of the window's page views in
---   cookie sessions.
+--   Each session's page views, in session order (interaction depth, then time, then position in
+--   the export), with normalized pages and consecutive repeats of the same page collapsed (as
+--   PostHog paths and Umami journeys do), form a path. Its edges are (entry) -> first page,
+--   each page -> the next, and last page -> (exit). By default (steps = 0) whole paths count,
+--   so the (exit) edges of a page equal its exits in pages/drop_off and the (entry) edges its
+--   entries in pages/entry and pages/drop_off (the graph is not numbered by step, so a cut has
+--   no place in it). steps = N follows only the first N pages of each path (PostHog's step
+--   count): an edge is kept when its target is at position <= N; the (exit) edge only when the
+--   whole path fits (a cut path did not end there). A page view without a page id is a NULL
+--   page. Only sessions with at least one page view in the window count, as in every
+--   session-based query. transitions = number of edges (a session can take an edge more than
+--   once); sessions = sessions that took it; share = transitions / all transitions leaving
+--   from_page (computed before the top and min_count cuts). Unlike PostHog, pages are not
+--   prefixed with their step number, so loops (A -> B -> A) appear as two edges of one graph.
+--   Cookieless sessions are excluded unless include_cookieless is true (their page loads are
+--   separate sessions, and would show as entry -> page -> exit); coverage is the share of the
+--   window's page views in cookie sessions.
 -- session_based: true
 -- params:
 --   - {name: top, type: int, default: 50, min: 1, max: 100000, help: Number of edges to return}
 --   - {name: min_count, type: int, default: 1, min: 1, help: Minimum transitions of an edge}
---   - {name: steps, type: int, default: 10, min: 1, max: 1000, help: Pages of each path to follow}
+--   - {name: steps, type: int, default: 0, min: 0, max: 1000, help: "Pages of each path to follow (0 = whole paths)"}
 --   - {name: include_cookieless, type: bool, default: false, help: Include cookieless sessions}
 -- columns:
 --   - {name: from_page, type: VARCHAR, meaning: Normalized page (or (entry))}
@@ -36,7 +40,7 @@ WITH per_session AS (
     SELECT from_page, to_page, count(*) AS transitions
     FROM transitions
     WHERE (NOT cookieless OR $include_cookieless)
-      AND CASE WHEN to_page = '(exit)' THEN from_step <= $steps ELSE from_step < $steps END
+      AND ($steps = 0 OR CASE WHEN to_page = '(exit)' THEN from_step <= $steps ELSE from_step < $steps END)
     GROUP BY from_page, to_page, session_uuid, session_text, cookieless
 ), edges AS (
     SELECT from_page, to_page, sum(transitions)::BIGINT AS transitions, count(*) AS sessions

@@ -2,14 +2,16 @@
 -- name: pages/drop_off
 -- description: Pages where sessions end - exits, exit rate, entries and bounces per page
 -- definition: |
---   Per normalized page, over the page views of the sessions in scope: page_views = page
---   views of the page; sessions = sessions that saw it; exits = sessions whose last page view
+--   Per normalized page, over the page views of the sessions in scope: page_views = page views
+--   of the page; sessions = sessions that saw it; exits = sessions whose last page view
 --   (session order: interaction depth, then time, then position in the export) is on it;
 --   exit_rate = exits / page_views (Plausible and Google Analytics); exit_share = exits /
 --   sessions that saw the page (Matomo calls this the exit rate); entries = sessions whose
 --   first page view is on it; bounces = sessions that entered there and viewed no other page.
 --   Sorted by exits. The web client caps a session at 200 events, so the true exit page of a
---   very long session may be missing (see data/quality). Cookieless sessions are excluded
+--   very long session may be missing (see data/quality). Only sessions with at least one page
+--   view in the window count, as in every session-based query. Exits and entries each add up to
+--   sessions/summary's sessions, page views to its page views. Cookieless sessions are excluded
 --   unless include_cookieless is true (each of their page loads would count as an exit);
 --   coverage is the share of the window's page views in cookie sessions.
 -- session_based: true

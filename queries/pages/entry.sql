@@ -2,13 +2,15 @@
 -- name: pages/entry
 -- description: Entry pages with sessions, bounce rate and pages per session
 -- definition: |
---   The entry page of a session is the normalized page of its first page view (session
---   order: interaction depth, then time, then position in the export). Per entry page:
---   sessions = sessions that started there; bounces = those with exactly one page view;
---   bounce_rate = bounces / sessions (Plausible and Matomo page-level bounce rate: only
---   sessions entering on the page count); pages_per_session_mean = mean page views of those
---   sessions. Cookieless sessions are excluded unless include_cookieless is true; coverage
---   is the share of the window's page views in cookie sessions.
+--   The entry page of a session is the normalized page of its first page view (session order:
+--   interaction depth, then time, then position in the export). Per entry page: sessions =
+--   sessions that started there; bounces = those with exactly one page view; bounce_rate =
+--   bounces / sessions (Plausible and Matomo page-level bounce rate: only sessions entering on
+--   the page count); pages_per_session_mean = mean page views of those sessions. Only sessions
+--   with at least one page view in the window count, as in every session-based query. Entries
+--   add up to sessions/summary's sessions. Cookieless sessions are excluded unless
+--   include_cookieless is true; coverage is the share of the window's page views in cookie
+--   sessions.
 -- session_based: true
 -- params:
 --   - {name: top, type: int, default: 20, min: 1, max: 100000, help: Number of pages to return}

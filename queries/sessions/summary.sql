@@ -2,21 +2,24 @@
 -- name: sessions/summary
 -- description: Sessions, users, page views, pages per session, duration, bounce and error rates
 -- definition: |
---   A session is one RUM session id (the web client starts a new one after 30 minutes
---   without events, like Plausible, Matomo and PostHog; Datadog uses 15 minutes). It is
---   counted when any of its events falls in the window, and only its events inside the
---   window are seen. Cookieless sessions (nil user id: every page load is its own session)
---   are excluded unless include_cookieless is true; coverage is the share of the window's
---   page views that belong to cookie sessions.
---   sessions = number of sessions; users = distinct user ids among them; page_views = their
---   page views. pages_per_session_mean / _median = mean and median page views per session.
---   duration = last event time - first event time of the session, in seconds (a bounce with
---   one event lasts 0 s, as in Plausible; RUM times have whole-second precision).
---   bounce_rate = sessions with exactly one page view / sessions (Plausible, Umami, Matomo;
---   PostHog also requires < 10 s and no autocapture; CloudWatch RUM defines none).
---   error_session_rate = sessions with at least one JS error or failed HTTP request
---   (status >= 400 or no response) / sessions. Percentiles are exact with linear
---   interpolation (DuckDB quantile_cont).
+--   A session is one RUM session id (the web client starts a new one after 30 minutes without
+--   events, like Plausible, Matomo and PostHog; Datadog uses 15 minutes). It is counted when at
+--   least one of its page views falls in the window, and only its events inside the window are
+--   seen. A session without a page view in the window (only a session_start event, resource
+--   timings or errors, or page views before --since) is not counted here nor by any
+--   session-based query: it has no entry page, path or exit, and Matomo and Umami build visits
+--   from page views too (its events still count in the event-level queries). Cookieless
+--   sessions (nil user id: every page load is its own session) are excluded unless
+--   include_cookieless is true; coverage is the share of the window's page views that belong to
+--   cookie sessions. sessions = number of sessions; users = distinct user ids among them;
+--   page_views = their page views. pages_per_session_mean / _median = mean and median page
+--   views per session. duration = last event time - first event time of the session, in seconds
+--   (a bounce with one event lasts 0 s, as in Plausible; RUM times have whole-second
+--   precision). bounce_rate = sessions with exactly one page view / sessions (Plausible, Umami,
+--   Matomo; PostHog also requires < 10 s and no autocapture; CloudWatch RUM defines none).
+--   error_session_rate = sessions with at least one JS error or failed HTTP request (status >=
+--   400 or no response) / sessions. Percentiles are exact with linear interpolation (DuckDB
+--   quantile_cont).
 -- session_based: true
 -- params:
 --   - name: include_cookieless
@@ -24,7 +27,7 @@
 --     default: false
 --     help: Count cookieless page loads as one-page sessions
 -- columns:
---   - {name: sessions, type: BIGINT, meaning: Sessions with an event in the window}
+--   - {name: sessions, type: BIGINT, meaning: Sessions with a page view in the window}
 --   - {name: users, type: BIGINT, meaning: Distinct user ids of those sessions}
 --   - {name: page_views, type: BIGINT, meaning: Page views of those sessions}
 --   - {name: pages_per_session_mean, type: DOUBLE, meaning: Mean page views per session}
