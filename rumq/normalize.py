@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 
 from rumq.schema import EVENT_NAMES, NIL_UUID, STORED_COLUMNS
+from rumq.sqltext import quote_string
 
 #: Partition value of rejected records in an ingest's staging area.
 REJECTED_PARTITION = "rejected"
@@ -118,9 +119,8 @@ MESSAGE_STRUCTURE = {**_ENVELOPE, "metadata": _METADATA, "event_details": _DETAI
 _OBJECTS = {"metadata": _METADATA, "event_details": _DETAILS, "user_details": _USER}
 
 
-def _sql_str(s: str) -> str:
-    # Only for constants defined in this module (structures, names): no user text.
-    return "'" + s.replace("'", "''") + "'"
+# Only for constants defined in this module (structures, names): no user text.
+_sql_str = quote_string
 
 
 def _names_case(col: str) -> str:

@@ -51,6 +51,7 @@ from pathlib import Path
 from typing import Any
 
 from rumq.errors import UsageError
+from rumq.sqltext import quote_string
 
 CONFIG_NAME = "rumq.toml"
 CONFIG_ENV = "RUMQ_CONFIG"
@@ -213,10 +214,11 @@ def _check_regex(pattern: str, where: str) -> None:
 
 
 def sql_string(value: str) -> str:
-    """Quote ``value`` as a DuckDB string literal (quotes doubled; no escapes in DuckDB literals)."""
-    if "\x00" in value:
-        raise UsageError("NUL characters cannot appear in a pattern")
-    return "'" + value.replace("'", "''") + "'"
+    """``value`` (a page rule's pattern or replacement) as a DuckDB string literal."""
+    try:
+        return quote_string(value)
+    except ValueError:
+        raise UsageError("NUL characters cannot appear in a pattern") from None
 
 
 def _chain(expr: str, rules: tuple[Rule, ...]) -> str:

@@ -17,12 +17,12 @@ import os
 from typing import IO, TYPE_CHECKING, Any
 
 from rumq.errors import UsageError
+from rumq.formats import BINARY_FORMATS, FORMATS
 
 if TYPE_CHECKING:  # pragma: no cover
     import polars as pl
 
-FORMATS = ("table", "csv", "tsv", "json", "jsonl", "parquet", "markdown")
-BINARY_FORMATS = frozenset({"parquet"})
+__all__ = ["BINARY_FORMATS", "FORMATS", "render", "render_text"]
 #: Longest cell shown by the table format (longer values end in an ellipsis).
 MAX_CELL = 80
 

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from rumq.errors import DatasetError, QueryExecutionError, RumqError, UsageError
 from rumq.library import Library, Query
 from rumq.params import bind_values, resolve, substitute_identifiers
+from rumq.sqltext import quote_identifier
 from rumq.timewindow import TimeWindow, resolve_window
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -110,7 +111,7 @@ def execute(
         if intervals:
             rel = rel.select(
                 ", ".join(
-                    f"epoch_us({_quote(c)}) AS {_quote(c)}" if c in intervals else _quote(c)
+                    f"epoch_us({quote_identifier(c)}) AS {quote_identifier(c)}" if c in intervals else quote_identifier(c)
                     for c in rel.columns
                 )
             )
@@ -122,8 +123,6 @@ def execute(
     return df
 
 
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def coverage_warning(query: Query, df: pl.DataFrame, params: Mapping[str, Any]) -> str | None:

@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from rumq.errors import DatasetError, DatasetLockedError
+from rumq.fsync import fsync_dir
 from rumq.schema import PARTITION_COLUMN
 
 #: 2: session_id / user_id stored as (UUID, text) pairs (rumq.schema.ID_STORAGE).
@@ -168,7 +169,7 @@ class Store:
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, self.state_path)
-        _fsync_dir(self.meta_dir)
+        fsync_dir(self.meta_dir)
 
     def place(self, files: Iterable[StagedFile], writer_id: str) -> list[dict[str, Any]]:
         """Move staged files into their partitions; return their manifest entries.
@@ -261,9 +262,3 @@ class Store:
                              wait=wait, timeout=timeout, on_wait=on_wait)
 
 
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

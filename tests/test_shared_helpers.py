@@ -6,8 +6,8 @@ import duckdb
 import pytest
 
 from rumq.errors import ExitCode, UsageError, line_column
+from rumq.formats import require_file_for_binary
 from rumq.fsync import fsync_dir
-from rumq.output_target import require_file_for_binary
 from rumq.sqltext import quote_identifier, quote_string
 
 TRICKY = ["plain", "it's", "''", "a\\'b", "back\\slash", "line\nbreak", "émoji 🎉", "", "x' OR '1'='1", '"dq"']

@@ -85,7 +85,7 @@ def _query_text(query: str | None, query_file: str | None) -> str:
             return sys.stdin.read()
         with open(query_file, encoding="utf-8") as fh:
             text = fh.read()
-        return _strip_front_matter(text)
+        return _strip_front_matter(text, query_file)
     if query is None or query == "-":
         stdin = sys.stdin
         if query is None and stdin.isatty():
@@ -94,11 +94,12 @@ def _query_text(query: str | None, query_file: str | None) -> str:
     return query
 
 
-def _strip_front_matter(text: str) -> str:
+def _strip_front_matter(text: str, path: str) -> str:
     """Drop a ``# ---`` front matter block (as in .insights library files)."""
-    lines = text.splitlines(keepends=True)
-    if lines and lines[0].strip() == "# ---":
-        for i in range(1, len(lines)):
-            if lines[i].strip() == "# ---":
-                return "".join(lines[i + 1 :])
-    return text
+    from rumq.library import FrontMatterError, split_front_matter
+
+    try:
+        header = split_front_matter(text, "#")
+    except FrontMatterError as e:
+        raise click.UsageError(f"{path}:{e.line}: {e}") from None
+    return text if header is None else header.body

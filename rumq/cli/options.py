@@ -27,18 +27,15 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from rumq.errors import RumqError
+from rumq.formats import EXTENSIONS, FORMATS, require_file_for_binary
 
 if TYPE_CHECKING:  # pragma: no cover
     import polars as pl
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-#: Kept in sync with rumq.render.FORMATS (a test checks), without importing it at start-up.
-FORMATS = ("table", "csv", "tsv", "json", "jsonl", "parquet", "markdown")
 #: Formats of the commands that print a summary rather than a table (info, rejects, ingest).
 SUMMARY_FORMATS = ("table", "json")
-#: ``-o FILE``'s extension -> the format written when --format is not given.
-EXTENSIONS = {".csv": "csv", ".tsv": "tsv", ".json": "json", ".jsonl": "jsonl", ".parquet": "parquet", ".md": "markdown"}
 
 
 class LegacyFile(str):
@@ -65,7 +62,8 @@ def resolve_format(fmt: str | None, output: str | None) -> str:
     """The format to write: ``--format``, else ``-o``'s known extension, else ``table``.
 
     Raises:
-        click.UsageError: ``--format`` contradicts ``-o``'s extension, or parquet to stdout.
+        click.UsageError: ``--format`` contradicts ``-o``'s extension.
+        rumq.errors.UsageError: parquet to stdout.
     """
     import os
 
@@ -77,8 +75,7 @@ def resolve_format(fmt: str | None, output: str | None) -> str:
             f"-o {output} is a .{output.rsplit('.', 1)[-1]} file but --format is {fmt}: "
             f"drop --format (the extension selects {implied}) or give a matching file name"
         )
-    if fmt == "parquet" and not output:
-        raise click.UsageError("parquet output is binary: give a file with -o FILE")
+    require_file_for_binary(fmt, output)
     return fmt
 
 
@@ -259,7 +256,7 @@ def emit(df: pl.DataFrame, fmt: str, output: str | None) -> None:
     """Write ``df`` in ``fmt`` (resolved by ``output_options``) to ``output`` or stdout.
 
     Raises:
-        click.UsageError: parquet to stdout.
+        rumq.errors.UsageError: parquet to stdout.
     """
     from rumq.render import render
 

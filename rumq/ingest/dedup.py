@@ -14,6 +14,7 @@ from typing import Any
 
 from rumq.ingest.report import FileResult
 from rumq.schema import FILE_COLUMNS
+from rumq.sqltext import quote_string
 from rumq.store import State, Store
 
 #: The staged files of an ingest (``rumq_parts`` names them), with their partition and path.
@@ -89,13 +90,9 @@ def drop_duplicates(con: Any, store: Store, state: State, parts: Path, results: 
             f"COPY (SELECT {', '.join(FILE_COLUMNS)} FROM read_parquet(getvariable('rumq_file'), "
             f"hive_partitioning = false) WHERE _seq NOT IN "
             f"(SELECT seq FROM dropped WHERE filename = getvariable('rumq_file'))) "
-            f"TO '{_sql_path(Path(tmp))}' (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 30000)"
+            f"TO {quote_string(str(tmp))} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 30000)"
         ).fetchall()
         os.replace(tmp, fname)
     rows_by_file = dict(con.execute(f"SELECT filename, count(*) FROM {kept} GROUP BY 1").fetchall())
     return Deduped(by_type, rows_by_file)
 
-
-def _sql_path(p: Path) -> str:
-    # COPY TO needs a literal path; it is our own staging path, quoted safely.
-    return str(p).replace("'", "''")

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from rumq import __version__
 from rumq.errors import ReportRunError
+from rumq.fsync import fsync_dir
 from rumq.report import lock
 from rumq.report import thresholds as th
 from rumq.report import window as win
@@ -278,12 +279,6 @@ def _run_json(
     }
 
 
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _swap(tmp: Path, target: Path) -> None:
@@ -299,7 +294,7 @@ def _swap(tmp: Path, target: Path) -> None:
         if old is not None:
             os.rename(old, target)
         raise
-    _fsync_dir(target.parent)
+    fsync_dir(target.parent)
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
 
