@@ -208,11 +208,8 @@ def _merged_options() -> str:
     In a file of one event_name a row group holds thousands of sessions, and
     DuckDB's default dictionary limits let session_id and user_id fall back to
     plain strings. Keeping them dictionary-encoded (up to a row group of
-    distinct values, 4 MB dictionary pages) made a session aggregation over
-    every event of a day at 20M events cost 0.39 s CPU instead of 0.57 s
-    (0.20 s when the files mix the event types in ingest order). Measured when
-    the ids were text (dataset format 1); the UUID ids of format 2 stay
-    dictionary-encoded under the same limits.
+    distinct values, 4 MB dictionary pages) makes session aggregations cheaper
+    (docs/analyses.md has the figures).
     """
     return (f"COMPRESSION zstd, ROW_GROUP_SIZE {COMPACT_ROW_GROUP}, "
             f"DICTIONARY_SIZE_LIMIT {2 * COMPACT_ROW_GROUP}, STRING_DICTIONARY_PAGE_SIZE_LIMIT 4194304")

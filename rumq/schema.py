@@ -162,10 +162,9 @@ COLUMNS: tuple[Column, ...] = tuple(
 COLUMN_NAMES: tuple[str, ...] = tuple(c.name for c in COLUMNS)
 
 #: How ``session_id`` and ``user_id`` are stored: a web client id is a
-#: lowercase UUID, kept as a 16-byte UUID (grouping 19M events by session then
-#: reads and hashes far fewer bytes than with 36-character text: that
-#: aggregation went from 1.84 to 1.45 s in an interleaved A/B); any other
-#: value is kept as text, unchanged. Exactly one of the pair is set when the
+#: lowercase UUID, kept as a 16-byte UUID (grouping by session then reads and
+#: hashes far fewer bytes than 36-character text; figures in docs/ingest.md);
+#: any other value is kept as text, unchanged. Exactly one of the pair is set when the
 #: id is known.
 ID_STORAGE: dict[str, tuple[Column, Column]] = {
     name: (

@@ -77,7 +77,7 @@ VIEW_NAMES: tuple[str, ...] = (
 # Order of page views inside a session. The tie-break is the line of the event
 # in its export file (the order the client sent the events in), not event_id:
 # random UUID strings are by far the most expensive column to read, and a
-# source_file string in the sort key made the window 35% slower. Two page views
+# long source_file string in the sort key slows the window (docs/analyses.md). Two page views
 # tie completely only with the same interaction, the same second and the same
 # line number in two different files - in practice never, since a session's
 # events of one second travel in one batch.
@@ -105,8 +105,8 @@ _PV_COOKIELESS = f"(cookieless OR NOT {_HAS_SESSION})"
 _MIN_USER = "least(CAST(min(user_uuid) AS VARCHAR), min(user_text))"
 # The page-level views carry the pair too (a session without an id has its
 # pseudo-session name as session_text), and their windows partition by it:
-# sorting 16-byte UUIDs instead of 36-character text made the window about a
-# quarter faster. The pair and session_id name the same sessions.
+# sorting 16-byte UUIDs is cheaper than sorting 36-character text. The pair and
+# session_id name the same sessions.
 _SESSION_KEY = "session_uuid, session_text"
 # The distinct page ids of the page views, straight from events (reading
 # through the two branches of page_views would also read session_id).
@@ -120,8 +120,8 @@ def _normalized(base: str, raw: str, out: str, expr: str, values: str | None = N
     """
     values = values or f"SELECT DISTINCT {raw} AS _raw FROM {base} WHERE {raw} IS NOT NULL"
     # DuckDB cannot estimate how many distinct values there are, guesses about as
-    # many as rows, and builds the join's hash table on the rows instead (a
-    # tenth of journeys/transitions' CPU at 20M events). Passing the values
+    # many as rows, and builds the join's hash table on the rows instead
+    # (docs/analyses.md, Performance). Passing the values
     # through one list gives it a small estimate, so it builds on them.
     return f"""
     _m AS (SELECT _raw, {expr.replace('__v__', '_raw')} AS _norm FROM (
@@ -202,8 +202,7 @@ def view_sql(cfg: PageConfig | None = None) -> dict[str, str]:
     # One aggregation by the session's id pair and cookieless, like every other
     # session view: a session whose events disagree on cookies (the visitor
     # accepted them mid-session) is a cookieless part and a cookie part. The
-    # cookie filter then reaches the scan; in interleaved runs at 20M events
-    # that cost the same as bool_or(cookieless) per id. Page views without a session id are
+    # cookie filter then reaches the scan. Page views without a session id are
     # added as one-page sessions by a second branch whose constant
     # cookieless = true lets DuckDB drop it under the default cookie filter (a
     # computed group key costs more than that branch). No materialized CTE, so

@@ -1,7 +1,7 @@
 """Tiny datasets and query libraries for the query machinery tests.
 
 ``page_view`` builds a RUM message shaped like the web client's (see
-../shared/rum-schema/real-samples.jsonl); ``build_dataset`` writes messages as
+tests/fixtures/real-samples.jsonl); ``build_dataset`` writes messages as
 JSON lines and ingests them with the real ``rumq.ingest.ingest``.
 """
 

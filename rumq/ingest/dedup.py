@@ -46,7 +46,7 @@ def drop_duplicates(con: Any, store: Store, state: State, parts: Path, results: 
     """
     con.execute("SET VARIABLE rumq_parts = ?", [str(parts / "*" / "*" / "*.parquet")]).fetchall()
     # Each question below is its own scan of the staged files (only the columns
-    # it needs): materializing every key first spilled to disk at 20M events.
+    # it needs): a table of every staged key would grow with the ingest and spill.
     good = f"(SELECT _seq AS seq, event_id, event_name, source_file, filename, _part AS part FROM {STAGED} " \
            "WHERE _reject IS NULL)"
     # Ids that occur more than once are found on their 64-bit hash (8-byte

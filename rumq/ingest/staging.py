@@ -37,8 +37,8 @@ BUFFER_BYTES = 160 << 20
 
 #: The only text columns given min/max statistics. Row groups mix pages, ids
 #: and URLs, so their min/max never lets a scan skip one, and comparing
-#: every value (URLs, ids and messages share long prefixes) cost about 2% of
-#: an ingest. Numbers and timestamps keep theirs (time windows skip on them).
+#: every value (URLs, ids and messages share long prefixes) costs ingest time
+#: (docs/ingest.md). Numbers and timestamps keep theirs (time windows skip on them).
 _TEXT_STATISTICS = frozenset({"event_name", "event_type", "application_id", "application_name", "log_group"})
 
 #: Unique (or nearly unique) columns, written without dictionary encoding.
