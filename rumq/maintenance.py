@@ -27,15 +27,22 @@ def dataset_info(data_dir: str | os.PathLike[str]) -> dict[str, Any]:
     store = Store(data_dir)
     store.check()
     state = store.load_state()
-    con = catalog.connect(data_dir, views=False)
+    # Sessions, users and coverage as the session analyses count them
+    # (sessions/summary over the whole dataset): only the two views they need.
+    counts = "SELECT * FROM session_stats, cookie_coverage"
+    con = catalog.connect(data_dir, for_sql=counts)
     row = con.execute(
         # Distinct ids from the stored pairs (one of a pair is set): no text per row.
         "SELECT count(*), min(event_time), max(event_time), "
         "count(DISTINCT session_uuid) + count(DISTINCT session_text), "
-        "count(DISTINCT user_uuid) + count(DISTINCT user_text), "
         "count(session_uuid) + count(session_text), count(*) FILTER (WHERE NOT cookieless) FROM rumq_events"
     ).fetchone()
-    events, first, last, sessions, users, with_session, cookie_events = row
+    events, first, last, session_ids, with_session, cookie_events = row
+    sessions, cookieless_sessions, users = con.execute(
+        "SELECT count(*) FILTER (WHERE NOT cookieless), count(*) FILTER (WHERE cookieless), "
+        "count(DISTINCT user_id) FILTER (WHERE NOT cookieless) FROM session_stats"
+    ).fetchone()
+    coverage, page_views = con.execute("SELECT coverage, page_views FROM cookie_coverage").fetchone()
     apps = con.execute(
         "SELECT application_id, any_value(application_name), count(*) FROM events GROUP BY 1 ORDER BY 3 DESC"
     ).fetchall()
@@ -51,8 +58,15 @@ def dataset_info(data_dir: str | os.PathLike[str]) -> dict[str, Any]:
         "days": len({f["date"] for f in state.files}),
         "applications": [{"application_id": a, "application_name": n, "events": c} for a, n, c in apps],
         "event_types": {t: c for t, c in types},
+        # sessions/summary's numbers over the whole dataset: cookie sessions with
+        # a page view, their distinct users, and the page views' cookie coverage.
         "sessions": sessions,
+        "cookieless_sessions": cookieless_sessions,
         "users": users,
+        "page_views": page_views,
+        "cookie_coverage": coverage,
+        # Raw id counts over every event (sessions without a page view included).
+        "session_ids": session_ids,
         "known_session_share": (with_session / events) if events else None,
         "cookie_event_share": (cookie_events / events) if events else None,
         "rejects": sum(int(r.get("rows", 0)) for r in state.rejects),

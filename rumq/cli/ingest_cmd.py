@@ -126,10 +126,12 @@ def info(ctx: click.Context, as_json: bool) -> None:
         f"dataset          {d['dataset']}",
         f"events           {d['events']:,}",
         f"time range       {d['first_event'] or '-'} .. {d['last_event'] or '-'} ({d['days']} day(s))",
-        f"sessions         {d['sessions']:,}",
+        f"sessions         {d['sessions']:,} with cookies (as sessions/summary counts them), "
+        f"{d['cookieless_sessions']:,} cookieless",
         f"users            {d['users']:,}",
-        f"known session    {pct(d['known_session_share'])} of events",
-        f"cookie coverage  {pct(d['cookie_event_share'])} of events come from cookie sessions",
+        f"cookie coverage  {pct(d['cookie_coverage'])} of {d['page_views']:,} page views are in cookie sessions",
+        f"known session    {pct(d['known_session_share'])} of events carry a session id "
+        f"({d['session_ids']:,} distinct)",
         f"rejects          {d['rejects']:,}",
         f"duplicates       {d['duplicates_dropped']:,} dropped over {d['ingests']} ingest(s) of {d['inputs']} input file(s)",
         f"size on disk     {_human(d['bytes_on_disk'])} in {d['files']} file(s)",
