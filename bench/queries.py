@@ -85,16 +85,17 @@ def _sessions() -> str:
                      FILTER (WHERE event_name = 'page_view') AS entry_raw,
                  min(browser_name) AS browser, min(device_type) AS device, min(country_code) AS country
           FROM E WHERE (session_uuid IS NOT NULL OR session_text IS NOT NULL) AND NOT cookieless
-          GROUP BY session_uuid, session_text)"""
+          GROUP BY session_uuid, session_text HAVING pv > 0)"""
 
 
 def _audience(col: str, key: str) -> str:
     return f"""WITH {_sessions().strip()},
-    a AS (SELECT {key} AS k, count(*) AS sessions, count(*) FILTER (WHERE js + http > 0) AS err FROM s GROUP BY k),
-    p AS (SELECT {col} AS k, count(*) AS page_views FROM E WHERE event_name = 'page_view' GROUP BY k),
-    l AS (SELECT {col} AS k, quantile_cont(vital_value, 0.75) AS lcp FROM E WHERE event_name = 'lcp' GROUP BY k)
-    SELECT k, coalesce(a.sessions, 0), coalesce(p.page_views, 0), a.err / a.sessions, l.lcp, {COVERAGE}
-    FROM p FULL JOIN a USING (k) FULL JOIN l USING (k)
+    a AS (SELECT {key} AS k, count(*) AS sessions, sum(pv) AS page_views, count(*) FILTER (WHERE js + http > 0) AS err
+          FROM s GROUP BY k),
+    l AS (SELECT {col} AS k, quantile_cont(vital_value, 0.75) AS lcp FROM E
+          WHERE event_name = 'lcp' AND NOT cookieless AND session_id IS NOT NULL GROUP BY k)
+    SELECT k, coalesce(a.sessions, 0), CAST(coalesce(a.page_views, 0) AS BIGINT), a.err / a.sessions, l.lcp, {COVERAGE}
+    FROM a FULL JOIN l USING (k)
     ORDER BY 2 DESC, 3 DESC, k NULLS LAST LIMIT 50"""
 
 
@@ -107,7 +108,7 @@ HAND: dict[str, str] = {
     "journeys/transitions": f"""WITH {_collapsed().strip()},
     ed AS (SELECT '(entry)' AS f, page AS t, session_id FROM c WHERE step = 1
           UNION ALL
-          SELECT page, coalesce(nxt, '(exit)'), session_id FROM c WHERE step < 10 OR (nxt IS NULL AND step <= 10)),
+          SELECT page, coalesce(nxt, '(exit)'), session_id FROM c),
     g AS (SELECT f, t, count(DISTINCT session_id) AS sessions, count(*) AS n FROM ed GROUP BY f, t)
     SELECT f, t, sessions, n, n / sum(n) OVER (PARTITION BY f), {COVERAGE}
     FROM g ORDER BY n DESC, f, t LIMIT 50""",
@@ -217,12 +218,12 @@ HAND: dict[str, str] = {
         UNION ALL SELECT 2, '/product/*', n2, n2 / nullif(n1, 0), n2 / nullif(n1, 0), n1 - n2, m2, {COVERAGE} FROM st
         UNION ALL SELECT 3, '/cart', n3, n3 / nullif(n2, 0), n3 / nullif(n1, 0), n2 - n3, m3, {COVERAGE} FROM st)
     ORDER BY step""",
-    "data/quality": """WITH s AS (SELECT session_id, count(*) AS n FROM E WHERE session_id IS NOT NULL GROUP BY session_id),
+    "data/quality": """WITH s AS (SELECT session_id, cookieless, count(*) AS n FROM E WHERE session_id IS NOT NULL
+          GROUP BY session_id, cookieless HAVING count(*) FILTER (WHERE event_name = 'page_view') > 0),
     pvs AS (SELECT count(*) AS pv, count(*) FILTER (WHERE NOT cookieless) AS cpv,
                    count(*) FILTER (WHERE session_id IS NULL) AS nil_pv FROM E WHERE event_name = 'page_view'),
     ev AS (SELECT count(*) AS n, count(*) FILTER (WHERE cookieless) AS cl, count(*) FILTER (WHERE session_id IS NULL) AS ns FROM E),
-    cs AS (SELECT count(DISTINCT session_id) FILTER (WHERE NOT cookieless) AS c,
-                  count(DISTINCT session_id) FILTER (WHERE cookieless) AS cl FROM E WHERE session_id IS NOT NULL),
+    cs AS (SELECT count(*) FILTER (WHERE NOT cookieless) AS c, count(*) FILTER (WHERE cookieless) AS cl FROM s),
     rows AS (
         SELECT 1 AS o, 'events' AS k, NULL AS item, n AS c, NULL::DOUBLE AS sh FROM ev
         UNION ALL SELECT 2, 'page_views', NULL, pv, NULL FROM pvs
