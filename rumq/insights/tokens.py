@@ -50,8 +50,10 @@ _REGEX_AFTER_WORDS = {
     "like", "and", "or", "not", "in", "filter", "where", "by", "fields", "display", "parse",
     "stats", "sort", "as", "pattern",
 }
-_OPERATORS = ("!=", "<=", ">=", "=~", "=", "<", ">", "+", "-", "*", "/", "%", "^", "!",
-              "|", ",", "(", ")", "[", "]", ":")
+# "==" is a spelling of "=" that CloudWatch accepts; "." after ")" or "]" reads a member
+# (``jsonParse(s).a``, ``list[0].name``); inside a name a "." is part of the name.
+_OPERATORS = ("!=", "<=", ">=", "=~", "==", "=", "<", ">", "+", "-", "*", "/", "%", "^", "!",
+              "|", ",", "(", ")", "[", "]", ":", ".")
 
 
 @dataclass(frozen=True)
