@@ -292,7 +292,10 @@ class Parser:
             while True:
                 groups.append(self.projection())
                 if self.tok.is_word("offset"):
-                    raise error_at(self.text, self.tok.start, "bin(...) offset is not supported by rumq",
+                    raise error_at(self.text, self.tok.start,
+                                   "'bin(...) offset' is not supported by rumq: the documentation does not say "
+                                   "which way it moves the bins",
+                                   hint="group by datefloor(@timestamp, 1h) and shift with fromMillis/toMillis",
                                    cls=QueryUnsupportedError)
                 if self.tok.is_op(","):
                     self.advance()
