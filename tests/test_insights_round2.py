@@ -167,3 +167,12 @@ def test_rejections_name_the_construct_and_the_fix(query, cls, what, fix):
     text = str(ei.value) + " " + (getattr(ei.value, "hint", "") or "")
     assert what in text
     assert fix in text
+
+
+def test_cli_notices_go_to_stderr_data_to_stdout(golden_data):
+    r = CliRunner().invoke(cli, ["--data", str(golden_data), "insights", "--format", "csv",
+                                 "SOURCE logGroups(namePrefix: ['/aws/vendedlogs/'], class: STANDARD) | stats count(*) as n"],
+                           catch_exceptions=False)
+    assert r.exit_code == 0
+    assert r.stdout.splitlines() == ["n", "12"]
+    assert "notice: SOURCE class: STANDARD has no meaning for a rumq dataset and is ignored" in r.stderr

@@ -561,16 +561,20 @@ class Compiler:
             n_prev = f"count(*) FILTER (WHERE NOT ({cur}))"
             cols["@previousSampleCount"] = (n_prev, NUM)
             cols["@changeInSampleCount"] = (f"{n_cur} - {n_prev}", NUM)
-        self.close_grouped(cols, group=" GROUP BY " + pcol,
-                           order=[f'"{_out_col(1)}" DESC', f'"{_out_col(0)}" ASC'])
-        self.pattern_cols = cols
+        # Most frequent first, then by pattern.
+        self.close_grouped(cols, group=" GROUP BY " + pcol, order=[("@sampleCount", "DESC"), ("@pattern", "ASC")])
 
     def cmd_diff(self, cmd: ast.Diff) -> None:
-        # The pattern before it already counted both periods (see diff_window and cmd_pattern).
-        pass
+        """Nothing left to do: ``diff_window`` read both periods and ``cmd_pattern`` counted each."""
 
-    def close_grouped(self, cols: dict[str, tuple[str, str]], *, group: str, order: list[str]) -> None:
-        """Close the stage as a grouped CTE with these output columns (like stats)."""
+    def close_grouped(self, cols: dict[str, tuple[str, str]], *, group: str, order: list[tuple[str, str]]) -> None:
+        """Close the stage as a grouped CTE with these output columns (like stats).
+
+        Args:
+            cols: output name -> (SQL over the stage, type), in output order.
+            group: the GROUP BY clause.
+            order: the default order of the output, as (output name, ASC|DESC) pairs.
+        """
         sel, out = [], []
         names = []
         for name, (sql, typ) in cols.items():
@@ -588,7 +592,8 @@ class Compiler:
         self.fields_out = []
         self.display_out = None
         self.order = None
-        self.default_order = [_resolve_out(o, names) for o in order]
+        by_name = dict(zip(cols, names, strict=True))
+        self.default_order = [f"{by_name[n]} {d} NULLS LAST" for n, d in order]
 
     def cmd_unnest(self, cmd: ast.Unnest) -> None:
         """One row per element of a JSON array; any other value is a list of one item; no value, no row."""
@@ -1088,16 +1093,6 @@ def _severity(pattern_sql: str) -> str:
             f"WHEN regexp_matches({pattern_sql}, '(?i)warn') THEN 'Warning' "
             f"WHEN regexp_matches({pattern_sql}, '(?i)debug') THEN 'Debug' "
             f"WHEN regexp_matches({pattern_sql}, '(?i)info') THEN 'Info' ELSE 'Unknown' END)")
-
-
-def _out_col(i: int) -> str:
-    return f"__out{i}__"
-
-
-def _resolve_out(term: str, names: list[str]) -> str:
-    for i, n in enumerate(names):
-        term = term.replace(f'"{_out_col(i)}"', n)
-    return term
 
 
 def _json_value(col: str) -> str:
