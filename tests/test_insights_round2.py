@@ -176,3 +176,11 @@ def test_cli_notices_go_to_stderr_data_to_stdout(golden_data):
     assert r.exit_code == 0
     assert r.stdout.splitlines() == ["n", "12"]
     assert "notice: SOURCE class: STANDARD has no meaning for a rumq dataset and is ignored" in r.stderr
+
+
+def test_bare_source_clause_shows_its_events(two_apps):
+    c = insights.compile(f"SOURCE '{GROUP_A}'")
+    assert c.columns == ["@timestamp", "@message"]
+    assert insights.execute(two_apps, c).height == 3
+    with pytest.raises(QuerySyntaxError, match=r"missing '\)' closing logGroups\("):
+        insights.compile("SOURCE logGroups(namePrefix: ['a']")

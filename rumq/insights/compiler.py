@@ -523,7 +523,11 @@ class Compiler:
             c = f"starts_with(log_group, {p}) OR (log_group IS NULL AND starts_with({derived}, {p}))"
             if rum.startswith(prefix):
                 c += " OR (log_group IS NULL AND application_name IS NULL)"
-            elif prefix.startswith(rum):
+            elif not prefix.startswith(rum):
+                self.notices.append(
+                    f"notice: SOURCE namePrefix '{prefix}' is not a prefix of RUM app monitors' log groups; "
+                    "only events recorded with such a log group match")
+            else:
                 self.notices.append(
                     f"notice: SOURCE namePrefix '{prefix}': events with neither a recorded log group nor an "
                     "app monitor name cannot be matched to a prefix longer than "

@@ -112,9 +112,8 @@ class Parser:
             raise self.error("empty query", hint="write a command such as: fields @timestamp, @message")
         if self.tok.is_word("source"):
             commands.append(self.source())
-            if self.tok.kind == EOF:
-                raise self.error("a SOURCE clause needs a query after it",
-                                 hint="e.g. SOURCE '/aws/vendedlogs/RUMService_x' | stats count(*)")
+            if self.tok.kind == EOF:  # a bare SOURCE clause: its events, as `fields @timestamp, @message`
+                return ast.Query(0, len(self.text), tuple(commands), self.text)
             if not self.tok.is_op("|"):
                 raise self.error(f"expected '|' after the SOURCE clause, found {self.describe(self.tok)}")
             self.advance()
@@ -183,6 +182,8 @@ class Parser:
             ignored: list[str] = []
             while not self.tok.is_op(")"):
                 key = self.tok
+                if key.kind == EOF:
+                    raise self.error("unbalanced parentheses: missing ')' closing logGroups(", lp)
                 if key.kind != IDENT or not self.peek().is_op(":"):
                     raise self.error(f"expected 'name: value' in logGroups(...), found {self.describe(key)}",
                                      hint="logGroups(namePrefix: ['/aws/vendedlogs/RUMService_'], class: ['STANDARD'])")
