@@ -346,8 +346,12 @@ def _run_insights_text(
     _check_limit(limit)
     # Parameters become quoted Logs Insights literals ({{name}}), never raw text.
     compiled = insights.compile(text, params=dict(params) if params else None, since=w.since, until=w.until)
-    # The compiled SQL reads the events view only: no analysis views to create.
-    con = _catalog(data_dir, w, app, for_sql=compiled.sql)
+    for line in compiled.notices:  # e.g. a SOURCE rumq cannot map: said, never silently ignored
+        notify(line)
+    # The compiled SQL reads the events view only: no analysis views to create. `diff` also
+    # reads the period before the window.
+    read = TimeWindow(compiled.read_since, w.until) if compiled.read_since is not None else w
+    con = _catalog(data_dir, read, app, for_sql=compiled.sql)
     try:
         df = insights.execute(con, compiled)
         _say_if_empty(con, data_dir, w, app, notify)

@@ -71,6 +71,6 @@ def test_syntax_error_exit_2(data, capsys):
 
 def test_unsupported_exit_2(data, capsys):
     with pytest.raises(SystemExit) as ei:
-        main(["--data", data, "insights", "pattern @message"])
+        main(["--data", data, "insights", "anomaly"])
     assert ei.value.code == 2
-    assert "'pattern' command is not supported" in capsys.readouterr().err
+    assert "'anomaly' command is not supported" in capsys.readouterr().err

@@ -41,7 +41,8 @@ def insights(
     """Run a Logs Insights QUERY (or --file FILE, or stdin) over the dataset.
 
     The query runs unchanged: fields, display, filter/where, stats, sort,
-    limit, parse and dedup, with Logs Insights field names
+    limit, parse, dedup, pattern, diff, unnest and a leading SOURCE (notices
+    about what rumq cannot map go to stderr), with Logs Insights field names
     (metadata.browserName, event_details.duration, @timestamp, ...).
     --since/--until set the query's time range, like the console's time
     picker. Timestamps print as YYYY-MM-DD HH:MM:SS.mmm (UTC). --limit caps
@@ -69,6 +70,9 @@ def insights(
         out = [c.sql + ";", "", "-- parameters:"]
         out += [f"--   ${k} = {v!r}" for k, v in c.parameters.items()] or ["--   (none)"]
         out += ["-- result columns (in order): " + ", ".join(c.columns)]
+        out += [f"-- {line}" for line in c.notices]
+        for line in c.notices:
+            notice(line)
         click.echo("\n".join(out))
         return
     from rumq.runner import run_insights

@@ -90,6 +90,22 @@ class Like(Expr):
 
 
 @dataclass(frozen=True)
+class Index(Expr):
+    """``list[index]``: an element of a JSON array (or of a split() list), 0-based."""
+
+    operand: Expr
+    index: int
+
+
+@dataclass(frozen=True)
+class Member(Expr):
+    """``expr.name`` on a computed value, e.g. ``jsonParse(s).a`` or ``list[0].name``."""
+
+    operand: Expr
+    name: str
+
+
+@dataclass(frozen=True)
 class In(Expr):
     operand: Expr
     items: tuple[String | Number, ...]
@@ -170,6 +186,46 @@ class Parse(Command):
 @dataclass(frozen=True)
 class Dedup(Command):
     fields: tuple[Field, ...]
+
+
+@dataclass(frozen=True)
+class Source(Command):
+    """A leading ``SOURCE`` clause.
+
+    Attributes:
+        form: ``names`` (quoted log group names), ``logGroups`` or ``dataSource``.
+        names: exact log group names (``SOURCE '/aws/vendedlogs/RUMService_x'``).
+        prefixes: ``logGroups(namePrefix: [...])``.
+        ignored: the parts rumq cannot map (``class: ...``, ``dataSource(...)``), as written.
+    """
+
+    form: str
+    names: tuple[str, ...] = ()
+    prefixes: tuple[str, ...] = ()
+    ignored: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Pattern(Command):
+    """``pattern expr``: cluster the values of ``expr`` into patterns."""
+
+    expr: Expr
+
+
+@dataclass(frozen=True)
+class Diff(Command):
+    """``diff [previousDay|previousWeek|previousMonth]`` after ``pattern``; ``period`` is "" for the
+    immediately preceding range."""
+
+    period: str
+
+
+@dataclass(frozen=True)
+class Unnest(Command):
+    """``unnest expr into name``: one row per element of a JSON array."""
+
+    expr: Expr
+    alias: str
 
 
 @dataclass(frozen=True)

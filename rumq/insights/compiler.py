@@ -23,7 +23,7 @@ import difflib
 import enum
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from rumq.errors import QuerySyntaxError, QueryUnsupportedError
 from rumq.insights import ast
@@ -70,6 +70,11 @@ class Compiled:
     columns: list[str]
     query: str = ""
     types: list[str] = field(default_factory=list)
+    #: What the query asked for that rumq could not apply exactly (an unmappable SOURCE,
+    #: a sort key the stats output lacks, ...): one line each, for stderr and --explain.
+    notices: list[str] = field(default_factory=list)
+    #: The earliest time the query reads (``diff`` reads the period before ``since``), or None.
+    read_since: datetime | None = None
 
 
 @dataclass
@@ -171,10 +176,49 @@ class Compiler:
         self.mode = Mode.ROW
         self.stats_local: dict[str, Typed] = {}
         self.stats_keys: dict[str, Typed] = {}
-        if since is not None:
-            self.stage.where.append(f"event_time >= CAST({self.param(since)} AS TIMESTAMP)")
-        if until is not None:
-            self.stage.where.append(f"event_time < CAST({self.param(until)} AS TIMESTAMP)")
+        self.notices: list[str] = []
+        #: names whose members (``name.a.b``) are read from JSON text: unnest elements.
+        self.json_src: dict[str, str] = {}
+        self.read_since: datetime | None = None
+        #: set when the query has ``diff``: SQL true for rows of the current period.
+        self.current_period: str | None = None
+        cmds = query.commands
+        for i, cmd in enumerate(cmds):
+            if isinstance(cmd, ast.Diff) and (i == 0 or not isinstance(cmds[i - 1], ast.Pattern)):
+                raise self.err(cmd, "diff compares pattern results: it must follow the pattern command",
+                               hint="pattern @message | diff")
+            if isinstance(cmd, ast.Diff) and any(isinstance(c, ast.Diff) for c in cmds[:i]):
+                raise self.err(cmd, "a query may have one diff")
+        if any(isinstance(c, ast.Diff) for c in cmds):
+            self.diff_window(next(c for c in cmds if isinstance(c, ast.Diff)))
+        else:
+            if since is not None:
+                self.stage.where.append(f"event_time >= CAST({self.param(since)} AS TIMESTAMP)")
+            if until is not None:
+                self.stage.where.append(f"event_time < CAST({self.param(until)} AS TIMESTAMP)")
+
+    def diff_window(self, cmd: ast.Diff) -> None:
+        """Read the query's window and the one ``diff`` compares it with; mark the current rows."""
+        if self.since is None:
+            raise self.err(cmd, "diff compares the query's time range with the one before it, so it needs one",
+                           hint="give the range: --since 1d (and --until)")
+        since = self.since
+        until = self.until or datetime.now(UTC).replace(tzinfo=None)
+        if cmd.period == "":
+            psince, puntil = since - (until - since), since
+        elif cmd.period == "previousDay":
+            psince, puntil = since - timedelta(days=1), until - timedelta(days=1)
+        elif cmd.period == "previousWeek":
+            psince, puntil = since - timedelta(days=7), until - timedelta(days=7)
+        else:
+            psince, puntil = _month_before(since), _month_before(until)
+        cur = (f"(event_time >= CAST({self.param(since)} AS TIMESTAMP) AND "
+               f"event_time < CAST({self.param(until)} AS TIMESTAMP))")
+        prev = (f"(event_time >= CAST({self.param(psince)} AS TIMESTAMP) AND "
+                f"event_time < CAST({self.param(puntil)} AS TIMESTAMP))")
+        self.stage.where.append(f"{cur} OR {prev}")
+        self.current_period = cur
+        self.read_since = psince
 
     # ------------------------------------------------------------ plumbing
     def err(self, node: ast.Node | int, message: str, *, hint: str = "", unsupported: bool = False):
@@ -227,7 +271,11 @@ class Compiler:
 
     # ------------------------------------------------------------ commands
     def compile(self) -> Compiled:
-        cmds = self.query.commands
+        cmds = self.push_down_filters(list(self.query.commands))
+        for i, cmd in enumerate(cmds):
+            if isinstance(cmd, ast.Pattern) and self.current_period is not None and any(
+                    isinstance(c, ast.Stats) for c in cmds[:i]):
+                raise self.err(cmd, "pattern ... | diff must come before any stats")
         dedup_at: ast.Dedup | None = None
         sort_or_limit: ast.Command | None = None
         for cmd in cmds:
@@ -246,6 +294,49 @@ class Compiler:
                 dedup_at = cmd
             getattr(self, "cmd_" + type(cmd).__name__.lower())(cmd)
         return self.finish()
+
+    def push_down_filters(self, cmds: list[ast.Command]) -> list[ast.Command]:
+        """Move a filter that follows the first stats but names none of its output before it.
+
+        AWS's own Container Insights sample queries write ``stats ... | filter Type="Cluster"``,
+        meaning the events' field ``Type``: the stats output has no such field, so read as
+        written the filter would drop every row. rumq applies such a filter to the events the
+        first stats reads, and says so (a notice).
+        """
+        first = next((i for i, c in enumerate(cmds) if isinstance(c, ast.Stats)), None)
+        if first is None:
+            return cmds
+        stats = cmds[first]
+        assert isinstance(stats, ast.Stats)
+        produced: set[str] = set()
+        for p in stats.by + stats.items:
+            produced.add(p.name)
+            if isinstance(p.expr, ast.Field):
+                produced.add(p.expr.name)
+        out = cmds[: first + 1]
+        moved: list[ast.Command] = []
+        for j in range(first + 1, len(cmds)):
+            c = cmds[j]
+            if isinstance(c, (ast.Stats, ast.Pattern, ast.Unnest)):
+                out += cmds[j:]  # past a second stats (or a pattern), leave the rest as written
+                break
+            if isinstance(c, (ast.Fields, ast.Display)):
+                produced |= {p.name for p in c.items}
+            if isinstance(c, ast.Parse):
+                produced |= set(c.aliases) | set(_regex_group_names(c.pattern))
+            if isinstance(c, ast.Filter):
+                names = _field_names(c.condition)
+                if names and not any(_produces(produced, n) for n in names):
+                    moved.append(c)
+                    self.notices.append(
+                        f"notice: '{_collapse(self.text[c.start:c.end])}' comes after stats but names no field of "
+                        "its output; rumq applies it to the events before stats, as CloudWatch's sample queries "
+                        "expect")
+                    continue
+            out.append(c)
+        if not moved:
+            return cmds
+        return out[:first] + moved + out[first:]
 
     def cmd_fields(self, cmd: ast.Fields) -> None:
         self.projection_cmd(cmd.items, self.fields_out)
@@ -274,7 +365,17 @@ class Compiler:
     def cmd_sort(self, cmd: ast.Sort) -> None:
         terms: list[str] = []
         for k in cmd.keys:
+            if (self.after_stats and isinstance(k.expr, ast.Field) and k.expr.name not in self.scope
+                    and self.json_member(k.expr.name) is None):
+                # As the Container Insights samples (`stats ... | sort @timestamp desc`): the
+                # stats output has no such field, so every row has the same (absent) key.
+                self.notices.append(
+                    f"notice: 'sort {k.expr.name}' comes after stats, whose output has no field "
+                    f"'{k.expr.name}'; the key orders nothing and is ignored")
+                continue
             terms += self.sort_terms(self.expr(k.expr), k.descending)
+        if not terms and self.after_stats:
+            return
         if not self.after_stats:
             terms += self.default_order
         terms = list(dict.fromkeys(t for t in terms))
@@ -374,7 +475,9 @@ class Compiler:
                     if name in groups:
                         raise self.err(pat, f"the group name {name!r} is used twice")
                     groups[name] = n
-                    out.append(f"(?P<{name}>")
+                    # RE2 group names cannot hold '@' (`(?<@domain>...)`); values are read by
+                    # position, so a plain capturing group does.
+                    out.append("(")
                     i += m.end()
                     continue
                 if not s.startswith("(?", i):
@@ -392,6 +495,124 @@ class Compiler:
             msg = str(e).split("\n")[0]
             msg = msg.split("Error: ", 1)[-1]
             raise self.err(node, f"invalid regular expression: {msg}") from None
+
+    def cmd_source(self, cmd: ast.Source) -> None:
+        """A leading SOURCE: a filter on the log group when rumq can tell an event's group.
+
+        A RUM app monitor writes to ``/aws/vendedlogs/RUMService_<name><first 8 characters of
+        its id>``. An event's group is the recorded ``log_group`` when the export carried one;
+        otherwise it is built from ``application_name`` and ``application_id``; with neither
+        name nor group recorded, an exact RUM group name still identifies the app by its id suffix.
+        """
+        rum = "/aws/vendedlogs/RUMService_"
+        derived = f"(CAST({self.param(rum)} AS VARCHAR) || application_name || left(application_id, 8))"
+        conds: list[str] = []
+        for name in cmd.names:
+            p = f"CAST({self.param(name)} AS VARCHAR)"
+            c = f"log_group = {p} OR (log_group IS NULL AND {derived} = {p})"
+            if name.startswith(rum) and len(name) > len(rum) + 8:
+                c += (f" OR (log_group IS NULL AND application_name IS NULL "
+                      f"AND application_id IS NOT NULL AND ends_with({p}, left(application_id, 8)))")
+            else:
+                self.notices.append(
+                    f"notice: SOURCE '{name}' is not a RUM app monitor's log group; only events recorded "
+                    "with that log group match")
+            conds.append(f"({c})")
+        for prefix in cmd.prefixes:
+            p = f"CAST({self.param(prefix)} AS VARCHAR)"
+            c = f"starts_with(log_group, {p}) OR (log_group IS NULL AND starts_with({derived}, {p}))"
+            if rum.startswith(prefix):
+                c += " OR (log_group IS NULL AND application_name IS NULL)"
+            elif not prefix.startswith(rum):
+                self.notices.append(
+                    f"notice: SOURCE namePrefix '{prefix}' is not a prefix of RUM app monitors' log groups; "
+                    "only events recorded with such a log group match")
+            else:
+                self.notices.append(
+                    f"notice: SOURCE namePrefix '{prefix}': events with neither a recorded log group nor an "
+                    "app monitor name cannot be matched to a prefix longer than "
+                    f"'{rum}' and are left out")
+            conds.append(f"({c})")
+        if conds:
+            self.stage.where.append(" OR ".join(conds))
+        for part in cmd.ignored:
+            self.notices.append(
+                f"notice: SOURCE {part} has no meaning for a rumq dataset and is ignored"
+                + (" (every event is queried)" if cmd.form == "dataSource" else ""))
+
+    def cmd_pattern(self, cmd: ast.Pattern) -> None:
+        """Cluster the values into patterns: words holding a digit become ``<*>``; count per pattern."""
+        src = self.as_str(self.expr(cmd.expr))
+        if self.stage.limit is not None or self.stage.qualify:
+            self.wrap()
+        scol, pcol = self.newcol(), self.newcol()
+        self.stage.where.append(f"({src}) IS NOT NULL")
+        self.stage.extra.append(f"{src} AS {scol}")
+        self.stage.extra.append(f"regexp_replace({src}, {self.param(PATTERN_TOKEN)}, '<*>', 'g') AS {pcol}")
+        self.wrap()
+        cur = self.current_period
+        n_cur = f"count(*) FILTER (WHERE {cur})" if cur else "count(*)"
+        cols = {
+            "@pattern": (pcol, STR),
+            "@ratio": (f"CAST({n_cur} AS DOUBLE) / nullif(sum({n_cur}) OVER (), 0)", NUM),
+            "@sampleCount": (n_cur, NUM),
+            "@severityLabel": (_severity(pcol), STR),
+            "@logSamples": (f"CAST(to_json(list_sort(list_distinct(list({scol}"
+                            + (f") FILTER (WHERE {cur}))" if cur else "))")
+                            + f")[1:{PATTERN_SAMPLES}]) AS VARCHAR)", STR),
+        }
+        if cur:
+            n_prev = f"count(*) FILTER (WHERE NOT ({cur}))"
+            cols["@previousSampleCount"] = (n_prev, NUM)
+            cols["@changeInSampleCount"] = (f"{n_cur} - {n_prev}", NUM)
+        # Most frequent first, then by pattern.
+        self.close_grouped(cols, group=" GROUP BY " + pcol, order=[("@sampleCount", "DESC"), ("@pattern", "ASC")])
+
+    def cmd_diff(self, cmd: ast.Diff) -> None:
+        """Nothing left to do: ``diff_window`` read both periods and ``cmd_pattern`` counted each."""
+
+    def close_grouped(self, cols: dict[str, tuple[str, str]], *, group: str, order: list[tuple[str, str]]) -> None:
+        """Close the stage as a grouped CTE with these output columns (like stats).
+
+        Args:
+            cols: output name -> (SQL over the stage, type), in output order.
+            group: the GROUP BY clause.
+            order: the default order of the output, as (output name, ASC|DESC) pairs.
+        """
+        sel, out = [], []
+        names = []
+        for name, (sql, typ) in cols.items():
+            col = self.newcol()
+            names.append(col)
+            sel.append(f"{sql} AS {col}")
+            out.append((name, Typed(col, typ)))
+        cte = f"s{len(self.ctes) + 1}"
+        self.ctes.append(f"{cte} AS (\n  {self.select_sql(', '.join(sel), self.stage, None, group)}\n)")
+        self.stage = _Stage(cte)
+        self.after_stats = True
+        self.scope = {n: t for n, t in out}
+        self.json_src = {}
+        self.stats_out = out
+        self.fields_out = []
+        self.display_out = None
+        self.order = None
+        by_name = dict(zip(cols, names, strict=True))
+        self.default_order = [f"{by_name[n]} {d} NULLS LAST" for n, d in order]
+
+    def cmd_unnest(self, cmd: ast.Unnest) -> None:
+        """One row per element of a JSON array; any other value is a list of one item; no value, no row."""
+        x = self.as_str(self.expr(cmd.expr))
+        if self.stage.limit is not None or self.stage.qualify or self.stage.extra:
+            self.wrap()
+        col = self.newcol()
+        items = (f"(CASE WHEN ({x}) IS NULL THEN CAST([] AS VARCHAR[]) "
+                 f"WHEN json_valid({x}) AND json_type({x}) = 'ARRAY' THEN CAST(json_extract({x}, '$[*]') AS VARCHAR[]) "
+                 f"WHEN json_valid({x}) AND json_type({x}) = 'OBJECT' THEN [CAST({x} AS VARCHAR)] "
+                 f"ELSE [CAST(to_json({x}) AS VARCHAR)] END)")
+        self.stage.extra.append(f"unnest({items}) AS {col}")
+        self.wrap()
+        self.scope[cmd.alias] = Typed(_json_value(col), ANY)
+        self.json_src[cmd.alias] = col
 
     def cmd_stats(self, cmd: ast.Stats) -> None:
         if self.stage.limit is not None or self.stage.qualify:
@@ -471,7 +692,7 @@ class Compiler:
         sql = ("WITH " + ",\n".join(self.ctes) + "\n" if self.ctes else "") + body
         used = set(re.findall(r"\$(p\d+)\b", sql))
         params = {k: v for k, v in self.params.items() if k in used}
-        return Compiled(sql, params, cols, self.text, types)
+        return Compiled(sql, params, cols, self.text, types, list(self.notices), self.read_since)
 
     # ------------------------------------------------------------ expressions
     def expr(self, e: ast.Expr) -> Typed:
@@ -493,6 +714,10 @@ class Compiler:
             return self.like(e)
         if isinstance(e, ast.In):
             return self.in_list(e)
+        if isinstance(e, ast.Index):
+            return self.index(e)
+        if isinstance(e, ast.Member):
+            return self.member(e)
         if isinstance(e, ast.Regex):
             raise self.err(e, "a /regex/ may only follow like, =~ or parse")
         if isinstance(e, ast.Period):
@@ -509,6 +734,9 @@ class Compiler:
                 return self.stats_local[name]
             if name in self.stats_keys:
                 return self.stats_keys[name]
+            if name.lower() in AGGREGATES:
+                raise self.err(f, f"'{name}' without parentheses is not a stats function call",
+                               hint=f"write {name}(*)" if name.lower() == "count" else f"write {name}(field)")
             raise self.err(f, f"'{name}' must be inside an aggregate function or be a 'by' key")
         if name in self.scope:
             return self.scope[name]
@@ -524,10 +752,29 @@ class Compiler:
         """``j.a.0.b`` where ``j`` is a jsonParse alias: a path inside that value (0-based indexes)."""
         parts = name.split(".")
         for k in range(len(parts) - 1, 0, -1):
-            base = self.scope.get(".".join(parts[:k]))
+            head = ".".join(parts[:k])
+            if head in self.json_src:
+                src = self.json_src[head]
+                return Typed(f"json_extract_string({src}, {self.param(json_pointer(parts[k:]))})", ANY)
+            base = self.scope.get(head)
             if base is not None and base.type == JSON:
                 return Typed(f"json_extract_string({base.sql}, {self.param(json_pointer(parts[k:]))})", ANY)
         return None
+
+    def index(self, e: ast.Index) -> Typed:
+        """``list[i]`` (0-based, as flattened names ``a.0``): a split() list or a JSON array."""
+        base = self.expr(e.operand)
+        if base.type == LIST:
+            return Typed(f"{base.sql}[{int(e.index) + 1}]", STR)
+        s = self.as_str(base)
+        return Typed(f"(CASE WHEN json_valid({s}) THEN json_extract_string({s}, {self.param(f'$[{int(e.index)}]')}) END)",
+                     ANY)
+
+    def member(self, e: ast.Member) -> Typed:
+        """``value.a.b`` on a computed JSON value (``jsonParse(s).a``)."""
+        s = self.as_str(self.expr(e.operand))
+        ptr = self.param(json_pointer(e.name.split(".")))
+        return Typed(f"(CASE WHEN json_valid({s}) THEN json_extract_string({s}, {ptr}) END)", ANY)
 
     def binary(self, e: ast.Binary) -> Typed:
         op = e.op
@@ -677,7 +924,8 @@ class Compiler:
     def call(self, c: ast.Call) -> Typed:
         name = c.name
         if name in UNSUPPORTED_FUNCTIONS:
-            raise self.err(c, f"the function '{name}' is not supported by rumq", unsupported=True)
+            raise self.err(c, f"the function '{name}' is not supported by rumq: {UNSUPPORTED_FUNCTIONS[name]}",
+                           unsupported=True)
         if name in AGGREGATES:
             return self.aggregate(c)
         fn = FUNCTIONS.get(name)
@@ -834,6 +1082,65 @@ def resolve_base(name: str, comp: Compiler) -> Typed:
         return Typed(f"coalesce({col}, {js})", typ)
     return Typed(f"json_extract_string({src}, {comp.param(ptr)})", ANY)
 
+
+
+#: A pattern's dynamic token: a word (letters, digits, ``_ . -``) holding a digit: numbers,
+#: ids, UUIDs, IPv4 addresses, times, versions.
+PATTERN_TOKEN = r"[A-Za-z0-9_.-]*[0-9][A-Za-z0-9_.-]*"
+#: How many distinct sample values ``@logSamples`` keeps (the first in text order).
+PATTERN_SAMPLES = 3
+
+
+def _severity(pattern_sql: str) -> str:
+    """The ``@severityLabel`` of a pattern: the first level word it contains, case-insensitively."""
+    return (f"(CASE WHEN regexp_matches({pattern_sql}, '(?i)(error|exception|fatal|critical)') THEN 'Error' "
+            f"WHEN regexp_matches({pattern_sql}, '(?i)warn') THEN 'Warning' "
+            f"WHEN regexp_matches({pattern_sql}, '(?i)debug') THEN 'Debug' "
+            f"WHEN regexp_matches({pattern_sql}, '(?i)info') THEN 'Info' ELSE 'Unknown' END)")
+
+
+def _json_value(col: str) -> str:
+    """An unnested JSON element as a value: objects and arrays as JSON text, scalars as text."""
+    return f"(CASE WHEN json_type({col}) IN ('OBJECT', 'ARRAY') THEN {col} ELSE json_extract_string({col}, '$') END)"
+
+
+def _month_before(t: datetime) -> datetime:
+    """The same day and time one month earlier (the last day of a shorter month)."""
+    import calendar
+
+    y, m = (t.year, t.month - 1) if t.month > 1 else (t.year - 1, 12)
+    return t.replace(year=y, month=m, day=min(t.day, calendar.monthrange(y, m)[1]))
+
+
+def _collapse(s: str) -> str:
+    return re.sub(r"\s+", " ", s.strip())
+
+
+def _field_names(e: ast.Expr) -> set[str]:
+    """Names of the fields an expression reads."""
+    if isinstance(e, ast.Field):
+        return {e.name}
+    out: set[str] = set()
+    for v in vars(e).values():
+        if isinstance(v, ast.Expr):
+            out |= _field_names(v)
+        elif isinstance(v, tuple):
+            for x in v:
+                if isinstance(x, ast.Expr):
+                    out |= _field_names(x)
+    return out
+
+
+def _produces(produced: set[str], name: str) -> bool:
+    """Whether ``name`` (or the value a dotted name reads inside) is among ``produced``."""
+    parts = name.split(".")
+    return any(".".join(parts[:k]) in produced for k in range(1, len(parts) + 1))
+
+
+def _regex_group_names(p: ast.String | ast.Regex) -> list[str]:
+    if isinstance(p, ast.Regex):
+        return re.findall(r"\(\?P?<([A-Za-z_@][A-Za-z0-9_]*)>", p.pattern)
+    return []
 
 
 def compile_query(query: ast.Query, *, since: datetime | None = None, until: datetime | None = None) -> Compiled:

@@ -29,10 +29,14 @@ if TYPE_CHECKING:  # pragma: no cover
 
 AGGREGATES = {
     "count", "count_distinct", "sum", "avg", "min", "max", "pct", "stddev", "earliest", "latest",
-    "sortsfirst", "sortslast",
+    "sortsfirst", "sortslast", "percentile", "count_over_time", "sum_over_time",
 }
-UNSUPPORTED_FUNCTIONS = {
-    "count_over_time", "sum_over_time", "rate", "histogram", "topk", "unnest",
+#: Functions rumq does not run, and why (the message names the function and this reason).
+UNSUPPORTED_FUNCTIONS: dict[str, str] = {
+    "rate": "the service documents only 'the per-interval rate of change', not how it is computed",
+    "histogram": "the service's documentation and observed behaviour disagree on its second argument",
+    "topk": "the service's documentation does not define it",
+    "unnest": "unnest is a command: unnest FIELD into NAME",
 }
 
 _UNIT_MS = {"ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000}
@@ -57,6 +61,9 @@ def compile_aggregate(c: Compiler, call: ast.Call) -> Typed:
         QuerySyntaxError: wrong arguments for the aggregate.
     """
     name, args = call.name, call.args
+    # Spellings: percentile(x, p) is pct; the time-series count/sum per bin (use them with
+    # `by bin(...)`) are count and sum of the group.
+    name = {"percentile": "pct", "count_over_time": "count", "sum_over_time": "sum"}.get(name, name)
     if name == "count":
         if len(args) > 1:
             raise c.err(call, "count() takes at most one argument")
@@ -66,7 +73,7 @@ def compile_aggregate(c: Compiler, call: ast.Call) -> Typed:
         return Typed(f"count({x.sql})" if x.type != NULL else "CAST(0 AS BIGINT)", NUM)
     if name == "pct":
         if len(args) != 2 or not isinstance(args[1], ast.Number):
-            raise c.err(call, "pct() takes a field and a number literal: pct(field, 95)")
+            raise c.err(call, f"{call.name}() takes a field and a number literal: {call.name}(field, 95)")
         p = float(args[1].value)
         if not 0 <= p <= 100:
             raise c.err(args[1], "the percentile must be between 0 and 100")
@@ -224,6 +231,10 @@ def _fn_contains(c: Compiler, e: ast.Call, fn: str) -> Typed:
 
 
 def _fn_bin(c: Compiler, e: ast.Call) -> Typed:
+    if len(e.args) == 2:
+        # bin(@timestamp, 1h): the two-argument form CloudWatch accepts; any timestamp works.
+        amount, unit = _period(c, e, e.args[1], cap=True)
+        return Typed(_floor_ts(_ts_of(c, c.arg(e, 0)), amount, unit), TS)
     amount, unit = _period(c, e, e.args[0], cap=True)
     ts = c.timestamp_arg(e)
     return Typed(_floor_ts(ts.sql, amount, unit), TS)
@@ -536,7 +547,7 @@ FUNCTIONS: dict[str, tuple] = {
     "sha1": _str1("sha1"),
     "sha256": _str1("sha256"),
     # datetime
-    "bin": (1, 1, _fn_bin),
+    "bin": (1, 2, _fn_bin),
     "datefloor": (2, 2, lambda c, e: _fn_datefloor(c, e, False)),
     "dateceil": (2, 2, lambda c, e: _fn_datefloor(c, e, True)),
     "frommillis": (1, 1, _fn_frommillis),

@@ -25,17 +25,37 @@ from rumq.insights.tokens import (
     tokenize,
 )
 
-COMMANDS = ("fields", "display", "filter", "where", "stats", "sort", "limit", "parse", "dedup")
-
-#: Commands of the language that rumq recognises but does not run.
-UNSUPPORTED_COMMANDS = (
-    "pattern", "diff", "anomaly", "unmask", "filterindex", "source", "unnest", "lookup", "join",
-    "head", "tail", "relevantfields", "expand", "addtotals", "autoregress", "logcompare",
-    "filldown", "fillmissing", "cidrlookup", "outlier", "accum", "appendcols", "sessionize",
-    "countfrequent", "json",
+COMMANDS = (
+    "fields", "display", "filter", "where", "stats", "sort", "limit", "parse", "dedup", "pattern", "diff",
+    "unnest", "filterindex",
 )
 
-_CMP = ("=", "!=", "<", "<=", ">", ">=")
+#: Other spellings CloudWatch accepts, and the command each one means.
+ALIASES = {"where": "filter", "filterindex": "filter", "order": "sort", "head": "limit"}
+
+#: Commands backed by the service's machine learning: rumq cannot compute them as it does.
+ML_COMMANDS = ("anomaly", "outlier", "relevantfields", "countfrequent")
+
+#: Commands of the language that rumq recognises but does not run, with why and what works.
+UNSUPPORTED_COMMANDS: dict[str, str] = {
+    "unmask": "rumq stores no masked data; use fields @message",
+    "lookup": "rumq has no lookup tables; use if() or case() in fields",
+    "join": "the service documents no exact semantics for it; run two queries",
+    "tail": "it is a deprecated spelling; use sort @timestamp asc | limit N",
+    "expand": "use unnest FIELD into NAME",
+    "addtotals": "use a second stats: stats sum(x)",
+    "autoregress": "not supported",
+    "logcompare": "use pattern @message | diff",
+    "filldown": "not supported",
+    "fillmissing": "not supported",
+    "cidrlookup": "use isIpInSubnet(ip, cidr) in fields or filter",
+    "accum": "not supported",
+    "appendcols": "not supported",
+    "sessionize": "use the named queries under queries/ (rumq queries) for sessions",
+    "json": "use jsonParse(field) in fields",
+}
+
+_CMP = ("=", "==", "!=", "<", "<=", ">", ">=")
 
 
 def error_at(text: str, pos: int, message: str, *, hint: str = "", cls: type = QuerySyntaxError):
@@ -90,6 +110,13 @@ class Parser:
         commands: list[ast.Command] = []
         if self.tok.kind == EOF:
             raise self.error("empty query", hint="write a command such as: fields @timestamp, @message")
+        if self.tok.is_word("source"):
+            commands.append(self.source())
+            if self.tok.kind == EOF:  # a bare SOURCE clause: its events, as `fields @timestamp, @message`
+                return ast.Query(0, len(self.text), tuple(commands), self.text)
+            if not self.tok.is_op("|"):
+                raise self.error(f"expected '|' after the SOURCE clause, found {self.describe(self.tok)}")
+            self.advance()
         while True:
             commands.append(self.command())
             if self.tok.kind == EOF:
@@ -108,20 +135,109 @@ class Parser:
             raise self.error(f"expected a command, found {self.describe(t)}",
                              hint="commands: " + ", ".join(COMMANDS))
         word = t.value.lower()
+        if word in ML_COMMANDS:
+            raise error_at(
+                self.text, t.start,
+                f"the '{t.value}' command is not supported by rumq: it is computed by the service's "
+                "machine learning, which rumq cannot reproduce",
+                hint="pattern @message | diff compares message patterns with the previous period",
+                cls=QueryUnsupportedError,
+            )
         if word in UNSUPPORTED_COMMANDS:
             raise error_at(
                 self.text, t.start, f"the '{t.value}' command is not supported by rumq",
-                hint="rumq runs fields, display, filter/where, stats, sort, limit, parse and dedup",
-                cls=QueryUnsupportedError,
+                hint=UNSUPPORTED_COMMANDS[word], cls=QueryUnsupportedError,
             )
-        if word not in COMMANDS:
+        if word == "source":
+            raise self.error("SOURCE must be the first command of the query",
+                             hint="move it to the start: SOURCE '...' | ...")
+        if word not in COMMANDS and word not in ALIASES:
             close = difflib.get_close_matches(word, COMMANDS, n=1)
             hint = f"did you mean '{close[0]}'?" if close else "commands: " + ", ".join(COMMANDS)
             raise self.error(f"unknown command {t.value!r}", hint=hint)
         self.advance()
-        method = getattr(self, "cmd_" + ("filter" if word == "where" else word))
+        if word == "order":
+            if not self.tok.is_word("by"):
+                raise self.error("'order' must be followed by 'by'", hint="order by FIELD desc (or: sort FIELD desc)")
+        method = getattr(self, "cmd_" + ALIASES.get(word, word))
         node = method(t)
         return node
+
+    def source(self) -> ast.Source:
+        """``SOURCE 'group'[, ...]``, ``SOURCE logGroups(namePrefix: [...], ...)``, ``SOURCE dataSource(...)``."""
+        t = self.advance()
+        names: list[str] = []
+        if self.tok.kind == STRING:
+            while True:
+                names.append(self.advance().value)
+                if self.tok.is_op(",") and self.peek().kind == STRING:
+                    self.advance()
+                    continue
+                break
+            return ast.Source(t.start, self.prev_end(), "names", tuple(names))
+        if self.tok.is_word("loggroups") and self.peek().is_op("("):
+            self.advance()
+            lp = self.advance()
+            prefixes: list[str] = []
+            ignored: list[str] = []
+            while not self.tok.is_op(")"):
+                key = self.tok
+                if key.kind == EOF:
+                    raise self.error("unbalanced parentheses: missing ')' closing logGroups(", lp)
+                if key.kind != IDENT or not self.peek().is_op(":"):
+                    raise self.error(f"expected 'name: value' in logGroups(...), found {self.describe(key)}",
+                                     hint="logGroups(namePrefix: ['/aws/vendedlogs/RUMService_'], class: ['STANDARD'])")
+                self.advance()
+                self.advance()
+                vstart = self.tok.start
+                values = self.source_values(lp)
+                if key.value.lower() == "nameprefix":
+                    prefixes += values
+                else:
+                    ignored.append(f"{key.value}: {self.text[vstart:self.prev_end()]}")
+                if self.tok.is_op(","):
+                    self.advance()
+            self.advance()
+            return ast.Source(t.start, self.prev_end(), "logGroups", (), tuple(prefixes), tuple(ignored))
+        if self.tok.is_word("datasource") and self.peek().is_op("("):
+            start = self.tok.start
+            self.advance()
+            lp = self.advance()
+            depth = 1
+            while depth:
+                if self.tok.kind == EOF:
+                    raise self.error("unbalanced parentheses: missing ')'", lp)
+                if self.tok.is_op("("):
+                    depth += 1
+                elif self.tok.is_op(")"):
+                    depth -= 1
+                self.advance()
+            return ast.Source(t.start, self.prev_end(), "dataSource", (), (), (self.text[start:self.prev_end()],))
+        raise error_at(
+            self.text, self.tok.start if self.tok.kind != EOF else t.start,
+            f"this form of SOURCE is not supported by rumq (found {self.describe(self.tok)})",
+            hint="rumq reads SOURCE 'log-group', SOURCE logGroups(namePrefix: [...]) and SOURCE dataSource(...)",
+            cls=QueryUnsupportedError,
+        )
+
+    def source_values(self, lp: Token) -> list[str]:
+        """A value in logGroups(...): a quoted string, a bare word or a [list] of them."""
+        out: list[str] = []
+        if self.tok.is_op("["):
+            self.advance()
+            while not self.tok.is_op("]"):
+                if self.tok.kind not in (STRING, IDENT, NUMBER):
+                    raise self.error(f"expected a quoted value in the list, found {self.describe(self.tok)}")
+                out.append(self.advance().value)
+                if self.tok.is_op(","):
+                    self.advance()
+            self.advance()
+            return out
+        if self.tok.kind in (STRING, IDENT, NUMBER):
+            return [self.advance().value]
+        if self.tok.kind == EOF:
+            raise self.error("unbalanced parentheses: missing ')'", lp)
+        raise self.error(f"expected a value, found {self.describe(self.tok)}")
 
     def projections(self, cmd: Token, *, stop_words: tuple[str, ...] = ()) -> tuple[ast.Projection, ...]:
         items = []
@@ -177,7 +293,10 @@ class Parser:
             while True:
                 groups.append(self.projection())
                 if self.tok.is_word("offset"):
-                    raise error_at(self.text, self.tok.start, "bin(...) offset is not supported by rumq",
+                    raise error_at(self.text, self.tok.start,
+                                   "'bin(...) offset' is not supported by rumq: the documentation does not say "
+                                   "which way it moves the bins",
+                                   hint="group by datefloor(@timestamp, 1h) and shift with fromMillis/toMillis",
                                    cls=QueryUnsupportedError)
                 if self.tok.is_op(","):
                     self.advance()
@@ -187,6 +306,8 @@ class Parser:
         return ast.Stats(t.start, self.prev_end(), items, by)
 
     def cmd_sort(self, t: Token) -> ast.Sort:
+        if self.tok.is_word("by"):  # `sort by x` and `order by x`: spellings CloudWatch accepts
+            self.advance()
         if self.tok.kind == EOF or self.tok.is_op("|"):
             raise self.error("'sort' needs a field to sort by")
         keys = []
@@ -206,8 +327,8 @@ class Parser:
 
     def cmd_limit(self, t: Token) -> ast.Limit:
         if self.tok.is_word("any"):
-            raise error_at(self.text, self.tok.start, "'limit any' is not supported by rumq",
-                           cls=QueryUnsupportedError, hint="use limit N")
+            # "limit any N" lets the service stop at any N matches; the first N in order are such N.
+            self.advance()
         n = self.tok
         if n.kind != NUMBER or not n.value.isdigit() or int(n.value) < 1:
             raise self.error(f"'limit' needs a positive whole number, found {self.describe(n)}")
@@ -253,6 +374,35 @@ class Parser:
                                hint="name the captures inside the regex: /(?<name>...)/")
             return ast.Parse(t.start, self.prev_end(), source, ast.Regex(p.start, p.end, p.value), ())
         raise self.error(f"'parse' needs a quoted glob pattern or a /regex/, found {self.describe(p)}")
+
+    def cmd_pattern(self, t: Token) -> ast.Pattern:
+        if self.tok.kind == EOF or self.tok.is_op("|"):
+            raise self.error("'pattern' needs a field or string expression", hint="pattern @message")
+        e = self.expr()
+        return ast.Pattern(t.start, self.prev_end(), e)
+
+    def cmd_diff(self, t: Token) -> ast.Diff:
+        period = ""
+        if self.tok.kind == IDENT and not self.tok.quoted:
+            w = self.tok.value.lower()
+            known = {"previousday": "previousDay", "previousweek": "previousWeek", "previousmonth": "previousMonth"}
+            if w not in known:
+                raise self.error(f"unknown diff period {self.tok.value!r}",
+                                 hint="diff, diff previousDay, diff previousWeek or diff previousMonth")
+            period = known[w]
+            self.advance()
+        return ast.Diff(t.start, self.prev_end(), period)
+
+    def cmd_unnest(self, t: Token) -> ast.Unnest:
+        if self.tok.kind == EOF or self.tok.is_op("|"):
+            raise self.error("'unnest' needs a field", hint="unnest FIELD into NAME")
+        e = self.expr()
+        if not self.tok.is_word("into"):
+            raise self.error(f"expected 'into' after the unnest field, found {self.describe(self.tok)}",
+                             hint="unnest FIELD into NAME")
+        self.advance()
+        alias = self.name("the name after 'into'")
+        return ast.Unnest(t.start, self.prev_end(), e, alias)
 
     def cmd_dedup(self, t: Token) -> ast.Dedup:
         fields = []
@@ -303,7 +453,7 @@ class Parser:
         if t.kind == OP and t.value in _CMP:
             self.advance()
             right = self.add_expr()
-            return ast.Binary(left.start, right.end, t.value, left, right)
+            return ast.Binary(left.start, right.end, "=" if t.value == "==" else t.value, left, right)
         negated = False
         if t.is_word("not") and (self.peek().is_word("like", "in")):
             self.advance()
@@ -324,6 +474,12 @@ class Parser:
             return ast.Like(left.start, p.end, left, pat, negated)
         if t.is_word("in"):
             self.advance()
+            if self.tok.is_op("("):
+                raise error_at(
+                    self.text, self.tok.start,
+                    "subqueries (x in (SOURCE ... | fields x)) are not supported by rumq",
+                    hint='write the values as a list: x in ["a", "b"]', cls=QueryUnsupportedError,
+                )
             lb = self.expect_op("[", "'[' starting a list")
             items: list[ast.String | ast.Number] = []
             while not self.tok.is_op("]"):
@@ -386,7 +542,29 @@ class Parser:
             if isinstance(operand, ast.Number):
                 return ast.Number(t.start, operand.end, -operand.value)
             return ast.Unary(t.start, operand.end, "-", operand)
-        return self.primary()
+        return self.postfix(self.primary())
+
+    def postfix(self, e: ast.Expr) -> ast.Expr:
+        """``e[index]`` and ``e.name`` after a value (``list[0]``, ``jsonParse(s).a``)."""
+        while True:
+            if self.tok.is_op("[") and self.tok.start == e.end:
+                self.advance()
+                n = self.tok
+                if n.kind != NUMBER or not n.value.isdigit():
+                    raise self.error(f"a list index must be a whole number, found {self.describe(n)}",
+                                     hint="list[0] is the first element")
+                self.advance()
+                rb = self.expect_op("]", "']' closing the index")
+                e = ast.Index(e.start, rb.end, e, int(n.value))
+            elif self.tok.is_op(".") and self.tok.start == e.end:
+                self.advance()
+                n = self.tok
+                if n.kind != IDENT:
+                    raise self.error(f"expected a name after '.', found {self.describe(n)}")
+                self.advance()
+                e = ast.Member(e.start, n.end, e, n.value)
+            else:
+                return e
 
     def primary(self) -> ast.Expr:
         t = self.tok
@@ -408,7 +586,8 @@ class Parser:
             if not t.quoted and self.peek().is_op("("):
                 return self.call()
             if t.is_word(*_RESERVED):
-                raise self.error(f"expected a value, found the keyword {t.value!r}")
+                raise self.error(f"expected a value, found the keyword {t.value!r}",
+                                 hint=f"a field named {t.value} is written in backticks: `{t.value}`")
             self.advance()
             return ast.Field(t.start, t.end, t.value)
         if t.is_op("("):

@@ -50,8 +50,10 @@ _REGEX_AFTER_WORDS = {
     "like", "and", "or", "not", "in", "filter", "where", "by", "fields", "display", "parse",
     "stats", "sort", "as", "pattern",
 }
-_OPERATORS = ("!=", "<=", ">=", "=~", "=", "<", ">", "+", "-", "*", "/", "%", "^", "!",
-              "|", ",", "(", ")", "[", "]", ":")
+# "==" is a spelling of "=" that CloudWatch accepts; "." after ")" or "]" reads a member
+# (``jsonParse(s).a``, ``list[0].name``); inside a name a "." is part of the name.
+_OPERATORS = ("!=", "<=", ">=", "=~", "==", "=", "<", ">", "+", "-", "*", "/", "%", "^", "!",
+              "|", ",", "(", ")", "[", "]", ":", ".")
 
 
 @dataclass(frozen=True)
@@ -181,7 +183,12 @@ class _Lexer:
         i = start + 1
         out: list[str] = []
         while True:
-            if i >= len(text) or text[i] == "\n":
+            if i >= len(text):
+                raise self.error("unterminated regular expression", start, hint="close it with /")
+            if text[i] == "\n":
+                if "/" in text[i:]:
+                    raise self.error("a regular expression must end on the line it starts; this one goes on "
+                                     "to the next line", start, hint="join the lines of the /regex/ into one")
                 raise self.error("unterminated regular expression", start, hint="close it with /")
             c = text[i]
             if c == "\\" and i + 1 < len(text):
