@@ -182,6 +182,7 @@ def _stage(todo: list[ToRead], results: dict[str, FileResult], parts: Path, stag
         nonlocal done
         res = results[out["name"]]
         res.read, res.control_messages, res.problems = out["read"], out["control_messages"], out["problems"]
+        res.reconstructed, res.missing_fields = out.get("reconstructed", False), out.get("missing_fields", [])
         done += size_of[out["name"]]
         if on_progress:
             on_progress(done, total)
