@@ -357,3 +357,29 @@ def _add_row(batch: Any, rec: dict[str, Any], row: int, plan: Plan) -> None:
                   reject=f"row {row}: {reject}")
     else:
         batch.add(text, row)
+
+
+def missing_fields_summary(lacking: dict[str, int]) -> list[dict[str, Any]]:
+    """Fields Parquet / ORC sources lacked, those that cost an analysis first.
+
+    Args:
+        lacking: dotted field -> how many input files lacked it.
+
+    Returns:
+        ``[{"field", "inputs", "consequence"}]`` (``consequence`` None for a
+        field no built-in analysis needs), in ``CONSEQUENCES`` order, then by name.
+    """
+    order = {f: i for i, f in enumerate(CONSEQUENCES)}
+    fields = sorted(lacking, key=lambda f: (order.get(f, len(order)), f))
+    return [{"field": f, "inputs": lacking[f], "consequence": CONSEQUENCES.get(f)} for f in fields]
+
+
+def missing_fields_notices(summary: list[dict[str, Any]], files_word: str = "Parquet/ORC input(s)") -> list[str]:
+    """Human lines for ``missing_fields_summary``: one per field that costs an analysis, one for the rest."""
+    out = [f"no {s['field']} in {s['inputs']} {files_word} (read as NULL): {s['consequence']}"
+           for s in summary if s["consequence"]]
+    rest = [s["field"] for s in summary if not s["consequence"]]
+    if rest:
+        shown = ", ".join(rest[:6]) + (f" and {len(rest) - 6} more" if len(rest) > 6 else "")
+        out.append(f"{files_word} also lack {len(rest)} other field(s), read as NULL: {shown}")
+    return out
