@@ -24,6 +24,7 @@ both formats, batch by batch (memory stays bounded); DuckDB's
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -74,6 +75,7 @@ _CAMEL_KEYS = (
 SPELLINGS: dict[str, str] = {k.lower(): k for k in _CAMEL_KEYS if k != "application_Id"}
 
 
+@functools.cache
 def _expected_fields() -> tuple[str, ...]:
     """Dotted paths of the fields rumq reads from a message (``rumq.normalize``), envelope first."""
     from rumq.normalize import MESSAGE_STRUCTURE
@@ -218,12 +220,26 @@ def _has(fields: dict[str, Any], parts: list[str]) -> bool:
     for part in parts[1:]:
         if not pa.types.is_struct(typ):
             return not pa.types.is_nested(typ)  # a JSON string (or binary) may hold any field
-        sub = {typ.field(i).name.lower(): typ.field(i) for i in range(typ.num_fields)}
-        g = sub.get(part.lower())
+        g = _lower_fields(typ).get(part.lower())
         if g is None:
             return False
         typ = g.type
     return True
+
+
+def _lower_fields(typ: Any) -> dict[str, Any]:
+    """A struct type's fields by lowercased name (first one wins)."""
+    out = _LOWER_FIELDS.get(typ)
+    if out is None:
+        out = {}
+        for i in range(typ.num_fields):
+            out.setdefault(typ.field(i).name.lower(), typ.field(i))
+        _LOWER_FIELDS[typ] = out
+    return out
+
+
+#: ``_lower_fields`` per struct type: thousands of Firehose objects share one schema.
+_LOWER_FIELDS: dict[Any, dict[str, Any]] = {}
 
 
 def _key(k: str) -> str:
@@ -266,28 +282,72 @@ def _epoch_ms(v: Any) -> Any:
     return _value(v)
 
 
-def row_message(row: dict[str, Any], plan: Plan) -> tuple[str | None, str | None]:
-    """(reconstructed message, reject reason) of one row."""
-    doc: dict[str, Any] = {}
-    for col, key in plan.columns.items():
-        v = row.get(col)
-        if v is None:
-            continue
-        if key == "event_timestamp":
-            doc[key] = _epoch_ms(v)
-        elif key in DOCUMENTS and isinstance(v, (str, bytes)):
-            if isinstance(v, bytes):
-                v = v.decode("utf-8", "replace")
-            if not v.strip():
+def _number(v: Any) -> Any:
+    # JSON.stringify writes integral numbers without a fraction.
+    return int(v) if v is not None and v.is_integer() and abs(v) < 2**53 else v
+
+
+def _pylist(arr: Any) -> list[Any]:
+    """An Arrow array as JSON values, column-wise.
+
+    A struct is filled field by field with only its non-null values (a Glue
+    struct declares every field of every event type, but a row has a few),
+    so the Python work grows with the values present, not with rows x fields.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    t = arr.type
+    if pa.types.is_struct(t):
+        out: list[Any] = [{} if v else None for v in arr.is_valid().to_pylist()]
+        for i, child in enumerate(arr.flatten()):  # flatten: the parent's nulls merged into each child
+            if child.null_count == len(child):
                 continue
-            try:
-                doc[key] = orjson.loads(v)
-            except orjson.JSONDecodeError as e:
-                return None, f"column {col} holds invalid JSON ({e}); expected a JSON object"
-        else:
-            doc[key] = _value(v)
-    ordered = {k: doc[k] for k in ENVELOPE_KEYS if k in doc}
-    return orjson.dumps(ordered).decode(), None
+            name = _key(t.field(i).name)
+            idx = pc.indices_nonzero(child.is_valid())
+            for j, v in zip(idx.to_pylist(), _pylist(child.take(idx)), strict=True):
+                out[j][name] = v
+        return out
+    if pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_integer(t) or pa.types.is_boolean(t):
+        return arr.to_pylist()
+    if pa.types.is_floating(t):
+        return [_number(v) for v in arr.to_pylist()]
+    return [_value(v) for v in arr.to_pylist()]  # lists, maps, timestamps, decimals, binary: value by value
+
+
+def batch_messages(rb: Any, plan: Plan) -> list[tuple[str | None, str | None]]:
+    """(reconstructed message, reject reason) of each row of a record batch.
+
+    The message holds the envelope keys in the order the service writes
+    them, the documents with RUM spellings and without nulls.
+    """
+    import pyarrow as pa
+
+    n = rb.num_rows
+    docs: list[dict[str, Any]] = [{} for _ in range(n)]
+    rejects: list[str | None] = [None] * n
+    by_key = {key: col for col, key in plan.columns.items()}
+    for key in ENVELOPE_KEYS:
+        col = by_key.get(key)
+        if col is None:
+            continue
+        arr = rb.column(col)
+        as_json = key in DOCUMENTS and not pa.types.is_struct(arr.type)
+        for j, v in enumerate(_pylist(arr)):
+            if v is None:
+                continue
+            if key == "event_timestamp":
+                v = _epoch_ms(v)
+            elif as_json:
+                if not isinstance(v, str) or not v.strip():
+                    continue
+                try:
+                    v = orjson.loads(v)
+                except orjson.JSONDecodeError as e:
+                    rejects[j] = rejects[j] or f"column {col} holds invalid JSON ({e}); expected a JSON object"
+                    continue
+            docs[j][key] = v
+    return [(None, r) if r else (orjson.dumps(d).decode(), None) for d, r in zip(docs, rejects, strict=True)]
 
 
 def read_columnar(path: Path, fmt: str, stats: Any) -> Iterator[Any]:
@@ -315,15 +375,24 @@ def read_columnar(path: Path, fmt: str, stats: Any) -> Iterator[Any]:
     batch = RawBatch(reconstructed=plan.message is None)
     try:
         for rb in batches:
-            cols = rb.to_pydict()
-            names = list(cols)
-            for values in zip(*cols.values(), strict=True):
-                row += 1
-                rec = dict(zip(names, values, strict=True))
-                _add_row(batch, rec, row, plan)
-                if batch.full():
-                    yield batch
-                    batch = RawBatch(reconstructed=plan.message is None)
+            if plan.message is not None:
+                cols = rb.to_pydict()
+                names = list(cols)
+                for values in zip(*cols.values(), strict=True):
+                    row += 1
+                    _add_message_row(batch, dict(zip(names, values, strict=True)), row, plan)
+            else:
+                for k, (text, reject) in enumerate(batch_messages(rb, plan)):
+                    row += 1
+                    if reject is None:
+                        batch.add(text, row)
+                    else:
+                        rec = rb.slice(k, 1).to_pylist()[0]
+                        raw = orjson.dumps({c: _value(v) for c, v in rec.items()}, default=str).decode()
+                        batch.add(raw, row, reject=f"row {row}: {reject}")
+            if batch.full():
+                yield batch
+                batch = RawBatch(reconstructed=plan.message is None)
     except (pa.ArrowException, OSError, ValueError) as e:
         reason = f"damaged {what} file after row {row}: {_short(e)}; rows after this point are lost"
         batch.add("", row + 1, reject=reason)
@@ -332,31 +401,24 @@ def read_columnar(path: Path, fmt: str, stats: Any) -> Iterator[Any]:
         yield batch
 
 
-def _add_row(batch: Any, rec: dict[str, Any], row: int, plan: Plan) -> None:
-    if plan.message is not None:
-        msg = rec.get(plan.message)
-        if isinstance(msg, bytes):
-            msg = msg.decode("utf-8", "replace")
-        log_group = stream = time_ms = None
-        for col, what in plan.log.items():
-            v = rec.get(col)
-            if what == "log_group":
-                log_group = v
-            elif what == "stream":
-                stream = v
-            else:
-                time_ms = _epoch_ms(v)
-        if msg is None:
-            batch.add(None, row, reject=f"row {row}: the {plan.message} column is null")
+def _add_message_row(batch: Any, rec: dict[str, Any], row: int, plan: Plan) -> None:
+    """One row of a table that holds the raw message (and maybe its log group, stream and time)."""
+    msg = rec.get(plan.message or "")
+    if isinstance(msg, bytes):
+        msg = msg.decode("utf-8", "replace")
+    log_group = stream = time_ms = None
+    for col, what in plan.log.items():
+        v = rec.get(col)
+        if what == "log_group":
+            log_group = v
+        elif what == "stream":
+            stream = v
         else:
-            batch.add(msg, row, log_group=log_group, stream=stream, time_ms=time_ms)
-        return
-    text, reject = row_message(rec, plan)
-    if reject is not None:
-        batch.add(orjson.dumps({k: _value(v) for k, v in rec.items()}, default=str).decode(), row,
-                  reject=f"row {row}: {reject}")
+            time_ms = _epoch_ms(v)
+    if msg is None:
+        batch.add(None, row, reject=f"row {row}: the {plan.message} column is null")
     else:
-        batch.add(text, row)
+        batch.add(msg, row, log_group=log_group, stream=stream, time_ms=time_ms)
 
 
 def missing_fields_summary(lacking: dict[str, int]) -> list[dict[str, Any]]:
