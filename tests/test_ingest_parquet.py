@@ -245,3 +245,27 @@ def test_a_version_2_dataset_is_refused_with_what_to_do(tmp_path):
     with pytest.raises(DatasetError) as e:
         Store(tmp_path / "data").load_state()
     assert "re-ingest" in e.value.hint and "message_reconstructed" in e.value.hint
+
+
+def test_struct_and_json_string_documents_mixed_in_one_table(tmp_path):
+    st, js = glue_schema("structs"), glue_schema("json-strings")
+    schema = pa.schema([st.field(n) if n == "metadata" else js.field(n) for n in st.names])
+    _write_parquet(tmp_path / "mix.parquet", _events(), schema)
+    r = ingest(tmp_path / "data", [str(tmp_path / "mix.parquet")])
+    assert (r.written, r.files[0].missing_fields) == (4, [])
+    assert _rows(tmp_path / "data", "event_id, browser_name, http_status, error_colno") == [
+        ("e1", "Chrome", None, None), ("e2", "Chrome", None, None), ("e3", "Chrome", 503, None),
+        ("e4", "Chrome", None, 5)]
+
+
+def test_forced_parquet_on_a_json_file_and_truncated_orc_are_rejects(tmp_path):
+    j = write_jsonl(tmp_path / "j.jsonl", _events()[:1])
+    r = ingest(tmp_path / "d1", [str(j)], format="parquet")
+    (rec,) = iter_rejects(tmp_path / "d1")
+    assert r.rejected == 1 and rec["reason"].startswith("cannot read the Parquet file: ")
+    o = tmp_path / "t.orc"
+    po.write_table(messages_table(_events(), glue_schema("json-strings")), str(o))
+    o.write_bytes(o.read_bytes()[:40])  # still starts with ORC
+    r = ingest(tmp_path / "d2", [str(o)])
+    (rec,) = iter_rejects(tmp_path / "d2")
+    assert (r.files[0].format, r.rejected) == ("orc", 1) and rec["reason"].startswith("cannot read the ORC file: ")
