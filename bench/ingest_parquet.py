@@ -61,30 +61,34 @@ def time_ingest(src: Path, repeat: int) -> tuple[float, int]:
     return best, written
 
 
-def time_readers(src: Path) -> dict[str, float]:
-    """Seconds to turn every Parquet row of ``src`` into a reconstructed message, by reader."""
+def time_readers(src: Path, repeat: int) -> dict[str, float]:
+    """Best seconds (of ``repeat``, interleaved) to turn every Parquet row of ``src`` into a reconstructed
+    message, by reader: the same conversion (``batch_messages``) after each."""
     import duckdb
     import pyarrow.parquet as pq
 
-    from rumq.ingest.columnar import Plan, batch_messages
+    from rumq.ingest.columnar import PARQUET, Plan, batch_messages, open_batches
 
     files = sorted(p for p in src.rglob("*") if p.is_file())
     plan = Plan(pq.ParquetFile(files[0]).schema_arrow)
-
-    def convert(batches) -> int:
-        return sum(len(batch_messages(rb, plan)) for rb in batches)
-
-    out = {}
-    t0 = time.perf_counter()
-    for f in files:
-        convert(pq.ParquetFile(f).iter_batches(batch_size=8192))
-    out["pyarrow iter_batches"] = time.perf_counter() - t0
     con = duckdb.connect()
-    t0 = time.perf_counter()
-    for f in files:
-        convert(con.sql("SELECT * FROM read_parquet($f)", params={"f": str(f)}).to_arrow_reader(8192))
-    out["duckdb read_parquet"] = time.perf_counter() - t0
-    return out
+    con.execute("SET threads = 1")  # as in an ingest worker
+
+    def pyarrow_reader(f: Path):
+        return open_batches(f, PARQUET)[1]  # what rumq.ingest.columnar reads with
+
+    def duckdb_reader(f: Path):
+        return con.sql("SELECT * FROM read_parquet($f)", params={"f": str(f)}).to_arrow_reader(8192)
+
+    best = {"pyarrow (ParquetFile.iter_batches)": float("inf"), "duckdb (read_parquet)": float("inf")}
+    for _ in range(repeat):
+        for (name, reader) in zip(best, (pyarrow_reader, duckdb_reader), strict=True):
+            t0 = time.perf_counter()
+            for f in files:
+                for rb in reader(f):
+                    batch_messages(rb, plan)
+            best[name] = min(best[name], time.perf_counter() - t0)
+    return best
 
 
 def main() -> None:
@@ -106,8 +110,8 @@ def main() -> None:
         print(f"{route} / jsonl.gz: {rates[route] / rates['jsonl.gz']:.2f}x")
     if a.readers:
         for route in ROUTES[1:]:
-            for reader, secs in time_readers(dirs[route]).items():
-                print(f"reader {reader:<22} ({route}): {secs:6.2f} s")
+            for reader, secs in time_readers(dirs[route], a.repeat).items():
+                print(f"reader {reader:<35} ({route}): {secs:6.2f} s")
 
 
 if __name__ == "__main__":
