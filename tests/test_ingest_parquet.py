@@ -269,3 +269,29 @@ def test_forced_parquet_on_a_json_file_and_truncated_orc_are_rejects(tmp_path):
     r = ingest(tmp_path / "d2", [str(o)])
     (rec,) = iter_rejects(tmp_path / "d2")
     assert (r.files[0].format, r.rejected) == ("orc", 1) and rec["reason"].startswith("cannot read the ORC file: ")
+
+
+def test_every_rum_key_is_spelled_back_from_lowercase():
+    """The real samples' document keys and every field normalize reads survive the SerDe's lowercasing."""
+    from rumdata import REAL_SAMPLES
+
+    from rumq.ingest.columnar import SPELLINGS
+    from rumq.normalize import MESSAGE_STRUCTURE
+
+    keys: set[str] = set()
+
+    def walk(d):
+        for k, v in d.items():
+            keys.add(k)
+            if isinstance(v, dict):
+                walk(v)
+
+    for line in REAL_SAMPLES.read_text().splitlines():
+        doc = json.loads(line)
+        for part in ("metadata", "user_details", "event_details"):
+            if isinstance(doc.get(part), dict):
+                walk(doc[part])
+    for part in ("metadata", "user_details", "event_details"):
+        walk(MESSAGE_STRUCTURE[part])
+    assert len(keys) > 60
+    assert {k for k in keys if SPELLINGS.get(k.lower(), k.lower()) != k} == set()
