@@ -49,6 +49,7 @@ def dataset_info(data_dir: str | os.PathLike[str]) -> dict[str, Any]:
     types = con.execute(
         "SELECT event_type, count(*) FROM events GROUP BY 1 ORDER BY 2 DESC, 1"
     ).fetchall()
+    (reconstructed,) = con.execute("SELECT count(*) FROM rumq_events WHERE message_reconstructed").fetchone()
     con.close()
     return {
         "dataset": str(store.root),
@@ -75,7 +76,24 @@ def dataset_info(data_dir: str | os.PathLike[str]) -> dict[str, Any]:
         "ingests": len(state.ingests),
         "files": len(state.files),
         "bytes_on_disk": store.size_on_disk(),
+        "reconstructed_events": reconstructed,
+        "source_fields_missing": source_fields_missing(state),
     }
+
+
+def source_fields_missing(state: Any) -> list[dict[str, Any]]:
+    """Fields the dataset's Parquet / ORC inputs lacked (from the manifest), those that cost an analysis first.
+
+    Returns:
+        ``[{"field", "inputs", "consequence"}]``: see ``rumq.ingest.columnar.missing_fields_summary``.
+    """
+    from rumq.ingest.columnar import missing_fields_summary
+
+    lacking: dict[str, int] = {}
+    for entry in state.inputs.values():
+        for f in entry.get("missing_fields") or ():
+            lacking[f] = lacking.get(f, 0) + 1
+    return missing_fields_summary(lacking)
 
 
 def iter_rejects(data_dir: str | os.PathLike[str]) -> Iterator[dict[str, Any]]:

@@ -29,6 +29,7 @@ RAW_COLUMNS = (
     ("pre_reject", "VARCHAR"),  # a reason found by the reader itself
     ("source_file", "VARCHAR"),
     ("source_format", "VARCHAR"),
+    ("reconstructed", "BOOLEAN"),  # raw is rebuilt from columns (Parquet / ORC), not the original text
 )
 
 # Earliest/latest plausible event time: catches seconds-vs-milliseconds mix-ups.
@@ -234,6 +235,7 @@ def _projection() -> dict[str, str]:
         "http_error_message": _only("http", f"{ed}.error.message"),
         "trace_id": _only("http", f"{ed}.trace_id"),
         "message": "n.raw",
+        "message_reconstructed": "coalesce(n.reconstructed, false)",
         "source_file": "n.source_file",
         "source_line": "n.line",
         "source_format": "n.source_format",

@@ -144,7 +144,8 @@ COLUMNS: tuple[Column, ...] = tuple(
         [
             ("metadata", "JSON", "metadata", "The whole metadata object, custom attributes included. Derived from `message` when read (not stored twice)."),
             ("event_details", "JSON", "event_details", "The whole event_details object, custom events included. Derived from `message` when read (not stored twice)."),
-            ("message", "VARCHAR", "the CloudWatch Logs message", "The original message text, byte for byte (for PutRumEvents bodies: the equivalent CloudWatch Logs message). This is `@message`."),
+            ("message", "VARCHAR", "the CloudWatch Logs message", "The original message text, byte for byte (for PutRumEvents bodies: the equivalent CloudWatch Logs message; for Parquet / ORC tables without a message column: a reconstruction, see `message_reconstructed`). This is `@message`."),
+            ("message_reconstructed", "BOOLEAN", "ingest", "True when `message` was rebuilt from the columns of a Parquet / ORC table (Firehose record format conversion): the canonical JSON of what was read, not the original text; fields the table lacked are absent from it."),
         ],
     )
     + _cols(

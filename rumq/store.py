@@ -38,7 +38,13 @@ from rumq.fsync import fsync_dir
 from rumq.schema import PARTITION_COLUMN
 
 #: 2: session_id / user_id stored as (UUID, text) pairs (rumq.schema.ID_STORAGE).
-STATE_VERSION = 2
+#: 3: event files hold ``message_reconstructed``; input entries may name ``missing_fields``.
+STATE_VERSION = 3
+#: Why each older version cannot be read (the hint of the error).
+_OLD_VERSIONS = {
+    1: "version 1 stored session and user ids as text",
+    2: "version 2 event files lack the message_reconstructed column",
+}
 
 
 @dataclass(frozen=True)
@@ -137,7 +143,7 @@ class Store:
             raise DatasetError(
                 f"{self.state_path} has version {data.get('version')!r}; this rumq reads version {STATE_VERSION}",
                 hint="use the rumq version that wrote the dataset, or re-ingest the exports into a new directory"
-                + (" (version 1 stored session and user ids as text)" if data.get("version") == 1 else ""),
+                + (f" ({_OLD_VERSIONS[data['version']]})" if data.get("version") in _OLD_VERSIONS else ""),
             )
         return State.from_json(data)
 

@@ -6,7 +6,8 @@ import datetime as dt
 
 import click
 
-_FORMATS = ("jsonl", "cwl-export", "firehose", "logs-cli", "putrumevents")
+_FORMATS = ("jsonl", "cwl-export", "firehose", "logs-cli", "putrumevents", "firehose-parquet")
+_GLUE_SCHEMAS = ("structs", "json-strings")  # rumq.generate.glue.GLUE_SCHEMAS (not imported: pyarrow-free --help)
 
 
 @click.command("generate")
@@ -23,6 +24,9 @@ _FORMATS = ("jsonl", "cwl-export", "firehose", "logs-cli", "putrumevents")
               help="Share of visits without cookies (nil user id, one session per page load).")
 @click.option("--format", "fmt", type=click.Choice(_FORMATS), default="jsonl", show_default=True,
               help="Export format and file layout to write.")
+@click.option("--glue-schema", type=click.Choice(_GLUE_SCHEMAS), default="structs", show_default=True,
+              help="With --format firehose-parquet: the Glue table schema of the conversion (nested documents "
+                   "as structs with lowercased keys, or as JSON strings).")
 @click.option("--gzip/--no-gzip", default=False, show_default=True, help="Compress jsonl output.")
 @click.option("--compresslevel", type=click.IntRange(1, 9), default=6, show_default=True,
               help="gzip level of compressed outputs (1 = fastest).")
@@ -33,7 +37,7 @@ _FORMATS = ("jsonl", "cwl-export", "firehose", "logs-cli", "putrumevents")
 @click.option("--truth", "truth_path", type=click.Path(dir_okay=False),
               help="Ground-truth JSON path [default: <out>.truth.json, next to the output].")
 def generate(sessions: int | None, events: int | None, days: int, start: dt.datetime, seed: int, apps: int,
-             cookieless_share: float, fmt: str, gzip: bool, compresslevel: int, workers: int | None,
+             cookieless_share: float, fmt: str, glue_schema: str, gzip: bool, compresslevel: int, workers: int | None,
              out_dir: str, truth_path: str | None) -> None:
     """Generate realistic CloudWatch RUM traffic as a real export would hold it.
 
@@ -50,6 +54,7 @@ def generate(sessions: int | None, events: int | None, days: int, start: dt.date
       rumq generate --sessions 5000 --out traffic
       rumq generate --events 2000000 --gzip --compresslevel 1 --out bench-data
       rumq generate --sessions 2000 --format firehose --out fh
+      rumq generate --sessions 2000 --format firehose-parquet --glue-schema json-strings --out fhp
     """
     from rumq.errors import UsageError
     from rumq.generate import estimate_sessions
@@ -61,7 +66,7 @@ def generate(sessions: int | None, events: int | None, days: int, start: dt.date
         sessions = estimate_sessions(events, cookieless_share=cookieless_share, apps=apps, seed=seed)
     truth = run(out_dir, sessions=sessions, days=days, start=start.date(), seed=seed, apps=apps,
                 cookieless_share=cookieless_share, fmt=fmt, gzip=gzip, compresslevel=compresslevel,
-                workers=workers, truth_path=truth_path)
+                workers=workers, truth_path=truth_path, glue_schema=glue_schema)
     t = truth.total
     click.echo(
         f"wrote {t['events']:,} events, {t['sessions']['total']:,} sessions "

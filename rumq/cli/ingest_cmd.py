@@ -143,6 +143,14 @@ def info(ctx: click.Context, as_json: bool) -> None:
     out.append("event types")
     for t, c in d["event_types"].items():
         out.append(f"  {t:<50} {c:>12,}")
+    if d["reconstructed_events"]:
+        out.append(f"reconstructed    {d['reconstructed_events']:,} events read from Parquet/ORC columns: their "
+                   "message is canonical JSON of what was read, not the original text")
+    if d["source_fields_missing"]:
+        from rumq.ingest.columnar import missing_fields_notices
+
+        out.append("missing source fields")
+        out += [f"  {line}" for line in missing_fields_notices(d["source_fields_missing"])]
     click.echo("\n".join(out))
 
 

@@ -127,8 +127,9 @@ def estimate_sessions(events: int, *, cookieless_share: float = 0.1, apps: int |
 
 
 def _run_chunk(args: tuple) -> AppTruth:
-    spec, app, fmt, out, gzip, level, buffer_s = args
-    sink = open_sink(fmt, Path(out), app, spec, gzip=gzip, level=level, firehose_buffer_seconds=buffer_s)
+    spec, app, fmt, out, gzip, level, buffer_s, glue = args
+    sink = open_sink(fmt, Path(out), app, spec, gzip=gzip, level=level, firehose_buffer_seconds=buffer_s,
+                     glue_schema=glue)
     return Chunk(spec, app, sink).run()
 
 
@@ -155,6 +156,7 @@ def generate(
     workers: int | None = None,
     truth_path: str | os.PathLike[str] | None = None,
     firehose_buffer_seconds: int = 900,
+    glue_schema: str = "structs",
 ) -> GroundTruth:
     """Generate RUM traffic into ``out_dir`` in an export format, with ground truth.
 
@@ -180,6 +182,8 @@ def generate(
         firehose_buffer_seconds: ``firehose`` only: the longest time span of
             records in one object (Firehose's buffer interval is at most 900 s;
             larger values make fewer, bigger objects).
+        glue_schema: ``firehose-parquet`` only: the Glue table schema of the
+            conversion, one of ``rumq.generate.glue.GLUE_SCHEMAS``.
 
     Returns:
         The ``GroundTruth`` (also written as JSON).
@@ -188,6 +192,10 @@ def generate(
         UsageError: a bad parameter, or ``out_dir`` is not empty.
     """
     _check(sessions, days, cookieless_share, fmt)
+    from rumq.generate.glue import GLUE_SCHEMAS
+
+    if glue_schema not in GLUE_SCHEMAS:
+        raise UsageError(f"unknown Glue schema {glue_schema!r}", hint="choose from " + ", ".join(GLUE_SCHEMAS))
     app_specs = _apps(apps)
     out = Path(out_dir)
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
@@ -196,7 +204,8 @@ def generate(
     specs = plan(sessions, days, start, seed, app_specs, cookieless_share)
     if workers is None:
         workers = 1 if sessions < 20_000 else min(2, os.cpu_count() or 1)
-    jobs = [(s, app_specs[s.app], fmt, str(out), gzip, compresslevel, firehose_buffer_seconds) for s in specs]
+    jobs = [(s, app_specs[s.app], fmt, str(out), gzip, compresslevel, firehose_buffer_seconds, glue_schema)
+            for s in specs]
     if workers > 1 and len(jobs) > 1:
         from concurrent.futures import ProcessPoolExecutor
 
@@ -216,7 +225,8 @@ def generate(
         per_app[s.app].merge(r)
     params = {"sessions": sessions, "days": days, "start": start.isoformat(), "seed": seed,
               "apps": [a.name for a in app_specs], "cookieless_share": cookieless_share, "format": fmt,
-              "gzip": gzip, "generator_version": 1}
+              "gzip": gzip, "generator_version": 1,
+              **({"glue_schema": glue_schema} if fmt == "firehose-parquet" else {})}
     doc = build(params, list(zip(app_specs, per_app, strict=True)))
     tp = Path(truth_path) if truth_path is not None else default_truth_path(out)
     tp.parent.mkdir(parents=True, exist_ok=True)

@@ -12,6 +12,9 @@ Formats (layouts as in docs/generator.md):
   (an occasional ``CONTROL_MESSAGE`` too).
 * ``logs-cli``: ``aws logs filter-log-events`` output pages ``{"events": [...], "nextToken"}``.
 * ``putrumevents``: PutRumEvents request bodies, one JSON document per line.
+* ``firehose-parquet``: Firehose with record format conversion to Parquet
+  (Snappy) through a Glue table (``rumq.generate.glue``), objects
+  ``firehose-parquet/year=YYYY/month=MM/day=DD/hour=HH/<stream>-1-YYYY-MM-DD-HH-MM-SS-<uuid>``.
 
 Writers use their own random source, so the events are the same whatever the
 format.
@@ -30,7 +33,7 @@ import orjson
 from rumq.generate.session import ChunkSpec, uuid4
 from rumq.generate.site import AppSpec
 
-FORMATS = ("jsonl", "cwl-export", "firehose", "logs-cli", "putrumevents")
+FORMATS = ("jsonl", "cwl-export", "firehose", "logs-cli", "putrumevents", "firehose-parquet")
 EXPORT_PREFIX = "exportedlogs"
 FIREHOSE_STREAM = "rum-logs-delivery"
 SUBSCRIPTION_FILTER = "rum-to-firehose"
@@ -231,6 +234,53 @@ class FirehoseSink:
         self._write_object()
 
 
+class FirehoseParquetSink:
+    """Firehose record format conversion: each buffer of records becomes one
+    Snappy Parquet object of the Glue table's schema, under a Hive-style
+    ``year=/month=/day=/hour=`` prefix of its delivery time (a common dynamic
+    partitioning setup). Objects carry no extension, as Firehose names them."""
+
+    MAX_ROWS = 5_000
+
+    def __init__(self, root: Path, spec: ChunkSpec, glue_schema: str, buffer_seconds: int = 900) -> None:
+        from rumq.generate.glue import glue_schema as schema_of
+
+        self.root = root
+        self.schema = schema_of(glue_schema)
+        self.span_ms = buffer_seconds * 1000
+        self.rng = random.Random(spec.key + ":firehose-parquet")
+        self.messages: list[dict] = []
+        self.first_ms = 0
+        self.max_ms = 0
+
+    def add(self, ts_ms: int, log_stream: str, message: str) -> None:
+        if self.messages and (len(self.messages) >= self.MAX_ROWS or ts_ms - self.first_ms > self.span_ms):
+            self._write_object()
+        if not self.messages:
+            self.first_ms = ts_ms
+        self.messages.append(orjson.loads(message))
+        self.max_ms = max(self.max_ms, ts_ms)
+
+    def _write_object(self) -> None:
+        import pyarrow.parquet as pq
+
+        from rumq.generate.glue import messages_table
+
+        if not self.messages:
+            return
+        t = self.max_ms // 1000 + 60 + int(self.rng.random() * 240)
+        tm = time.gmtime(t)
+        d = self.root / time.strftime("year=%Y/month=%m/day=%d/hour=%H", tm)
+        d.mkdir(parents=True, exist_ok=True)
+        name = f"{FIREHOSE_STREAM}-1-{time.strftime('%Y-%m-%d-%H-%M-%S', tm)}-{uuid4(self.rng.getrandbits)}"
+        pq.write_table(messages_table(self.messages, self.schema), d / name, compression="snappy")
+        self.messages = []
+        self.max_ms = 0
+
+    def close(self) -> None:
+        self._write_object()
+
+
 class LogsCliSink:
     """``aws logs filter-log-events`` output, one page per file."""
 
@@ -313,8 +363,8 @@ class PutRumEventsSink:
 
 
 def open_sink(fmt: str, out: Path, app: AppSpec, spec: ChunkSpec, *, gzip: bool, level: int,
-              firehose_buffer_seconds: int = 900):
-    """The sink writing one chunk of ``app`` in ``fmt`` under ``out``."""
+              firehose_buffer_seconds: int = 900, glue_schema: str = "structs"):
+    """The sink writing one chunk of ``app`` in ``fmt`` under ``out`` (``glue_schema``: firehose-parquet only)."""
     name = _chunk_name(spec)
     if fmt == "jsonl":
         return JsonlSink(out / app.name / f"{name}.jsonl{'.gz' if gzip else ''}", gzip, level)
@@ -323,6 +373,8 @@ def open_sink(fmt: str, out: Path, app: AppSpec, spec: ChunkSpec, *, gzip: bool,
     if fmt == "firehose":
         return FirehoseSink(out / "firehose", app, spec, level, control=spec.part == 0 and spec.day % 3 == 0,
                             buffer_seconds=firehose_buffer_seconds)
+    if fmt == "firehose-parquet":
+        return FirehoseParquetSink(out / "firehose-parquet", spec, glue_schema, buffer_seconds=firehose_buffer_seconds)
     if fmt == "logs-cli":
         return LogsCliSink(out / "filter-log-events" / app.name / name, spec)
     if fmt == "putrumevents":

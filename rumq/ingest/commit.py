@@ -64,6 +64,8 @@ def record_inputs(state: State, todo: list[ToRead], report: IngestReport) -> Non
             "ingest_id": report.ingest_id, "read": r.read, "written": r.written,
             "duplicates": r.duplicates, "rejected": r.rejected,
         }
+        if r.reconstructed:  # Parquet / ORC: what `rumq info` reports about the dataset's sources
+            state.inputs[t.digest].update(reconstructed=True, missing_fields=r.missing_fields)
     state.ingests.append({
         "ingest_id": report.ingest_id,
         "at": datetime.now(UTC).isoformat(timespec="seconds"),

@@ -88,6 +88,8 @@ def ingest(
         if not todo:
             return report
         _read_and_commit(store, state, todo, report, log_group, on_progress)
+        for line in lacking_notices(report.files):
+            notice(line)
         merge_small_files(store, report, notice)
     if strict:
         report.raise_if_rejected()
@@ -129,6 +131,17 @@ def skipped_notices(files: list[FileResult]) -> list[str]:
             many = _SKIPPED_MANY.get(kind, "{n} files not read, skipped")
             out.append(many.format(n=f"{len(fs):,}") + "; the JSON summary names each")
     return out
+
+
+def lacking_notices(files: list[FileResult]) -> list[str]:
+    """Fields the Parquet / ORC files of this ingest lacked, and the analyses that costs (``rumq.ingest.columnar``)."""
+    from rumq.ingest.columnar import missing_fields_notices, missing_fields_summary
+
+    lacking: dict[str, int] = {}
+    for f in files:
+        for field in f.missing_fields:
+            lacking[field] = lacking.get(field, 0) + 1
+    return missing_fields_notices(missing_fields_summary(lacking), "Parquet/ORC file(s) of this ingest")
 
 
 def _read_and_commit(store: Store, state: State, todo: list[ToRead], report: IngestReport,
@@ -182,6 +195,7 @@ def _stage(todo: list[ToRead], results: dict[str, FileResult], parts: Path, stag
         nonlocal done
         res = results[out["name"]]
         res.read, res.control_messages, res.problems = out["read"], out["control_messages"], out["problems"]
+        res.reconstructed, res.missing_fields = out.get("reconstructed", False), out.get("missing_fields", [])
         done += size_of[out["name"]]
         if on_progress:
             on_progress(done, total)

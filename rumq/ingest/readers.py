@@ -16,6 +16,8 @@ Formats (shapes in docs/ingest.md):
   ``get-query-results`` output.
 * ``appmonitor-data``: ``aws rum get-app-monitor-data`` output (``Events``).
 * ``putrumevents``: PutRumEvents request bodies.
+* ``parquet`` / ``orc``: tables of RUM events (Firehose record format
+  conversion, Athena CTAS), read by ``rumq.ingest.columnar``.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ import orjson
 
 from rumq.ingest.sources import SKIP_NAMES, DecodeProblem, head_and_problem, iter_bytes
 
-FORMATS = ("jsonl", "cwl-export", "firehose", "logs-cli", "appmonitor-data", "putrumevents")
+FORMATS = ("jsonl", "cwl-export", "firehose", "logs-cli", "appmonitor-data", "putrumevents", "parquet", "orc")
 
 #: CloudWatch Logs' largest event is 1 MiB; a longer record is not a RUM event.
 MAX_RECORD_BYTES = 1 << 20
@@ -76,6 +78,8 @@ class RawBatch:
     log_time_ms: list[int | None] = field(default_factory=list)
     pre_reject: list[str | None] = field(default_factory=list)
     chars: int = 0  # message text held, to bound a batch's memory
+    #: The messages are reconstructed from columns (Parquet / ORC), not the original text.
+    reconstructed: bool = False
 
     def __len__(self) -> int:
         return len(self.line)
@@ -106,7 +110,7 @@ class RawBatch:
                           ("log_event_id", pa.string()), ("log_time_ms", pa.int64()), ("pre_reject", pa.string())):
             values = getattr(self, name)
             cols[name] = pa.nulls(n, typ) if not any(v is not None for v in values) else pa.array(values, typ)
-        return _raw_table(cols, n, seq_start, source_file, source_format)
+        return _raw_table(cols, n, seq_start, source_file, source_format, self.reconstructed)
 
     def add(
         self,
@@ -146,12 +150,14 @@ class RawBatch:
         self.chars = sum(len(r) for r in self.raw if r)
 
 
-def _raw_table(cols: dict[str, Any], n: int, seq_start: int, source_file: str, source_format: str) -> Any:
+def _raw_table(cols: dict[str, Any], n: int, seq_start: int, source_file: str, source_format: str,
+               reconstructed: bool = False) -> Any:
     """``cols`` plus where the ``n`` records came from, as a table of ``raw_schema()``."""
     import pyarrow as pa
 
     cols = {**cols, "source_file": pa.repeat(source_file, n).cast(pa.string()),
             "source_format": pa.repeat(source_format, n).cast(pa.string()),
+            "reconstructed": pa.repeat(reconstructed, n).cast(pa.bool_()),
             "seq": pa.array(range(seq_start, seq_start + n), pa.int64())}
     return pa.table(cols, schema=raw_schema())
 
@@ -162,7 +168,7 @@ def raw_schema() -> Any:
 
     from rumq.normalize import RAW_COLUMNS
 
-    types = {"VARCHAR": pa.string(), "BIGINT": pa.int64()}
+    types = {"VARCHAR": pa.string(), "BIGINT": pa.int64(), "BOOLEAN": pa.bool_()}
     return pa.schema([(name, types[t]) for name, t in RAW_COLUMNS] + [("seq", pa.int64())])
 
 
@@ -236,6 +242,10 @@ class ReadStats:
 
     control_messages: int = 0
     problems: list[str] = field(default_factory=list)
+    #: Parquet / ORC: the messages were reconstructed from columns (no message column).
+    reconstructed: bool = False
+    #: Parquet / ORC: dotted RUM fields the file's schema lacked (read as NULL).
+    missing_fields: list[str] = field(default_factory=list)
 
 
 # -- detection ---------------------------------------------------------------
@@ -251,6 +261,9 @@ def detect(path: Path) -> str:
     """
     if path.name in SKIP_NAMES:
         return SKIP
+    columnar = sniff_columnar(path)
+    if columnar is not None:
+        return columnar
     head, problem = head_and_problem(path)
     if problem is not None and not head.strip():
         return UNKNOWN  # nothing decodable at all (e.g. gzip of garbage)
@@ -290,6 +303,14 @@ def detect(path: Path) -> str:
             return "firehose"
         return "jsonl"
     return UNKNOWN
+
+
+def sniff_columnar(path: Path) -> str | None:
+    """``parquet`` or ``orc`` by the file's magic bytes (never gzipped: the formats compress inside)."""
+    from rumq.ingest.columnar import sniff
+
+    with open(path, "rb") as f:
+        return sniff(f.read(4))
 
 
 def is_truth_file(path: Path) -> bool:
@@ -789,6 +810,10 @@ def read(path: Path, fmt: str, stats: ReadStats) -> Iterator[RawBatch | LineBloc
         return read_lines(path, prefixed=False, stats=stats)
     if fmt == "cwl-export":
         return read_lines(path, prefixed=True, stats=stats)
+    if fmt in ("parquet", "orc"):
+        from rumq.ingest.columnar import read_columnar
+
+        return read_columnar(path, fmt, stats)
     if fmt == DOCUMENT:  # any shape, but one document: an unknown one is one reject
         return read_documents(path, fmt=None, stats=stats)
     return read_documents(path, fmt=fmt, stats=stats)

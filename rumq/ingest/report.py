@@ -32,6 +32,8 @@ class FileResult:
     control_messages: int = 0
     problems: list[str] = field(default_factory=list)
     reason: str | None = None  # why a file was not read (every status but ingested)
+    reconstructed: bool = False  # Parquet / ORC without a message column: messages rebuilt from columns
+    missing_fields: list[str] = field(default_factory=list)  # Parquet / ORC: RUM fields its schema lacked
 
 
 @dataclass

@@ -162,7 +162,8 @@ class Stager:
                         yield from b.to_arrow(job.index * SEQ_STRIDE + n, job.name, job.format).to_batches()
                         n += len(b)
                     on_file({"name": job.name, "read": n, "control_messages": stats.control_messages,
-                             "problems": stats.problems})
+                             "problems": stats.problems, "reconstructed": stats.reconstructed,
+                             "missing_fields": stats.missing_fields})
             except GeneratorExit:  # DuckDB stopped reading (its own error is on its way)
                 raise
             except BaseException as e:  # re-raised below: DuckDB would only see "stream error"
