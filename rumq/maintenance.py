@@ -302,3 +302,79 @@ def _cluster_day(
         written.append((day, out, n, name))
         replaced |= set(files)
     return written, [f for f in fs if str(store.root / f["path"]) in replaced]
+
+
+#: Columns a newer dataset format added, with the value every event of an older
+#: dataset has for them: version 3 added message_reconstructed, and events
+#: ingested before it were all read from JSON, whose message is the original.
+ADDED_COLUMNS: dict[str, str] = {"message_reconstructed": "false"}
+
+
+def migrate(data_dir: str | os.PathLike[str], *, wait: bool = True, on_notice=None) -> dict[str, Any]:
+    """Upgrade a dataset of an older format version in place.
+
+    Every event file is rewritten with the current columns (the ones a later
+    version added get the value they had by definition: ``ADDED_COLUMNS``),
+    the new files are placed under new names and committed by one state swap,
+    and only then are the old files deleted: a crash at any moment leaves the
+    dataset as it was (still the old version, the next writer removes the
+    orphans) or migrated. A dataset already at the current version is left
+    alone.
+
+    Returns:
+        ``{"from_version": v, "to_version": v, "files": files rewritten}``.
+
+    Raises:
+        DatasetError: not a dataset, or a version that cannot be migrated.
+        DatasetLockedError: another writer holds the lock and ``wait`` is false.
+    """
+    from rumq import catalog
+    from rumq.errors import DatasetError
+    from rumq.sqltext import quote_identifier, quote_string
+    from rumq.store import MIGRATABLE_VERSIONS, STATE_VERSION
+
+    store = Store(data_dir)
+    store.check()
+    with store.lock(wait=wait, on_wait=on_notice):
+        version = store.state_version()
+        if version in (None, STATE_VERSION):
+            return {"from_version": version, "to_version": version, "files": 0}
+        if version not in MIGRATABLE_VERSIONS:
+            store.load_state()  # raises the error that says why and what to do
+        store.recover(allow_old=True)
+        state = store.load_state(allow_old=True)
+        mid = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + "-m" + uuid.uuid4().hex[:7]
+        staging = store.new_staging(mid)
+        try:
+            con = catalog.new_connection()
+            con.execute("SET preserve_insertion_order = true").fetchall()
+            staged: list[StagedFile] = []
+            for i, f in enumerate(state.files):
+                src = store.root / f["path"]
+                have = {r[0] for r in con.execute(
+                    "SELECT name FROM parquet_schema(?)", [str(src)]).fetchall()}
+                cols = []
+                for c in FILE_COLUMNS:
+                    if c in have:
+                        cols.append(quote_identifier(c))
+                    elif c in ADDED_COLUMNS:
+                        cols.append(f"{ADDED_COLUMNS[c]} AS {quote_identifier(c)}")
+                    else:
+                        raise DatasetError(f"{src} has no column {c!r}, which no migration adds",
+                                           hint="the file is damaged or not rumq's; restore it or re-ingest")
+                out = staging / f"m{i:06d}.parquet"
+                con.execute(
+                    f"COPY (SELECT {', '.join(cols)} FROM read_parquet({quote_string(str(src))}, "
+                    f"hive_partitioning = false)) TO {quote_string(str(out))} "
+                    f"(FORMAT parquet, {_merged_options()})"
+                ).fetchall()
+                name = f"{Path(f['path']).stem}-{mid}.parquet"
+                staged.append(StagedFile(out, f["date"], name, int(f["rows"]), f.get("event_name")))
+            con.close()
+            old = [f["path"] for f in state.files]
+            state.files = sorted(store.place(staged, mid), key=lambda e: (e["date"], e["path"]))
+            store.commit(state)  # written at the current version
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+        store.discard(old)
+        return {"from_version": version, "to_version": STATE_VERSION, "files": len(staged)}

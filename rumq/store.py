@@ -45,6 +45,8 @@ _OLD_VERSIONS = {
     1: "version 1 stored session and user ids as text",
     2: "version 2 event files lack the message_reconstructed column",
 }
+#: Older versions ``rumq migrate`` upgrades in place (rumq.maintenance.migrate).
+MIGRATABLE_VERSIONS = frozenset({2})
 
 
 @dataclass(frozen=True)
@@ -127,8 +129,26 @@ class Store:
                 hint="point --data at a directory created by `rumq ingest`",
             )
 
-    def load_state(self) -> State:
-        """The committed state (empty when nothing was ever committed)."""
+    def state_version(self) -> int | None:
+        """The format version of the committed state (None when nothing was ever committed).
+
+        Raises:
+            DatasetError: the state file cannot be read.
+        """
+        try:
+            with open(self.state_path, encoding="utf-8") as f:
+                return json.load(f).get("version")
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError) as e:
+            raise DatasetError(f"cannot read {self.state_path}: {e}") from e
+
+    def load_state(self, *, allow_old: bool = False) -> State:
+        """The committed state (empty when nothing was ever committed).
+
+        ``allow_old`` reads a state of a version ``rumq migrate`` upgrades
+        (only the migration itself does that).
+        """
         try:
             with open(self.state_path, encoding="utf-8") as f:
                 data = json.load(f)
@@ -139,11 +159,15 @@ class Store:
                 f"cannot read {self.state_path}: {e}",
                 hint="the dataset's state file is damaged; restore it from a backup or re-ingest into a new directory",
             ) from e
-        if data.get("version") != STATE_VERSION:
+        version = data.get("version")
+        if version != STATE_VERSION and not (allow_old and version in MIGRATABLE_VERSIONS):
+            why = f" ({_OLD_VERSIONS[version]})" if version in _OLD_VERSIONS else ""
+            if version in MIGRATABLE_VERSIONS:
+                hint = f"run `rumq migrate` to upgrade it in place (atomic; nothing is re-ingested){why}"
+            else:
+                hint = f"use the rumq version that wrote the dataset, or re-ingest the exports into a new directory{why}"
             raise DatasetError(
-                f"{self.state_path} has version {data.get('version')!r}; this rumq reads version {STATE_VERSION}",
-                hint="use the rumq version that wrote the dataset, or re-ingest the exports into a new directory"
-                + (f" ({_OLD_VERSIONS[data['version']]})" if data.get("version") in _OLD_VERSIONS else ""),
+                f"{self.state_path} has version {version!r}; this rumq reads version {STATE_VERSION}", hint=hint
             )
         return State.from_json(data)
 
@@ -213,10 +237,10 @@ class Store:
         for path in paths:
             (self.root / path).unlink(missing_ok=True)
 
-    def recover(self) -> list[str]:
+    def recover(self, *, allow_old: bool = False) -> list[str]:
         """Remove what a crashed writer left behind; return the removed paths.
 
-        Must be called with the lock held.
+        Must be called with the lock held (``allow_old``: see ``load_state``).
         """
         removed: list[str] = []
         if self.staging_dir.exists():
@@ -226,7 +250,7 @@ class Store:
         for p in self.meta_dir.glob("state.json.tmp-*"):
             p.unlink(missing_ok=True)
             removed.append(str(p))
-        st = self.load_state()
+        st = self.load_state(allow_old=allow_old)
         known = {f["path"] for f in st.files} | {r["path"] for r in st.rejects}
         for base in (self.events_dir, self.rejects_dir):
             if not base.exists():

@@ -24,6 +24,7 @@ COMMANDS: dict[str, str] = {
     "info": "ingest_cmd:info",
     "rejects": "ingest_cmd:rejects",
     "compact": "ingest_cmd:compact",
+    "migrate": "ingest_cmd:migrate",
     "demo": "demo_cmd:demo",
     "queries": "query_cmd:queries",
     "run": "query_cmd:run",

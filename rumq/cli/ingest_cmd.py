@@ -211,3 +211,23 @@ def compact(ctx: click.Context, min_files: int, no_wait: bool) -> None:
     r = run_compact(data_dir_of(ctx), min_files=min_files, wait=not no_wait,
                     on_notice=lambda m: click.echo(f"rumq: {m}", err=True))
     click.echo(f"compacted {r['partitions']} partition(s): {r['files_before']} -> {r['files_after']} file(s)", err=True)
+
+
+@click.command()
+@click.option("--no-wait", is_flag=True, help="Fail (exit 4) instead of waiting for another writer.")
+@click.pass_context
+def migrate(ctx: click.Context, no_wait: bool) -> None:
+    """Upgrade a dataset written by an older rumq to the current format, in place.
+
+    Every event file is rewritten with the current columns and the change is
+    committed at once (atomic, like ingest): nothing is re-ingested, and a
+    crash leaves the dataset as it was. A current dataset is left alone.
+    """
+    from rumq.maintenance import migrate as run_migrate
+
+    r = run_migrate(data_dir_of(ctx), wait=not no_wait, on_notice=lambda m: click.echo(f"rumq: {m}", err=True))
+    if r["files"] == 0:
+        click.echo(f"rumq: the dataset is at format version {r['to_version']} already; nothing to do", err=True)
+    else:
+        click.echo(f"migrated {r['files']} file(s) from format version {r['from_version']} "
+                   f"to {r['to_version']}", err=True)

@@ -1,0 +1,119 @@
+"""`rumq migrate`: a dataset of an older format version upgraded in place, atomically."""
+
+from __future__ import annotations
+
+import json
+
+import duckdb
+from click.testing import CliRunner
+from rumdata import NIL, event, session_events, write_jsonl
+
+from rumq.cli import cli
+from rumq.errors import ExitCode
+from rumq.ingest import ingest
+from rumq.maintenance import migrate
+from rumq.schema import FILE_COLUMNS
+from rumq.store import STATE_VERSION, StagedFile, Store
+
+
+def _v3_dataset(tmp_path):
+    events = (session_events("s-1", "u-1", ["/", "/a"])
+              + session_events("s-2", "u-2", ["/b"], start="2026-11-26T09:00:00")
+              + [event(at="2026-11-26T10:00:00", session="s-3", user=NIL)])
+    data = tmp_path / "data"
+    ingest(data, [str(write_jsonl(tmp_path / "in.jsonl", events))])
+    return data
+
+
+def _downgrade_to_v2(data) -> None:
+    """Make ``data`` what rumq wrote at format version 2: the same files without message_reconstructed."""
+    store = Store(data)
+    con = duckdb.connect()
+    for f in store.load_state().files:
+        path = str(store.root / f["path"])
+        cols = ", ".join(c for c in FILE_COLUMNS if c != "message_reconstructed")
+        con.execute(f"COPY (SELECT {cols} FROM read_parquet('{path}')) TO '{path}.v2' (FORMAT parquet)")
+        (store.root / (f["path"] + ".v2")).replace(store.root / f["path"])
+    state = json.loads(store.state_path.read_text())
+    state["version"] = 2
+    store.state_path.write_text(json.dumps(state))
+
+
+def _run(data, *args):
+    return CliRunner().invoke(cli, ["--data", str(data), *args])
+
+
+def _summary(data):
+    res = _run(data, "run", "sessions/summary", "-p", "include_cookieless=true", "--format", "json")
+    assert res.exit_code == 0, res.output
+    return json.loads(res.stdout)
+
+
+def test_an_old_dataset_is_refused_with_the_migrate_hint_then_migrated_in_place(tmp_path):
+    data = _v3_dataset(tmp_path)
+    before = _summary(data)
+    assert before[0]["sessions"] == 3  # s-1, s-2 and the cookieless page load
+    _downgrade_to_v2(data)
+    res = _run(data, "info")
+    assert res.exit_code == ExitCode.FAILURE
+    assert "has version 2; this rumq reads version 3" in res.stderr and "rumq migrate" in res.stderr
+
+    res = _run(data, "migrate")
+    assert res.exit_code == 0, res.output
+    files = Store(data).load_state().files
+    assert f"migrated {len(files)} file(s) from format version 2 to {STATE_VERSION}" in res.stderr
+    assert json.loads(Store(data).state_path.read_text())["version"] == STATE_VERSION
+    # Same answers as before the downgrade, and every event says its message is the original.
+    assert _summary(data) == before
+    res = _run(data, "sql", "SELECT count(*) AS n, count(*) FILTER (WHERE message_reconstructed) AS r "
+                            "FROM events", "--format", "json")
+    # 3 + 2 events of the two cookie sessions (session_start and page views), 1 cookieless.
+    assert json.loads(res.stdout) == [{"n": 6, "r": 0}]
+    # Only the new files are on disk: the old ones were deleted after the commit.
+    on_disk = {str(p.relative_to(data)) for p in (data / "events").rglob("*.parquet")}
+    assert on_disk == {f["path"] for f in files}
+
+
+def test_migrating_a_current_dataset_changes_nothing(tmp_path):
+    data = _v3_dataset(tmp_path)
+    state = Store(data).state_path.read_bytes()
+    res = _run(data, "migrate")
+    assert res.exit_code == 0
+    assert "format version 3 already; nothing to do" in res.stderr
+    assert Store(data).state_path.read_bytes() == state
+
+
+def test_a_migration_that_died_before_its_commit_leaves_the_old_dataset_and_can_run_again(tmp_path):
+    data = _v3_dataset(tmp_path)
+    _downgrade_to_v2(data)
+    store = Store(data)
+    old_state = store.state_path.read_bytes()
+    old_files = {f["path"] for f in store.load_state(allow_old=True).files}
+    # What a migration killed between placing its files and committing leaves behind: a staged
+    # file and a placed file that no state lists.
+    staging = store.new_staging("20261202T000000Z-mdead")
+    (staging / "m000000.parquet").write_bytes(b"half")
+    some_day = store.load_state(allow_old=True).files[0]["date"]
+    orphan = staging / "orphan.parquet"
+    orphan.write_bytes(b"not listed")
+    store.place([StagedFile(orphan, some_day, "orphan-mdead.parquet", 1, None)], "20261202T000000Z-mdead")
+    # Readers still see version 2 (and are told to migrate); nothing was lost.
+    assert _run(data, "info").exit_code == ExitCode.FAILURE
+    assert store.state_path.read_bytes() == old_state
+
+    r = migrate(data)
+    assert r["from_version"] == 2 and r["files"] == len(old_files)
+    on_disk = {str(p.relative_to(data)) for p in (data / "events").rglob("*.parquet")}
+    assert on_disk == {f["path"] for f in Store(data).load_state().files}
+    assert not (data / "_rumq" / "staging" / "20261202T000000Z-mdead").exists()
+    assert _summary(data)[0]["sessions"] == 3
+
+
+def test_a_version_1_dataset_is_not_migrated_but_told_to_re_ingest(tmp_path):
+    data = _v3_dataset(tmp_path)
+    state = json.loads(Store(data).state_path.read_text())
+    state["version"] = 1
+    Store(data).state_path.write_text(json.dumps(state))
+    res = _run(data, "migrate")
+    assert res.exit_code == ExitCode.FAILURE
+    assert "has version 1" in res.stderr and "re-ingest" in res.stderr and "Traceback" not in res.stderr
