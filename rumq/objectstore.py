@@ -472,7 +472,7 @@ def _is_transient(e: BaseException) -> bool:
         code = str(e.response.get("Error", {}).get("Code", ""))
         status = int(e.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
         return code in _RETRY_CODES or status >= 500 or status == 429
-    return isinstance(e, bex.EndpointConnectionError | bex.ConnectTimeoutError | _stream_errors())
+    return isinstance(e, (bex.EndpointConnectionError, bex.ConnectTimeoutError, *_stream_errors()))
 
 
 class ObjectReader:
@@ -585,11 +585,8 @@ class Prefetcher:
         fut = self.futures.pop(i, None)
         if fut is None:
             return ObjectReader(self.store, obj)
-        try:
-            return fut.result()
-        except ObjectStoreError:
-            # Fetching ahead failed: read again in the caller, whose failure is reported.
-            return ObjectReader(self.store, obj)
+        # A failure fetching ahead (after its retries) is the caller's failure to read the object.
+        return fut.result()
 
     def _schedule(self, upto: int) -> None:
         while self.next < min(upto, len(self.objects)):

@@ -12,7 +12,6 @@ from __future__ import annotations
 import http.client
 import re
 import threading
-import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
@@ -21,6 +20,7 @@ _ERRORS = {
     "slowdown": (503, "SlowDown", "Please reduce your request rate."),
     "internal": (500, "InternalError", "We encountered an internal error. Please try again."),
     "denied": (403, "AccessDenied", "Access Denied"),
+    "expired": (400, "ExpiredToken", "The provided token has expired."),
 }
 
 
@@ -30,18 +30,22 @@ class Fault:
 
     ``path`` is a regular expression searched in the request path
     (``/bucket/key``); ``method`` limits it to one HTTP method; ``listing``
-    to ListObjectsV2 requests (True) or to the others (False).
+    to ListObjectsV2 requests (True) or to the others (False); ``ranged`` to
+    GETs with (True) or without (False) a Range header.
     """
 
     action: str
     path: str = ""
     method: str | None = None
     listing: bool | None = None
+    ranged: bool | None = None
     times: int | None = None
     hits: int = 0
 
-    def matches(self, method: str, path: str, query: str) -> bool:
+    def matches(self, method: str, path: str, query: str, ranged: bool = False) -> bool:
         if self.times is not None and self.hits >= self.times:
+            return False
+        if self.ranged is not None and ranged != self.ranged:
             return False
         if self.method and method != self.method:
             return False
@@ -55,7 +59,7 @@ class Request:
     method: str
     path: str
     query: str
-    ranged: bool
+    range: str | None
     answered: str  # "forwarded" or the fault's action
 
 
@@ -117,10 +121,11 @@ class FaultProxy:
         length = int(h.headers.get("Content-Length") or 0)
         body = h.rfile.read(length) if length else b""
         with self._lock:
-            fault = next((f for f in self.faults if f.matches(h.command, path, query)), None)
+            rng = h.headers.get("Range")
+            fault = next((f for f in self.faults if f.matches(h.command, path, query, rng is not None)), None)
             if fault is not None:
                 fault.hits += 1
-            self.log.append(Request(h.command, path, query, "Range" in h.headers,
+            self.log.append(Request(h.command, path, query, rng,
                                     fault.action if fault else "forwarded"))
         if fault is not None and fault.action in _ERRORS:
             status, code, message = _ERRORS[fault.action]
@@ -157,11 +162,3 @@ class FaultProxy:
         finally:
             conn.close()
 
-
-def wait_until(pred, timeout: float = 5.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if pred():
-            return True
-        time.sleep(0.02)
-    return pred()

@@ -101,7 +101,7 @@ def ingest(
             new.append((f, digest))
         for (f, digest), fmt in zip(new, _detect_all([f for f, _ in new], format), strict=True):
             if isinstance(fmt, Exception):
-                report.files.append(FileResult(f.name, "?", "failed", reason=str(fmt.message)))
+                report.files.append(FileResult(f.name, "?", "failed", reason=fmt.message.removeprefix(f"{f.name}: ")))
                 continue
             if fmt in _NOT_READ:
                 status, reason = _NOT_READ[fmt]
@@ -231,7 +231,7 @@ def _stage(todo: list[ToRead], results: dict[str, FileResult], parts: Path, stag
         res = results[out["name"]]
         res.read, res.control_messages, res.problems = out["read"], out["control_messages"], out["problems"]
         if out.get("failed"):
-            res.status, res.reason = "failed", out["failed"]
+            res.status, res.reason = "failed", out["failed"].removeprefix(f"{res.path}: ")
         done += size_of[out["name"]]
         if on_progress:
             on_progress(done, total)
