@@ -31,11 +31,16 @@ def test_listing_pages_and_streaming_reads(s3):
     # 1,100 keys: two listing pages (at most 1,000 keys each).
     with ThreadPoolExecutor(8) as pool:
         list(pool.map(lambda i: client.put_object(Bucket=bucket, Key=f"many/{i:05d}", Body=b""), range(1100)))
+    odd = ["odd/a b+c.json", "odd/ü/%41&<x>.json"]  # listed URL-encoded, decoded by botocore
+    for k in odd:
+        client.put_object(Bucket=bucket, Key=k, Body=b"12345")
     big = os.urandom(3 << 20)
     client.put_object(Bucket=bucket, Key="one/big.bin", Body=big)
     store = ObjectStore()
     listed = list(store.list(bucket, "many/"))
     assert [o.key for o in listed] == [f"many/{i:05d}" for i in range(1100)]
+    assert [(o.key, o.size) for o in store.list(bucket, "odd/")] == [(k, 5) for k in odd]
+    assert list(store.list(bucket, "nothing-here/")) == []
     (info,) = store.list(bucket, "one/")
     assert info.size == len(big)
     with store.open(info) as r:

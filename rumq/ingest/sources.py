@@ -47,13 +47,14 @@ class StoredObject:
     def __init__(self, info: ObjectInfo, store: ObjectStore) -> None:
         self.info, self.store = info, store
         self.fetcher: Prefetcher | None = None
+        self.url = info.url  # computed once: a listing may hold 100,000 objects
 
     @property
     def name(self) -> str:
         return self.info.key.rsplit("/", 1)[-1]
 
     def __str__(self) -> str:
-        return self.info.url
+        return self.url
 
     def __repr__(self) -> str:
         return f"StoredObject({self.info.url!r}, etag={self.info.etag!r}, size={self.info.size})"
@@ -107,7 +108,7 @@ def expand(paths: list[str], store_options: ClientOptions | None = None) -> list
 
             store = store or ObjectStore(store_options)
             for obj in expand_url(raw, store):
-                objects[obj.info.url] = InputFile(obj, obj.info.size)
+                objects[obj.url] = InputFile(obj, obj.info.size)
             continue
         if any(ch in raw for ch in "*?[") and not os.path.exists(raw):
             matches = sorted(glob.glob(raw, recursive=True))
@@ -181,7 +182,7 @@ def _data_objects(listed: list[ObjectInfo]) -> list[ObjectInfo]:
                      if o.key.endswith("_rumq/state.json") and o.key[: -len("_rumq/state.json")][-1:] in ("", "/"))
     out = []
     for o in listed:
-        if o.key.endswith("/") or any(seg.startswith(".") for seg in o.key.split("/")):
+        if o.key.endswith("/") or "/." in "/" + o.key:
             continue
         if datasets and o.key.startswith(datasets):
             continue
