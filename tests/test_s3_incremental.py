@@ -6,6 +6,7 @@ import json
 
 from rumdata import dumps, event
 from s3proxy import FaultProxy
+from s3server import ACCESS_KEY, SECRET_KEY
 
 from rumq.ingest import ingest
 from rumq.objectstore import ClientOptions
@@ -49,6 +50,8 @@ def test_only_new_and_changed_objects_are_read(s3, tmp_path):
     assert (entry["etag"], entry["size"], entry["ingest_id"]) == (head["ETag"].strip('"'), head["ContentLength"],
                                                                  r3.ingest_id)
     assert len(Store(data).load_state().inputs) == 3  # one entry per object, not per version
+    manifest = (data / "_rumq" / "state.json").read_text()
+    assert SECRET_KEY not in manifest and ACCESS_KEY not in manifest
 
 
 def test_many_objects_skipped_by_listing_alone(s3, tmp_path):

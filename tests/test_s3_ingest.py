@@ -53,6 +53,7 @@ def _export_bucket(root):
     bad = root / "firehose" / "2026" / "11" / "26" / "12" / "rum-stream-1-2026-11-26-12-00-00-c3d4"
     bad.parent.mkdir(parents=True)
     bad.write_bytes(gzip.compress((json.dumps(c[0]) + "\n{broken json\n").encode()))
+    (bad.parent / "empty-object").write_bytes(b"")
     return len(a), len(b), len(c)
 
 
@@ -74,6 +75,9 @@ def test_layouts_count_and_reject_like_local_files(s3, tmp_path):
     assert status["exports/aws-logs-write-test"] == ("skipped", "skip")
     assert status["exports/c0ffee00-task/2026-11-25T10/000000.gz"] == ("ingested", "cwl-export")
     assert status["firehose/2026/11/26/11/rum-stream-1-2026-11-26-11-00-00-a1b2"] == ("ingested", "firehose")
+    assert status["firehose/2026/11/26/12/empty-object"] == ("empty", "empty")
+    local_status = sorted((f["status"], f["format"]) for f in lj["files"])
+    assert sorted(status.values()) == local_status
     # The rejects name the object they came from.
     rejects = runner.invoke(cli, ["--data", str(tmp_path / "remote"), "rejects", "--list"])
     (rec,) = [json.loads(line) for line in rejects.stdout.splitlines()]

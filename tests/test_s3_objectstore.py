@@ -52,7 +52,9 @@ def test_listing_pages_and_streaming_reads(s3):
 def test_expand_prefix_glob_and_single_object(s3):
     _, client, bucket = s3
     keys = ["exports/t1/2026-11-25/s/000000.gz", "exports/t1/2026-10-01/s/000000.gz", "exports/aws-logs-write-test",
-            "exports/.hidden", "exports/folder/", "firehose/2026/11/25/10/rum-1"]
+            "exports/.hidden", "exports/folder/", "firehose/2026/11/25/10/rum-1",
+            # A rumq dataset kept under the exports: never read as input.
+            "exports/ds/_rumq/state.json", "exports/ds/events/event_date=2026-11-25/part-1.parquet"]
     for k in keys:
         client.put_object(Bucket=bucket, Key=k, Body=b"x")
     names = lambda fs: [f.name for f in fs]  # noqa: E731
