@@ -280,8 +280,10 @@ class ObjectStore:
 
     @property
     def endpoint(self) -> str:
-        """The endpoint requests go to (for messages; holds no secret)."""
-        return str(self.client.meta.endpoint_url)
+        """The endpoint requests go to (for messages; holds no secret; never builds a client)."""
+        if self._client is not None:
+            return str(self._client.meta.endpoint_url)
+        return self.options.endpoint_url or _env_endpoint() or "AWS"
 
     # -- reading -------------------------------------------------------------
     def list(self, bucket: str, prefix: str = "") -> Iterator[ObjectInfo]:
