@@ -107,6 +107,41 @@ class NothingWrittenError(RumqError):
     exit_code = ExitCode.REJECTS
 
 
+class ObjectStoreError(RumqError):
+    """An object store (S3 or S3-compatible) request failed; the message names the bucket or object."""
+
+
+class BucketNotFoundError(ObjectStoreError):
+    """The bucket of an ``s3://`` URL does not exist (or not at this endpoint)."""
+
+
+class AccessDeniedError(ObjectStoreError):
+    """The store refused a request: the message names the action and the resource."""
+
+
+class CredentialsError(ObjectStoreError):
+    """No AWS credentials were found, or they are expired, unknown or malformed (never printed)."""
+
+
+class StoreUnreachableError(ObjectStoreError):
+    """The object store's endpoint cannot be reached (network, DNS, wrong ``--endpoint-url``)."""
+
+
+class ObjectReadError(ObjectStoreError):
+    """One object could not be read after retries (throttled, 5xx, gone, or changed while read).
+
+    The ingest names the object in its summary and goes on with the others.
+    """
+
+
+class ObjectChangedError(ObjectStoreError):
+    """A conditional write lost: the object changed (or appeared) since it was read."""
+
+
+class InputsFailedError(RumqError):
+    """An ingest committed what it could read, but some inputs failed (named in the summary)."""
+
+
 class UnknownQueryError(RumqError):
     """No named query has that name."""
 

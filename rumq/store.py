@@ -86,6 +86,25 @@ class State:
             "rejects": self.rejects,
         }
 
+    def ingested_object(self, url: str, etag: str, size: int) -> dict[str, Any] | None:
+        """The manifest entry of the object at ``url`` if it was ingested with this ETag and size.
+
+        None when the object is new or changed (a changed object is read
+        again; its events already in the dataset count as duplicates).
+        """
+        seen = self.inputs.get(url)
+        if seen and seen.get("etag") == etag and seen.get("size") == size:
+            return seen
+        return None
+
+    def record_object(self, url: str, etag: str, size: int, counts: dict[str, Any]) -> None:
+        """Record an ingested object by its URL (bucket and key), ETag and size.
+
+        Objects are keyed by URL (local files by their content's sha256): a
+        changed object replaces its entry.
+        """
+        self.inputs[url] = {"path": url, "etag": etag, "size": size, **counts}
+
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> State:
         return cls(

@@ -19,12 +19,17 @@ from rumq.ingest.readers import FORMATS  # light: no DuckDB, Polars or PyArrow
 @click.option("--log-group", help="CloudWatch Logs group to record for sources that do not name one.")
 @click.option("--force", is_flag=True, help="Re-read files already ingested (their events then count as duplicates).")
 @click.option("--no-wait", is_flag=True, help="Fail (exit 4) instead of waiting when another rumq process is writing to the dataset.")
+@click.option("--endpoint-url", metavar="URL", help="S3-compatible endpoint for s3:// inputs (MinIO, Ceph, R2, a local server); default AWS_ENDPOINT_URL, else AWS.")
+@click.option("--profile", metavar="NAME", help="AWS profile of the shared config files for s3:// inputs; default AWS_PROFILE, else the default chain.")
 @summary_format_options(legacy_input=FORMATS)
 @click.pass_context
-def ingest(ctx: click.Context, paths, fmt, strict, log_group, force, no_wait, as_json) -> None:
+def ingest(ctx: click.Context, paths, fmt, strict, log_group, force, no_wait, endpoint_url, profile, as_json) -> None:
     """Ingest RUM export files into the dataset.
 
-    PATHS are files, directories (read recursively) and glob patterns. Each
+    PATHS are files, directories (read recursively) and glob patterns, and
+    s3://bucket/prefix/ URLs (every object under the prefix; the key may be a
+    glob: s3://bucket/exports/*/2026-11-*/**). Objects stream from the store;
+    one ingested before with the same ETag and size is skipped. Each
     file's format is detected from its content (gzip by its magic bytes):
     JSON lines of CloudWatch Logs messages, CloudWatch Logs export-task
     objects, Firehose objects, `aws logs` CLI output, GetAppMonitorData
@@ -43,16 +48,18 @@ def ingest(ctx: click.Context, paths, fmt, strict, log_group, force, no_wait, as
     Examples:
       rumq ingest s3-export/
       rumq --data ./rum ingest 'firehose/**/*' --strict
+      rumq ingest s3://my-exports/rum/ --profile analytics
     """
     from rumq.cli.progress import Progress
     from rumq.ingest import ingest as run_ingest
+    from rumq.objectstore import ClientOptions
 
     data_dir = data_dir_of(ctx)
     with Progress("ingesting") as progress:
         report = run_ingest(
             data_dir, list(paths), format=fmt, log_group=log_group, force=force,
             wait=not no_wait, on_notice=lambda m: click.echo(f"rumq: {m}", err=True),
-            on_progress=progress.update,
+            on_progress=progress.update, store_options=ClientOptions(endpoint_url=endpoint_url, profile=profile),
         )
     if as_json:
         click.echo(json.dumps(report.to_json(), indent=2))
@@ -67,9 +74,12 @@ def _print_summary(report) -> None:
     ingested = [f for f in report.files if f.status == "ingested"]
     # Files read that held no record (e.g. only Firehose control messages): not named by a notice.
     read_empty = [f for f in report.files if f.status == "empty" and f.format in FORMATS]
+    failed = [f for f in report.files if f.status == "failed"]
     if not ingested and not read_empty:
+        if failed:
+            click.echo("\n".join(_failed_lines(failed)), file=err)
         return
-    other = [f for f in report.files if f.status != "ingested" and f not in read_empty]
+    other = [f for f in report.files if f.status not in ("ingested", "failed") and f not in read_empty]
     lines = [
         f"files       {len(ingested) + len(read_empty)} read"
         + (f", {len(other)} skipped ({_count_status(other)})" if other else ""),
@@ -89,6 +99,7 @@ def _print_summary(report) -> None:
             lines.append(f"warning     {p}")
         if f.control_messages:
             lines.append(f"note        {f.path}: skipped {f.control_messages} Firehose CONTROL_MESSAGE document(s)")
+    lines += _failed_lines(failed)
     if report.written >= COMPACT_HINT_EVENTS:
         lines.append("hint        run `rumq compact` to cluster the new days by event type "
                      "(page-view analyses then read a tenth of the data)")
@@ -98,6 +109,11 @@ def _print_summary(report) -> None:
 #: A large ingest ends with a hint to run compact (it rewrites whole days, so
 #: it is not run silently after every ingest).
 COMPACT_HINT_EVENTS = 1_000_000
+
+
+def _failed_lines(failed) -> list[str]:
+    """One line per input that could not be read (its records, if any were read before the failure, are kept)."""
+    return [f"failed      {f.path}: {f.reason}" for f in failed]
 
 
 def _count_status(files) -> str:

@@ -59,13 +59,16 @@ def record_inputs(state: State, todo: list[ToRead], report: IngestReport) -> Non
     by_name = {r.path: r for r in report.files}
     for t in todo:
         r = by_name[t.file.name]
-        state.inputs[t.digest] = {
-            "path": t.file.name, "size": t.file.size, "sha256": t.digest, "format": t.format,
-            "ingest_id": report.ingest_id, "read": r.read, "written": r.written,
-            "duplicates": r.duplicates, "rejected": r.rejected,
-        }
+        if r.status == "failed":
+            continue  # not ingested: the next run reads it again
+        counts = {"format": t.format, "ingest_id": report.ingest_id, "read": r.read, "written": r.written,
+                  "duplicates": r.duplicates, "rejected": r.rejected}
         if r.reconstructed:  # Parquet / ORC: what `rumq info` reports about the dataset's sources
-            state.inputs[t.digest].update(reconstructed=True, missing_fields=r.missing_fields)
+            counts.update(reconstructed=True, missing_fields=r.missing_fields)
+        if t.file.etag is not None:
+            state.record_object(t.file.name, t.file.etag, t.file.size, counts)
+        else:
+            state.inputs[t.digest] = {"path": t.file.name, "size": t.file.size, "sha256": t.digest, **counts}
     state.ingests.append({
         "ingest_id": report.ingest_id,
         "at": datetime.now(UTC).isoformat(timespec="seconds"),

@@ -8,18 +8,26 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rumq.errors import UsageError
+from rumq.errors import ObjectChangedError, ObjectReadError, UsageError
 from rumq.ingest import staging
 from rumq.ingest.commit import commit, merge_small_files, record_inputs
 from rumq.ingest.dedup import drop_duplicates
 from rumq.ingest.readers import EMPTY, FORMATS, SKIP, TRUTH, detect, is_truth_file
 from rumq.ingest.rejects import write_rejects
 from rumq.ingest.report import FileResult, IngestReport, ToRead
-from rumq.ingest.sources import expand, sha256_of
+from rumq.ingest.sources import InputFile, StoredObject, expand, sha256_of
 from rumq.ingest.staging import StageConfig, StageJob
 from rumq.store import State, Store
+
+if TYPE_CHECKING:  # pragma: no cover
+    from rumq.objectstore import ClientOptions
+
+#: Objects detected at once (each detection is one ranged GET).
+DETECT_IN_FLIGHT = 8
+#: Per-object failures: the object is named in the summary, the others go on.
+_OBJECT_FAILURES = (ObjectReadError, ObjectChangedError)
 
 
 def ingest(
@@ -33,12 +41,14 @@ def ingest(
     wait: bool = True,
     on_notice: Callable[[str], None] | None = None,
     on_progress: Callable[[int, int], None] | None = None,
+    store_options: ClientOptions | None = None,
 ) -> IngestReport:
     """Ingest export files into the dataset at ``data_dir``.
 
     Args:
         data_dir: dataset directory (created when missing).
-        paths: files, directories (recursive) and glob patterns.
+        paths: files, directories (recursive) and glob patterns; ``s3://bucket/prefix/``
+            URLs (every object under the prefix) and key globs (``s3://b/exports/*/2026-11-*/**``).
         format: force one export format (see ``FORMATS``) instead of detecting per file.
         strict: raise ``StrictRejectsError`` (after committing) when anything was rejected.
         log_group: CloudWatch Logs group to record for sources that do not name one.
@@ -46,19 +56,23 @@ def ingest(
         wait: wait for another writer's lock instead of failing.
         on_notice: receives human-readable notices (waiting for the lock, skipped files).
         on_progress: receives (bytes done, bytes total) as files are read.
+        store_options: endpoint, profile and region for ``s3://`` inputs (None: the AWS defaults).
 
     Returns:
         The ``IngestReport``.
 
     Raises:
-        InputNotFoundError: a path does not exist or cannot be read.
+        InputNotFoundError: a path does not exist or cannot be read; an URL lists no object.
+        ObjectStoreError: a bucket is missing, access is denied, credentials are
+            missing or expired, the store is unreachable (an object that fails
+            after retries is no error here: it is a ``failed`` file of the report).
         UsageError: unknown ``format``.
         DatasetLockedError: the dataset is locked and ``wait`` is False.
         StrictRejectsError: ``strict`` and some records were rejected.
     """
     if format is not None and format not in FORMATS:
         raise UsageError(f"unknown format {format!r}", hint=f"choose one of: {', '.join(FORMATS)}")
-    files = expand(paths)
+    files = expand(paths, store_options)
     store = Store(data_dir)
     ingest_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:8]
     report = IngestReport(ingest_id)
@@ -69,15 +83,26 @@ def ingest(
             notice(f"cleaned up {len(report.recovered)} file(s) left by an interrupted write")
         state = store.load_state()
         todo: list[ToRead] = []
+        new: list[tuple[InputFile, str]] = []
         for f in files:
-            digest = sha256_of(f.path)
-            seen = state.inputs.get(digest)
+            if f.etag is not None:
+                # An object is known by its URL, ETag and size: no byte of it is read to skip it.
+                digest = f.name
+                seen = state.ingested_object(f.name, f.etag, f.size)
+                same = "same ETag and size"
+            else:
+                digest = sha256_of(f.path)
+                seen = state.inputs.get(digest)
+                same = "same content"
             if seen and not force:
                 report.files.append(FileResult(f.name, seen.get("format", "?"), "already-ingested",
-                                               reason=f"already ingested by {seen.get('ingest_id')} (same content)"))
+                                               reason=f"already ingested by {seen.get('ingest_id')} ({same})"))
                 continue
-            # rumq's own ground truth is never data, whatever --format says.
-            fmt = detect(f.path) if format is None else (TRUTH if is_truth_file(f.path) else format)
+            new.append((f, digest))
+        for (f, digest), fmt in zip(new, _detect_all([f for f, _ in new], format), strict=True):
+            if isinstance(fmt, Exception):
+                report.files.append(FileResult(f.name, "?", "failed", reason=fmt.message.removeprefix(f"{f.name}: ")))
+                continue
             if fmt in _NOT_READ:
                 status, reason = _NOT_READ[fmt]
                 report.files.append(FileResult(f.name, fmt, status, reason=reason))
@@ -114,6 +139,24 @@ _SKIPPED_MANY = {
 NAMED_SKIPS = 3
 
 
+def _detect_all(files: list[InputFile], format: str | None) -> list[str | Exception]:  # noqa: A002
+    """Each file's format (``detect``), objects several at a time; an object that
+    cannot be read after retries gets its error instead."""
+    def one(f: InputFile) -> str | Exception:
+        try:
+            # rumq's own ground truth is never data, whatever --format says.
+            return detect(f.path) if format is None else (TRUTH if is_truth_file(f.path) else format)
+        except _OBJECT_FAILURES as e:
+            return e
+
+    if not any(isinstance(f.path, StoredObject) for f in files):
+        return [one(f) for f in files]
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(DETECT_IN_FLIGHT, thread_name_prefix="rumq-detect") as pool:
+        return list(pool.map(one, files))
+
+
 def skipped_notices(files: list[FileResult]) -> list[str]:
     """One line per kind of skipped file (re-ingesting 173 files is one line), naming small groups file by file.
 
@@ -121,7 +164,7 @@ def skipped_notices(files: list[FileResult]) -> list[str]:
     """
     groups: dict[str, list[FileResult]] = {}
     for f in files:
-        if f.status != "ingested":
+        if f.status not in ("ingested", "failed"):  # failed files are in the summary
             groups.setdefault("already-ingested" if f.status == "already-ingested" else f.format, []).append(f)
     out = []
     for kind, fs in groups.items():
@@ -160,7 +203,8 @@ def _read_and_commit(store: Store, state: State, todo: list[ToRead], report: Ing
         _stage(todo, results, parts, staging_dir, report.ingest_id, ingested_at, log_group, on_progress)
         if not any(parts.iterdir()):
             for res in results.values():
-                res.status, res.reason = "empty", "no records in it"
+                if res.status == "ingested":
+                    res.status, res.reason = "empty", "no records in it"
             record_inputs(state, todo, report)
             store.commit(state)
             return
@@ -181,8 +225,12 @@ def _stage(todo: list[ToRead], results: dict[str, FileResult], parts: Path, stag
     """Stage every record of ``todo`` under ``parts``, in this process or in workers."""
     total = sum(t.file.size for t in todo) or 1
     workers = min(os.cpu_count() or 1, 2, len(todo))
-    parallel = workers > 1 and total >= staging.PARALLEL_MIN_BYTES
-    jobs = [StageJob(str(t.file.path), t.file.name, t.format, i) for i, t in enumerate(todo)]
+    objects = [t.file.path for t in todo if isinstance(t.file.path, StoredObject)]
+    # Objects stage in this process (the worker processes read local files),
+    # with several objects in flight (``Prefetcher``).
+    parallel = workers > 1 and total >= staging.PARALLEL_MIN_BYTES and not objects
+    jobs = [StageJob(t.file.path if isinstance(t.file.path, StoredObject) else str(t.file.path),  # type: ignore[arg-type]
+                     t.file.name, t.format, i) for i, t in enumerate(todo)]
 
     def config_of(k: int) -> StageConfig:
         return StageConfig(str(parts), str(staging_dir), ingest_id, ingested_at, log_group,
@@ -196,11 +244,25 @@ def _stage(todo: list[ToRead], results: dict[str, FileResult], parts: Path, stag
         res = results[out["name"]]
         res.read, res.control_messages, res.problems = out["read"], out["control_messages"], out["problems"]
         res.reconstructed, res.missing_fields = out.get("reconstructed", False), out.get("missing_fields", [])
+        if out.get("failed"):
+            res.status, res.reason = "failed", out["failed"].removeprefix(f"{res.path}: ")
         done += size_of[out["name"]]
         if on_progress:
             on_progress(done, total)
 
     if parallel:
         staging.stage_in_workers(jobs, workers, size_of, on_file, config_of)
-    else:
+    elif not objects:
         staging.stage_in_process(jobs, config_of(0), on_file)
+    else:
+        from rumq.objectstore import Prefetcher
+
+        fetcher = Prefetcher(objects[0].store, [o.info for o in objects])
+        for o in objects:
+            o.fetcher = fetcher
+        try:
+            staging.stage_in_process(jobs, config_of(0), on_file)
+        finally:
+            fetcher.close()
+            for o in objects:
+                o.fetcher = None

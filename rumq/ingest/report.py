@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from rumq.errors import NothingWrittenError, StrictRejectsError
+from rumq.errors import InputsFailedError, NothingWrittenError, StrictRejectsError
 from rumq.ingest.sources import InputFile
 
 
@@ -24,7 +24,7 @@ class FileResult:
 
     path: str
     format: str
-    status: str  # ingested | already-ingested | skipped | empty
+    status: str  # ingested | already-ingested | skipped | empty | failed (an object unreadable after retries)
     read: int = 0
     written: int = 0
     duplicates: int = 0
@@ -90,13 +90,29 @@ class IngestReport:
                      "recognize, force one with --format",
             )
 
+    @property
+    def failed(self) -> list[FileResult]:
+        """Inputs that could not be read after retries (not recorded: the next run reads them again)."""
+        return [f for f in self.files if f.status == "failed"]
+
+    def raise_if_failed(self) -> None:
+        """Raise ``InputsFailedError`` when some input failed (the others are committed)."""
+        if self.failed:
+            first = self.failed[0]
+            more = f" and {len(self.failed) - 1} more" if len(self.failed) > 1 else ""
+            raise InputsFailedError(
+                f"{len(self.failed)} input(s) could not be read: {first.path}{more}; the others were committed",
+                hint="run the same ingest again later: it reads only what is not ingested yet")
+
     def check(self, *, strict: bool = False) -> None:
-        """The CLI's verdict on a committed ingest: rejects with ``strict``, or nothing written.
+        """The CLI's verdict on a committed ingest: failed inputs, rejects with ``strict``, or nothing written.
 
         Raises:
+            InputsFailedError: some input could not be read after retries.
             StrictRejectsError: ``strict`` and some records were rejected.
             NothingWrittenError: records were read and all of them rejected.
         """
+        self.raise_if_failed()
         if strict:
             self.raise_if_rejected()
         self.raise_if_nothing_written()

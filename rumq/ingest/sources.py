@@ -1,19 +1,28 @@
-"""Find input files and read their bytes (gzip detected by magic, not by name)."""
+"""Find input files and objects and read their bytes (gzip detected by magic, not by name).
+
+Inputs are local paths or ``s3://`` URLs (``rumq.objectstore``): an
+object's bytes stream from the store and are never copied to disk.
+"""
 
 from __future__ import annotations
 
 import glob
 import hashlib
+import itertools
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 # ISA-L's inflate is about 3x zlib's; same stream semantics (members, eof, unused_data).
 from isal import isal_zlib as zlib
 
 from rumq.errors import InputNotFoundError
 from rumq.store import Store
+
+if TYPE_CHECKING:  # pragma: no cover
+    from rumq.objectstore import ClientOptions, ObjectInfo, ObjectReader, ObjectStore, Prefetcher
 
 GZIP_MAGIC = b"\x1f\x8b"
 # Compressed bytes read at a time: ~10x that once gunzipped, so memory stays small.
@@ -23,27 +32,84 @@ CHUNK = 256 << 10
 SKIP_NAMES = {"aws-logs-write-test"}
 
 
+class StoredObject:
+    """An input object in an object store: what ``InputFile.path`` is for an ``s3://`` input.
+
+    Quacks like the ``Path`` the readers use: ``name`` (the key's last
+    segment), ``str()`` (its URL), and ``open()`` / ``read_head()`` for its bytes.
+
+    Attributes:
+        info: bucket, key, ETag and size as listed.
+        store: the store it is read from.
+        fetcher: set by the ingest to keep several objects in flight (None: read on demand).
+    """
+
+    def __init__(self, info: ObjectInfo, store: ObjectStore) -> None:
+        self.info, self.store = info, store
+        self.fetcher: Prefetcher | None = None
+        self.url = info.url  # computed once: a listing may hold 100,000 objects
+
+    @property
+    def name(self) -> str:
+        return self.info.key.rsplit("/", 1)[-1]
+
+    def __str__(self) -> str:
+        return self.url
+
+    def __repr__(self) -> str:
+        return f"StoredObject({self.info.url!r}, etag={self.info.etag!r}, size={self.info.size})"
+
+    def open(self) -> ObjectReader:
+        return self.fetcher.open(self.info) if self.fetcher is not None else self.store.open(self.info)
+
+    def read_head(self, n: int) -> bytes:
+        return self.store.read_head(self.info, n)
+
+
 @dataclass(frozen=True)
 class InputFile:
-    """One input file, as resolved from the user's paths."""
+    """One input file (or object), as resolved from the user's paths and URLs."""
 
-    path: Path
+    path: Path | StoredObject
     size: int
 
     @property
     def name(self) -> str:
         return str(self.path)
 
+    @property
+    def etag(self) -> str | None:
+        """The object's ETag (None for a local file)."""
+        return self.path.info.etag if isinstance(self.path, StoredObject) else None
 
-def expand(paths: list[str]) -> list[InputFile]:
-    """Expand files, directories (recursively) and globs into a sorted file list.
+
+def expand(paths: list[str], store_options: ClientOptions | None = None) -> list[InputFile]:
+    """Expand files, directories (recursively), globs and ``s3://`` URLs into a sorted input list.
+
+    An ``s3://bucket/prefix/`` URL means every object under the prefix; its
+    key may be a glob (``*`` within a segment, ``**`` across segments).
+    Local files come first, then objects, each in name order.
+
+    Args:
+        paths: local paths, globs and URLs.
+        store_options: endpoint, profile and region for the URLs.
 
     Raises:
         InputNotFoundError: a path does not exist, a glob matches nothing, or a
-            file cannot be read.
+            file cannot be read; an URL lists no object.
+        ObjectStoreError: listing failed (missing bucket, access denied, ...).
     """
     found: dict[Path, None] = {}
+    objects: dict[str, InputFile] = {}
+    store = None
     for raw in paths:
+        if raw.startswith("s3://"):
+            from rumq.objectstore import ObjectStore
+
+            store = store or ObjectStore(store_options)
+            for obj in expand_url(raw, store):
+                objects[obj.url] = InputFile(obj, obj.info.size)
+            continue
         if any(ch in raw for ch in "*?[") and not os.path.exists(raw):
             matches = sorted(glob.glob(raw, recursive=True))
             if not matches:
@@ -67,6 +133,60 @@ def expand(paths: list[str]) -> list[InputFile]:
         if not os.access(p, os.R_OK):
             raise InputNotFoundError(f"{p}: permission denied", hint="make the file readable or leave it out")
         out.append(InputFile(p, p.stat().st_size))
+    return out + [objects[u] for u in sorted(objects)]
+
+
+def expand_url(raw: str, store: ObjectStore) -> list[StoredObject]:
+    """The objects an ``s3://`` URL names: the object itself, every object under
+    the prefix, or the keys a glob matches (and everything under a matched "folder").
+
+    Like a local folder, folder markers (keys ending in ``/``), hidden keys (a
+    segment starting with ``.``) and rumq datasets (a prefix holding
+    ``_rumq/state.json``) are left out.
+    """
+    from rumq.objectstore import S3Url
+
+    url = S3Url.parse(raw)
+    if url.is_glob:
+        match = url.matcher()
+        listed = [o for o in store.list(url.bucket, url.literal_prefix) if _glob_hit(o.key, match)]
+        if not listed:
+            raise InputNotFoundError(f"{raw}: the pattern matches no object",
+                                     hint="check the pattern (quote it so the shell leaves * alone)")
+    else:
+        key = url.key
+        listed = list(store.list(url.bucket, key))
+        if key and not key.endswith("/"):  # one object, or a "folder" without its slash
+            listed = [o for o in listed if o.key == key or o.key.startswith(key + "/")]
+        if not listed:
+            raise InputNotFoundError(f"{raw}: no object at or under this URL",
+                                     hint="check the bucket and prefix (aws s3 ls URL)")
+    return [StoredObject(o, store) for o in _data_objects(listed)]
+
+
+def _glob_hit(key: str, match: Any) -> bool:
+    """The key matches, or one of its "folders" does (a local glob matching a directory reads all of it)."""
+    if match(key):
+        return True
+    i = key.find("/")
+    while i >= 0:
+        if match(key[:i]):
+            return True
+        i = key.find("/", i + 1)
+    return False
+
+
+def _data_objects(listed: list[ObjectInfo]) -> list[ObjectInfo]:
+    """Leave out folder markers, hidden keys and everything inside a rumq dataset."""
+    datasets = tuple(o.key[: -len("_rumq/state.json")] for o in listed
+                     if o.key.endswith("_rumq/state.json") and o.key[: -len("_rumq/state.json")][-1:] in ("", "/"))
+    out = []
+    for o in listed:
+        if o.key.endswith("/") or "/." in "/" + o.key:
+            continue
+        if datasets and o.key.startswith(datasets):
+            continue
+        out.append(o)
     return out
 
 
@@ -101,31 +221,53 @@ class DecodeProblem(Exception):
         self.offset = offset
 
 
-def is_gzip(path: Path) -> bool:
+def as_source(path: str | Path | StoredObject) -> Path | StoredObject:
+    """A staging job's input: a local path (given as text) or the object itself."""
+    return Path(path) if isinstance(path, str) else path
+
+
+def _open(path: Path | StoredObject) -> Any:
+    """A binary reader (``read(n)``, context manager) of a file or an object."""
+    return path.open() if isinstance(path, StoredObject) else open(path, "rb")
+
+
+def _chunks(f: Any) -> Iterator[bytes]:
+    while chunk := f.read(CHUNK):
+        yield chunk
+
+
+def is_gzip(path: Path | StoredObject) -> bool:
+    return head_bytes(path, 2) == GZIP_MAGIC
+
+
+def head_bytes(path: Path | StoredObject, n: int) -> bytes:
+    """The first ``n`` raw bytes (one ranged request for an object)."""
+    if isinstance(path, StoredObject):
+        return path.read_head(n)
     with open(path, "rb") as f:
-        return f.read(2) == GZIP_MAGIC
+        return f.read(n)
 
 
-def iter_bytes(path: Path) -> Iterator[bytes]:
+def iter_bytes(path: Path | StoredObject) -> Iterator[bytes]:
     """Yield the file's content in chunks, gunzipping (multi-member) when it is gzip.
 
     Raises ``DecodeProblem`` after the last good chunk when the gzip stream is
     truncated or corrupt, so the good records before the damage still count.
+    An object streams (``ObjectReader``): nothing is copied to disk.
     """
-    with open(path, "rb") as f:
-        head = f.read(2)
-        f.seek(0)
-        if head != GZIP_MAGIC:
-            while chunk := f.read(CHUNK):
-                yield chunk
+    with _open(path) as f:
+        chunks = _chunks(f)
+        first = next(chunks, b"")
+        if first[:2] != GZIP_MAGIC:
+            if first:
+                yield first
+            yield from chunks
             return
+        chunks = itertools.chain([first], chunks)
         d = zlib.decompressobj(wbits=31)
         consumed = 0
         in_member = False  # fed bytes to ``d`` that have not reached a member's end
-        while True:
-            chunk = f.read(CHUNK)
-            if not chunk:
-                break
+        for chunk in chunks:
             data = chunk
             while data:
                 in_member = True
@@ -156,10 +298,9 @@ def iter_bytes(path: Path) -> Iterator[bytes]:
             raise DecodeProblem("truncated gzip stream: the file ends in the middle of compressed data", consumed)
 
 
-def head_and_problem(path: Path, n: int = 65536) -> tuple[bytes, DecodeProblem | None]:
+def head_and_problem(path: Path | StoredObject, n: int = 65536) -> tuple[bytes, DecodeProblem | None]:
     """The first ``n`` decoded bytes, and the decode problem met before them, if any."""
-    with open(path, "rb") as f:
-        raw = f.read(max(n, 1 << 16))
+    raw = head_bytes(path, max(n, 1 << 16))
     if raw[:2] != GZIP_MAGIC:
         return raw[:n], None
     # Decompress only what the head needs, not the whole first chunk.

@@ -17,8 +17,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from rumq.errors import ObjectChangedError, ObjectReadError
 from rumq.ingest.readers import RawBatch, ReadStats, raw_schema, read
-from rumq.ingest.sources import head_and_problem
+from rumq.ingest.sources import as_source, head_and_problem
 from rumq.normalize import normalize_sql
 
 #: DuckDB memory cap for an ingest (split between worker processes); larger
@@ -90,7 +91,7 @@ class StageJob:
         index: its ordinal in the ingest (makes ``_seq`` unique across files).
     """
 
-    path: str
+    path: str  # or, in the ingesting process only, a ``sources.StoredObject``
     name: str
     format: str
     index: int
@@ -156,14 +157,19 @@ class Stager:
                 for job in jobs:
                     stats = ReadStats()
                     n = 0
-                    for b in _records(job, stats):
-                        if self.log_group is not None:
-                            b.default_log_group(self.log_group)
-                        yield from b.to_arrow(job.index * SEQ_STRIDE + n, job.name, job.format).to_batches()
-                        n += len(b)
+                    failed = None
+                    try:
+                        for b in _records(job, stats):
+                            if self.log_group is not None:
+                                b.default_log_group(self.log_group)
+                            yield from b.to_arrow(job.index * SEQ_STRIDE + n, job.name, job.format).to_batches()
+                            n += len(b)
+                    except (ObjectReadError, ObjectChangedError) as e:
+                        # An object unreadable after retries: named in the summary, the others go on.
+                        failed = e.message
                     on_file({"name": job.name, "read": n, "control_messages": stats.control_messages,
                              "problems": stats.problems, "reconstructed": stats.reconstructed,
-                             "missing_fields": stats.missing_fields})
+                             "missing_fields": stats.missing_fields, **({"failed": failed} if failed else {})})
             except GeneratorExit:  # DuckDB stopped reading (its own error is on its way)
                 raise
             except BaseException as e:  # re-raised below: DuckDB would only see "stream error"
@@ -234,7 +240,7 @@ class Stager:
 
 def _records(job: StageJob, stats: ReadStats) -> Iterator[Any]:
     """The record batches of one job's file."""
-    path = Path(job.path)
+    path = as_source(job.path)
     if job.format == "unknown":
         return iter([_unknown_batch(path)])
     return read(path, job.format, stats)

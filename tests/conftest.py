@@ -1,0 +1,37 @@
+"""Shared fixtures. ``s3_server``: one real S3-compatible server (moto) per test session, on 127.0.0.1."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+from s3server import S3Server, aws_env
+
+_buckets = itertools.count()
+
+
+@pytest.fixture(scope="session")
+def s3_server():
+    """moto's S3 server, started once for the session and stopped at its end."""
+    server = S3Server().start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def s3(s3_server, tmp_path, monkeypatch):
+    """A fresh bucket on the session's server, with the environment pointing rumq at it.
+
+    Yields (server, boto3 client, bucket name). The environment holds the
+    test credentials and ``AWS_ENDPOINT_URL``; the developer's ~/.aws is never read.
+    """
+    for k, v in aws_env(s3_server.url, tmp_path).items():
+        monkeypatch.setenv(k, v)
+    for k in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL_S3", "AWS_MAX_ATTEMPTS", "AWS_REGION"):
+        monkeypatch.delenv(k, raising=False)
+    client = s3_server.client()
+    bucket = f"rumq-test-{next(_buckets)}"
+    client.create_bucket(Bucket=bucket)
+    yield s3_server, client, bucket
