@@ -27,6 +27,7 @@ boto3 is imported only when an ``s3://`` URL is used.
 from __future__ import annotations
 
 import fnmatch
+import io
 import os
 import random
 import re
@@ -322,6 +323,22 @@ class ObjectStore:
 
         return self.retrying("get_object", obj.url, get)
 
+    def read_range(self, obj: ObjectInfo, start: int, n: int) -> bytes:
+        """``n`` bytes of ``obj`` from ``start`` (fewer at its end): one ranged GET, pinned to its ETag."""
+        if n <= 0 or start >= obj.size:
+            return b""
+
+        def get() -> bytes:
+            r = self.client.get_object(Bucket=obj.bucket, Key=obj.key, Range=f"bytes={start}-{start + n - 1}",
+                                       IfMatch=obj.etag)
+            return r["Body"].read()
+
+        return self.retrying("get_object", obj.url, get)
+
+    def open_random(self, obj: ObjectInfo) -> RandomAccessObject:
+        """A seekable read-only file over ``obj`` (Parquet and ORC read their footer first)."""
+        return RandomAccessObject(self, obj)
+
     def read_all(self, bucket: str, key: str) -> tuple[bytes, str]:
         """A whole (small) object and its ETag, e.g. a manifest."""
         def get() -> tuple[bytes, str]:
@@ -606,6 +623,44 @@ class ObjectReader:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class RandomAccessObject(io.RawIOBase):
+    """A seekable, read-only file over one object: each read is a ranged GET.
+
+    For formats that need random access (Parquet and ORC read their footer,
+    then the column chunks they need): nothing is copied to disk, and only
+    the byte ranges the reader asks for are fetched. Every GET carries the
+    listed ETag, so a file replaced while it is read fails instead of mixing
+    two versions. Wrap it in ``io.BufferedReader`` to batch small reads.
+    """
+
+    def __init__(self, store: ObjectStore, obj: ObjectInfo) -> None:
+        super().__init__()
+        self.store, self.obj, self.pos = store, obj, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self.pos
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self.pos, io.SEEK_END: self.obj.size}[whence]
+        self.pos = max(0, base + offset)
+        return self.pos
+
+    def readinto(self, buffer: Any) -> int:
+        data = self.store.read_range(self.obj, self.pos, len(buffer))
+        buffer[: len(data)] = data
+        self.pos += len(data)
+        return len(data)
+
+    def size(self) -> int:
+        return self.obj.size
 
 
 class Prefetcher:

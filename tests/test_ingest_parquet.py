@@ -244,7 +244,7 @@ def test_a_version_2_dataset_is_refused_with_what_to_do(tmp_path):
     state.write_text(json.dumps({**json.loads(state.read_text()), "version": 2}))
     with pytest.raises(DatasetError) as e:
         Store(tmp_path / "data").load_state()
-    assert "re-ingest" in e.value.hint and "message_reconstructed" in e.value.hint
+    assert "rumq migrate" in e.value.hint and "message_reconstructed" in e.value.hint
 
 
 def test_struct_and_json_string_documents_mixed_in_one_table(tmp_path):

@@ -139,17 +139,19 @@ def open_batches(path: Path, fmt: str) -> tuple[Any, Iterator[Any]]:
     """
     import pyarrow as pa
 
+    # An object in a store is read by ranged GETs, not copied to local disk first.
+    source = path.open_random() if hasattr(path, "open_random") else path
     try:
         if fmt == PARQUET:
             import pyarrow.parquet as pq
 
-            pf = pq.ParquetFile(path)
+            pf = pq.ParquetFile(source)
             # No thread pool: Firehose objects are small, and ingest already runs a worker per core
             # (threads made reading ~300 small objects about twice as slow).
             return pf.schema_arrow, pf.iter_batches(batch_size=BATCH_ROWS, use_threads=False)
         import pyarrow.orc as po
 
-        of = po.ORCFile(path)
+        of = po.ORCFile(source)
 
         def stripes() -> Iterator[Any]:
             for i in range(of.nstripes):

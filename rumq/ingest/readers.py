@@ -309,6 +309,8 @@ def sniff_columnar(path: Path) -> str | None:
     """``parquet`` or ``orc`` by the file's magic bytes (never gzipped: the formats compress inside)."""
     from rumq.ingest.columnar import sniff
 
+    if hasattr(path, "read_head"):  # an object in a store (rumq.ingest.sources.StoredObject)
+        return sniff(path.read_head(4))
     with open(path, "rb") as f:
         return sniff(f.read(4))
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import glob
 import hashlib
+import io
 import itertools
 import os
 from collections.abc import Iterator
@@ -64,6 +65,10 @@ class StoredObject:
 
     def read_head(self, n: int) -> bytes:
         return self.store.read_head(self.info, n)
+
+    def open_random(self) -> io.BufferedReader:
+        """Seekable access by ranged GETs (Parquet, ORC), 1 MiB at a time."""
+        return io.BufferedReader(self.store.open_random(self.info), buffer_size=1 << 20)
 
 
 @dataclass(frozen=True)
