@@ -32,7 +32,7 @@ from typing import Any
 
 import orjson
 
-from rumq.ingest.sources import SKIP_NAMES, DecodeProblem, head_and_problem, iter_bytes
+from rumq.ingest.sources import SKIP_NAMES, DecodeProblem, head_and_problem, head_bytes, iter_bytes
 
 FORMATS = ("jsonl", "cwl-export", "firehose", "logs-cli", "appmonitor-data", "putrumevents", "parquet", "orc")
 
@@ -261,10 +261,14 @@ def detect(path: Path) -> str:
     """
     if path.name in SKIP_NAMES:
         return SKIP
-    columnar = sniff_columnar(path)
+    from rumq.ingest.columnar import sniff
+
+    # One read of the head serves both checks (one ranged GET for an object).
+    raw = head_bytes(path, 1 << 16)
+    columnar = sniff(raw[:4])
     if columnar is not None:
         return columnar
-    head, problem = head_and_problem(path)
+    head, problem = head_and_problem(path, raw=raw)
     if problem is not None and not head.strip():
         return UNKNOWN  # nothing decodable at all (e.g. gzip of garbage)
     if head.startswith(b"\xef\xbb\xbf"):
@@ -304,15 +308,6 @@ def detect(path: Path) -> str:
         return "jsonl"
     return UNKNOWN
 
-
-def sniff_columnar(path: Path) -> str | None:
-    """``parquet`` or ``orc`` by the file's magic bytes (never gzipped: the formats compress inside)."""
-    from rumq.ingest.columnar import sniff
-
-    if hasattr(path, "read_head"):  # an object in a store (rumq.ingest.sources.StoredObject)
-        return sniff(path.read_head(4))
-    with open(path, "rb") as f:
-        return sniff(f.read(4))
 
 
 def is_truth_file(path: Path) -> bool:

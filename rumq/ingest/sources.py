@@ -303,9 +303,15 @@ def iter_bytes(path: Path | StoredObject) -> Iterator[bytes]:
             raise DecodeProblem("truncated gzip stream: the file ends in the middle of compressed data", consumed)
 
 
-def head_and_problem(path: Path | StoredObject, n: int = 65536) -> tuple[bytes, DecodeProblem | None]:
-    """The first ``n`` decoded bytes, and the decode problem met before them, if any."""
-    raw = head_bytes(path, max(n, 1 << 16))
+def head_and_problem(path: Path | StoredObject, n: int = 65536,
+                     raw: bytes | None = None) -> tuple[bytes, DecodeProblem | None]:
+    """The first ``n`` decoded bytes, and the decode problem met before them, if any.
+
+    ``raw``: the file's first raw bytes when the caller has them already (at
+    least 64 KiB, or the whole file), so an object is not fetched twice.
+    """
+    if raw is None:
+        raw = head_bytes(path, max(n, 1 << 16))
     if raw[:2] != GZIP_MAGIC:
         return raw[:n], None
     # Decompress only what the head needs, not the whole first chunk.
