@@ -1,0 +1,415 @@
+"""rumq's DuckDB-dialect SQL, parsed once with sqlglot and rendered for another engine exactly or not at all.
+
+Plain ``sqlglot.transpile`` changes meaning in silence (exact percentiles
+become approximate, list order and index bases, regex back-references, NULL
+handling: docs/engines.md). Here the parse tree goes through rumq's own
+rewrites, each of which keeps DuckDB's answer, and every function must be on
+an allow-list of those whose Spark twin gives the same answer; anything else
+raises ``NotPortableError`` naming the construct, so no engine ever runs a
+silently different definition.
+
+Rewrites for Spark (each keeps DuckDB's result and type):
+
+- ``quantile_cont(x, p)`` -> ``percentile(x, p)`` (exact, linear interpolation, as DuckDB);
+- ``avg(x)`` -> ``avg(CAST(x AS DOUBLE))`` (DuckDB's avg is DOUBLE, Spark's keeps a DECIMAL);
+- ``a / b`` -> DOUBLE division with DuckDB's IEEE results for a zero divisor (inf, -inf, NaN;
+  Spark gives NULL or fails);
+- ``epoch(ts)`` -> ``unix_micros(ts) / 1e6`` (DOUBLE seconds, as DuckDB; sqlglot's
+  ``unix_timestamp`` is a whole BIGINT);
+- ``regexp_replace``: RE2 pattern -> Java (``$`` is the end of the text only: ``\\z``),
+  replacement ``\\1`` -> ``$1`` (``$`` literal -> ``\\$``); the ``'g'`` flag is Spark's only mode,
+  so a replace without it is rendered only when its pattern can match once at most (anchored
+  at the end, never empty);
+- ``CAST(<uuid column> AS VARCHAR)`` -> the canonical lowercase UUID text of the 16 bytes
+  (Spark reads the UUID columns as binary);
+- ``SELECT unnest(list(x)) FROM (...)`` (a DuckDB planner hint) -> ``SELECT x FROM (...)``;
+- ``WITH ... AS NOT MATERIALIZED`` -> a plain CTE (a DuckDB planner hint);
+- ``$name`` -> ``:name``, bound by ``spark.sql(args=...)``.
+
+Importing this module does not import sqlglot.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+from rumq.errors import UsageError
+from rumq.schema import ID_STORAGE
+
+if TYPE_CHECKING:  # pragma: no cover
+    from sqlglot import exp
+
+    from rumq.pages import PageConfig
+
+#: The engines this module renders for.
+TARGETS = ("spark",)
+
+#: The stored 16-byte UUID columns (Spark: binary).
+UUID_COLUMNS: frozenset[str] = frozenset(u.name for u, _ in ID_STORAGE.values())
+
+
+class NotPortableError(UsageError):
+    """A statement uses a construct that rumq cannot render exactly for the engine (exit 2)."""
+
+
+def _spark_same() -> tuple[type, ...]:
+    """sqlglot function nodes whose Spark rendering gives DuckDB's answer as they are.
+
+    Checked one by one against the engines' documentation and by the
+    differential tests (tests/test_engine_spark.py); anything else is refused.
+    """
+    from sqlglot import exp
+
+    return (
+        exp.And, exp.Or, exp.Not, exp.Case, exp.If, exp.Coalesce, exp.Nullif,
+        exp.Count, exp.Sum, exp.Min, exp.Max,
+        # Spark's min_by/max_by skip NULL keys as arg_min/arg_max do; rumq's keys are structs
+        # of non-NULL fields (docs/engines.md).
+        exp.ArgMin, exp.ArgMax,
+        exp.RowNumber, exp.Lag, exp.Lead, exp.FirstValue,
+        exp.Lower, exp.Upper, exp.StartsWith, exp.Substring, exp.SplitPart, exp.ConcatWs,
+        exp.MD5, exp.Cast, exp.Struct, exp.Array,
+        # Both skip NULL arguments (Trino's do not: not a Spark concern).
+        exp.Least, exp.Greatest,
+        # json_extract -> get_json_object: the same JSON value, as text.
+        exp.JSONExtract,
+        # Only as unnest(<literal array or CASE of them>) in a projection (explode).
+        exp.Explode,
+        # Rewritten below before the check.
+        exp.RegexpReplace, exp.RegexpExtract, exp.Avg, exp.PercentileCont, exp.TimeToUnix,
+    )
+
+
+#: Names of constructs that are refused, for the message (node class -> what the user wrote).
+_NAMES = {
+    "ArrayAgg": "list()/array_agg (Spark's collect_list keeps no order)",
+    "Columns": "COLUMNS(...)",
+    "Glob": "GLOB",
+    "GenerateSeries": "range()/generate_series",
+    "Length": "len() (string or list length: the type decides, unknown here)",
+    "Transform": "list_transform()",
+    "ArraySort": "list_sort()",
+    "ArrayToString": "array_to_string()",
+    "PercentileDisc": "quantile_disc()",
+    "Quantile": "quantile()",
+    "Qualify": "QUALIFY",
+}
+
+
+def parse(sql: str, *, what: str = "SQL") -> exp.Expression:
+    """Parse one DuckDB-dialect statement.
+
+    Raises:
+        NotPortableError: sqlglot cannot parse it, or it is several statements.
+    """
+    import sqlglot
+    from sqlglot.errors import ParseError
+
+    try:
+        trees = [t for t in sqlglot.parse(sql, read="duckdb") if t is not None]
+    except ParseError as e:
+        raise NotPortableError(f"{what}: cannot be parsed for another engine: {str(e).splitlines()[0]}") from None
+    if len(trees) != 1:
+        raise NotPortableError(f"{what}: one statement is needed for another engine, got {len(trees)}")
+    return trees[0]
+
+
+def render(sql: str, engine: str = "spark", *, what: str = "SQL") -> str:
+    """Render a DuckDB-dialect SELECT for ``engine`` with rumq's rewrites.
+
+    Raises:
+        NotPortableError: a construct that ``engine`` cannot compute exactly (named in the message).
+    """
+    _check_engine(engine)
+    tree = parse(sql, what=what)
+    from sqlglot import exp
+
+    if not isinstance(tree, exp.Query):
+        raise NotPortableError(f"{what}: only queries (SELECT/WITH) run on {engine}, not {tree.key.upper()}")
+    return _rewrite_spark(tree, what).sql(dialect="spark")
+
+
+def render_expression(sql: str, engine: str = "spark", *, what: str = "expression") -> str:
+    """Render one DuckDB-dialect scalar expression for ``engine`` (see ``render``)."""
+    import sqlglot
+
+    _check_engine(engine)
+    return _rewrite_spark(sqlglot.parse_one(sql, read="duckdb"), what).sql(dialect="spark")
+
+
+def _check_engine(engine: str) -> None:
+    if engine not in TARGETS:
+        raise UsageError(f"no SQL rendering for engine {engine!r}", hint=f"engines: {', '.join(TARGETS)}")
+
+
+def spark_views(cfg: PageConfig | None = None) -> dict[str, str]:
+    """The analysis views (``rumq.views.view_sql``) rendered for Spark, in creation order.
+
+    Raises:
+        NotPortableError: a view uses a construct Spark cannot compute exactly.
+    """
+    from rumq.views import view_sql
+
+    return {name: render(sql, "spark", what=f"view {name}") for name, sql in view_sql(cfg).items()}
+
+
+def spark_query(sql: str, *, what: str) -> str:
+    """A named query's body (identifiers substituted, ``$name`` parameters kept) rendered for Spark."""
+    return render(sql, "spark", what=what)
+
+
+# -- the rewrites -------------------------------------------------------------------------------
+
+def _refuse(what: str, node: exp.Expression) -> NotPortableError:
+    from sqlglot import exp
+
+    name = type(node).__name__
+    if isinstance(node, exp.Anonymous):
+        shown = f"{node.name}()"
+        if node.name.lower() == "rumq_audience":
+            shown = "the table macro rumq_audience() (COLUMNS(lambda ...) has no Spark equivalent)"
+    else:
+        shown = _NAMES.get(name) or f"{node.sql(dialect='duckdb')[:40]} ({name})"
+    return NotPortableError(f"{what}: {shown} cannot be rendered exactly for Spark",
+                            hint="run it on DuckDB (the default engine); docs/engines.md lists what Spark runs")
+
+
+def _rewrite_spark(tree: exp.Expression, what: str) -> exp.Expression:
+    from sqlglot import exp
+
+    allowed = _spark_same()
+    # Refuse first, on the tree as written: a rewrite must not hide a construct.
+    for node in tree.walk():
+        if isinstance(node, exp.Func) and not isinstance(node, allowed):
+            if isinstance(node, exp.ArrayAgg) and _is_unnest_of_list(node.parent):
+                continue
+            raise _refuse(what, node)
+        if isinstance(node, (exp.Create, exp.Columns, exp.Glob, exp.Qualify)):
+            raise _refuse(what, node)
+        if isinstance(node, exp.Table) and isinstance(node.this, exp.Func):
+            raise _refuse(what, node.this)
+        if isinstance(node, exp.Explode) and not isinstance(node.parent, (exp.Alias, exp.Select)):
+            raise _refuse(what, node)
+    tree = tree.copy()
+    for cte in tree.find_all(exp.CTE):
+        cte.set("materialized", None)
+    # Bottom-up, so that a rewritten node carries its rewritten arguments.
+    for node in reversed(list(tree.dfs())):
+        new = _node_spark(node, what)
+        if new is not node:
+            if node is tree:
+                tree = new
+            else:
+                node.replace(new)
+    return tree
+
+
+def _is_unnest_of_list(node: exp.Expression | None) -> bool:
+    """``unnest(list(x))`` as the only projection of an ungrouped SELECT (a DuckDB planner hint)."""
+    from sqlglot import exp
+
+    if not isinstance(node, exp.Explode) or not isinstance(node.this, exp.ArrayAgg):
+        return False
+    agg = node.this
+    if not isinstance(agg.this, exp.Column):
+        return False
+    sel = node.parent.parent if isinstance(node.parent, exp.Alias) else node.parent
+    return isinstance(sel, exp.Select) and len(sel.expressions) == 1 and not sel.args.get("group")
+
+
+def _node_spark(node: exp.Expression, what: str) -> exp.Expression:
+    from sqlglot import exp
+
+    if isinstance(node, exp.Explode) and _is_unnest_of_list(node):
+        return node.this.this.copy()
+    if isinstance(node, exp.Avg):
+        return exp.Avg(this=exp.cast(node.this.copy(), "DOUBLE"))
+    if isinstance(node, exp.PercentileCont):
+        p = node.expression
+        if not (isinstance(p, exp.Literal) and not p.is_string) or node.args.get("order"):
+            raise NotPortableError(f"{what}: quantile_cont needs one literal fraction to render for Spark")
+        return exp.Anonymous(this="percentile", expressions=[node.this.copy(), p.copy()])
+    if isinstance(node, exp.TimeToUnix):
+        micros = exp.Anonymous(this="unix_micros", expressions=[exp.cast(node.this.copy(), "TIMESTAMP")])
+        return exp.Paren(this=exp.Div(this=micros, expression=exp.Literal.number("1000000.0")))
+    if isinstance(node, exp.Div):
+        return _ieee_divide(node.this.copy(), node.expression.copy())
+    if isinstance(node, exp.RegexpReplace):
+        return _regexp_replace(node, what)
+    if isinstance(node, exp.RegexpExtract):
+        # DuckDB's default group is 0 (the whole match), Spark's 1: always say which.
+        if node.args.get("group") is None:
+            node.set("group", exp.Literal.number(0))
+        return node
+    if isinstance(node, exp.Cast) and node.to.is_type("varchar", "text") and _is_uuid(node.this):
+        return _uuid_text(node.this.copy())
+    return node
+
+
+def _ieee_divide(a: exp.Expression, b: exp.Expression) -> exp.Expression:
+    """``a / b`` as DuckDB computes it: DOUBLE, and inf / -inf / NaN for a zero divisor."""
+    from sqlglot import exp
+
+    da, db = exp.cast(a, "DOUBLE"), exp.cast(b, "DOUBLE")
+    inf = exp.cast(exp.Literal.string("Infinity"), "DOUBLE")
+    zero = exp.Literal.number(0)
+    by_zero = exp.Case(ifs=[
+        exp.If(this=exp.GT(this=da.copy(), expression=zero.copy()), true=inf.copy()),
+        exp.If(this=exp.LT(this=da.copy(), expression=zero.copy()), true=exp.Neg(this=inf.copy())),
+        exp.If(this=exp.EQ(this=da.copy(), expression=zero.copy()),
+               true=exp.cast(exp.Literal.string("NaN"), "DOUBLE")),
+    ])
+    return exp.Paren(this=exp.Case(
+        ifs=[exp.If(this=exp.EQ(this=db.copy(), expression=zero.copy()), true=by_zero)],
+        default=exp.Div(this=da, expression=db),
+    ))
+
+
+def _is_uuid(node: exp.Expression) -> bool:
+    from sqlglot import exp
+
+    if isinstance(node, (exp.Min, exp.Max)):
+        node = node.this
+    return isinstance(node, exp.Column) and node.name in UUID_COLUMNS
+
+
+def _uuid_text(e: exp.Expression) -> exp.Expression:
+    """The canonical text of a 16-byte UUID: lowercase hex in 8-4-4-4-12 groups (NULL stays NULL)."""
+    import sqlglot
+
+    h = f"lower(hex({e.sql(dialect='spark')}))"
+    parts = ", '-', ".join(f"substr({h}, {s}, {n})" for s, n in ((1, 8), (9, 4), (13, 4), (17, 4), (21, 12)))
+    return sqlglot.parse_one(f"concat({parts})", read="spark")
+
+
+def _regexp_replace(node: exp.Expression, what: str) -> exp.Expression:
+    from sqlglot import exp
+
+    pattern, replacement = node.expression, node.args.get("replacement")
+    mods = node.args.get("modifiers")
+    if not (isinstance(pattern, exp.Literal) and pattern.is_string
+            and isinstance(replacement, exp.Literal) and replacement.is_string):
+        raise NotPortableError(f"{what}: regexp_replace needs literal pattern and replacement to render for Spark")
+    flags = mods.name if isinstance(mods, exp.Literal) else ("" if mods is None else None)
+    if flags is None or set(flags) - {"g"}:
+        raise NotPortableError(f"{what}: regexp_replace options {mods.sql() if mods else ''} cannot be rendered for Spark")
+    if "g" not in flags and not _matches_once(pattern.name):
+        raise NotPortableError(
+            f"{what}: regexp_replace without 'g' replaces the first match only, and Spark replaces every match "
+            f"(pattern {pattern.name!r} can match more than once)")
+    return exp.RegexpReplace(
+        this=node.this,
+        expression=exp.Literal.string(java_pattern(pattern.name, what)),
+        replacement=exp.Literal.string(java_replacement(replacement.name, what)),
+    )
+
+
+def _matches_once(pattern: str) -> bool:
+    """True when an RE2 pattern can match at most once in any text.
+
+    Anchored at the start (``^``: only position 0 can match), or at the end
+    (``$``) and never empty; either way without a top-level ``|`` (which would
+    leave a branch unanchored).
+    """
+    if _top_level_bar(pattern) or re.search(r"\\[bB]", pattern):
+        return False
+    if pattern.startswith("^"):
+        return True
+    if not pattern.endswith("$") or pattern.endswith("\\$"):
+        return False
+    try:
+        return re.fullmatch(pattern[:-1], "") is None
+    except re.error:
+        return False
+
+
+def _top_level_bar(pattern: str) -> bool:
+    depth, i, in_class = 0, 0, False
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "\\":
+            i += 2
+            continue
+        if in_class:
+            in_class = c != "]"
+        elif c == "[":
+            in_class = True
+            i += 2 if pattern.startswith(("[]", "[^"), i) else 1
+            continue
+        elif c == "(":
+            depth += 1
+        elif c == ")":
+            depth -= 1
+        elif c == "|" and depth == 0:
+            return True
+        i += 1
+    return False
+
+
+def java_pattern(pattern: str, what: str = "SQL") -> str:
+    """An RE2 pattern as a Java regex with the same matches.
+
+    ``$`` outside a character class is the end of the text in RE2 but also
+    "before a final line break" in Java: it becomes ``\\z``. Java reads ``[`` and
+    ``&&`` inside a class as union and intersection: refused.
+    """
+    out, i, in_class = [], 0, False
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "\\":
+            out.append(pattern[i:i + 2])
+            i += 2
+            continue
+        if in_class:
+            if c == "]" and not (out and out[-1] in ("[", "[^")):
+                in_class = False
+            elif c == "[" or pattern.startswith("&&", i):
+                raise NotPortableError(f"{what}: the regular expression {pattern!r} has '[' or '&&' in a "
+                                       "character class, which Java reads differently from RE2")
+            out.append(c)
+        elif c == "[":
+            in_class = True
+            if pattern.startswith("[^", i):
+                out.append("[^")
+                i += 2
+                continue
+            out.append(c)
+        elif c == "$":
+            out.append("\\z")
+        else:
+            out.append(c)
+        i += 1
+    return "".join(out)
+
+
+def java_replacement(replacement: str, what: str = "SQL") -> str:
+    """An RE2 replacement (``\\1`` groups, ``\\\\`` a backslash) as a Java one (``$1``, ``\\$`` a dollar)."""
+    out, i = [], 0
+    while i < len(replacement):
+        c = replacement[i]
+        if c == "\\":
+            nxt = replacement[i + 1:i + 2]
+            if nxt.isdigit():
+                out.append("$" + nxt)
+            elif nxt == "\\":
+                out.append("\\\\")
+            else:
+                raise NotPortableError(f"{what}: the replacement {replacement!r} has '\\{nxt}', which RE2 rejects")
+            i += 2
+            continue
+        out.append("\\$" if c == "$" else c)
+        i += 1
+    return "".join(out)
+
+
+def placeholders(sql: str) -> set[str]:
+    """The ``$name`` parameters a DuckDB-dialect statement uses."""
+    from sqlglot import exp
+
+    return {p.name for p in parse(sql).find_all(exp.Placeholder) if p.name}
+
+
+def spark_args(values: dict[str, Any]) -> dict[str, Any]:
+    """Bound parameter values as ``spark.sql(args=...)`` takes them (lists as arrays)."""
+    return dict(values)
