@@ -111,6 +111,10 @@ def show(ctx: click.Context, name: str, queries_dirs: tuple[str, ...]) -> None:
     help="A query parameter (repeatable; repeating a list parameter adds to the list).",
 )
 @click.option("--allow-writes", is_flag=True, help="Let the SQL write files, attach databases, load extensions and change settings (default: read-only).")
+@click.option("--engine", type=click.Choice(["duckdb", "spark"]), default="duckdb", show_default=True,
+              help="Where the query runs: DuckDB, or Apache Spark (pip install 'rumq[spark]'; docs/engines.md).")
+@click.option("--spark-master", metavar="URL", default=None,
+              help="Spark master for --engine spark (env RUMQ_SPARK_MASTER, else [spark] in rumq.toml, else local[*]).")
 @time_window_options
 @output_options
 @queries_option
@@ -127,6 +131,8 @@ def run(
     limit: int | None,
     queries_dirs: tuple[str, ...],
     allow_writes: bool,
+    engine: str,
+    spark_master: str | None,
 ) -> None:
     """Run the named query NAME and print its result.
 
@@ -141,8 +147,17 @@ def run(
       rumq run errors/rate_per_session -p dimension=browser -o rates.csv
       rumq run funnels/conversion -p 'steps=["/product/:id","/cart","/checkout"]'
       rumq run sessions/summary --since 2026-11-01 --until 2026-11-02 --format json
+      rumq run pages/drop_off --engine spark --spark-master 'local[4]'
     """
     from rumq.params import parse_assignments
+
+    if engine == "spark":
+        from rumq.engines.spark import run_query as run_on_spark
+
+        df = run_on_spark(data_dir_of(ctx), name, parse_assignments(params), since=since, until=until, app=app,
+                          limit=limit, library=_library(queries_dirs), notify=notice, master=spark_master)
+        emit(df, fmt, output)
+        return
     from rumq.runner import run_query
 
     df = run_query(
