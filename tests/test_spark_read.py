@@ -11,10 +11,10 @@ import json
 import sys
 from datetime import datetime
 
+import analyses_data as A
 import pytest
 from click.testing import CliRunner
 
-import analyses_data as A
 from rumq.schema import PARTITION_COLUMN, STORED_COLUMNS
 
 LEGACY_SESSION = "legacy-session-1"
