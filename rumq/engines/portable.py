@@ -20,6 +20,10 @@ Rewrites for Spark (each keeps DuckDB's result and type):
   replacement ``\\1`` -> ``$1`` (``$`` literal -> ``\\$``); the ``'g'`` flag is Spark's only mode,
   so a replace without it is rendered only when its pattern can match once at most (anchored
   at the end, never empty);
+- ``arg_min/arg_max(x, k)`` -> ``min_by/max_by(x, IF(x IS NULL, NULL, k))`` (DuckDB skips rows whose
+  value is NULL, Spark only rows whose key is);
+- ``date_trunc`` only to units whose Spark result is DuckDB's (second ... year, ISO week), cast
+  back to a naive timestamp (Spark's is zoned);
 - ``CAST(<uuid column> AS VARCHAR)`` -> the canonical lowercase UUID text of the 16 bytes
   (Spark reads the UUID columns as binary);
 - ``SELECT unnest(list(x)) FROM (...)`` (a DuckDB planner hint) -> ``SELECT x FROM (...)``;
@@ -64,9 +68,10 @@ def _spark_same() -> tuple[type, ...]:
     return (
         exp.And, exp.Or, exp.Not, exp.Case, exp.If, exp.Coalesce, exp.Nullif,
         exp.Count, exp.Sum, exp.Min, exp.Max,
-        # Spark's min_by/max_by skip NULL keys as arg_min/arg_max do; rumq's keys are structs
-        # of non-NULL fields (docs/engines.md).
+        # Rewritten below: DuckDB skips rows whose value is NULL, Spark does not.
         exp.ArgMin, exp.ArgMax,
+        # Units checked below.
+        exp.TimestampTrunc,
         exp.RowNumber, exp.Lag, exp.Lead, exp.FirstValue,
         exp.Lower, exp.Upper, exp.StartsWith, exp.Substring, exp.SplitPart, exp.ConcatWs,
         exp.MD5, exp.Cast, exp.Struct, exp.Array,
@@ -81,6 +86,9 @@ def _spark_same() -> tuple[type, ...]:
     )
 
 
+#: date_trunc units whose Spark result is DuckDB's (ISO weeks start on Monday in both).
+_TRUNC_UNITS = frozenset({"SECOND", "MINUTE", "HOUR", "DAY", "WEEK", "MONTH", "QUARTER", "YEAR"})
+
 #: Names of constructs that are refused, for the message (node class -> what the user wrote).
 _NAMES = {
     "ArrayAgg": "list()/array_agg (Spark's collect_list keeps no order)",
@@ -94,6 +102,7 @@ _NAMES = {
     "PercentileDisc": "quantile_disc()",
     "Quantile": "quantile()",
     "Qualify": "QUALIFY",
+    "ReadParquet": "read_parquet()",
 }
 
 
@@ -242,6 +251,19 @@ def _node_spark(node: exp.Expression, what: str) -> exp.Expression:
         if node.args.get("group") is None:
             node.set("group", exp.Literal.number(0))
         return node
+    if isinstance(node, (exp.ArgMin, exp.ArgMax)):
+        # DuckDB's arg_min/arg_max skip rows whose value (not only whose key) is NULL; Spark's
+        # min_by/max_by skip NULL keys only: NULL the key where the value is NULL.
+        value, key = node.this, node.expression
+        guarded = exp.If(this=exp.Is(this=value.copy(), expression=exp.Null()), true=exp.Null(), false=key.copy())
+        return type(node)(this=value.copy(), expression=guarded)
+    if isinstance(node, exp.TimestampTrunc):
+        unit = node.text("unit").upper()
+        if unit not in _TRUNC_UNITS:
+            raise NotPortableError(f"{what}: date_trunc to {unit or 'an unknown unit'} is not rendered for Spark",
+                                   hint=f"units rendered: {', '.join(sorted(_TRUNC_UNITS))}")
+        # Spark's date_trunc returns a zoned TIMESTAMP even for a naive one; DuckDB keeps it naive.
+        return exp.cast(node.copy(), exp.DataType.build("TIMESTAMP_NTZ", dialect="spark"))
     if isinstance(node, exp.Cast) and node.to.is_type("varchar", "text") and _is_uuid(node.this):
         return _uuid_text(node.this.copy())
     return node

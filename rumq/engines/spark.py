@@ -230,6 +230,19 @@ def register(
 
         for name, sql in spark_views(load_config(data_dir=data_dir)).items():
             spark.sql(f"CREATE OR REPLACE TEMP VIEW {name} AS {sql}")
+        _ingest_totals(spark, data_dir)
+
+
+def _ingest_totals(spark: SparkSession, data_dir: str | os.PathLike[str]) -> None:
+    """The one-row view ``ingest_totals`` from the manifest, as ``rumq.views`` creates it for DuckDB."""
+    from rumq.store import Store
+
+    ingests = Store(data_dir).load_state().ingests
+    row = [len(ingests)] + [sum(int(i.get(k) or 0) for i in ingests)
+                            for k in ("read", "written", "duplicates", "rejected")]
+    spark.createDataFrame(
+        [tuple(row)], "ingests bigint, read bigint, written bigint, duplicates bigint, rejected bigint"
+    ).createOrReplaceTempView("ingest_totals")
 
 
 def to_polars(df: DataFrame) -> Any:
