@@ -16,5 +16,10 @@ def spark():
     from rumq.engines.spark import session
 
     s = session(master="local[2]")
+    # Tens of rows: one shuffle partition saves scheduling hundreds of empty tasks per query.
+    s.conf.set("spark.sql.shuffle.partitions", "1")
+    # Generating and compiling Java for each query costs more than interpreting tens of rows.
+    s.conf.set("spark.sql.codegen.wholeStage", "false")
+    s.conf.set("spark.sql.codegen.factoryMode", "NO_CODEGEN")
     yield s
     s.stop()

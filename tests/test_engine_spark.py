@@ -131,6 +131,10 @@ CASES = [
     ("errors/top_js", {}),
     ("http/errors", {}),
     ("data/quality", {}),
+    ("performance/page_load", {}),
+    ("performance/page_load", {"by": "none", "initiator": "navigation"}),
+    ("performance/web_vitals", {}),
+    ("performance/web_vitals", {"by": "none", "metric": "LCP", "sort": "poor"}),
 ]
 
 
@@ -159,8 +163,6 @@ REFUSED = {
     "audience/devices": "rumq_audience",
     "funnels/conversion": "range()",
     "journeys/top_paths": "array_to_string()",
-    "performance/page_load": "quantile_cont",
-    "performance/web_vitals": "quantile_cont",
 }
 
 

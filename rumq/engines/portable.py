@@ -236,9 +236,14 @@ def _node_spark(node: exp.Expression, what: str) -> exp.Expression:
         return exp.Avg(this=exp.cast(node.this.copy(), "DOUBLE"))
     if isinstance(node, exp.PercentileCont):
         p = node.expression
-        if not (isinstance(p, exp.Literal) and not p.is_string) or node.args.get("order"):
-            raise NotPortableError(f"{what}: quantile_cont needs one literal fraction to render for Spark")
+        fractions = p.expressions if isinstance(p, exp.Array) else [p]
+        if node.args.get("order") or not fractions or not all(
+                isinstance(f, exp.Literal) and not f.is_string for f in fractions):
+            raise NotPortableError(f"{what}: quantile_cont needs literal fractions to render for Spark")
+        # percentile(x, array(...)) gives the array of exact quantiles, as quantile_cont(x, [...]).
         return exp.Anonymous(this="percentile", expressions=[node.this.copy(), p.copy()])
+    if isinstance(node, exp.Bracket):
+        return _element_at(node, what)
     if isinstance(node, exp.TimeToUnix):
         micros = exp.Anonymous(this="unix_micros", expressions=[exp.cast(node.this.copy(), "TIMESTAMP")])
         return exp.Paren(this=exp.Div(this=micros, expression=exp.Literal.number("1000000.0")))
@@ -267,6 +272,32 @@ def _node_spark(node: exp.Expression, what: str) -> exp.Expression:
     if isinstance(node, exp.Cast) and node.to.is_type("varchar", "text") and _is_uuid(node.this):
         return _uuid_text(node.this.copy())
     return node
+
+
+def _element_at(node: exp.Bracket, what: str) -> exp.Expression:
+    """``l[k]`` (DuckDB: 1-based, NULL out of range) -> ``try_element_at(l, k)`` (the same in Spark).
+
+    sqlglot stores a literal index shifted to 0-based and any other index as
+    written; both are turned back into DuckDB's 1-based index here.
+    """
+    from sqlglot import exp
+
+    if len(node.expressions) != 1 or isinstance(node.expressions[0], exp.Slice):
+        raise NotPortableError(f"{what}: list slices ({node.sql(dialect='duckdb')}) are not rendered for Spark")
+    index = node.expressions[0]
+    if isinstance(index, exp.Literal) and index.is_string:
+        raise NotPortableError(f"{what}: {node.sql(dialect='duckdb')}: struct or map access by key "
+                               "is not rendered for Spark")
+    at = lambda k: exp.Anonymous(this="try_element_at", expressions=[node.this.copy(), k])  # noqa: E731
+    if isinstance(index, (exp.Literal, exp.Neg)) and index.is_number:
+        written = int(index.to_py()) + 1
+        if written < 1:
+            raise NotPortableError(f"{what}: list index {written} in {node.sql(dialect='duckdb')} "
+                                   "is not rendered for Spark")
+        return at(exp.Literal.number(written))
+    # DuckDB gives NULL for l[0]; Spark refuses index 0.
+    return exp.If(this=exp.EQ(this=index.copy(), expression=exp.Literal.number(0)), true=exp.Null(),
+                  false=at(index.copy()))
 
 
 def _ieee_divide(a: exp.Expression, b: exp.Expression) -> exp.Expression:
