@@ -19,8 +19,9 @@ from rumq.engines.portable import (
 def test_exact_percentile_not_the_approximate_one():
     out = render("SELECT quantile_cont(x, 0.9) AS p FROM t")
     assert "PERCENTILE(x, 0.9)" in out and "APPROX" not in out.upper()
+    assert "PERCENTILE(x, ARRAY(0.5, 0.9))" in render("SELECT quantile_cont(x, [0.5, 0.9]) FROM t")
     with pytest.raises(NotPortableError, match="quantile_cont"):
-        render("SELECT quantile_cont(x, [0.5, 0.9]) FROM t")
+        render("SELECT quantile_cont(x, p) FROM t")
 
 
 def test_regex_back_references_and_anchors():
@@ -84,3 +85,10 @@ def test_every_view_renders():
     from rumq.views import VIEW_NAMES
 
     assert list(spark_views()) == list(VIEW_NAMES)
+
+
+def test_sorted_struct_list_keeps_duckdbs_order():
+    out = render("SELECT list_sort(list({'s': s, 'p': p})) FROM t GROUP BY k")
+    assert "ARRAY_SORT(COLLECT_LIST(" in out and "(l, r) ->" in out
+    with pytest.raises(NotPortableError, match="list_sort"):
+        render("SELECT list_sort(list(p)) FROM t GROUP BY k")  # NULL elements: kept by DuckDB only

@@ -131,6 +131,8 @@ CASES = [
     ("errors/top_js", {}),
     ("http/errors", {}),
     ("data/quality", {}),
+    ("journeys/top_paths", {}),
+    ("journeys/top_paths", {"depth": "2", "include_cookieless": "true"}),
     ("performance/page_load", {}),
     ("performance/page_load", {"by": "none", "initiator": "navigation"}),
     ("performance/web_vitals", {}),
@@ -162,7 +164,6 @@ REFUSED = {
     "audience/countries": "rumq_audience",
     "audience/devices": "rumq_audience",
     "funnels/conversion": "range()",
-    "journeys/top_paths": "array_to_string()",
 }
 
 

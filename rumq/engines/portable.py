@@ -27,6 +27,8 @@ Rewrites for Spark (each keeps DuckDB's result and type):
 - ``CAST(<uuid column> AS VARCHAR)`` -> the canonical lowercase UUID text of the 16 bytes
   (Spark reads the UUID columns as binary);
 - ``SELECT unnest(list(x)) FROM (...)`` (a DuckDB planner hint) -> ``SELECT x FROM (...)``;
+- ``list_sort(list(<struct>))`` -> ``array_sort(collect_list(...), <comparator>)`` with DuckDB's
+  order (NULL fields last); list() is refused elsewhere (order, and NULL elements dropped by Spark);
 - ``WITH ... AS NOT MATERIALIZED`` -> a plain CTE (a DuckDB planner hint);
 - ``$name`` -> ``:name``, bound by ``spark.sql(args=...)``.
 
@@ -81,6 +83,10 @@ def _spark_same() -> tuple[type, ...]:
         exp.JSONExtract,
         # Only as unnest(<literal array or CASE of them>) in a projection (explode).
         exp.Explode,
+        # transform(l, x -> ...) and array_join skip NULLs as array_to_string does.
+        exp.Transform, exp.ArrayToString,
+        # Only over list(<struct>), rewritten below.
+        exp.ArraySort,
         # Rewritten below before the check.
         exp.RegexpReplace, exp.RegexpExtract, exp.Avg, exp.PercentileCont, exp.TimeToUnix,
     )
@@ -191,9 +197,12 @@ def _rewrite_spark(tree: exp.Expression, what: str) -> exp.Expression:
     # Refuse first, on the tree as written: a rewrite must not hide a construct.
     for node in tree.walk():
         if isinstance(node, exp.Func) and not isinstance(node, allowed):
-            if isinstance(node, exp.ArrayAgg) and _is_unnest_of_list(node.parent):
+            if isinstance(node, exp.ArrayAgg) and (_is_unnest_of_list(node.parent) or _is_sorted_struct_list(node)):
                 continue
             raise _refuse(what, node)
+        if isinstance(node, exp.ArraySort) and not _sorted_struct_list(node):
+            raise NotPortableError(f"{what}: list_sort is rendered for Spark only over list(<struct>) "
+                                   "(Spark's collect_list drops NULL elements, DuckDB's list keeps them)")
         if isinstance(node, (exp.Create, exp.Columns, exp.Glob, exp.Qualify)):
             raise _refuse(what, node)
         if isinstance(node, exp.Table) and isinstance(node.this, exp.Func):
@@ -227,9 +236,51 @@ def _is_unnest_of_list(node: exp.Expression | None) -> bool:
     return isinstance(sel, exp.Select) and len(sel.expressions) == 1 and not sel.args.get("group")
 
 
+def _sorted_struct_list(node: exp.Expression) -> exp.ArrayAgg | None:
+    """The ``list(<struct>)`` (maybe with FILTER) that ``list_sort(...)`` sorts, ascending, or None."""
+    from sqlglot import exp
+
+    if not isinstance(node, exp.ArraySort) or node.expression is not None:
+        return None
+    if node.args.get("nulls_first") is not None and node.args["nulls_first"].this:
+        return None
+    arg = node.this.this if isinstance(node.this, exp.Filter) else node.this
+    if isinstance(arg, exp.ArrayAgg) and isinstance(arg.this, exp.Struct):
+        return arg
+    return None
+
+
+def _is_sorted_struct_list(agg: exp.ArrayAgg) -> bool:
+    from sqlglot import exp
+
+    parent = agg.parent.parent if isinstance(agg.parent, exp.Filter) else agg.parent
+    return isinstance(parent, exp.ArraySort) and _sorted_struct_list(parent) is agg
+
+
+def _struct_sort(node: exp.ArraySort) -> exp.Expression:
+    """``list_sort(list(<struct>))`` with DuckDB's order: field by field, NULL fields last.
+
+    Spark's ``array_sort`` orders NULL struct fields first; a comparator keeps DuckDB's order.
+    """
+    import sqlglot
+    from sqlglot import exp
+
+    agg = _sorted_struct_list(node)
+    names = [f.this.name if isinstance(f, exp.PropertyEQ) else f.alias_or_name for f in agg.this.expressions]
+    def field(n: str) -> str:
+        a, b = f"l.`{n}`", f"r.`{n}`"
+        return (f"CASE WHEN {a} IS NULL AND {b} IS NULL THEN 0 WHEN {a} IS NULL THEN 1 WHEN {b} IS NULL THEN -1 "
+                f"WHEN {a} < {b} THEN -1 WHEN {a} > {b} THEN 1 ELSE 0 END")
+
+    cmp = "CASE " + " ".join(f"WHEN ({field(n)}) <> 0 THEN {field(n)}" for n in names) + " ELSE 0 END"
+    return sqlglot.parse_one(f"array_sort({node.this.sql(dialect='spark')}, (l, r) -> {cmp})", read="spark")
+
+
 def _node_spark(node: exp.Expression, what: str) -> exp.Expression:
     from sqlglot import exp
 
+    if isinstance(node, exp.ArraySort):
+        return _struct_sort(node)
     if isinstance(node, exp.Explode) and _is_unnest_of_list(node):
         return node.this.this.copy()
     if isinstance(node, exp.Avg):
