@@ -7,6 +7,7 @@ import sys
 import click
 
 from rumq.cli import data_dir_of
+from rumq.cli.engine_opts import engine_options
 from rumq.cli.options import emit, notice, output_options, queries_option, time_window_options
 
 
@@ -111,10 +112,7 @@ def show(ctx: click.Context, name: str, queries_dirs: tuple[str, ...]) -> None:
     help="A query parameter (repeatable; repeating a list parameter adds to the list).",
 )
 @click.option("--allow-writes", is_flag=True, help="Let the SQL write files, attach databases, load extensions and change settings (default: read-only).")
-@click.option("--engine", type=click.Choice(["duckdb", "spark"]), default="duckdb", show_default=True,
-              help="Where the query runs: DuckDB, or Apache Spark (pip install 'rumq[spark]'; docs/engines.md).")
-@click.option("--spark-master", metavar="URL", default=None,
-              help="Spark master for --engine spark (env RUMQ_SPARK_MASTER, else [spark] in rumq.toml, else local[*]).")
+@engine_options
 @time_window_options
 @output_options
 @queries_option
@@ -178,6 +176,7 @@ def run(
 @click.command()
 @click.argument("text", metavar="SQL")
 @click.option("--allow-writes", is_flag=True, help="Let the SQL write files, attach databases, load extensions and change settings (default: read-only).")
+@engine_options
 @time_window_options
 @output_options
 @click.pass_context
@@ -191,6 +190,8 @@ def sql(
     output: str | None,
     limit: int | None,
     allow_writes: bool,
+    engine: str,
+    spark_master: str | None,
 ) -> None:
     """Run any SQL over the dataset's views ('-' reads it from stdin).
 
@@ -204,11 +205,18 @@ def sql(
     Examples:
       rumq sql "SELECT event_name, count(*) AS n FROM events GROUP BY ALL ORDER BY n DESC"
       rumq sql --since 1d --format csv "SELECT * FROM page_views" > page_views.csv
+      rumq sql --engine spark "SELECT page, count(*) AS n FROM page_views GROUP BY page"
     """
-    from rumq.runner import run_sql
-
     if text == "-":
         text = sys.stdin.read()
+    if engine == "spark":  # DuckDB-dialect SQL rendered for Spark (docs/engines.md)
+        from rumq.engines.spark import run_sql as run_on_spark
+
+        emit(run_on_spark(data_dir_of(ctx), text, since=since, until=until, app=app, limit=limit,
+                          master=spark_master), fmt, output)
+        return
+    from rumq.runner import run_sql
+
     df = run_sql(data_dir_of(ctx), text, since=since, until=until, app=app, limit=limit,
                  allow_writes=allow_writes or None, notify=notice)
     emit(df, fmt, output)

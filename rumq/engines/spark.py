@@ -281,7 +281,6 @@ def run_query(
         (and the errors of ``rumq.runner.run_query`` for names, parameters and windows)
     """
     from rumq.engines.portable import NotPortableError, spark_query, spark_views
-    from rumq.errors import QueryExecutionError
     from rumq.library import Library
     from rumq.pages import load_config
     from rumq.params import bind_values, resolve, substitute_identifiers
@@ -307,17 +306,100 @@ def run_query(
     app = resolve_app(data_dir, app)
     spark = session(data_dir, master)
     register(spark, data_dir, since=w.since, until=w.until, app=app)
-    try:
-        df = spark.sql(rendered, args=bound)
-        if limit is not None:
-            df = df.limit(limit)
-        out = to_polars(df)
-    except Exception as e:  # pyspark's errors share no base class worth naming here
-        if type(e).__module__.startswith(("pyspark", "py4j")):
-            first = (str(e).strip().splitlines() or [""])[0]
-            raise QueryExecutionError(f"query '{query.name}' failed on Spark: {first}") from None
-        raise
+    out = _execute(spark, rendered, bound, f"query '{query.name}'", limit)
     warning = coverage_warning(query, out, values)
     if warning and notify:
         notify("warning: " + warning)
     return out
+
+
+def _execute(spark: SparkSession, sql: str, args: Mapping[str, Any] | None, what: str, limit: int | None) -> Any:
+    from rumq.errors import QueryExecutionError
+
+    try:
+        df = spark.sql(sql, args=dict(args) if args else None)
+        if limit is not None:
+            df = df.limit(limit)
+        return to_polars(df)
+    except Exception as e:  # pyspark's errors share no base class worth naming here
+        if type(e).__module__.startswith(("pyspark", "py4j")):
+            first = (str(e).strip().splitlines() or [""])[0]
+            raise QueryExecutionError(f"{what} failed on Spark: {first}") from None
+        raise
+
+
+def run_sql(
+    data_dir: str | os.PathLike[str],
+    sql: str,
+    *,
+    since: Any = None,
+    until: Any = None,
+    app: str | None = None,
+    limit: int | None = None,
+    params: Mapping[str, Any] | None = None,
+    now: datetime | None = None,
+    master: str | None = None,
+) -> Any:
+    """Run DuckDB-dialect SQL over the views on Spark (rendered by ``rumq.engines.portable``).
+
+    Only queries run (SELECT/WITH): the Spark path never writes.
+
+    Raises:
+        EngineUnavailableError: pyspark is not installed.
+        NotPortableError: the SQL uses a construct Spark cannot compute exactly.
+        QueryExecutionError: Spark failed while running it.
+    """
+    from rumq.catalog import resolve_app
+    from rumq.engines.portable import render, spark_views
+    from rumq.pages import load_config
+    from rumq.runner import _check_limit, window
+
+    _pyspark()
+    if not sql.strip():
+        raise UsageError("no SQL given", hint='rumq sql --engine spark "SELECT count(*) FROM events"')
+    _check_limit(limit)
+    w = window(since, until, now)
+    rendered = render(sql, "spark", what="SQL")
+    spark_views(load_config(data_dir=data_dir))
+    app = resolve_app(data_dir, app)
+    spark = session(data_dir, master)
+    register(spark, data_dir, since=w.since, until=w.until, app=app)
+    return _execute(spark, rendered, params, "SQL", limit)
+
+
+def run_insights(
+    data_dir: str | os.PathLike[str],
+    text: str,
+    *,
+    since: Any = None,
+    until: Any = None,
+    app: str | None = None,
+    limit: int | None = None,
+    params: Mapping[str, Any] | None = None,
+    now: datetime | None = None,
+    master: str | None = None,
+) -> Any:
+    """Compile a Logs Insights query (``rumq.insights``) and run it on Spark.
+
+    The compiled DuckDB SQL goes through ``rumq.engines.portable``; a query
+    whose SQL uses a construct Spark cannot compute exactly is refused by name.
+
+    Raises:
+        EngineUnavailableError, NotPortableError, QueryExecutionError, QuerySyntaxError.
+    """
+    from rumq import insights
+    from rumq.catalog import resolve_app
+    from rumq.engines.portable import render
+    from rumq.runner import _check_limit, window
+
+    _pyspark()
+    _check_limit(limit)
+    w = window(since, until, now)
+    compiled = insights.compile(text, params=dict(params) if params else None, since=w.since, until=w.until)
+    rendered = render(compiled.sql, "spark", what="insights query")
+    app = resolve_app(data_dir, app)
+    spark = session(data_dir, master)
+    register(spark, data_dir, since=w.since, until=w.until, app=app, views=False)
+    df = _execute(spark, rendered, compiled.parameters, "insights query", None)
+    df = df.rename(dict(zip(df.columns, compiled.columns, strict=True)))
+    return df.head(limit) if limit is not None else df
