@@ -69,7 +69,8 @@ def test_planner_hints_removed():
 @pytest.mark.parametrize("sql, construct", [
     ("SELECT * FROM t WHERE p GLOB '/a*'", "GLOB"),
     ("CREATE MACRO m(x) AS x + 1", "CREATE"),
-    ("SELECT * FROM rumq_audience('browser_name', false)", "rumq_audience"),
+    ("SELECT * FROM rumq_audience('no_such_column', false)", "no_such_column"),
+    ("WITH s AS (SELECT 1) SELECT * FROM rumq_audience('browser_name', false), s", "clash"),
     ("SELECT COLUMNS(lambda c: c = 'a') FROM t", "COLUMNS"),
     ("SELECT * FROM read_parquet(getvariable('f'))", "read_parquet"),
     ("SELECT k FROM range(1, 3) AS r(k)", "range()"),
@@ -92,3 +93,8 @@ def test_sorted_struct_list_keeps_duckdbs_order():
     assert "ARRAY_SORT(COLLECT_LIST(" in out and "(l, r) ->" in out
     with pytest.raises(NotPortableError, match="list_sort"):
         render("SELECT list_sort(list(p)) FROM t GROUP BY k")  # NULL elements: kept by DuckDB only
+
+
+def test_audience_macro_inlined():
+    out = render("SELECT k FROM rumq_audience('country_code', $inc)")
+    assert "country_code AS k" in out and ":inc" in out and "COLUMNS" not in out.upper()

@@ -136,6 +136,9 @@ CASES = [
     ("data/quality", {}),
     ("journeys/top_paths", {}),
     ("journeys/top_paths", {"depth": "2", "include_cookieless": "true"}),
+    ("audience/browsers", {}),
+    ("audience/countries", {"include_cookieless": "true"}),
+    ("audience/devices", {"top": "2"}),
     ("performance/page_load", {}),
     ("performance/page_load", {"by": "none", "initiator": "navigation"}),
     ("performance/web_vitals", {}),
@@ -163,9 +166,6 @@ def test_page_rules_and_ids_normalize_alike(spark, data):
 
 #: The built-in queries Spark does not run yet, and the construct each is refused for.
 REFUSED = {
-    "audience/browsers": "rumq_audience",
-    "audience/countries": "rumq_audience",
-    "audience/devices": "rumq_audience",
     "funnels/conversion": "range()",
 }
 

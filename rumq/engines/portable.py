@@ -26,6 +26,8 @@ Rewrites for Spark (each keeps DuckDB's result and type):
   back to a naive timestamp (Spark's is zoned);
 - ``CAST(<uuid column> AS VARCHAR)`` -> the canonical lowercase UUID text of the 16 bytes
   (Spark reads the UUID columns as binary);
+- the table macro ``rumq_audience(dim, ...)`` -> its body inlined as a subquery, with
+  ``COLUMNS(lambda c: c = dim)`` -> the column ``dim`` names;
 - ``SELECT unnest(list(x)) FROM (...)`` (a DuckDB planner hint) -> ``SELECT x FROM (...)``;
 - ``list_sort(list(<struct>))`` -> ``array_sort(collect_list(...), <comparator>)`` with DuckDB's
   order (NULL fields last); list() is refused elsewhere (order, and NULL elements dropped by Spark);
@@ -190,9 +192,51 @@ def _refuse(what: str, node: exp.Expression) -> NotPortableError:
                             hint="run it on DuckDB (the default engine); docs/engines.md lists what Spark runs")
 
 
+def _expand_table_macros(tree: exp.Expression, what: str) -> exp.Expression:
+    """Inline ``rumq_audience(dim, include_cookieless)`` (``rumq.views.AUDIENCE_MACRO``) as a subquery.
+
+    ``COLUMNS(lambda c: c = dim)`` picks the column named by ``dim``, which must
+    be a string literal naming a column of the canonical table; the second
+    argument replaces ``include_cookieless`` wherever the body reads it.
+    """
+    import sqlglot
+    from sqlglot import exp
+
+    from rumq.schema import COLUMNS_BY_NAME
+    from rumq.views import AUDIENCE_MACRO
+
+    for table in list(tree.find_all(exp.Table)):
+        fn = table.this
+        if not (isinstance(fn, exp.Anonymous) and fn.name.lower() == "rumq_audience"):
+            continue
+        args = fn.expressions
+        if len(args) != 2 or not (isinstance(args[0], exp.Literal) and args[0].is_string):
+            raise NotPortableError(f"{what}: rumq_audience needs a column name as a string and include_cookieless")
+        dim = args[0].name
+        if dim not in COLUMNS_BY_NAME:
+            raise NotPortableError(f"{what}: rumq_audience({dim!r}, ...): not a column of the events table")
+        body = sqlglot.parse_one(AUDIENCE_MACRO.split(" AS TABLE", 1)[1], read="duckdb")
+        # Spark SQL lifts the body's CTEs to the top: their names must be free there.
+        taken = {c.alias_or_name for c in tree.find_all(exp.CTE)} & {c.alias_or_name for c in body.find_all(exp.CTE)}
+        if taken:
+            raise NotPortableError(f"{what}: the query's CTE names {sorted(taken)} clash with rumq_audience's")
+        for cols in list(body.find_all(exp.Columns)):
+            cols.replace(exp.column(dim))
+        for col in list(body.find_all(exp.Column)):
+            if not col.table and col.name in ("include_cookieless", "dim"):
+                col.replace(args[1].copy() if col.name == "include_cookieless" else exp.Literal.string(dim))
+        alias = table.args.get("alias") or exp.TableAlias(this=exp.to_identifier("rumq_audience"))
+        new = exp.Subquery(this=body, alias=alias.copy())
+        if table is tree:
+            return new
+        table.replace(new)
+    return tree
+
+
 def _rewrite_spark(tree: exp.Expression, what: str) -> exp.Expression:
     from sqlglot import exp
 
+    tree = _expand_table_macros(tree.copy(), what)
     allowed = _spark_same()
     # Refuse first, on the tree as written: a rewrite must not hide a construct.
     for node in tree.walk():
