@@ -87,3 +87,22 @@ def test_cli_sql_and_insights_on_spark(spark, data):
     assert code == 0 and pl.read_csv(out.encode()).to_dicts() == [{"n": 12}]
     code, out, err = _cli(["--data", str(data), "sql", "--engine", "spark", "SELECT 1 WHERE 'a' GLOB 'a*'"])
     assert code == 2 and out == "" and "GLOB" in err
+
+
+def test_named_insights_query_runs_on_spark(spark, data, tmp_path):
+    from _query_data import write_library
+
+    from rumq.engines.spark import run_query
+    from rumq.library import Library
+
+    text = ("# ---\n# name: logs/by_type\n# description: Events per type\n# params:\n"
+            "#   - {name: n, type: int, default: 2}\n# ---\n"
+            "stats count(*) as events by event_type | sort events desc | limit {{n}}\n")
+    lib = Library([str(write_library(tmp_path, {"logs/by_type.insights": text}))], env={})
+    got = run_query(data, "logs/by_type", {"n": "3"}, library=lib)
+    from rumq.runner import run_query as on_duckdb
+
+    assert_engines_agree(on_duckdb(data, "logs/by_type", {"n": "3"}, library=lib), got)
+    # By hand from the table in tests/test_insights_golden.py: 4 page views, 3 navigations, 2 http.
+    assert got.rows() == [("com.amazon.rum.page_view_event", 4),
+                          ("com.amazon.rum.performance_navigation_event", 3), ("com.amazon.rum.http_event", 2)]

@@ -24,6 +24,7 @@ Rewrites for Spark (each keeps DuckDB's result and type):
   value is NULL, Spark only rows whose key is);
 - ``date_trunc`` only to units whose Spark result is DuckDB's (second ... year, ISO week), cast
   back to a naive timestamp (Spark's is zoned);
+- ``regexp_full_match(s, p)`` -> ``s RLIKE '^(?:p)\\z'`` (the pattern translated as above);
 - ``CAST(<uuid column> AS VARCHAR)`` -> the canonical lowercase UUID text of the 16 bytes
   (Spark reads the UUID columns as binary);
 - the table macro ``rumq_audience(dim, ...)`` -> its body inlined as a subquery, with
@@ -90,7 +91,7 @@ def _spark_same() -> tuple[type, ...]:
         # Only over list(<struct>), rewritten below.
         exp.ArraySort,
         # Rewritten below before the check.
-        exp.RegexpReplace, exp.RegexpExtract, exp.Avg, exp.PercentileCont, exp.TimeToUnix,
+        exp.RegexpFullMatch, exp.RegexpReplace, exp.RegexpExtract, exp.Avg, exp.PercentileCont, exp.TimeToUnix,
     )
 
 
@@ -346,6 +347,13 @@ def _node_spark(node: exp.Expression, what: str) -> exp.Expression:
         return _ieee_divide(node.this.copy(), node.expression.copy())
     if isinstance(node, exp.RegexpReplace):
         return _regexp_replace(node, what)
+    if isinstance(node, exp.RegexpFullMatch):
+        p = node.expression
+        if not (isinstance(p, exp.Literal) and p.is_string) or node.args.get("options"):
+            raise NotPortableError(f"{what}: regexp_full_match needs a literal pattern to render for Spark")
+        # RLIKE finds a match anywhere: anchor the whole pattern (\z: the very end, as RE2's $).
+        return exp.RegexpLike(this=node.this.copy(),
+                              expression=exp.Literal.string(f"^(?:{java_pattern(p.name, what)})\\z"))
     if isinstance(node, exp.RegexpExtract):
         # DuckDB's default group is 0 (the whole match), Spark's 1: always say which.
         if node.args.get("group") is None:

@@ -280,7 +280,7 @@ def run_query(
         QueryExecutionError: Spark failed while running it.
         (and the errors of ``rumq.runner.run_query`` for names, parameters and windows)
     """
-    from rumq.engines.portable import NotPortableError, spark_query, spark_views
+    from rumq.engines.portable import spark_query, spark_views
     from rumq.library import Library
     from rumq.pages import load_config
     from rumq.params import bind_values, resolve, substitute_identifiers
@@ -291,10 +291,10 @@ def run_query(
     query = library.get(name)
     for n in library.notices_for(name):
         (notify or (lambda _: None))(n)
-    if query.kind != "sql":
-        raise NotPortableError(f"{query.name}: Logs Insights queries do not run on Spark yet",
-                               hint="run it on DuckDB (the default engine)")
     values = resolve(query.params, params or {}, query=query.name)
+    if query.kind == "insights":
+        return run_insights(data_dir, query.body, since=since, until=until, app=app, limit=limit,
+                            params=values, now=now, master=master)
     _check_limit(limit)
     w = window(since, until, now)
     sql = substitute_identifiers(query.body, query.params, values)
