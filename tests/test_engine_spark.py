@@ -184,3 +184,24 @@ def test_refused_queries_name_the_construct(data, name):
     with pytest.raises(NotPortableError, match=re.escape(REFUSED[name])) as e:
         run_query(data, name, {"steps": "/home,/cart"} if name == "funnels/conversion" else {})
     assert e.value.exit_code == 2
+
+
+def test_cli_run_drop_off_on_spark_prints_what_duckdb_prints(spark, data):
+    """The issue's done-line: `rumq run pages/drop_off --engine spark` answers as DuckDB does."""
+    from click.testing import CliRunner
+
+    from rumq.cli import main
+
+    def cli(*extra: str) -> tuple[int, str]:
+        with CliRunner().isolation(env={"RUMQ_QUERIES": ""}) as (out, _err, _):
+            try:
+                main(["--data", str(data), "run", "pages/drop_off", "-p", "include_cookieless=true",
+                      "--format", "csv", *extra])
+                code = 0
+            except SystemExit as e:
+                code = e.code
+        return code, out.getvalue().decode()
+
+    duck, on_spark = cli(), cli("--engine", "spark")
+    assert duck[0] == on_spark[0] == 0
+    assert on_spark[1] == duck[1] and duck[1].startswith("page,page_views,sessions,exits,exit_rate")
