@@ -53,6 +53,7 @@ def test_types_and_null_semantics_kept():
     div = render("SELECT a / b FROM t")
     assert "'Infinity'" in div and "'NaN'" in div  # DuckDB 2 divides by zero the IEEE way
     assert "IF(p IS NULL, NULL," in render("SELECT arg_max(p, k) FROM t")
+    assert "http_status DIV 100" in render("SELECT http_status // 100 FROM events")
     epoch = render("SELECT epoch(max(t)) FROM x")
     assert "UNIX_MICROS" in epoch and "UNIX_TIMESTAMP" not in epoch
     uuid = render("SELECT CAST(min(user_uuid) AS VARCHAR), CAST(other AS VARCHAR) FROM t")
@@ -75,6 +76,7 @@ def test_planner_hints_removed():
     ("SELECT * FROM read_parquet(getvariable('f'))", "read_parquet"),
     ("SELECT k FROM range(1, 3) AS r(k)", "range()"),
     ("SELECT date_trunc('millisecond', t) FROM x", "MILLISECOND"),
+    ("SELECT duration // 2 FROM events", "'//'"),
 ])
 def test_refused_by_name(sql, construct):
     with pytest.raises(NotPortableError, match=re.escape(construct)) as e:

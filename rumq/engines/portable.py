@@ -33,6 +33,8 @@ Rewrites for Spark (each keeps DuckDB's result and type):
 - ``list_sort(list(<struct>))`` -> ``array_sort(collect_list(...), <comparator>)`` with DuckDB's
   order (NULL fields last); list() is refused elsewhere (order, and NULL elements dropped by Spark);
 - ``WITH ... AS NOT MATERIALIZED`` -> a plain CTE (a DuckDB planner hint);
+- ``a // b`` only as an integer column of the events table ``//`` an integer literal (DuckDB's
+  ``//`` divides DOUBLEs exactly, Spark's ``DIV`` truncates);
 - ``$name`` -> ``:name``, bound by ``spark.sql(args=...)``.
 
 Importing this module does not import sqlglot.
@@ -254,6 +256,10 @@ def _rewrite_spark(tree: exp.Expression, what: str) -> exp.Expression:
             raise _refuse(what, node.this)
         if isinstance(node, exp.Explode) and not isinstance(node.parent, (exp.Alias, exp.Select)):
             raise _refuse(what, node)
+        if isinstance(node, exp.IntDiv) and not _integer_div(node):
+            raise NotPortableError(
+                f"{what}: {node.sql(dialect='duckdb')}: '//' is rendered for Spark only as an integer column "
+                "// an integer literal (DuckDB divides DOUBLEs exactly with '//', Spark's DIV truncates)")
     tree = tree.copy()
     for cte in tree.find_all(exp.CTE):
         cte.set("materialized", None)
@@ -266,6 +272,17 @@ def _rewrite_spark(tree: exp.Expression, what: str) -> exp.Expression:
             else:
                 node.replace(new)
     return tree
+
+
+def _integer_div(node: exp.IntDiv) -> bool:
+    """``<integer column of the events table> // <integer literal>``: truncation on both engines."""
+    from sqlglot import exp
+
+    from rumq.schema import COLUMNS_BY_NAME
+
+    col, lit = node.this, node.expression
+    kind = COLUMNS_BY_NAME.get(col.name).type if isinstance(col, exp.Column) and col.name in COLUMNS_BY_NAME else ""
+    return kind in ("INTEGER", "BIGINT") and isinstance(lit, exp.Literal) and lit.is_int
 
 
 def _is_unnest_of_list(node: exp.Expression | None) -> bool:
