@@ -54,6 +54,8 @@ def test_types_and_null_semantics_kept():
     assert "'Infinity'" in div and "'NaN'" in div  # DuckDB 2 divides by zero the IEEE way
     assert "IF(p IS NULL, NULL," in render("SELECT arg_max(p, k) FROM t")
     assert "http_status DIV 100" in render("SELECT http_status // 100 FROM events")
+    rounded = render("SELECT CAST(x AS BIGINT), CAST(count(*) AS BIGINT), CAST(interaction AS INT) FROM events")
+    assert "BROUND(x)" in rounded and "CAST(COUNT(*) AS BIGINT)" in rounded and "CAST(interaction AS INT)" in rounded
     epoch = render("SELECT epoch(max(t)) FROM x")
     assert "UNIX_MICROS" in epoch and "UNIX_TIMESTAMP" not in epoch
     uuid = render("SELECT CAST(min(user_uuid) AS VARCHAR), CAST(other AS VARCHAR) FROM t")

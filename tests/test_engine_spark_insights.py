@@ -106,3 +106,16 @@ def test_named_insights_query_runs_on_spark(spark, data, tmp_path):
     # By hand from the table in tests/test_insights_golden.py: 4 page views, 3 navigations, 2 http.
     assert got.rows() == [("com.amazon.rum.page_view_event", 4),
                           ("com.amazon.rum.performance_navigation_event", 3), ("com.amazon.rum.http_event", 2)]
+
+
+def test_casts_to_integer_round_as_duckdb(spark, data):
+    """DuckDB rounds DOUBLE half to even and DECIMAL half away from zero when casting to an integer."""
+    from rumq.engines.spark import run_sql as on_spark
+    from rumq.runner import run_sql as on_duckdb
+
+    sql = ("SELECT CAST(2.5::DOUBLE AS BIGINT) AS d1, CAST(3.5::DOUBLE AS BIGINT) AS d2, "
+           "CAST(-2.5::DOUBLE AS BIGINT) AS d3, CAST(2.5 AS INTEGER) AS m1, CAST(-2.5 AS INTEGER) AS m2, "
+           "CAST('12' AS BIGINT) AS s, 7 / 2 AS q, 1 / 0 AS inf, 0 / 0 AS nan")
+    duck = on_duckdb(data, sql)
+    assert duck.rows()[0][:6] == (2, 4, -2, 3, -3, 12)  # by hand, DuckDB's documented rounding
+    assert_engines_agree(duck, on_spark(data, sql))

@@ -33,6 +33,8 @@ Rewrites for Spark (each keeps DuckDB's result and type):
 - ``list_sort(list(<struct>))`` -> ``array_sort(collect_list(...), <comparator>)`` with DuckDB's
   order (NULL fields last); list() is refused elsewhere (order, and NULL elements dropped by Spark);
 - ``WITH ... AS NOT MATERIALIZED`` -> a plain CTE (a DuckDB planner hint);
+- ``CAST(x AS <integer>)`` -> rounding first, as DuckDB does (DOUBLE: half to even, DECIMAL: half
+  away from zero; Spark truncates), unless ``x`` is provably an integer;
 - ``a // b`` only as an integer column of the events table ``//`` an integer literal (DuckDB's
   ``//`` divides DOUBLEs exactly, Spark's ``DIV`` truncates);
 - ``$name`` -> ``:name``, bound by ``spark.sql(args=...)``.
@@ -389,6 +391,9 @@ def _node_spark(node: exp.Expression, what: str) -> exp.Expression:
                                    hint=f"units rendered: {', '.join(sorted(_TRUNC_UNITS))}")
         # Spark's date_trunc returns a zoned TIMESTAMP even for a naive one; DuckDB keeps it naive.
         return exp.cast(node.copy(), exp.DataType.build("TIMESTAMP_NTZ", dialect="spark"))
+    if isinstance(node, exp.Cast) and node.to.is_type("tinyint", "smallint", "int", "bigint") \
+            and not _is_integer(node.this):
+        return _round_then_cast(node)
     if isinstance(node, exp.Cast) and node.to.is_type("varchar", "text") and _is_uuid(node.this):
         return _uuid_text(node.this.copy())
     return node
@@ -418,6 +423,31 @@ def _element_at(node: exp.Bracket, what: str) -> exp.Expression:
     # DuckDB gives NULL for l[0]; Spark refuses index 0.
     return exp.If(this=exp.EQ(this=index.copy(), expression=exp.Literal.number(0)), true=exp.Null(),
                   false=at(index.copy()))
+
+
+def _is_integer(node: exp.Expression) -> bool:
+    """Provably an integer already: a count, an integer literal, an integer column of the events table."""
+    from sqlglot import exp
+
+    from rumq.schema import COLUMNS_BY_NAME
+
+    if isinstance(node, exp.Count) or (isinstance(node, exp.Literal) and node.is_int):
+        return True
+    c = COLUMNS_BY_NAME.get(node.name) if isinstance(node, exp.Column) else None
+    return c is not None and c.type in ("INTEGER", "BIGINT")
+
+
+def _round_then_cast(node: exp.Cast) -> exp.Expression:
+    """``CAST(x AS <integer>)`` as DuckDB computes it: a DOUBLE rounds half to even, a DECIMAL half away
+    from zero (Spark's CAST truncates both); anything else casts as it is."""
+    import sqlglot
+
+    x = node.this.sql(dialect="spark")
+    to = node.to.sql(dialect="spark")
+    return sqlglot.parse_one(
+        f"CASE WHEN typeof({x}) IN ('double', 'float') THEN CAST(bround({x}) AS {to}) "
+        f"WHEN typeof({x}) LIKE 'decimal%' THEN CAST(round({x}) AS {to}) ELSE CAST({x} AS {to}) END",
+        read="spark")
 
 
 def _ieee_divide(a: exp.Expression, b: exp.Expression) -> exp.Expression:
