@@ -32,6 +32,7 @@ COMMANDS: dict[str, str] = {
     "insights": "insights_cmd:insights",
     "generate": "generate_cmd:generate",
     "report": "report_cmd:report",
+    "athena": "athena_cmd:athena",
 }
 
 

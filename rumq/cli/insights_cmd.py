@@ -7,6 +7,7 @@ import sys
 import click
 
 from rumq.cli import data_dir_of
+from rumq.cli.engine_opts import engine_options
 from rumq.cli.options import emit, notice, output_options, time_window_options
 
 
@@ -24,6 +25,7 @@ from rumq.cli.options import emit, notice, output_options, time_window_options
 @click.option("--max-rows", type=click.IntRange(min=0), default=None, hidden=True,
               help="Deprecated spelling of --limit.")
 @click.option("--explain", is_flag=True, help="Print the generated DuckDB SQL and its parameters; do not run.")
+@engine_options
 @click.pass_context
 def insights(
     ctx: click.Context,
@@ -37,6 +39,8 @@ def insights(
     limit: int | None,
     max_rows: int | None,
     explain: bool,
+    engine: str,
+    spark_master: str | None,
 ) -> None:
     """Run a Logs Insights QUERY (or --file FILE, or stdin) over the dataset.
 
@@ -74,6 +78,12 @@ def insights(
         for line in c.notices:
             notice(line)
         click.echo("\n".join(out))
+        return
+    if engine == "spark":
+        from rumq.engines.spark import run_insights as run_on_spark
+
+        emit(run_on_spark(data_dir_of(ctx), text, since=since, until=until, app=app, limit=limit,
+                          master=spark_master), fmt, output)
         return
     from rumq.runner import run_insights
 

@@ -7,6 +7,7 @@ import sys
 import click
 
 from rumq.cli import data_dir_of
+from rumq.cli.engine_opts import engine_options
 from rumq.cli.options import emit, notice, output_options, queries_option, time_window_options
 
 
@@ -111,6 +112,7 @@ def show(ctx: click.Context, name: str, queries_dirs: tuple[str, ...]) -> None:
     help="A query parameter (repeatable; repeating a list parameter adds to the list).",
 )
 @click.option("--allow-writes", is_flag=True, help="Let the SQL write files, attach databases, load extensions and change settings (default: read-only).")
+@engine_options
 @time_window_options
 @output_options
 @queries_option
@@ -127,6 +129,8 @@ def run(
     limit: int | None,
     queries_dirs: tuple[str, ...],
     allow_writes: bool,
+    engine: str,
+    spark_master: str | None,
 ) -> None:
     """Run the named query NAME and print its result.
 
@@ -141,8 +145,17 @@ def run(
       rumq run errors/rate_per_session -p dimension=browser -o rates.csv
       rumq run funnels/conversion -p 'steps=["/product/:id","/cart","/checkout"]'
       rumq run sessions/summary --since 2026-11-01 --until 2026-11-02 --format json
+      rumq run pages/drop_off --engine spark --spark-master 'local[4]'
     """
     from rumq.params import parse_assignments
+
+    if engine == "spark":
+        from rumq.engines.spark import run_query as run_on_spark
+
+        df = run_on_spark(data_dir_of(ctx), name, parse_assignments(params), since=since, until=until, app=app,
+                          limit=limit, library=_library(queries_dirs), notify=notice, master=spark_master)
+        emit(df, fmt, output)
+        return
     from rumq.runner import run_query
 
     df = run_query(
@@ -163,6 +176,7 @@ def run(
 @click.command()
 @click.argument("text", metavar="SQL")
 @click.option("--allow-writes", is_flag=True, help="Let the SQL write files, attach databases, load extensions and change settings (default: read-only).")
+@engine_options
 @time_window_options
 @output_options
 @click.pass_context
@@ -176,6 +190,8 @@ def sql(
     output: str | None,
     limit: int | None,
     allow_writes: bool,
+    engine: str,
+    spark_master: str | None,
 ) -> None:
     """Run any SQL over the dataset's views ('-' reads it from stdin).
 
@@ -189,11 +205,18 @@ def sql(
     Examples:
       rumq sql "SELECT event_name, count(*) AS n FROM events GROUP BY ALL ORDER BY n DESC"
       rumq sql --since 1d --format csv "SELECT * FROM page_views" > page_views.csv
+      rumq sql --engine spark "SELECT page, count(*) AS n FROM page_views GROUP BY page"
     """
-    from rumq.runner import run_sql
-
     if text == "-":
         text = sys.stdin.read()
+    if engine == "spark":  # DuckDB-dialect SQL rendered for Spark (docs/engines.md)
+        from rumq.engines.spark import run_sql as run_on_spark
+
+        emit(run_on_spark(data_dir_of(ctx), text, since=since, until=until, app=app, limit=limit,
+                          master=spark_master), fmt, output)
+        return
+    from rumq.runner import run_sql
+
     df = run_sql(data_dir_of(ctx), text, since=since, until=until, app=app, limit=limit,
                  allow_writes=allow_writes or None, notify=notice)
     emit(df, fmt, output)

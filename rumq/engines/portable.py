@@ -1,0 +1,618 @@
+"""rumq's DuckDB-dialect SQL, parsed once with sqlglot and rendered for another engine exactly or not at all.
+
+Plain ``sqlglot.transpile`` changes meaning in silence (exact percentiles
+become approximate, list order and index bases, regex back-references, NULL
+handling: docs/engines.md). Here the parse tree goes through rumq's own
+rewrites, each of which keeps DuckDB's answer, and every function must be on
+an allow-list of those whose Spark twin gives the same answer; anything else
+raises ``NotPortableError`` naming the construct, so no engine ever runs a
+silently different definition.
+
+Rewrites for Spark (each keeps DuckDB's result and type):
+
+- ``quantile_cont(x, p)`` -> ``percentile(x, p)`` (exact, linear interpolation, as DuckDB);
+- ``avg(x)`` -> ``avg(CAST(x AS DOUBLE))`` (DuckDB's avg is DOUBLE, Spark's keeps a DECIMAL);
+- ``a / b`` -> DOUBLE division with DuckDB's IEEE results for a zero divisor (inf, -inf, NaN;
+  Spark gives NULL or fails);
+- ``epoch(ts)`` -> ``unix_micros(ts) / 1e6`` (DOUBLE seconds, as DuckDB; sqlglot's
+  ``unix_timestamp`` is a whole BIGINT);
+- ``regexp_replace``: RE2 pattern -> Java (``$`` is the end of the text only: ``\\z``),
+  replacement ``\\1`` -> ``$1`` (``$`` literal -> ``\\$``); the ``'g'`` flag is Spark's only mode,
+  so a replace without it is rendered only when its pattern can match once at most (anchored
+  at the end, never empty);
+- ``arg_min/arg_max(x, k)`` -> ``min_by/max_by(x, IF(x IS NULL, NULL, k))`` (DuckDB skips rows whose
+  value is NULL, Spark only rows whose key is);
+- ``date_trunc`` only to units whose Spark result is DuckDB's (second ... year, ISO week), cast
+  back to a naive timestamp (Spark's is zoned);
+- ``regexp_full_match(s, p)`` -> ``s RLIKE '^(?:p)\\z'`` (the pattern translated as above);
+- ``CAST(<uuid column> AS VARCHAR)`` -> the canonical lowercase UUID text of the 16 bytes
+  (Spark reads the UUID columns as binary);
+- the table macro ``rumq_audience(dim, ...)`` -> its body inlined as a subquery, with
+  ``COLUMNS(lambda c: c = dim)`` -> the column ``dim`` names;
+- ``SELECT unnest(list(x)) FROM (...)`` (a DuckDB planner hint) -> ``SELECT x FROM (...)``;
+- ``list_sort(list(<struct>))`` -> ``array_sort(collect_list(...), <comparator>)`` with DuckDB's
+  order (NULL fields last); list() is refused elsewhere (order, and NULL elements dropped by Spark);
+- ``WITH ... AS NOT MATERIALIZED`` -> a plain CTE (a DuckDB planner hint);
+- ``CAST(x AS <integer>)`` -> rounding first, as DuckDB does (DOUBLE: half to even, DECIMAL: half
+  away from zero; Spark truncates), unless ``x`` is provably an integer;
+- ``a // b`` only as an integer column of the events table ``//`` an integer literal (DuckDB's
+  ``//`` divides DOUBLEs exactly, Spark's ``DIV`` truncates);
+- ``$name`` -> ``:name``, bound by ``spark.sql(args=...)``.
+
+Importing this module does not import sqlglot.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+from rumq.errors import UsageError
+from rumq.schema import ID_STORAGE
+
+if TYPE_CHECKING:  # pragma: no cover
+    from sqlglot import exp
+
+    from rumq.pages import PageConfig
+
+#: The engines this module renders for.
+TARGETS = ("spark",)
+
+#: The stored 16-byte UUID columns (Spark: binary).
+UUID_COLUMNS: frozenset[str] = frozenset(u.name for u, _ in ID_STORAGE.values())
+
+
+class NotPortableError(UsageError):
+    """A statement uses a construct that rumq cannot render exactly for the engine (exit 2)."""
+
+
+def _spark_same() -> tuple[type, ...]:
+    """sqlglot function nodes whose Spark rendering gives DuckDB's answer as they are.
+
+    Checked one by one against the engines' documentation and by the
+    differential tests (tests/test_engine_spark.py); anything else is refused.
+    """
+    from sqlglot import exp
+
+    return (
+        exp.And, exp.Or, exp.Not, exp.Case, exp.If, exp.Coalesce, exp.Nullif,
+        exp.Count, exp.Sum, exp.Min, exp.Max,
+        # Rewritten below: DuckDB skips rows whose value is NULL, Spark does not.
+        exp.ArgMin, exp.ArgMax,
+        # Units checked below.
+        exp.TimestampTrunc,
+        exp.RowNumber, exp.Lag, exp.Lead, exp.FirstValue,
+        exp.Lower, exp.Upper, exp.StartsWith, exp.Substring, exp.SplitPart, exp.ConcatWs,
+        exp.MD5, exp.Cast, exp.Struct, exp.Array,
+        # Both skip NULL arguments (Trino's do not: not a Spark concern).
+        exp.Least, exp.Greatest,
+        # json_extract -> get_json_object: the same JSON value, as text.
+        exp.JSONExtract,
+        # Only as unnest(<literal array or CASE of them>) in a projection (explode).
+        exp.Explode,
+        # transform(l, x -> ...) and array_join skip NULLs as array_to_string does.
+        exp.Transform, exp.ArrayToString,
+        # Only over list(<struct>), rewritten below.
+        exp.ArraySort,
+        # Rewritten below before the check.
+        exp.RegexpFullMatch, exp.RegexpReplace, exp.RegexpExtract, exp.Avg, exp.PercentileCont, exp.TimeToUnix,
+    )
+
+
+#: date_trunc units whose Spark result is DuckDB's (ISO weeks start on Monday in both).
+_TRUNC_UNITS = frozenset({"SECOND", "MINUTE", "HOUR", "DAY", "WEEK", "MONTH", "QUARTER", "YEAR"})
+
+#: Names of constructs that are refused, for the message (node class -> what the user wrote).
+_NAMES = {
+    "ArrayAgg": "list()/array_agg (Spark's collect_list keeps no order)",
+    "Columns": "COLUMNS(...)",
+    "Glob": "GLOB",
+    "GenerateSeries": "range()/generate_series",
+    "Length": "len() (string or list length: the type decides, unknown here)",
+    "Transform": "list_transform()",
+    "ArraySort": "list_sort()",
+    "ArrayToString": "array_to_string()",
+    "PercentileDisc": "quantile_disc()",
+    "Quantile": "quantile()",
+    "Qualify": "QUALIFY",
+    "ReadParquet": "read_parquet()",
+}
+
+
+def parse(sql: str, *, what: str = "SQL") -> exp.Expression:
+    """Parse one DuckDB-dialect statement.
+
+    Raises:
+        NotPortableError: sqlglot cannot parse it, or it is several statements.
+    """
+    import sqlglot
+    from sqlglot.errors import ParseError
+
+    try:
+        trees = [t for t in sqlglot.parse(sql, read="duckdb") if t is not None]
+    except ParseError as e:
+        raise NotPortableError(f"{what}: cannot be parsed for another engine: {str(e).splitlines()[0]}") from None
+    if len(trees) != 1:
+        raise NotPortableError(f"{what}: one statement is needed for another engine, got {len(trees)}")
+    return trees[0]
+
+
+def render(sql: str, engine: str = "spark", *, what: str = "SQL") -> str:
+    """Render a DuckDB-dialect SELECT for ``engine`` with rumq's rewrites.
+
+    Raises:
+        NotPortableError: a construct that ``engine`` cannot compute exactly (named in the message).
+    """
+    _check_engine(engine)
+    tree = parse(sql, what=what)
+    from sqlglot import exp
+
+    if not isinstance(tree, exp.Query):
+        raise NotPortableError(f"{what}: only queries (SELECT/WITH) run on {engine}, not {tree.key.upper()}")
+    return _rewrite_spark(tree, what).sql(dialect="spark")
+
+
+def render_expression(sql: str, engine: str = "spark", *, what: str = "expression") -> str:
+    """Render one DuckDB-dialect scalar expression for ``engine`` (see ``render``)."""
+    import sqlglot
+
+    _check_engine(engine)
+    return _rewrite_spark(sqlglot.parse_one(sql, read="duckdb"), what).sql(dialect="spark")
+
+
+def _check_engine(engine: str) -> None:
+    if engine not in TARGETS:
+        raise UsageError(f"no SQL rendering for engine {engine!r}", hint=f"engines: {', '.join(TARGETS)}")
+
+
+def spark_views(cfg: PageConfig | None = None) -> dict[str, str]:
+    """The analysis views (``rumq.views.view_sql``) rendered for Spark, in creation order.
+
+    Raises:
+        NotPortableError: a view uses a construct Spark cannot compute exactly.
+    """
+    from rumq.views import view_sql
+
+    return {name: render(sql, "spark", what=f"view {name}") for name, sql in view_sql(cfg).items()}
+
+
+def spark_query(sql: str, *, what: str) -> str:
+    """A named query's body (identifiers substituted, ``$name`` parameters kept) rendered for Spark."""
+    return render(sql, "spark", what=what)
+
+
+# -- the rewrites -------------------------------------------------------------------------------
+
+def _refuse(what: str, node: exp.Expression) -> NotPortableError:
+    from sqlglot import exp
+
+    name = type(node).__name__
+    if isinstance(node, exp.Anonymous):
+        shown = f"{node.name}()"
+        if node.name.lower() == "rumq_audience":
+            shown = "the table macro rumq_audience() (COLUMNS(lambda ...) has no Spark equivalent)"
+    else:
+        shown = _NAMES.get(name) or f"{node.sql(dialect='duckdb')[:40]} ({name})"
+    return NotPortableError(f"{what}: {shown} cannot be rendered exactly for Spark",
+                            hint="run it on DuckDB (the default engine); docs/engines.md lists what Spark runs")
+
+
+def _expand_table_macros(tree: exp.Expression, what: str) -> exp.Expression:
+    """Inline ``rumq_audience(dim, include_cookieless)`` (``rumq.views.AUDIENCE_MACRO``) as a subquery.
+
+    ``COLUMNS(lambda c: c = dim)`` picks the column named by ``dim``, which must
+    be a string literal naming a column of the canonical table; the second
+    argument replaces ``include_cookieless`` wherever the body reads it.
+    """
+    import sqlglot
+    from sqlglot import exp
+
+    from rumq.schema import COLUMNS_BY_NAME
+    from rumq.views import AUDIENCE_MACRO
+
+    for table in list(tree.find_all(exp.Table)):
+        fn = table.this
+        if not (isinstance(fn, exp.Anonymous) and fn.name.lower() == "rumq_audience"):
+            continue
+        args = fn.expressions
+        if len(args) != 2 or not (isinstance(args[0], exp.Literal) and args[0].is_string):
+            raise NotPortableError(f"{what}: rumq_audience needs a column name as a string and include_cookieless")
+        dim = args[0].name
+        if dim not in COLUMNS_BY_NAME:
+            raise NotPortableError(f"{what}: rumq_audience({dim!r}, ...): not a column of the events table")
+        body = sqlglot.parse_one(AUDIENCE_MACRO.split(" AS TABLE", 1)[1], read="duckdb")
+        # Spark SQL lifts the body's CTEs to the top: their names must be free there.
+        taken = {c.alias_or_name for c in tree.find_all(exp.CTE)} & {c.alias_or_name for c in body.find_all(exp.CTE)}
+        if taken:
+            raise NotPortableError(f"{what}: the query's CTE names {sorted(taken)} clash with rumq_audience's")
+        for cols in list(body.find_all(exp.Columns)):
+            cols.replace(exp.column(dim))
+        for col in list(body.find_all(exp.Column)):
+            if not col.table and col.name in ("include_cookieless", "dim"):
+                col.replace(args[1].copy() if col.name == "include_cookieless" else exp.Literal.string(dim))
+        alias = table.args.get("alias") or exp.TableAlias(this=exp.to_identifier("rumq_audience"))
+        new = exp.Subquery(this=body, alias=alias.copy())
+        if table is tree:
+            return new
+        table.replace(new)
+    return tree
+
+
+def _rewrite_spark(tree: exp.Expression, what: str) -> exp.Expression:
+    from sqlglot import exp
+
+    tree = _expand_table_macros(tree.copy(), what)
+    allowed = _spark_same()
+    # Refuse first, on the tree as written: a rewrite must not hide a construct.
+    for node in tree.walk():
+        if isinstance(node, exp.Func) and not isinstance(node, allowed):
+            if isinstance(node, exp.ArrayAgg) and (_is_unnest_of_list(node.parent) or _is_sorted_struct_list(node)):
+                continue
+            raise _refuse(what, node)
+        if isinstance(node, exp.ArraySort) and not _sorted_struct_list(node):
+            raise NotPortableError(f"{what}: list_sort is rendered for Spark only over list(<struct>) "
+                                   "(Spark's collect_list drops NULL elements, DuckDB's list keeps them)")
+        if isinstance(node, (exp.Create, exp.Columns, exp.Glob, exp.Qualify)):
+            raise _refuse(what, node)
+        if isinstance(node, exp.Table) and isinstance(node.this, exp.Func):
+            raise _refuse(what, node.this)
+        if isinstance(node, exp.Explode) and not isinstance(node.parent, (exp.Alias, exp.Select)):
+            raise _refuse(what, node)
+        if isinstance(node, exp.IntDiv) and not _integer_div(node):
+            raise NotPortableError(
+                f"{what}: {node.sql(dialect='duckdb')}: '//' is rendered for Spark only as an integer column "
+                "// an integer literal (DuckDB divides DOUBLEs exactly with '//', Spark's DIV truncates)")
+    tree = tree.copy()
+    for cte in tree.find_all(exp.CTE):
+        cte.set("materialized", None)
+    # Bottom-up, so that a rewritten node carries its rewritten arguments.
+    for node in reversed(list(tree.dfs())):
+        new = _node_spark(node, what)
+        if new is not node:
+            if node is tree:
+                tree = new
+            else:
+                node.replace(new)
+    return tree
+
+
+def _integer_div(node: exp.IntDiv) -> bool:
+    """``<integer column of the events table> // <integer literal>``: truncation on both engines."""
+    from sqlglot import exp
+
+    from rumq.schema import COLUMNS_BY_NAME
+
+    col, lit = node.this, node.expression
+    kind = COLUMNS_BY_NAME.get(col.name).type if isinstance(col, exp.Column) and col.name in COLUMNS_BY_NAME else ""
+    return kind in ("INTEGER", "BIGINT") and isinstance(lit, exp.Literal) and lit.is_int
+
+
+def _is_unnest_of_list(node: exp.Expression | None) -> bool:
+    """``unnest(list(x))`` as the only projection of an ungrouped SELECT (a DuckDB planner hint)."""
+    from sqlglot import exp
+
+    if not isinstance(node, exp.Explode) or not isinstance(node.this, exp.ArrayAgg):
+        return False
+    agg = node.this
+    if not isinstance(agg.this, exp.Column):
+        return False
+    sel = node.parent.parent if isinstance(node.parent, exp.Alias) else node.parent
+    return isinstance(sel, exp.Select) and len(sel.expressions) == 1 and not sel.args.get("group")
+
+
+def _sorted_struct_list(node: exp.Expression) -> exp.ArrayAgg | None:
+    """The ``list(<struct>)`` (maybe with FILTER) that ``list_sort(...)`` sorts, ascending, or None."""
+    from sqlglot import exp
+
+    if not isinstance(node, exp.ArraySort) or node.expression is not None:
+        return None
+    if node.args.get("nulls_first") is not None and node.args["nulls_first"].this:
+        return None
+    arg = node.this.this if isinstance(node.this, exp.Filter) else node.this
+    if isinstance(arg, exp.ArrayAgg) and isinstance(arg.this, exp.Struct):
+        return arg
+    return None
+
+
+def _is_sorted_struct_list(agg: exp.ArrayAgg) -> bool:
+    from sqlglot import exp
+
+    parent = agg.parent.parent if isinstance(agg.parent, exp.Filter) else agg.parent
+    return isinstance(parent, exp.ArraySort) and _sorted_struct_list(parent) is agg
+
+
+def _struct_sort(node: exp.ArraySort) -> exp.Expression:
+    """``list_sort(list(<struct>))`` with DuckDB's order: field by field, NULL fields last.
+
+    Spark's ``array_sort`` orders NULL struct fields first; a comparator keeps DuckDB's order.
+    """
+    import sqlglot
+    from sqlglot import exp
+
+    agg = _sorted_struct_list(node)
+    names = [f.this.name if isinstance(f, exp.PropertyEQ) else f.alias_or_name for f in agg.this.expressions]
+    def field(n: str) -> str:
+        a, b = f"l.`{n}`", f"r.`{n}`"
+        return (f"CASE WHEN {a} IS NULL AND {b} IS NULL THEN 0 WHEN {a} IS NULL THEN 1 WHEN {b} IS NULL THEN -1 "
+                f"WHEN {a} < {b} THEN -1 WHEN {a} > {b} THEN 1 ELSE 0 END")
+
+    cmp = "CASE " + " ".join(f"WHEN ({field(n)}) <> 0 THEN {field(n)}" for n in names) + " ELSE 0 END"
+    return sqlglot.parse_one(f"array_sort({node.this.sql(dialect='spark')}, (l, r) -> {cmp})", read="spark")
+
+
+def _node_spark(node: exp.Expression, what: str) -> exp.Expression:
+    from sqlglot import exp
+
+    if isinstance(node, exp.ArraySort):
+        return _struct_sort(node)
+    if isinstance(node, exp.Explode) and _is_unnest_of_list(node):
+        return node.this.this.copy()
+    if isinstance(node, exp.Avg):
+        return exp.Avg(this=exp.cast(node.this.copy(), "DOUBLE"))
+    if isinstance(node, exp.PercentileCont):
+        p = node.expression
+        fractions = p.expressions if isinstance(p, exp.Array) else [p]
+        if node.args.get("order") or not fractions or not all(
+                isinstance(f, exp.Literal) and not f.is_string for f in fractions):
+            raise NotPortableError(f"{what}: quantile_cont needs literal fractions to render for Spark")
+        # percentile(x, array(...)) gives the array of exact quantiles, as quantile_cont(x, [...]).
+        return exp.Anonymous(this="percentile", expressions=[node.this.copy(), p.copy()])
+    if isinstance(node, exp.Bracket):
+        return _element_at(node, what)
+    if isinstance(node, exp.TimeToUnix):
+        micros = exp.Anonymous(this="unix_micros", expressions=[exp.cast(node.this.copy(), "TIMESTAMP")])
+        return exp.Paren(this=exp.Div(this=micros, expression=exp.Literal.number("1000000.0")))
+    if isinstance(node, exp.Div):
+        return _ieee_divide(node.this.copy(), node.expression.copy())
+    if isinstance(node, exp.RegexpReplace):
+        return _regexp_replace(node, what)
+    if isinstance(node, exp.RegexpFullMatch):
+        p = node.expression
+        if not (isinstance(p, exp.Literal) and p.is_string) or node.args.get("options"):
+            raise NotPortableError(f"{what}: regexp_full_match needs a literal pattern to render for Spark")
+        # RLIKE finds a match anywhere: anchor the whole pattern (\z: the very end, as RE2's $).
+        return exp.RegexpLike(this=node.this.copy(),
+                              expression=exp.Literal.string(f"^(?:{java_pattern(p.name, what)})\\z"))
+    if isinstance(node, exp.RegexpExtract):
+        # DuckDB's default group is 0 (the whole match), Spark's 1: always say which.
+        if node.args.get("group") is None:
+            node.set("group", exp.Literal.number(0))
+        return node
+    if isinstance(node, (exp.ArgMin, exp.ArgMax)):
+        # DuckDB's arg_min/arg_max skip rows whose value (not only whose key) is NULL; Spark's
+        # min_by/max_by skip NULL keys only: NULL the key where the value is NULL.
+        value, key = node.this, node.expression
+        guarded = exp.If(this=exp.Is(this=value.copy(), expression=exp.Null()), true=exp.Null(), false=key.copy())
+        return type(node)(this=value.copy(), expression=guarded)
+    if isinstance(node, exp.TimestampTrunc):
+        unit = node.text("unit").upper()
+        if unit not in _TRUNC_UNITS:
+            raise NotPortableError(f"{what}: date_trunc to {unit or 'an unknown unit'} is not rendered for Spark",
+                                   hint=f"units rendered: {', '.join(sorted(_TRUNC_UNITS))}")
+        # Spark's date_trunc returns a zoned TIMESTAMP even for a naive one; DuckDB keeps it naive.
+        return exp.cast(node.copy(), exp.DataType.build("TIMESTAMP_NTZ", dialect="spark"))
+    if isinstance(node, exp.Cast) and node.to.is_type("tinyint", "smallint", "int", "bigint") \
+            and not _is_integer(node.this):
+        return _round_then_cast(node)
+    if isinstance(node, exp.Cast) and node.to.is_type("varchar", "text") and _is_uuid(node.this):
+        return _uuid_text(node.this.copy())
+    return node
+
+
+def _element_at(node: exp.Bracket, what: str) -> exp.Expression:
+    """``l[k]`` (DuckDB: 1-based, NULL out of range) -> ``try_element_at(l, k)`` (the same in Spark).
+
+    sqlglot stores a literal index shifted to 0-based and any other index as
+    written; both are turned back into DuckDB's 1-based index here.
+    """
+    from sqlglot import exp
+
+    if len(node.expressions) != 1 or isinstance(node.expressions[0], exp.Slice):
+        raise NotPortableError(f"{what}: list slices ({node.sql(dialect='duckdb')}) are not rendered for Spark")
+    index = node.expressions[0]
+    if isinstance(index, exp.Literal) and index.is_string:
+        raise NotPortableError(f"{what}: {node.sql(dialect='duckdb')}: struct or map access by key "
+                               "is not rendered for Spark")
+    at = lambda k: exp.Anonymous(this="try_element_at", expressions=[node.this.copy(), k])  # noqa: E731
+    if isinstance(index, (exp.Literal, exp.Neg)) and index.is_number:
+        written = int(index.to_py()) + 1
+        if written < 1:
+            raise NotPortableError(f"{what}: list index {written} in {node.sql(dialect='duckdb')} "
+                                   "is not rendered for Spark")
+        return at(exp.Literal.number(written))
+    # DuckDB gives NULL for l[0]; Spark refuses index 0.
+    return exp.If(this=exp.EQ(this=index.copy(), expression=exp.Literal.number(0)), true=exp.Null(),
+                  false=at(index.copy()))
+
+
+def _is_integer(node: exp.Expression) -> bool:
+    """Provably an integer already: a count, an integer literal, an integer column of the events table."""
+    from sqlglot import exp
+
+    from rumq.schema import COLUMNS_BY_NAME
+
+    if isinstance(node, exp.Count) or (isinstance(node, exp.Literal) and node.is_int):
+        return True
+    c = COLUMNS_BY_NAME.get(node.name) if isinstance(node, exp.Column) else None
+    return c is not None and c.type in ("INTEGER", "BIGINT")
+
+
+def _round_then_cast(node: exp.Cast) -> exp.Expression:
+    """``CAST(x AS <integer>)`` as DuckDB computes it: a DOUBLE rounds half to even, a DECIMAL half away
+    from zero (Spark's CAST truncates both); anything else casts as it is."""
+    import sqlglot
+
+    x = node.this.sql(dialect="spark")
+    to = node.to.sql(dialect="spark")
+    return sqlglot.parse_one(
+        f"CASE WHEN typeof({x}) IN ('double', 'float') THEN CAST(bround({x}) AS {to}) "
+        f"WHEN typeof({x}) LIKE 'decimal%' THEN CAST(round({x}) AS {to}) ELSE CAST({x} AS {to}) END",
+        read="spark")
+
+
+def _ieee_divide(a: exp.Expression, b: exp.Expression) -> exp.Expression:
+    """``a / b`` as DuckDB computes it: DOUBLE, and inf / -inf / NaN for a zero divisor."""
+    from sqlglot import exp
+
+    da, db = exp.cast(a, "DOUBLE"), exp.cast(b, "DOUBLE")
+    inf = exp.cast(exp.Literal.string("Infinity"), "DOUBLE")
+    zero = exp.Literal.number(0)
+    by_zero = exp.Case(ifs=[
+        exp.If(this=exp.GT(this=da.copy(), expression=zero.copy()), true=inf.copy()),
+        exp.If(this=exp.LT(this=da.copy(), expression=zero.copy()), true=exp.Neg(this=inf.copy())),
+        exp.If(this=exp.EQ(this=da.copy(), expression=zero.copy()),
+               true=exp.cast(exp.Literal.string("NaN"), "DOUBLE")),
+    ])
+    return exp.Paren(this=exp.Case(
+        ifs=[exp.If(this=exp.EQ(this=db.copy(), expression=zero.copy()), true=by_zero)],
+        default=exp.Div(this=da, expression=db),
+    ))
+
+
+def _is_uuid(node: exp.Expression) -> bool:
+    from sqlglot import exp
+
+    if isinstance(node, (exp.Min, exp.Max)):
+        node = node.this
+    return isinstance(node, exp.Column) and node.name in UUID_COLUMNS
+
+
+def _uuid_text(e: exp.Expression) -> exp.Expression:
+    """The canonical text of a 16-byte UUID: lowercase hex in 8-4-4-4-12 groups (NULL stays NULL)."""
+    import sqlglot
+
+    h = f"lower(hex({e.sql(dialect='spark')}))"
+    parts = ", '-', ".join(f"substr({h}, {s}, {n})" for s, n in ((1, 8), (9, 4), (13, 4), (17, 4), (21, 12)))
+    return sqlglot.parse_one(f"concat({parts})", read="spark")
+
+
+def _regexp_replace(node: exp.Expression, what: str) -> exp.Expression:
+    from sqlglot import exp
+
+    pattern, replacement = node.expression, node.args.get("replacement")
+    mods = node.args.get("modifiers")
+    if not (isinstance(pattern, exp.Literal) and pattern.is_string
+            and isinstance(replacement, exp.Literal) and replacement.is_string):
+        raise NotPortableError(f"{what}: regexp_replace needs literal pattern and replacement to render for Spark")
+    flags = mods.name if isinstance(mods, exp.Literal) else ("" if mods is None else None)
+    if flags is None or set(flags) - {"g"}:
+        raise NotPortableError(f"{what}: regexp_replace options {mods.sql() if mods else ''} cannot be rendered for Spark")
+    if "g" not in flags and not _matches_once(pattern.name):
+        raise NotPortableError(
+            f"{what}: regexp_replace without 'g' replaces the first match only, and Spark replaces every match "
+            f"(pattern {pattern.name!r} can match more than once)")
+    return exp.RegexpReplace(
+        this=node.this,
+        expression=exp.Literal.string(java_pattern(pattern.name, what)),
+        replacement=exp.Literal.string(java_replacement(replacement.name, what)),
+    )
+
+
+def _matches_once(pattern: str) -> bool:
+    """True when an RE2 pattern can match at most once in any text.
+
+    Anchored at the start (``^``: only position 0 can match), or at the end
+    (``$``) and never empty; either way without a top-level ``|`` (which would
+    leave a branch unanchored).
+    """
+    if _top_level_bar(pattern) or re.search(r"\\[bB]", pattern):
+        return False
+    if pattern.startswith("^"):
+        return True
+    if not pattern.endswith("$") or pattern.endswith("\\$"):
+        return False
+    try:
+        return re.fullmatch(pattern[:-1], "") is None
+    except re.error:
+        return False
+
+
+def _top_level_bar(pattern: str) -> bool:
+    depth, i, in_class = 0, 0, False
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "\\":
+            i += 2
+            continue
+        if in_class:
+            in_class = c != "]"
+        elif c == "[":
+            in_class = True
+            i += 2 if pattern.startswith(("[]", "[^"), i) else 1
+            continue
+        elif c == "(":
+            depth += 1
+        elif c == ")":
+            depth -= 1
+        elif c == "|" and depth == 0:
+            return True
+        i += 1
+    return False
+
+
+def java_pattern(pattern: str, what: str = "SQL") -> str:
+    """An RE2 pattern as a Java regex with the same matches.
+
+    ``$`` outside a character class is the end of the text in RE2 but also
+    "before a final line break" in Java: it becomes ``\\z``. Java reads ``[`` and
+    ``&&`` inside a class as union and intersection: refused.
+    """
+    out, i, in_class = [], 0, False
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "\\":
+            out.append(pattern[i:i + 2])
+            i += 2
+            continue
+        if in_class:
+            if c == "]" and not (out and out[-1] in ("[", "[^")):
+                in_class = False
+            elif c == "[" or pattern.startswith("&&", i):
+                raise NotPortableError(f"{what}: the regular expression {pattern!r} has '[' or '&&' in a "
+                                       "character class, which Java reads differently from RE2")
+            out.append(c)
+        elif c == "[":
+            in_class = True
+            if pattern.startswith("[^", i):
+                out.append("[^")
+                i += 2
+                continue
+            out.append(c)
+        elif c == "$":
+            out.append("\\z")
+        else:
+            out.append(c)
+        i += 1
+    return "".join(out)
+
+
+def java_replacement(replacement: str, what: str = "SQL") -> str:
+    """An RE2 replacement (``\\1`` groups, ``\\\\`` a backslash) as a Java one (``$1``, ``\\$`` a dollar)."""
+    out, i = [], 0
+    while i < len(replacement):
+        c = replacement[i]
+        if c == "\\":
+            nxt = replacement[i + 1:i + 2]
+            if nxt.isdigit():
+                out.append("$" + nxt)
+            elif nxt == "\\":
+                out.append("\\\\")
+            else:
+                raise NotPortableError(f"{what}: the replacement {replacement!r} has '\\{nxt}', which RE2 rejects")
+            i += 2
+            continue
+        out.append("\\$" if c == "$" else c)
+        i += 1
+    return "".join(out)
+
+
+def placeholders(sql: str) -> set[str]:
+    """The ``$name`` parameters a DuckDB-dialect statement uses."""
+    from sqlglot import exp
+
+    return {p.name for p in parse(sql).find_all(exp.Placeholder) if p.name}
+
+
+def spark_args(values: dict[str, Any]) -> dict[str, Any]:
+    """Bound parameter values as ``spark.sql(args=...)`` takes them (lists as arrays)."""
+    return dict(values)
