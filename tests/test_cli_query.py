@@ -13,26 +13,12 @@ from pathlib import Path
 import polars as pl
 import pytest
 from _query_data import APP, OTHER_APP, PAGE_COUNTS, build_dataset, user_library, write_library
-from click.testing import CliRunner
+from clirun import invoke
 
 import rumq
 from rumq.api import RumqWarning
-from rumq.cli import main
 from rumq.errors import DatasetError, ParameterError, QueryExecutionError, UnknownQueryError
 from rumq.store import Store
-
-
-def invoke(args: list[str], *, env: dict[str, str] | None = None, input: str | None = None):
-    """Run the real entry point (error mapping included); return (code, stdout, stderr)."""
-    runner = CliRunner()
-    env = {"RUMQ_QUERIES": "", **(env or {})}
-    with runner.isolation(input=input, env=env) as (out, err, _):
-        try:
-            main(args)
-            code = 0
-        except SystemExit as e:
-            code = e.code
-    return code, out.getvalue().decode(), err.getvalue().decode()
 
 
 @pytest.fixture(scope="module")

@@ -14,6 +14,7 @@ import json
 
 import polars as pl
 import pytest
+from clirun import invoke
 from test_engine_spark import assert_engines_agree
 from test_insights_golden import build, fixture_files, parse_fixture
 
@@ -64,17 +65,7 @@ def test_refused_cases_name_the_construct(data, case):
 
 
 def _cli(args: list[str]) -> tuple[int, str, str]:
-    from click.testing import CliRunner
-
-    from rumq.cli import main
-
-    with CliRunner().isolation(env={"RUMQ_QUERIES": ""}) as (out, err, _):
-        try:
-            main(args)
-            code = 0
-        except SystemExit as e:
-            code = e.code
-    return code, out.getvalue().decode(), err.getvalue().decode()
+    return invoke(args)
 
 
 def test_cli_sql_and_insights_on_spark(spark, data):

@@ -13,29 +13,21 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+import clirun
 import duckdb
 import pytest
 from _query_data import build_dataset, write_library
-from click.testing import CliRunner
 
 import rumq
 from rumq import catalog
-from rumq.cli import main
 from rumq.errors import ExitCode, QueryExecutionError, ReadOnlyError
 from rumq.report import run_report
 from rumq.store import Store
 
 
 def invoke(args: list[str], *, env: dict[str, str] | None = None):
-    """Run the real entry point; return (code, stdout, stderr)."""
-    runner = CliRunner()
-    with runner.isolation(env={"RUMQ_QUERIES": "", "RUMQ_CONFIG": "", **(env or {})}) as (out, err, _):
-        try:
-            main(args)
-            code = 0
-        except SystemExit as e:
-            code = e.code
-    return code, out.getvalue().decode(), err.getvalue().decode()
+    """``rumq ARGS`` without any rumq.toml setting: (code, stdout, stderr)."""
+    return clirun.invoke(args, env={"RUMQ_CONFIG": "", **(env or {})})
 
 
 def tree(root: Path) -> dict[str, str]:

@@ -12,12 +12,11 @@ import datetime as dt
 import json
 from pathlib import Path
 
+import clirun
 import polars as pl
 import pytest
-from click.testing import CliRunner
 from rumdata import event, session_events, write_jsonl
 
-from rumq.cli import main
 from rumq.ingest import ingest
 from rumq.report import lock as report_lock
 from rumq.report import run_report
@@ -27,15 +26,8 @@ REPORTS = REPO / "reports"
 
 
 def invoke(args: list[str]) -> tuple[int, str, str]:
-    """The real entry point (error mapping included): (code, stdout, stderr)."""
-    runner = CliRunner()
-    with runner.isolation(env={"RUMQ_QUERIES": "", "RUMQ_DATA": None}) as (out, err, _):
-        try:
-            main(args)
-            code = 0
-        except SystemExit as e:
-            code = e.code
-    return code, out.getvalue().decode(), err.getvalue().decode()
+    """``rumq ARGS`` with no RUMQ_DATA from the environment: (code, stdout, stderr)."""
+    return clirun.invoke(args, env={"RUMQ_DATA": None})
 
 
 def hand_events() -> list[dict]:

@@ -9,9 +9,8 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from click.testing import CliRunner
+from clirun import invoke
 
-from rumq.cli import main
 from rumq.errors import ReportDefinitionError, UsageError
 from rumq.report import definition
 from rumq.report import thresholds as th
@@ -37,15 +36,6 @@ value = "exits"
 """
 
 
-def invoke(args: list[str]) -> tuple[int, str, str]:
-    runner = CliRunner()
-    with runner.isolation(env={"RUMQ_QUERIES": ""}) as (out, err, _):
-        try:
-            main(args)
-            code = 0
-        except SystemExit as e:
-            code = e.code
-    return code, out.getvalue().decode(), err.getvalue().decode()
 
 
 def test_good_definition_loads(tmp_path):
