@@ -173,7 +173,7 @@ def rewrite(tree: exp.Expression, what: str) -> exp.Expression:
 def _node(node: exp.Expression, what: str) -> exp.Expression:
     from sqlglot import exp
 
-    from rumq.engines.portable import _element_at, _ieee_divide, _regexp_replace, java_pattern
+    from rumq.engines.portable import _element_at, _ieee_divide, _regexp_replace
 
     from rumq.engines.portable import _is_unnest_of_list
 
@@ -198,21 +198,27 @@ def _node(node: exp.Expression, what: str) -> exp.Expression:
                 call.set("this", "element_at")
         return out
     if isinstance(node, exp.RegexpReplace):
-        return _regexp_replace(node, what)
+        out = _regexp_replace(node, what)
+        p = node.expression
+        if isinstance(p, exp.Literal) and _multiline(p.name):
+            out.set("expression", exp.Literal.string(trino_pattern(p.name, what)))
+        return out
     if isinstance(node, exp.RegexpFullMatch):
         p = node.expression
         if not (isinstance(p, exp.Literal) and p.is_string) or node.args.get("options"):
             raise _refuse(what, "regexp_full_match with a non-literal pattern")
         return exp.RegexpLike(this=node.this.copy(),
-                              expression=exp.Literal.string(f"^(?:{java_pattern(p.name, what)})\\z"))
+                              expression=exp.Literal.string(f"^(?:{trino_pattern(p.name, what)})\\z"))
     if isinstance(node, exp.RegexpExtract):
         p = node.expression
-        if not (isinstance(p, exp.Literal) and p.is_string):
-            raise _refuse(what, "regexp_extract with a non-literal pattern")
-        node.set("expression", exp.Literal.string(java_pattern(p.name, what)))
+        if not (isinstance(p, exp.Literal) and p.is_string) or node.args.get("parameters"):
+            raise _refuse(what, "regexp_extract with a non-literal pattern or options")
+        node.set("expression", exp.Literal.string(trino_pattern(p.name, what)))
         if node.args.get("group") is None:
             node.set("group", exp.Literal.number(0))
-        return node
+        # No match (or a group that took no part): DuckDB gives '', Trino NULL.
+        return exp.Case(ifs=[exp.If(this=exp.Is(this=node.this.copy(), expression=exp.Null()), true=exp.Null())],
+                        default=exp.Coalesce(this=node, expressions=[exp.Literal.string("")]))
     if isinstance(node, (exp.ArgMin, exp.ArgMax)):
         value, key = node.this, node.expression
         guarded = exp.If(this=exp.Is(this=value.copy(), expression=exp.Null()), true=exp.Null(), false=key.copy())
@@ -244,6 +250,26 @@ def _half_even_cast(node: exp.Cast) -> exp.Expression:
     return sqlglot.parse_one(
         f"CAST(CASE WHEN lower(typeof({x})) IN ('double', 'real') AND {x} - floor({x}) = 0.5 "
         f"THEN 2 * round({x} / 2) ELSE {x} END AS {to})", read="trino")
+
+
+def _multiline(pattern: str) -> bool:
+    import re
+
+    m = re.match(r"\(\?([a-zA-Z]+)\)", pattern)
+    return bool(m and "m" in m.group(1))
+
+
+def trino_pattern(pattern: str, what: str = "SQL") -> str:
+    """An RE2 pattern as Trino (Java syntax) reads it with the same matches.
+
+    ``$`` becomes ``\\z`` (Java's ``$`` also matches before a final line break),
+    except in multi-line mode (a leading ``(?m)``), where Trino, like RE2, ends
+    lines at ``\\n`` only and ``$`` stays. Classes with ``[`` or ``&&`` are refused.
+    """
+    from rumq.engines.portable import java_pattern
+
+    translated = java_pattern(pattern, what)  # also refuses what Java reads differently
+    return pattern if _multiline(pattern) else translated
 
 
 def _is_uuid(node: exp.Expression) -> bool:
