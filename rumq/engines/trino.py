@@ -38,7 +38,7 @@ import math
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from rumq.engines.portable import NotPortableError, UUID_COLUMNS
+from rumq.engines.portable import UUID_COLUMNS, NotPortableError
 
 if TYPE_CHECKING:  # pragma: no cover
     from sqlglot import exp
@@ -64,7 +64,7 @@ def _allowed() -> tuple[type, ...]:
         exp.TimestampTrunc, exp.RowNumber, exp.Lag, exp.Lead, exp.FirstValue,
         exp.Lower, exp.Upper, exp.StartsWith, exp.Substring, exp.SplitPart,
         exp.MD5, exp.Cast, exp.ConcatWs, exp.Least, exp.Greatest, exp.JSONExtract,
-        exp.RegexpFullMatch, exp.RegexpReplace, exp.RegexpExtract, exp.Avg, exp.PercentileCont, exp.TimeToUnix,
+        exp.TimeToStr, exp.JSONExtractScalar, exp.RegexpLike, exp.RegexpFullMatch, exp.RegexpReplace, exp.RegexpExtract, exp.Avg, exp.PercentileCont, exp.TimeToUnix,
     )
 
 
@@ -173,9 +173,7 @@ def rewrite(tree: exp.Expression, what: str) -> exp.Expression:
 def _node(node: exp.Expression, what: str) -> exp.Expression:
     from sqlglot import exp
 
-    from rumq.engines.portable import _element_at, _ieee_divide, _regexp_replace
-
-    from rumq.engines.portable import _is_unnest_of_list
+    from rumq.engines.portable import _element_at, _ieee_divide, _is_unnest_of_list, _regexp_replace
 
     if isinstance(node, exp.Explode) and _is_unnest_of_list(node):
         return node.this.this.copy()
@@ -209,6 +207,11 @@ def _node(node: exp.Expression, what: str) -> exp.Expression:
             raise _refuse(what, "regexp_full_match with a non-literal pattern")
         return exp.RegexpLike(this=node.this.copy(),
                               expression=exp.Literal.string(f"^(?:{trino_pattern(p.name, what)})\\z"))
+    if isinstance(node, exp.RegexpLike):
+        p = node.expression
+        if not (isinstance(p, exp.Literal) and p.is_string) or node.args.get("flag"):
+            raise _refuse(what, "regexp_matches with a non-literal pattern or options")
+        return exp.RegexpLike(this=node.this.copy(), expression=exp.Literal.string(trino_pattern(p.name, what)))
     if isinstance(node, exp.RegexpExtract):
         p = node.expression
         if not (isinstance(p, exp.Literal) and p.is_string) or node.args.get("parameters"):
@@ -223,6 +226,10 @@ def _node(node: exp.Expression, what: str) -> exp.Expression:
         value, key = node.this, node.expression
         guarded = exp.If(this=exp.Is(this=value.copy(), expression=exp.Null()), true=exp.Null(), false=key.copy())
         return type(node)(this=value.copy(), expression=guarded)
+    if isinstance(node, exp.TimeToStr):
+        return _strftime(node, what)
+    if isinstance(node, exp.JSONExtractScalar):
+        return _json_text(node, what)
     if isinstance(node, exp.TimestampTrunc):
         unit = node.text("unit").upper()
         if unit not in _TRUNC_UNITS:
@@ -238,6 +245,60 @@ def _node(node: exp.Expression, what: str) -> exp.Expression:
     if isinstance(node, exp.Cast) and node.to.is_type("varchar", "text") and _is_uuid(node.this):
         return _uuid_text(node.this.copy())
     return node
+
+
+#: strftime formats rendered, as (DuckDB format, the same with microseconds, characters kept).
+_STRFTIME = {
+    "%Y-%m-%d %H:%M:%S.%g": ("%Y-%m-%d %H:%M:%S.%f", 23),  # milliseconds, truncated as DuckDB's %g
+    "%Y-%m-%d %H:%M:%S": ("%Y-%m-%d %H:%M:%S", None),
+    "%Y-%m-%d": ("%Y-%m-%d", None),
+}
+
+
+def _strftime(node: exp.Expression, what: str) -> exp.Expression:
+    """``strftime(ts, fmt)`` for the formats rumq writes; Trino's date_format has no milliseconds (``%g``)."""
+    from sqlglot import exp
+
+    fmt = node.args.get("format")
+    if not (isinstance(fmt, exp.Literal) and fmt.is_string and fmt.name in _STRFTIME):
+        raise _refuse(what, f"strftime with the format {fmt.sql() if fmt is not None else '?'}")
+    full, keep = _STRFTIME[fmt.name]
+    out = exp.TimeToStr(this=node.this.copy(), format=exp.Literal.string(full))
+    if keep is None:
+        return out
+    return exp.Substring(this=out, start=exp.Literal.number(1), length=exp.Literal.number(keep))
+
+
+def _json_text(node: exp.Expression, what: str) -> exp.Expression:
+    """``json_extract_string(j, path)`` / ``j ->> path``: a scalar's text, a container's JSON text, NULL for null.
+
+    Trino's ``json_extract_scalar`` gives NULL for an object or array, so those
+    fall back to ``json_format(json_extract(...))``; a JSON ``null`` is NULL as in
+    DuckDB. A JSON pointer (``'/a/b'``) becomes the JSONPath ``$.a.b``.
+    """
+    import re
+
+    import sqlglot
+    from sqlglot import exp
+
+    path = node.expression
+    text = path.sql(dialect="trino") if isinstance(path, exp.JSONPath) else None
+    if isinstance(path, exp.Literal) and path.is_string:
+        p = path.name
+        if p.startswith("/"):
+            parts = p[1:].split("/")
+            if not all(re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", s) for s in parts):
+                raise _refuse(what, f"the JSON pointer {p!r} (only name segments are rendered)")
+            p = "$." + ".".join(parts)
+        if not p.startswith("$"):
+            raise _refuse(what, f"the JSON path {p!r}")
+        text = exp.Literal.string(p).sql(dialect="trino")
+    if text is None:
+        raise _refuse(what, "a JSON extraction with a path that is not a literal")
+    j = node.this.sql(dialect="trino")
+    return sqlglot.parse_one(
+        f"COALESCE(json_extract_scalar({j}, {text}), NULLIF(json_format(json_extract({j}, {text})), 'null'))",
+        read="trino")
 
 
 def _half_even_cast(node: exp.Cast) -> exp.Expression:
@@ -377,6 +438,7 @@ def statement(
     cfg: PageConfig | None = None,
     what: str = "SQL",
     ingest_totals: Mapping[str, int | None] | None = None,
+    columns: list[str] | None = None,
 ) -> str:
     """One self-contained Trino statement for a DuckDB-dialect query over rumq's views.
 
@@ -389,6 +451,7 @@ def statement(
         cfg: the page rules (rumq.toml) the views use.
         what: the query's name, for messages.
         ingest_totals: the manifest's totals, for queries that read ``ingest_totals``.
+        columns: names for the result columns, in order (a Logs Insights query's own names).
 
     Raises:
         NotPortableError: a construct Trino cannot compute exactly (named), or a bad table name.
@@ -438,6 +501,9 @@ def statement(
         if n in needed:
             trees[n] = rewrite(parsed[n], f"{what}: view {n}")
     body = rewrite(query, what)
+    if columns is not None and isinstance(body, exp.Select) and len(body.expressions) == len(columns):
+        body.set("expressions", [exp.alias_(e.unalias() if isinstance(e, exp.Alias) else e, c, quoted=True)
+                                 for e, c in zip(body.expressions, columns, strict=True)])
     key = "with_" if "with_" in type(body).arg_types else "with"
     own = body.args.get(key)
     own_ctes = list(own.expressions) if own else []
@@ -496,7 +562,7 @@ def query_statement(
     values = resolve(query.params, params or {}, query=query.name)
     w = window(since, until, now)
     if query.kind == "insights":
-        return insights_statement(query.body, values, since=w.since, until=w.until, app=app, table=table,
+        return insights_statement(query.body, values, since=w.since, until=w.until, now=now, app=app, table=table,
                                   what=query.name)
     sql = substitute_identifiers(query.body, query.params, values)
     cfg = load_config(data_dir=data_dir) if data_dir is not None else None
@@ -504,15 +570,37 @@ def query_statement(
                      table=table, cfg=cfg, what=query.name, ingest_totals=_totals(data_dir))
 
 
-def insights_statement(text: str, params: Mapping[str, Any] | None = None, *, since: dt.datetime | None = None,
-                       until: dt.datetime | None = None, app: str | None = None, table: str = "rumq_events",
-                       what: str = "insights query") -> str:
-    """A Logs Insights query compiled (``rumq.insights``) and rendered as one Trino statement."""
-    from rumq import insights
+def insights_statement(text: str, params: Mapping[str, Any] | None = None, *, since: Any = None,
+                       until: Any = None, app: str | None = None, table: str = "rumq_events",
+                       what: str = "insights query", now: dt.datetime | None = None) -> str:
+    """A Logs Insights query compiled (``rumq.insights``) and rendered as one Trino statement.
 
+    The columns carry the Logs Insights names (``metadata.browserName``, ``count(*)``, ...).
+    """
+    from rumq import insights
+    from rumq.runner import window
+
+    w = window(since, until, now)
+    since, until = w.since, w.until
     compiled = insights.compile(text, params=dict(params) if params else None, since=since, until=until)
-    sql = statement(compiled.sql, compiled.parameters, since=since, until=until, app=app, table=table, what=what)
+    sql = statement(compiled.sql, compiled.parameters, since=since, until=until, app=app, table=table, what=what,
+                    columns=list(compiled.columns))
     return sql
+
+
+def sql_statement(text: str, *, data_dir: Any = None, since: Any = None, until: Any = None,
+                  app: str | None = None, table: str = "rumq_events", now: dt.datetime | None = None) -> str:
+    """DuckDB-dialect SQL over rumq's views (``rumq sql``) as one Trino statement."""
+    from rumq.errors import UsageError
+    from rumq.pages import load_config
+    from rumq.runner import window
+
+    if not text.strip():
+        raise UsageError("no SQL given", hint='rumq sql --engine athena --print-sql "SELECT count(*) FROM events"')
+    w = window(since, until, now)
+    cfg = load_config(data_dir=data_dir) if data_dir is not None else None
+    return statement(text, since=w.since, until=w.until, app=app, table=table, cfg=cfg,
+                     ingest_totals=_totals(data_dir))
 
 
 def duckdb_twin(trino_sql: str) -> str:
