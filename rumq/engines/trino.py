@@ -63,7 +63,7 @@ def _allowed() -> tuple[type, ...]:
         exp.Count, exp.Sum, exp.Min, exp.Max, exp.ArgMin, exp.ArgMax,
         exp.TimestampTrunc, exp.RowNumber, exp.Lag, exp.Lead, exp.FirstValue,
         exp.Lower, exp.Upper, exp.StartsWith, exp.Substring, exp.SplitPart,
-        exp.MD5, exp.Cast, exp.ConcatWs, exp.Least, exp.Greatest, exp.JSONExtract,
+        exp.MD5, exp.Cast, exp.ConcatWs, exp.Array, exp.Least, exp.Greatest, exp.JSONExtract,
         exp.TimeToStr, exp.JSONExtractScalar, exp.RegexpLike, exp.RegexpFullMatch, exp.RegexpReplace, exp.RegexpExtract, exp.Avg, exp.PercentileCont, exp.TimeToUnix,
     )
 
@@ -160,6 +160,9 @@ def rewrite(tree: exp.Expression, what: str) -> exp.Expression:
             raise _refuse(what, f"the unbound parameter ${node.name}")
     for cte in tree.find_all(exp.CTE):
         cte.set("materialized", None)
+    for group in list(tree.find_all(exp.Group)):
+        if group.args.get("all"):
+            _group_by_all(group, what)
     for node in reversed(list(tree.dfs())):
         new = _node(node, what)
         if new is not node:
@@ -168,6 +171,28 @@ def rewrite(tree: exp.Expression, what: str) -> exp.Expression:
             else:
                 node.replace(new)
     return tree
+
+
+def _group_by_all(group: exp.Group, what: str) -> None:
+    """``GROUP BY ALL`` (DuckDB) -> the select list's expressions that hold a column and no aggregate."""
+    from sqlglot import exp
+
+    select = group.parent
+    if not isinstance(select, exp.Select) or group.expressions:
+        raise _refuse(what, "GROUP BY ALL")
+    keys = []
+    for e in select.expressions:
+        inner = e.unalias() if isinstance(e, exp.Alias) else e
+        if isinstance(inner, exp.Star) or (isinstance(inner, exp.Column) and inner.is_star):
+            raise _refuse(what, "GROUP BY ALL with SELECT *")
+        if inner.find(exp.AggFunc) or inner.find(exp.Window) or not inner.find(exp.Column):
+            continue
+        keys.append(inner.copy())
+    if not keys:  # only aggregates and constants: DuckDB gives one row, as without GROUP BY
+        group.pop()
+        return
+    group.set("all", None)
+    group.set("expressions", keys)
 
 
 def _node(node: exp.Expression, what: str) -> exp.Expression:
@@ -360,8 +385,12 @@ def _quantile(node: exp.Expression, what: str) -> exp.Expression:
     from sqlglot import exp
 
     p = node.expression
+    if isinstance(p, exp.Array) and p.expressions and not node.args.get("order"):
+        # quantile_cont(x, [p1, p2, ...]): the list of the exact quantiles, in the order given.
+        return exp.Array(expressions=[_quantile(exp.PercentileCont(this=node.this.copy(), expression=f.copy()), what)
+                                      for f in p.expressions])
     if node.args.get("order") or not (isinstance(p, exp.Literal) and not p.is_string):
-        raise _refuse(what, "quantile_cont with other than one literal fraction")
+        raise _refuse(what, "quantile_cont with other than literal fractions")
     frac = float(p.to_py())
     if not 0 <= frac <= 1:
         raise _refuse(what, f"quantile_cont fraction {frac}")
