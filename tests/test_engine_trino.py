@@ -229,6 +229,10 @@ def test_cli_print_sql_prints_one_statement(data):
     assert code == 0
     assert len(sqlglot.parse(out, read="trino")) == 1 and out.rstrip().endswith(";")
     assert "FROM rum.rumq_events" in out and "LIMIT 3" in out
+    app = _messages()[0]["application_id"]
+    code, out, _ = invoke(["--data", str(data), "run", "sessions/summary", "--engine", "athena", "--print-sql",
+                           "--app", app])
+    assert code == 0 and f"application_id = '{app}'" in out
     code, out, _ = invoke(["--data", str(data), "insights", "stats count(*)", "--engine", "athena", "--print-sql"])
     assert code == 0 and '"count(*)"' in out
 
@@ -238,6 +242,7 @@ def test_cli_print_sql_prints_one_statement(data):
     (["run", "pages/drop_off", "--print-sql"], "add --engine athena"),
     (["sql", "SELECT 1", "--engine", "athena", "--print-sql", "--athena-table", "Bad-Name"], "not a valid name"),
     (["run", "funnels/conversion", "-p", "steps=/a,/b", "--engine", "athena", "--print-sql"], "RANGE("),
+    (["run", "pages/drop_off", "--engine", "athena", "--print-sql", "--app", "no-such-app"], "no-such-app"),
 ])
 def test_cli_athena_errors_exit_2(data, args, message):
     code, out, err = invoke(["--data", str(data), *args])

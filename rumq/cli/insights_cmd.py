@@ -67,8 +67,8 @@ def insights(
             raise click.UsageError("give the row cap once, with --limit N")
         limit = max_rows  # the old spelling, kept silently so scripts keep working
     text = _query_text(query, query_file)
-    if print_athena_sql(engine, print_sql, "insights_statement", text, since=since, until=until, app=app,
-                        table=athena_table):
+    if print_athena_sql(engine, print_sql, "insights_statement", text, data_dir=data_dir_of(ctx), since=since,
+                        until=until, app=app, table=athena_table):
         return
     if explain:
         from rumq import insights as lib

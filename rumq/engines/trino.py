@@ -591,15 +591,16 @@ def query_statement(
     values = resolve(query.params, params or {}, query=query.name)
     w = window(since, until, now)
     if query.kind == "insights":
-        return insights_statement(query.body, values, since=w.since, until=w.until, now=now, app=app, table=table,
+        return insights_statement(query.body, values, data_dir=data_dir, since=w.since, until=w.until, now=now, app=app, table=table,
                                   what=query.name)
+    app = _app(data_dir, app)
     sql = substitute_identifiers(query.body, query.params, values)
     cfg = load_config(data_dir=data_dir) if data_dir is not None else None
     return statement(sql, bind_values(sql, query.params, values), since=w.since, until=w.until, app=app,
                      table=table, cfg=cfg, what=query.name, ingest_totals=_totals(data_dir))
 
 
-def insights_statement(text: str, params: Mapping[str, Any] | None = None, *, since: Any = None,
+def insights_statement(text: str, params: Mapping[str, Any] | None = None, *, data_dir: Any = None, since: Any = None,
                        until: Any = None, app: str | None = None, table: str = "rumq_events",
                        what: str = "insights query", now: dt.datetime | None = None) -> str:
     """A Logs Insights query compiled (``rumq.insights``) and rendered as one Trino statement.
@@ -611,6 +612,7 @@ def insights_statement(text: str, params: Mapping[str, Any] | None = None, *, si
 
     w = window(since, until, now)
     since, until = w.since, w.until
+    app = _app(data_dir, app)
     compiled = insights.compile(text, params=dict(params) if params else None, since=since, until=until)
     sql = statement(compiled.sql, compiled.parameters, since=since, until=until, app=app, table=table, what=what,
                     columns=list(compiled.columns))
@@ -627,6 +629,7 @@ def sql_statement(text: str, *, data_dir: Any = None, since: Any = None, until: 
     if not text.strip():
         raise UsageError("no SQL given", hint='rumq sql --engine athena --print-sql "SELECT count(*) FROM events"')
     w = window(since, until, now)
+    app = _app(data_dir, app)
     cfg = load_config(data_dir=data_dir) if data_dir is not None else None
     return statement(text, since=w.since, until=w.until, app=app, table=table, cfg=cfg,
                      ingest_totals=_totals(data_dir))
@@ -665,6 +668,17 @@ def _re2_replacement(java: str) -> str:
         out.append(c)
         i += 1
     return "".join(out)
+
+
+def _app(data_dir: Any, app: str | None) -> str | None:
+    """``--app`` as an id: resolved against the local dataset when there is one (a name or prefix works
+    there, as for DuckDB), else used as given."""
+    if app is None or data_dir is None:
+        return app
+    from rumq.catalog import resolve_app
+    from rumq.store import Store
+
+    return resolve_app(data_dir, app) if Store(data_dir).exists() else app
 
 
 def _totals(data_dir: Any) -> dict[str, int | None] | None:
