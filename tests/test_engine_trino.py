@@ -262,3 +262,27 @@ def test_group_by_all_spelled_out(athena_like):
                     "test").sql(dialect="trino")
     assert "GROUP BY" not in alone
     assert athena_like.sql(twin(alone)).fetchall() == [("x", 0)]
+
+
+@pytest.mark.parametrize("sql, found", [
+    ("SELECT * FROM t WHERE a = $x", "a $ parameter"),
+    ("SELECT a::INT FROM t", "a :: cast"),
+    ("SELECT * FROM t WHERE a GLOB 'x*'", "GLOB"),
+    ("SELECT a FROM t QUALIFY row_number() OVER () = 1", "QUALIFY"),
+    ("SELECT quantile_cont(a, 0.5) FROM t", "quantile functions"),
+    ("SELECT approx_percentile(a, 0.5) FROM t", "an approximate percentile"),
+    ("SELECT regexp_replace(a, 'x', 'y', 'g') FROM t", "regexp_replace flags"),
+    ("SELECT a IN [1, 2] FROM t", "a list literal"),
+    ("SELECT list_sort(a) FROM t", "list functions"),
+    ("SELECT a, count(*) FROM t GROUP BY ALL", "GROUP BY ALL"),
+])
+def test_rejected_constructs_are_found(sql, found):
+    from rumq.engines.trino_check import rejected_constructs
+
+    assert any(f.startswith(found) for f in rejected_constructs(sql)), rejected_constructs(sql)
+
+
+def test_rejected_constructs_ignore_string_literals_and_subscripts():
+    from rumq.engines.trino_check import rejected_constructs
+
+    assert rejected_constructs("SELECT json_extract(m, '$.a[0]'), ARRAY[1, 2][1], x[2] FROM t WHERE s = '::'") == []

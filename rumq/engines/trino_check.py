@@ -34,7 +34,6 @@ _NOT_SUBSCRIPTED = frozenset({"IN", "SELECT", "THEN", "ELSE", "AND", "OR", "WHEN
 def rejected_constructs(sql: str) -> list[str]:
     """The constructs in ``sql`` (Trino dialect) that Trino rejects or would compute differently."""
     import sqlglot
-    from sqlglot import exp
 
     text = _QUOTED.sub('""', _STRINGS.sub("''", sql))
     found = [w for p, w in _TEXT_RULES if p.search(text)]
@@ -45,9 +44,29 @@ def rejected_constructs(sql: str) -> list[str]:
             continue
         found.append("a list literal [...] (Trino writes ARRAY[...])")
         break
-    tree = sqlglot.parse_one(sql, read="trino")
-    for node in tree.find_all(exp.RegexpReplace):
-        if node.args.get("modifiers") is not None:
-            found.append("regexp_replace flags (Trino has no 'g' flag: it always replaces every match)")
-            break
+    from sqlglot.dialects.trino import Trino
+    from sqlglot.errors import ParseError, TokenError
+    from sqlglot.tokens import TokenType
+
+    try:
+        sqlglot.parse_one(sql, read="trino")
+        tokens = Trino().tokenize(sql)
+    except (ParseError, TokenError) as e:
+        return [*found, f"not Trino syntax: {str(e).splitlines()[0]}"]
+    # sqlglot's Trino parser drops a 4th regexp_replace argument in silence: count them on the tokens.
+    for i, t in enumerate(tokens[:-1]):
+        if t.text.lower() == "regexp_replace" and tokens[i + 1].token_type == TokenType.L_PAREN:
+            depth, args = 0, 1
+            for u in tokens[i + 1:]:
+                if u.token_type in (TokenType.L_PAREN, TokenType.L_BRACKET):
+                    depth += 1
+                elif u.token_type in (TokenType.R_PAREN, TokenType.R_BRACKET):
+                    depth -= 1
+                    if depth == 0:
+                        break
+                elif u.token_type == TokenType.COMMA and depth == 1:
+                    args += 1
+            if args > 3:
+                found.append("regexp_replace flags (Trino has no 'g' flag: it always replaces every match)")
+                break
     return found
