@@ -7,7 +7,7 @@ import sys
 import click
 
 from rumq.cli import data_dir_of
-from rumq.cli.engine_opts import engine_options
+from rumq.cli.engine_opts import engine_options, print_athena_sql
 from rumq.cli.options import emit, notice, output_options, time_window_options
 
 
@@ -41,6 +41,8 @@ def insights(
     explain: bool,
     engine: str,
     spark_master: str | None,
+    print_sql: bool,
+    athena_table: str,
 ) -> None:
     """Run a Logs Insights QUERY (or --file FILE, or stdin) over the dataset.
 
@@ -65,6 +67,9 @@ def insights(
             raise click.UsageError("give the row cap once, with --limit N")
         limit = max_rows  # the old spelling, kept silently so scripts keep working
     text = _query_text(query, query_file)
+    if print_athena_sql(engine, print_sql, "insights_statement", text, data_dir=data_dir_of(ctx), since=since,
+                        until=until, app=app, table=athena_table):
+        return
     if explain:
         from rumq import insights as lib
         from rumq.runner import window

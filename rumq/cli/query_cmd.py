@@ -7,7 +7,7 @@ import sys
 import click
 
 from rumq.cli import data_dir_of
-from rumq.cli.engine_opts import engine_options
+from rumq.cli.engine_opts import engine_options, print_athena_sql
 from rumq.cli.options import emit, notice, output_options, queries_option, time_window_options
 
 
@@ -131,6 +131,8 @@ def run(
     allow_writes: bool,
     engine: str,
     spark_master: str | None,
+    print_sql: bool,
+    athena_table: str,
 ) -> None:
     """Run the named query NAME and print its result.
 
@@ -146,8 +148,14 @@ def run(
       rumq run funnels/conversion -p 'steps=["/product/:id","/cart","/checkout"]'
       rumq run sessions/summary --since 2026-11-01 --until 2026-11-02 --format json
       rumq run pages/drop_off --engine spark --spark-master 'local[4]'
+      rumq run pages/drop_off --engine athena --print-sql --since 2026-11-01 --until 2026-11-08
     """
     from rumq.params import parse_assignments
+
+    if print_athena_sql(engine, print_sql, "query_statement", name, parse_assignments(params),
+                        data_dir=data_dir_of(ctx), since=since, until=until, app=app, table=athena_table,
+                        library=_library(queries_dirs)):
+        return
 
     if engine == "spark":
         from rumq.engines.spark import run_query as run_on_spark
@@ -192,6 +200,8 @@ def sql(
     allow_writes: bool,
     engine: str,
     spark_master: str | None,
+    print_sql: bool,
+    athena_table: str,
 ) -> None:
     """Run any SQL over the dataset's views ('-' reads it from stdin).
 
@@ -209,6 +219,9 @@ def sql(
     """
     if text == "-":
         text = sys.stdin.read()
+    if print_athena_sql(engine, print_sql, "sql_statement", text, data_dir=data_dir_of(ctx), since=since,
+                        until=until, app=app, table=athena_table):
+        return
     if engine == "spark":  # DuckDB-dialect SQL rendered for Spark (docs/engines.md)
         from rumq.engines.spark import run_sql as run_on_spark
 

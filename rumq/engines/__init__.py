@@ -12,4 +12,4 @@ Importing this package imports neither sqlglot nor pyspark.
 from __future__ import annotations
 
 #: The engines ``--engine`` accepts.
-ENGINES: tuple[str, ...] = ("duckdb", "spark")
+ENGINES: tuple[str, ...] = ("duckdb", "spark", "athena")

@@ -1,0 +1,694 @@
+"""A named query as ONE self-contained Trino (Amazon Athena) statement, exact or refused by name.
+
+rumq's DuckDB-dialect SQL is parsed once with sqlglot (``rumq.engines.portable``)
+and goes through rewrites that keep DuckDB's answer on Trino:
+
+- the query's ``$name`` parameters -> literals (Trino takes none): strings as
+  quoted literals built by sqlglot (quotes doubled), numbers, booleans, lists
+  as ``ARRAY[...]``, durations as ``INTERVAL``; never user text pasted as SQL;
+- the analysis views it reads (transitively) -> CTEs, in creation order; the
+  table ``rumq_events`` -> the CTE ``rumq_window`` over the Athena table (name
+  from ``rumq athena ddl``'s defaults or ``--athena-table``), filtered by the
+  window as *literal* ``event_date`` bounds (so Athena reads only those
+  partitions) and literal ``event_time`` bounds;
+- the 16-byte id columns (Glue ``binary``) -> their canonical UUID text;
+- ``quantile_cont(x, p)`` (Trino has only ``approx_percentile``) -> exact
+  linear interpolation over ``array_sort(array_agg(x))``, as DuckDB computes it;
+- ``least``/``greatest`` (Trino: NULL if any argument is) -> each argument
+  coalesced with the others, so NULLs are skipped as DuckDB does;
+- ``avg(x)`` -> ``avg(CAST(x AS DOUBLE))`` (Trino's avg of a DECIMAL is a DECIMAL);
+- ``a / b`` -> DOUBLE division with DuckDB's inf/-inf/NaN for a zero divisor
+  (Trino truncates integers and fails on zero);
+- ``regexp_replace``: RE2 -> Java pattern, ``\\1`` -> ``$1``, no ``'g'`` (Trino
+  always replaces every match: without 'g' only a pattern that can match once
+  is rendered); ``regexp_full_match`` -> ``regexp_like`` anchored;
+- ``arg_min/arg_max`` -> ``min_by/max_by`` with the key NULLed where the value is NULL;
+- ``l[k]`` -> ``element_at`` (NULL out of range, as DuckDB).
+
+Everything else must be on ``rumq.engines.portable``'s allow-list minus what Trino
+computes differently; the rest raises ``NotPortableError`` naming the construct.
+Running the statement against Athena is not part of rumq (it could not be tested
+here): print it and run it where you run Athena queries.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from rumq.engines.portable import UUID_COLUMNS, NotPortableError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from sqlglot import exp
+
+    from rumq.pages import PageConfig
+
+#: The CTE that stands for the windowed ``rumq_events`` (the Athena table keeps its own name).
+WINDOW_CTE = "rumq_window"
+_REFUSE_HINT = "run it on DuckDB (the default engine); docs/engines.md lists what renders for Athena"
+
+
+def _refuse(what: str, shown: str) -> NotPortableError:
+    return NotPortableError(f"{what}: {shown} cannot be rendered exactly for Athena/Trino", hint=_REFUSE_HINT)
+
+
+def _allowed() -> tuple[type, ...]:
+    """sqlglot function nodes whose Trino rendering (after the rewrites below) gives DuckDB's answer."""
+    from sqlglot import exp
+
+    return (
+        exp.And, exp.Or, exp.Not, exp.Case, exp.If, exp.Coalesce, exp.Nullif,
+        exp.Count, exp.Sum, exp.Min, exp.Max, exp.ArgMin, exp.ArgMax,
+        exp.TimestampTrunc, exp.RowNumber, exp.Lag, exp.Lead, exp.FirstValue,
+        exp.Lower, exp.Upper, exp.StartsWith, exp.Substring, exp.SplitPart,
+        exp.MD5, exp.Cast, exp.ConcatWs, exp.Array, exp.Least, exp.Greatest, exp.JSONExtract,
+        exp.TimeToStr, exp.JSONExtractScalar, exp.RegexpLike, exp.RegexpFullMatch, exp.RegexpReplace, exp.RegexpExtract, exp.Avg, exp.PercentileCont, exp.TimeToUnix,
+    )
+
+
+#: date_trunc units whose Trino result is DuckDB's (ISO weeks start on Monday in both).
+_TRUNC_UNITS = frozenset({"SECOND", "MINUTE", "HOUR", "DAY", "WEEK", "MONTH", "QUARTER", "YEAR"})
+
+_NAMES = {
+    "ArrayAgg": "list()/array_agg",
+    "ArraySort": "list_sort()",
+    "Columns": "COLUMNS(...)",
+    "Explode": "unnest() in a select list",
+    "Glob": "GLOB",
+    "GenerateSeries": "range()/generate_series",
+    "Length": "len()",
+    "PercentileDisc": "quantile_disc()",
+    "Quantile": "quantile()",
+    "Qualify": "QUALIFY",
+    "Struct": "struct literals",
+    "Transform": "list_transform()",
+    "ArrayToString": "array_to_string()",
+}
+
+
+def literal(value: Any, what: str = "parameter") -> exp.Expression:
+    """A bound parameter value as a Trino literal node (sqlglot quotes strings; nothing is pasted as text).
+
+    Raises:
+        NotPortableError: a value of a type with no literal here.
+    """
+    from sqlglot import exp
+
+    if value is None:
+        return exp.Null()
+    if isinstance(value, bool):
+        return exp.Boolean(this=value)
+    if isinstance(value, int):
+        return exp.Literal.number(value)
+    if isinstance(value, float):
+        if math.isnan(value) or math.isinf(value):
+            text = "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+            return exp.cast(exp.Literal.string(text), "DOUBLE")
+        return exp.cast(exp.Literal.number(repr(value)), "DOUBLE")
+    if isinstance(value, str):
+        return exp.Literal.string(value)
+    if isinstance(value, dt.datetime):
+        return exp.cast(exp.Literal.string(value.strftime("%Y-%m-%d %H:%M:%S.%f")), "TIMESTAMP")
+    if isinstance(value, dt.date):
+        return exp.cast(exp.Literal.string(value.isoformat()), "DATE")
+    if isinstance(value, dt.timedelta):
+        micros = value // dt.timedelta(microseconds=1)
+        if micros % 1_000_000:
+            raise NotPortableError(f"{what}: a duration of a fraction of a second has no Trino literal here")
+        return exp.Interval(this=exp.Literal.string(str(micros // 1_000_000)), unit=exp.var("SECOND"))
+    if isinstance(value, (list, tuple)):
+        items = [literal(v, what) for v in value]
+        if not items:
+            return exp.cast(exp.Array(expressions=[]), exp.DataType.build("ARRAY<VARCHAR>"))
+        return exp.Array(expressions=items)
+    raise NotPortableError(f"{what}: a {type(value).__name__} value has no Trino literal here")
+
+
+# -- the rewrites -------------------------------------------------------------------------------
+
+def rewrite(tree: exp.Expression, what: str) -> exp.Expression:
+    """Check ``tree`` (DuckDB dialect) against the allow-list, then apply the Trino rewrites.
+
+    Raises:
+        NotPortableError: a construct Trino cannot compute exactly (named).
+    """
+    from sqlglot import exp
+
+    from rumq.engines.portable import _expand_table_macros, _integer_div, _is_unnest_of_list
+
+    tree = _expand_table_macros(tree.copy(), what)
+    allowed = _allowed()
+    for node in tree.walk():
+        name = type(node).__name__
+        if isinstance(node, exp.Explode) and _is_unnest_of_list(node):
+            continue  # SELECT unnest(list(x)) FROM ...: a DuckDB planner hint, rendered as SELECT x
+        if isinstance(node, exp.ArrayAgg) and _is_unnest_of_list(node.parent):
+            continue
+        if isinstance(node, exp.Func) and not isinstance(node, allowed):
+            if isinstance(node, exp.Anonymous):
+                raise _refuse(what, f"{node.name}()")
+            raise _refuse(what, _NAMES.get(name) or f"{node.sql(dialect='duckdb')[:40]} ({name})")
+        if isinstance(node, (exp.Create, exp.Columns, exp.Glob, exp.Qualify)):
+            raise _refuse(what, _NAMES.get(name) or name)
+        if isinstance(node, exp.Table) and isinstance(node.this, exp.Func):
+            raise _refuse(what, f"the table function {node.this.sql(dialect='duckdb')[:40]}")
+        if isinstance(node, exp.IntDiv) and not _integer_div(node):
+            raise _refuse(what, f"{node.sql(dialect='duckdb')} ('//' other than integer column // integer literal)")
+        if isinstance(node, exp.Placeholder):
+            raise _refuse(what, f"the unbound parameter ${node.name}")
+    for cte in tree.find_all(exp.CTE):
+        cte.set("materialized", None)
+    for group in list(tree.find_all(exp.Group)):
+        if group.args.get("all"):
+            _group_by_all(group, what)
+    for node in reversed(list(tree.dfs())):
+        new = _node(node, what)
+        if new is not node:
+            if node is tree:
+                tree = new
+            else:
+                node.replace(new)
+    return tree
+
+
+def _group_by_all(group: exp.Group, what: str) -> None:
+    """``GROUP BY ALL`` (DuckDB) -> the select list's expressions that hold a column and no aggregate."""
+    from sqlglot import exp
+
+    select = group.parent
+    if not isinstance(select, exp.Select) or group.expressions:
+        raise _refuse(what, "GROUP BY ALL")
+    keys = []
+    for e in select.expressions:
+        inner = e.unalias() if isinstance(e, exp.Alias) else e
+        if isinstance(inner, exp.Star) or (isinstance(inner, exp.Column) and inner.is_star):
+            raise _refuse(what, "GROUP BY ALL with SELECT *")
+        if inner.find(exp.AggFunc) or inner.find(exp.Window) or not inner.find(exp.Column):
+            continue
+        keys.append(inner.copy())
+    if not keys:  # only aggregates and constants: DuckDB gives one row, as without GROUP BY
+        group.pop()
+        return
+    group.set("all", None)
+    group.set("expressions", keys)
+
+
+def _node(node: exp.Expression, what: str) -> exp.Expression:
+    from sqlglot import exp
+
+    from rumq.engines.portable import _element_at, _ieee_divide, _is_unnest_of_list, _regexp_replace
+
+    if isinstance(node, exp.Explode) and _is_unnest_of_list(node):
+        return node.this.this.copy()
+    if isinstance(node, exp.Avg):
+        return exp.Avg(this=exp.cast(node.this.copy(), "DOUBLE"))
+    if isinstance(node, exp.PercentileCont):
+        return _quantile(node, what)
+    if isinstance(node, (exp.Least, exp.Greatest)):
+        args = [node.this, *node.expressions]
+        if len(args) < 2:
+            return node
+        coalesced = [exp.Coalesce(this=a.copy(), expressions=[b.copy() for b in args if b is not a]) for a in args]
+        return type(node)(this=coalesced[0], expressions=coalesced[1:])
+    if isinstance(node, exp.Div):
+        return _ieee_divide(node.this.copy(), node.expression.copy())
+    if isinstance(node, exp.Bracket):
+        out = _element_at(node, what)
+        for call in out.find_all(exp.Anonymous):
+            if call.name == "try_element_at":
+                call.set("this", "element_at")
+        return out
+    if isinstance(node, exp.RegexpReplace):
+        out = _regexp_replace(node, what)
+        p = node.expression
+        if isinstance(p, exp.Literal) and _multiline(p.name):
+            out.set("expression", exp.Literal.string(trino_pattern(p.name, what)))
+        return out
+    if isinstance(node, exp.RegexpFullMatch):
+        p = node.expression
+        if not (isinstance(p, exp.Literal) and p.is_string) or node.args.get("options"):
+            raise _refuse(what, "regexp_full_match with a non-literal pattern")
+        return exp.RegexpLike(this=node.this.copy(),
+                              expression=exp.Literal.string(f"^(?:{trino_pattern(p.name, what)})\\z"))
+    if isinstance(node, exp.RegexpLike):
+        p = node.expression
+        if not (isinstance(p, exp.Literal) and p.is_string) or node.args.get("flag"):
+            raise _refuse(what, "regexp_matches with a non-literal pattern or options")
+        return exp.RegexpLike(this=node.this.copy(), expression=exp.Literal.string(trino_pattern(p.name, what)))
+    if isinstance(node, exp.RegexpExtract):
+        p = node.expression
+        if not (isinstance(p, exp.Literal) and p.is_string) or node.args.get("parameters"):
+            raise _refuse(what, "regexp_extract with a non-literal pattern or options")
+        node.set("expression", exp.Literal.string(trino_pattern(p.name, what)))
+        if node.args.get("group") is None:
+            node.set("group", exp.Literal.number(0))
+        # No match (or a group that took no part): DuckDB gives '', Trino NULL.
+        return exp.Case(ifs=[exp.If(this=exp.Is(this=node.this.copy(), expression=exp.Null()), true=exp.Null())],
+                        default=exp.Coalesce(this=node, expressions=[exp.Literal.string("")]))
+    if isinstance(node, (exp.ArgMin, exp.ArgMax)):
+        value, key = node.this, node.expression
+        guarded = exp.If(this=exp.Is(this=value.copy(), expression=exp.Null()), true=exp.Null(), false=key.copy())
+        return type(node)(this=value.copy(), expression=guarded)
+    if isinstance(node, exp.TimeToStr):
+        return _strftime(node, what)
+    if isinstance(node, exp.JSONExtractScalar):
+        return _json_text(node, what)
+    if isinstance(node, exp.TimestampTrunc):
+        unit = node.text("unit").upper()
+        if unit not in _TRUNC_UNITS:
+            raise _refuse(what, f"date_trunc to {unit or 'an unknown unit'}")
+        return node
+    if isinstance(node, exp.Cast) and node.to.is_type("tinyint", "smallint", "int", "bigint"):
+        from rumq.engines.portable import _is_integer
+
+        if _is_integer(node.this) or (isinstance(node.this, exp.Coalesce) and all(
+                _is_integer(a) for a in (node.this.this, *node.this.expressions))):
+            return node
+        return _half_even_cast(node)
+    if isinstance(node, exp.Cast) and node.to.is_type("varchar", "text") and _is_uuid(node.this):
+        return _uuid_text(node.this.copy())
+    return node
+
+
+#: strftime formats rendered, as (DuckDB format, the same with microseconds, characters kept).
+_STRFTIME = {
+    "%Y-%m-%d %H:%M:%S.%g": ("%Y-%m-%d %H:%M:%S.%f", 23),  # milliseconds, truncated as DuckDB's %g
+    "%Y-%m-%d %H:%M:%S": ("%Y-%m-%d %H:%M:%S", None),
+    "%Y-%m-%d": ("%Y-%m-%d", None),
+}
+
+
+def _strftime(node: exp.Expression, what: str) -> exp.Expression:
+    """``strftime(ts, fmt)`` for the formats rumq writes; Trino's date_format has no milliseconds (``%g``)."""
+    from sqlglot import exp
+
+    fmt = node.args.get("format")
+    if not (isinstance(fmt, exp.Literal) and fmt.is_string and fmt.name in _STRFTIME):
+        raise _refuse(what, f"strftime with the format {fmt.sql() if fmt is not None else '?'}")
+    full, keep = _STRFTIME[fmt.name]
+    out = exp.TimeToStr(this=node.this.copy(), format=exp.Literal.string(full))
+    if keep is None:
+        return out
+    return exp.Substring(this=out, start=exp.Literal.number(1), length=exp.Literal.number(keep))
+
+
+def _json_text(node: exp.Expression, what: str) -> exp.Expression:
+    """``json_extract_string(j, path)`` / ``j ->> path``: a scalar's text, a container's JSON text, NULL for null.
+
+    Trino's ``json_extract_scalar`` gives NULL for an object or array, so those
+    fall back to ``json_format(json_extract(...))``; a JSON ``null`` is NULL as in
+    DuckDB. A JSON pointer (``'/a/b'``) becomes the JSONPath ``$.a.b``.
+    """
+    import re
+
+    import sqlglot
+    from sqlglot import exp
+
+    path = node.expression
+    text = path.sql(dialect="trino") if isinstance(path, exp.JSONPath) else None
+    if isinstance(path, exp.Literal) and path.is_string:
+        p = path.name
+        if p.startswith("/"):
+            parts = p[1:].split("/")
+            if not all(re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", s) for s in parts):
+                raise _refuse(what, f"the JSON pointer {p!r} (only name segments are rendered)")
+            p = "$." + ".".join(parts)
+        if not p.startswith("$"):
+            raise _refuse(what, f"the JSON path {p!r}")
+        text = exp.Literal.string(p).sql(dialect="trino")
+    if text is None:
+        raise _refuse(what, "a JSON extraction with a path that is not a literal")
+    j = node.this.sql(dialect="trino")
+    return sqlglot.parse_one(
+        f"COALESCE(json_extract_scalar({j}, {text}), NULLIF(json_format(json_extract({j}, {text})), 'null'))",
+        read="trino")
+
+
+def _half_even_cast(node: exp.Cast) -> exp.Expression:
+    """``CAST(x AS <integer>)`` as DuckDB computes it: a DOUBLE rounds half to even (Trino's CAST rounds
+    half away from zero, as both do for a DECIMAL); ``typeof`` tells them apart at run time."""
+    import sqlglot
+
+    x = node.this.sql(dialect="trino")
+    to = node.to.sql(dialect="trino")
+    return sqlglot.parse_one(
+        f"CAST(CASE WHEN lower(typeof({x})) IN ('double', 'real') AND {x} - floor({x}) = 0.5 "
+        f"THEN 2 * round({x} / 2) ELSE {x} END AS {to})", read="trino")
+
+
+def _multiline(pattern: str) -> bool:
+    import re
+
+    m = re.match(r"\(\?([a-zA-Z]+)\)", pattern)
+    return bool(m and "m" in m.group(1))
+
+
+def trino_pattern(pattern: str, what: str = "SQL") -> str:
+    """An RE2 pattern as Trino (Java syntax) reads it with the same matches.
+
+    ``$`` becomes ``\\z`` (Java's ``$`` also matches before a final line break),
+    except in multi-line mode (a leading ``(?m)``), where Trino, like RE2, ends
+    lines at ``\\n`` only and ``$`` stays. Classes with ``[`` or ``&&`` are refused.
+    """
+    from rumq.engines.portable import java_pattern
+
+    translated = java_pattern(pattern, what)  # also refuses what Java reads differently
+    return pattern if _multiline(pattern) else translated
+
+
+def _is_uuid(node: exp.Expression) -> bool:
+    from sqlglot import exp
+
+    if isinstance(node, (exp.Min, exp.Max)):
+        node = node.this
+    return isinstance(node, exp.Column) and node.name in UUID_COLUMNS
+
+
+def _uuid_text(e: exp.Expression) -> exp.Expression:
+    """The canonical text of a 16-byte id (Glue ``binary``): lowercase hex in 8-4-4-4-12 groups."""
+    import sqlglot
+
+    h = f"lower(to_hex({e.sql(dialect='trino')}))"
+    parts = " || '-' || ".join(f"substr({h}, {s}, {n})" for s, n in ((1, 8), (9, 4), (13, 4), (17, 4), (21, 12)))
+    return sqlglot.parse_one(f"({parts})", read="trino")
+
+
+def _quantile(node: exp.Expression, what: str) -> exp.Expression:
+    """``quantile_cont(x, p)``, exact: DuckDB's linear interpolation between the sorted non-NULL values.
+
+    With ``n`` values ``v[1..n]`` sorted, ``h = 1 + p * (n - 1)``; the answer is
+    ``v[floor(h)] + (h - floor(h)) * (v[ceil(h)] - v[floor(h)])`` (DOUBLE), NULL when ``n = 0``.
+    """
+    import sqlglot
+    from sqlglot import exp
+
+    p = node.expression
+    if isinstance(p, exp.Array) and p.expressions and not node.args.get("order"):
+        # quantile_cont(x, [p1, p2, ...]): the list of the exact quantiles, in the order given.
+        return exp.Array(expressions=[_quantile(exp.PercentileCont(this=node.this.copy(), expression=f.copy()), what)
+                                      for f in p.expressions])
+    if node.args.get("order") or not (isinstance(p, exp.Literal) and not p.is_string):
+        raise _refuse(what, "quantile_cont with other than literal fractions")
+    frac = float(p.to_py())
+    if not 0 <= frac <= 1:
+        raise _refuse(what, f"quantile_cont fraction {frac}")
+    x = f"CAST({node.this.sql(dialect='trino')} AS DOUBLE)"
+    arr = f"array_sort(array_agg({x}) FILTER (WHERE {x} IS NOT NULL))"
+    n = f"cardinality({arr})"
+    h = f"(1 + {frac!r} * ({n} - 1))"
+    lo, hi = f"element_at({arr}, CAST(floor({h}) AS BIGINT))", f"element_at({arr}, CAST(ceiling({h}) AS BIGINT))"
+    text = f"(CASE WHEN {n} = 0 THEN NULL ELSE {lo} + ({h} - floor({h})) * ({hi} - {lo}) END)"
+    return sqlglot.parse_one(text, read="trino")
+
+
+# -- the statement ------------------------------------------------------------------------------
+
+def _check_constructs(sql: str, what: str) -> None:
+    """The text must hold none of the DuckDB-only spellings Trino rejects (a last guard)."""
+    from rumq.engines.trino_check import rejected_constructs
+
+    found = rejected_constructs(sql)
+    if found:
+        raise _refuse(what, ", ".join(found))
+
+
+def _bind(tree: exp.Expression, values: Mapping[str, Any], what: str) -> exp.Expression:
+    from sqlglot import exp
+
+    for ph in list(tree.find_all(exp.Placeholder)):
+        if ph.name not in values:
+            raise _refuse(what, f"the parameter ${ph.name} (no value)")
+        new = literal(values[ph.name], f"{what}: ${ph.name}")
+        if ph is tree:
+            return new
+        ph.replace(new)
+    return tree
+
+
+def _window_cte(table: str, since: dt.datetime | None, until: dt.datetime | None, app: str | None) -> str:
+    """``rumq_window``: the stored columns (event_date as DATE) and the derived ones, over the window."""
+    from sqlglot import exp
+
+    from rumq.catalog import window_dates
+    from rumq.engines.portable import parse
+    from rumq.schema import DERIVED, PARTITION_COLUMN, STORED_COLUMNS
+
+    derived = []
+    for name, sql in DERIVED.items():
+        derived.append(f"{rewrite(parse(f'SELECT {sql}'), 'derived column').expressions[0].sql(dialect='trino')}"
+                       f" AS {name}")
+    cols = [c.name for c in STORED_COLUMNS] + [f"CAST({PARTITION_COLUMN} AS DATE) AS {PARTITION_COLUMN}"] + derived
+    start, end = window_dates(since, until)
+    where = []
+    # The partition column is a string in Glue: literal bounds let Athena's projection pick the days.
+    if start is not None:
+        where.append(f"{PARTITION_COLUMN} >= {exp.Literal.string(start.isoformat()).sql(dialect='trino')}")
+    if end is not None:
+        where.append(f"{PARTITION_COLUMN} <= {exp.Literal.string(end.isoformat()).sql(dialect='trino')}")
+    if since is not None:
+        where.append(f"event_time >= {literal(since).sql(dialect='trino')}")
+    if until is not None:
+        where.append(f"event_time < {literal(until).sql(dialect='trino')}")
+    if app is not None:
+        where.append(f"application_id = {literal(app).sql(dialect='trino')}")
+    return f"SELECT {', '.join(cols)} FROM {table}" + (f" WHERE {' AND '.join(where)}" if where else "")
+
+
+def statement(
+    sql: str,
+    values: Mapping[str, Any] | None = None,
+    *,
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+    app: str | None = None,
+    table: str = "rumq_events",
+    cfg: PageConfig | None = None,
+    what: str = "SQL",
+    ingest_totals: Mapping[str, int | None] | None = None,
+    columns: list[str] | None = None,
+) -> str:
+    """One self-contained Trino statement for a DuckDB-dialect query over rumq's views.
+
+    Args:
+        sql: the query (identifiers substituted; ``$name`` parameters allowed).
+        values: the parameters' values, bound as literals.
+        since, until: the half-open window (naive UTC), as literal bounds.
+        app: the application id filter.
+        table: the Athena table (``rumq athena ddl``), maybe ``database.table``.
+        cfg: the page rules (rumq.toml) the views use.
+        what: the query's name, for messages.
+        ingest_totals: the manifest's totals, for queries that read ``ingest_totals``.
+        columns: names for the result columns, in order (a Logs Insights query's own names).
+
+    Raises:
+        NotPortableError: a construct Trino cannot compute exactly (named), or a bad table name.
+    """
+    import sqlglot
+    from sqlglot import exp
+
+    from rumq.engines.portable import parse
+    from rumq.views import view_sql
+
+    _check_table(table)
+    query = parse(sql, what=what)
+    if not isinstance(query, exp.Query):
+        raise NotPortableError(f"{what}: only queries (SELECT/WITH) render for Athena, not {query.key.upper()}")
+    query = _bind(query, values or {}, what)
+    from rumq.engines.portable import _expand_table_macros
+
+    query = _expand_table_macros(query, what)
+    views = view_sql(cfg)
+    trees: dict[str, exp.Expression] = {"rumq_window": sqlglot.parse_one(
+        _window_cte(table, since, until, app), read="trino")}
+    from rumq.schema import COLUMNS, PARTITION_COLUMN
+
+    trees["events"] = sqlglot.parse_one(
+        f"SELECT {', '.join([c.name for c in COLUMNS] + [PARTITION_COLUMN])} FROM rumq_window", read="trino")
+    if ingest_totals is not None:
+        cols = ", ".join(f"{literal(ingest_totals.get(k)).sql(dialect='trino')} AS {k}"
+                         if ingest_totals.get(k) is not None else f"CAST(NULL AS BIGINT) AS {k}"
+                         for k in ("ingests", "read", "written", "duplicates", "rejected"))
+        trees["ingest_totals"] = sqlglot.parse_one(f"SELECT {cols}", read="trino")
+
+    # The views the query reads, transitively, in creation order.
+    needed: set[str] = set()
+    todo = [query]
+    parsed: dict[str, exp.Expression] = {}
+    while todo:
+        t = todo.pop()
+        for tab in t.find_all(exp.Table):
+            n = tab.name
+            if n in views and n not in needed and not tab.db:
+                needed.add(n)
+                parsed[n] = parse(views[n], what=f"view {n}")
+                todo.append(parsed[n])
+            if n == "ingest_totals" and "ingest_totals" not in trees:
+                raise _refuse(what, "the view ingest_totals (the manifest's totals: give a local dataset)")
+    for n in views:
+        if n in needed:
+            trees[n] = rewrite(parsed[n], f"{what}: view {n}")
+    body = rewrite(query, what)
+    if columns is not None and isinstance(body, exp.Select) and len(body.expressions) == len(columns):
+        body.set("expressions", [exp.alias_(e.unalias() if isinstance(e, exp.Alias) else e, c, quoted=True)
+                                 for e, c in zip(body.expressions, columns, strict=True)])
+    key = "with_" if "with_" in type(body).arg_types else "with"
+    own = body.args.get(key)
+    own_ctes = list(own.expressions) if own else []
+    clash = {c.alias_or_name for c in own_ctes} & set(trees)
+    if clash:
+        raise _refuse(what, f"the CTE names {sorted(clash)} (they clash with the views)")
+    if own:
+        body.set(key, None)
+    ctes = [exp.CTE(this=t, alias=exp.TableAlias(this=exp.to_identifier(n))) for n, t in trees.items()]
+    body.set(key, exp.With(expressions=ctes + own_ctes))
+    # rumq_events (the views' table) is the window CTE; the Athena table is only read by it.
+    for tab in body.find_all(exp.Table):
+        if tab.name == "rumq_events" and not tab.db and tab.parent_select is not trees["rumq_window"]:
+            tab.set("this", exp.to_identifier(WINDOW_CTE))
+    out = body.sql(dialect="trino", pretty=True)
+    _check_constructs(out, what)
+    return out
+
+
+def _check_table(table: str) -> None:
+    import re
+
+    if not re.fullmatch(r"[a-z_][a-z0-9_]{0,127}(\.[a-z_][a-z0-9_]{0,127})?", table):
+        raise NotPortableError(f"Athena table {table!r} is not a valid name",
+                               hint="lowercase letters, digits and underscores; database.table to qualify it")
+    if table.split(".")[-1] in ("events", WINDOW_CTE):
+        raise NotPortableError(f"Athena table {table!r}: the name is taken by the statement's CTEs",
+                               hint="name the table as rumq athena ddl does (rumq_events)")
+
+
+def query_statement(
+    name: str,
+    params: Mapping[str, Any] | None = None,
+    *,
+    data_dir: Any = None,
+    since: Any = None,
+    until: Any = None,
+    app: str | None = None,
+    table: str = "rumq_events",
+    library: Any = None,
+    now: dt.datetime | None = None,
+) -> str:
+    """A named query (SQL or Logs Insights) as one Trino statement with its parameters as literals.
+
+    Raises:
+        NotPortableError: the query uses a construct Trino cannot compute exactly.
+        (and the errors of ``rumq.runner.run_query`` for names, parameters and windows)
+    """
+    from rumq.library import Library
+    from rumq.pages import load_config
+    from rumq.params import bind_values, resolve, substitute_identifiers
+    from rumq.runner import window
+
+    library = library if library is not None else Library()
+    query = library.get(name)
+    values = resolve(query.params, params or {}, query=query.name)
+    w = window(since, until, now)
+    if query.kind == "insights":
+        return insights_statement(query.body, values, data_dir=data_dir, since=w.since, until=w.until, now=now, app=app, table=table,
+                                  what=query.name)
+    app = _app(data_dir, app)
+    sql = substitute_identifiers(query.body, query.params, values)
+    cfg = load_config(data_dir=data_dir) if data_dir is not None else None
+    return statement(sql, bind_values(sql, query.params, values), since=w.since, until=w.until, app=app,
+                     table=table, cfg=cfg, what=query.name, ingest_totals=_totals(data_dir))
+
+
+def insights_statement(text: str, params: Mapping[str, Any] | None = None, *, data_dir: Any = None, since: Any = None,
+                       until: Any = None, app: str | None = None, table: str = "rumq_events",
+                       what: str = "insights query", now: dt.datetime | None = None) -> str:
+    """A Logs Insights query compiled (``rumq.insights``) and rendered as one Trino statement.
+
+    The columns carry the Logs Insights names (``metadata.browserName``, ``count(*)``, ...).
+    """
+    from rumq import insights
+    from rumq.runner import window
+
+    w = window(since, until, now)
+    since, until = w.since, w.until
+    app = _app(data_dir, app)
+    compiled = insights.compile(text, params=dict(params) if params else None, since=since, until=until)
+    sql = statement(compiled.sql, compiled.parameters, since=since, until=until, app=app, table=table, what=what,
+                    columns=list(compiled.columns))
+    return sql
+
+
+def sql_statement(text: str, *, data_dir: Any = None, since: Any = None, until: Any = None,
+                  app: str | None = None, table: str = "rumq_events", now: dt.datetime | None = None) -> str:
+    """DuckDB-dialect SQL over rumq's views (``rumq sql``) as one Trino statement."""
+    from rumq.errors import UsageError
+    from rumq.pages import load_config
+    from rumq.runner import window
+
+    if not text.strip():
+        raise UsageError("no SQL given", hint='rumq sql --engine athena --print-sql "SELECT count(*) FROM events"')
+    w = window(since, until, now)
+    app = _app(data_dir, app)
+    cfg = load_config(data_dir=data_dir) if data_dir is not None else None
+    return statement(text, since=w.since, until=w.until, app=app, table=table, cfg=cfg,
+                     ingest_totals=_totals(data_dir))
+
+
+def duckdb_twin(trino_sql: str) -> str:
+    """The Trino statement back in DuckDB's dialect, for the tests that compare answers.
+
+    sqlglot's trino -> duckdb transpile plus the one thing it leaves as written:
+    regexp_replace's Java replacement (``$1``, ``\\$``) -> RE2's (``\\1``, ``$``).
+    """
+    import sqlglot
+    from sqlglot import exp
+
+    tree = sqlglot.parse_one(trino_sql, read="trino")
+    for node in tree.find_all(exp.RegexpReplace):
+        r = node.args.get("replacement")
+        if isinstance(r, exp.Literal) and r.is_string:
+            node.set("replacement", exp.Literal.string(_re2_replacement(r.name)))
+        node.set("modifiers", exp.Literal.string("g"))  # Trino replaces every match
+    return tree.sql(dialect="duckdb")
+
+
+def _re2_replacement(java: str) -> str:
+    out, i = [], 0
+    while i < len(java):
+        c = java[i]
+        if c == "\\" and i + 1 < len(java):
+            out.append("\\\\" if java[i + 1] == "\\" else java[i + 1])
+            i += 2
+            continue
+        if c == "$" and java[i + 1:i + 2].isdigit():
+            out.append("\\" + java[i + 1])
+            i += 2
+            continue
+        out.append(c)
+        i += 1
+    return "".join(out)
+
+
+def _app(data_dir: Any, app: str | None) -> str | None:
+    """``--app`` as an id: resolved against the local dataset when there is one (a name or prefix works
+    there, as for DuckDB), else used as given."""
+    if app is None or data_dir is None:
+        return app
+    from rumq.catalog import resolve_app
+    from rumq.store import Store
+
+    return resolve_app(data_dir, app) if Store(data_dir).exists() else app
+
+
+def _totals(data_dir: Any) -> dict[str, int | None] | None:
+    if data_dir is None:
+        return None
+    from rumq.store import Store
+
+    store = Store(data_dir)
+    if not store.exists():
+        return None
+    ingests = store.load_state().ingests
+    return {"ingests": len(ingests), **{k: sum(int(i.get(k) or 0) for i in ingests)
+                                        for k in ("read", "written", "duplicates", "rejected")}}
