@@ -8,7 +8,14 @@ import click
 
 from rumq.cli import data_dir_of
 from rumq.cli.engine_opts import engine_options
-from rumq.cli.options import emit, notice, output_options, queries_option, time_window_options
+from rumq.cli.options import (
+    emit,
+    notice,
+    output_options,
+    queries_option,
+    text_output,
+    time_window_options,
+)
 
 
 def _library(dirs: tuple[str, ...]):  # -> rumq.library.Library
@@ -169,6 +176,7 @@ def run(
         library=_library(queries_dirs),
         notify=notice,
         allow_writes=allow_writes or None,
+        rows=text_output(fmt, output),
     )
     emit(df, fmt, output)
 
@@ -218,5 +226,5 @@ def sql(
     from rumq.runner import run_sql
 
     df = run_sql(data_dir_of(ctx), text, since=since, until=until, app=app, limit=limit,
-                 allow_writes=allow_writes or None, notify=notice)
+                 allow_writes=allow_writes or None, notify=notice, rows=text_output(fmt, output))
     emit(df, fmt, output)
