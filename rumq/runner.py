@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import os
+import re
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -340,13 +341,28 @@ def run_sql(
     _check_limit(limit)
     w = window(since, until, now)
     writes = writes_allowed(data_dir, allow_writes)
-    con = _catalog(data_dir, w, app, allow_writes=writes)
+    # Read-only SQL gets only the views it names; should it reach others (a catalog
+    # error), it runs again with every view, so the message is the one it always was.
+    partial = not writes and not _CATALOG_WORDS.search(sql)
+    con = _catalog(data_dir, w, app, for_sql=sql if partial else None, allow_writes=writes)
     try:
-        df = execute(con, sql, params, limit=limit, what="SQL", read_only=not writes, rows=rows)
+        try:
+            df = execute(con, sql, params, limit=limit, what="SQL", read_only=not writes, rows=rows)
+        except QueryExecutionError as e:
+            if not (partial and "Catalog Error" in str(e)):
+                raise
+            con.close()
+            con = _catalog(data_dir, w, app, allow_writes=writes)
+            df = execute(con, sql, params, limit=limit, what="SQL", read_only=True, rows=rows)
         _say_if_empty(con, data_dir, w, app, notify or _quiet)
         return df
     finally:
         con.close()
+
+
+#: SQL that lists the catalog (or names a table in a string) sees every view.
+_CATALOG_WORDS = re.compile(r"information_schema|duckdb_|pg_catalog|sqlite_master|\bshow\b|\bdescribe\b|"
+                            r"\bsummarize\b|query_table|\bpragma\b", re.IGNORECASE)
 
 
 def run_insights(
