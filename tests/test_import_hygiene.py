@@ -72,3 +72,10 @@ def test_parquet_output_still_uses_polars(data, tmp_path):
     _, loaded = rumq("--data", str(data), "sql", "SELECT 1 AS one", "-o", str(target))
     assert "polars" in loaded
     assert target.read_bytes()[:4] == b"PAR1"
+
+
+def test_queries_listing_imports_no_heavy_module():
+    stdout, loaded = rumq("queries", "--format", "json")
+    names = [q["name"] for q in json.loads(stdout)]
+    assert "sessions/summary" in names
+    assert loaded == set()
