@@ -65,3 +65,18 @@ def test_sql_reading_a_view_by_name_in_a_string_sees_it(data):
     rows = runner.run_sql(data, "SELECT count(*) AS n FROM query_table('sessions')", rows=True)
     direct = runner.run_sql(data, "SELECT count(*) AS n FROM sessions", rows=True)
     assert rows.rows == direct.rows and rows.rows[0][0] > 0
+
+
+def test_every_builtin_query_renders_the_same_bytes_both_ways(data):
+    from rumq.library import Library
+    from rumq.render import Rows, render_rows_text, render_text
+
+    params = {"funnels/conversion": {"steps": "/,/cart"}}
+    names = list(Library().load().queries)
+    assert len(names) >= 10
+    for name in names:
+        rows = runner.run_query(data, name, params.get(name, {}), rows=True)
+        frame = runner.run_query(data, name, params.get(name, {}))
+        assert isinstance(rows, Rows), name  # the CLI's text formats skip Polars for every built-in
+        for fmt in ("table", "csv", "tsv", "json", "jsonl", "markdown"):
+            assert render_rows_text(rows, fmt) == render_text(frame, fmt), (name, fmt)
