@@ -2,6 +2,7 @@
 
 Usage:
     python bench/cli_fixed_cost.py [--events 20000] [--out bench/out] [--repeat 5] [--only NAME,...]
+                                   [--before PATH/TO/OTHER/rumq]
 
 What a user waits for at the shell, start-up included. The dataset is built
 once (reused when present) by ``bench/queries.py``'s ``build``: generated RUM
@@ -16,7 +17,9 @@ compaction). Then, alternating in one run, ``--repeat`` times each:
 Also measured: the fixed cost, ``rumq run sessions/summary`` over an empty
 window (a day before the data) against a plain process that imports DuckDB
 and runs ``SELECT 1``; and ``rumq --help``. The best wall time of each is
-reported. Timings depend on the machine (and on its load: say so next to a
+reported. ``--before`` adds a third process to the alternation: another
+installation's ``rumq`` script (e.g. the main checkout's), to show a change
+side by side. Timings depend on the machine (and on its load: say so next to a
 figure). Use ``--events 5000000`` for the issue's bar.
 """
 
@@ -70,6 +73,7 @@ def main() -> None:
     ap.add_argument("--out", default="bench/out", help="work directory (the dataset is kept for reuse)")
     ap.add_argument("--repeat", type=int, default=5, help="runs per side, alternating; the best is reported")
     ap.add_argument("--only", default="", help="comma-separated query names")
+    ap.add_argument("--before", default="", help="another rumq script to time alongside (a 'before' column)")
     args = ap.parse_args()
 
     from rumq.store import Store
@@ -90,28 +94,35 @@ def main() -> None:
                 times[i] = min(times[i], _time(cmd))
         return times
 
-    (helptime,) = best([rumq, "--help"])
-    empty = [rumq, "--data", str(data), "run", "sessions/summary", "--since", "2000-01-01",
+    others = [args.before] if args.before else []
+
+    def ms(t: float) -> str:
+        return f"{t * 1000:.0f} ms"
+
+    helps = best([rumq, "--help"], *[[b, "--help"] for b in others])
+    empty = ["--data", str(data), "run", "sessions/summary", "--since", "2000-01-01",
              "--until", "2000-01-02", "--format", "json"]
-    fixed, plain_fixed = best(empty, [py, "-c", PLAIN_EMPTY])
-    print(f"rumq --help: {helptime * 1000:.0f} ms (target < 150 ms)")
-    print(f"fixed cost (rumq run over an empty window): {fixed * 1000:.0f} ms; "
-          f"plain python -c 'import duckdb; SELECT 1': {plain_fixed * 1000:.0f} ms")
-    print(f"{'query':28} {'rumq s':>8} {'plain s':>8} {'ratio':>6}")
+    fixed = best([rumq, *empty], [py, "-c", PLAIN_EMPTY], *[[b, *empty] for b in others])
+    before = f"; before: {ms(helps[1])}" if others else ""
+    print(f"rumq --help: {ms(helps[0])} (target < 150 ms){before}")
+    before = f"; before: {ms(fixed[2])}" if others else ""
+    print(f"fixed cost (rumq run over an empty window): {ms(fixed[0])}; "
+          f"plain python -c 'import duckdb; SELECT 1': {ms(fixed[1])}{before}")
+    print(f"{'query':28} {'rumq s':>8} {'plain s':>8} {'ratio':>6}" + (f" {'before s':>9}" if others else ""))
     worst = 0.0
     for name, sql in HAND.items():
         if args.only and name not in args.only.split(","):
             continue
         params = {k: v for k, v in manifest.items() if f"${k}" in sql}
-        ours = [rumq, "--data", str(data), "run", name, "--format", "json"]
+        ours = ["--data", str(data), "run", name, "--format", "json"]
         for k, v in PARAMS.get(name, {}).items():
             ours += ["-p", f"{k}={v}"]
         plain = [py, "-c", PLAIN, json.dumps(files), sql, json.dumps(params)]
-        t_ours, t_plain = best(ours, plain)
-        worst = max(worst, t_ours / t_plain)
-        print(f"{name:28} {t_ours:8.3f} {t_plain:8.3f} {t_ours / t_plain:6.2f}", flush=True)
+        t = best([rumq, *ours], plain, *[[b, *ours] for b in others])
+        worst = max(worst, t[0] / t[1])
+        print(f"{name:28} {t[0]:8.3f} {t[1]:8.3f} {t[0] / t[1]:6.2f}" + (f" {t[2]:9.3f}" if others else ""),
+              flush=True)
     print(f"worst ratio {worst:.2f} (target <= 1.2 at 5M events)")
-
 
 if __name__ == "__main__":
     main()
