@@ -18,12 +18,12 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from rumq.errors import ReadOnlyError
 from rumq.schema import COLUMNS, DERIVED, PARTITION_COLUMN, STORED_COLUMNS
-from rumq.store import Store
+from rumq.store import State, Store
 
 if TYPE_CHECKING:  # pragma: no cover
     import duckdb
@@ -51,6 +51,41 @@ def new_connection(database: str = ":memory:") -> duckdb.DuckDBPyConnection:
     for k, v in SETTINGS.items():
         con.execute(f"SET {k} = ?", [v]).fetchall()
     return con
+
+
+#: The last committed state read, by dataset: (state file identity, State). A
+#: commit replaces state.json by rename, so a new commit has a new identity.
+_STATES: dict[str, tuple[tuple[int, int, int], State]] = {}
+
+
+def committed_state(store: Store) -> State:
+    """``store.load_state()``, read once per command (and again only after a new commit).
+
+    Every connection of a command (the window, the empty-window notice, the
+    ingest totals of ``data/quality``) needs the manifest; parsing it once
+    keeps set-up independent of how many parts ask.
+    """
+    try:
+        st = os.stat(store.state_path)
+    except OSError:
+        return store.load_state()  # absent or unreadable: the store says why
+    key = (st.st_ino, st.st_mtime_ns, st.st_size)
+    hit = _STATES.get(str(store.state_path))
+    if hit is not None and hit[0] == key:
+        return hit[1]
+    state = store.load_state()
+    _STATES[str(store.state_path)] = (key, state)
+    return state
+
+
+def event_files(store: Store, start: date | None = None, end: date | None = None) -> list[str]:
+    """``store.event_files`` over the state read once (``committed_state``)."""
+    out = []
+    for f in committed_state(store).files:
+        d = date.fromisoformat(f["date"])
+        if (start is None or d >= start) and (end is None or d <= end):
+            out.append(str(store.root / f["path"]))
+    return sorted(out)
 
 
 def window_dates(since: datetime | None, until: datetime | None) -> tuple:
@@ -100,7 +135,7 @@ def connect(
     if not allow_missing:
         store.check()
     start, end = window_dates(since, until)
-    files = store.event_files(start, end) if store.exists() else []
+    files = event_files(store, start, end) if store.exists() else []
     con = new_connection()
     con.execute("SET VARIABLE rumq_since = ?::TIMESTAMP", [since]).fetchall()
     con.execute("SET VARIABLE rumq_until = ?::TIMESTAMP", [until]).fetchall()
@@ -252,7 +287,7 @@ def window_files(
 ) -> list[str]:
     """The files a connection for this window reads (for explain and tests)."""
     start, end = window_dates(since, until)
-    return Store(data_dir).event_files(start, end)
+    return event_files(Store(data_dir), start, end)
 
 
 def applications(data_dir: str | os.PathLike[str]) -> list[tuple[str, str | None]]:

@@ -1,4 +1,4 @@
-"""Render a result (a Polars DataFrame) in one of the output formats.
+"""Render a result (a Polars DataFrame, or DuckDB ``Rows``) in one of the output formats.
 
 Formats: ``table`` (aligned text for a terminal), ``csv``, ``tsv``, ``json``
 (one array of objects), ``jsonl`` (one object per line), ``parquet`` (binary:
@@ -7,6 +7,10 @@ needs a file or binary stream) and ``markdown`` (a pipe table).
 Text formats write timestamps as ISO-8601 UTC (``2026-11-01T06:00:00Z``; the
 dataset's naive timestamps hold UTC), dates as ``2026-11-01``, durations as
 seconds; JSON writes NaN and infinity as null.
+
+``Rows`` (DuckDB's own fetched values) render the text formats to the same
+bytes as a Polars frame of the same result, without importing Polars or
+pyarrow: that is what keeps ``rumq run ... --format json`` quick to start.
 """
 
 from __future__ import annotations
@@ -22,16 +26,16 @@ from rumq.formats import BINARY_FORMATS, FORMATS
 if TYPE_CHECKING:  # pragma: no cover
     import polars as pl
 
-__all__ = ["BINARY_FORMATS", "FORMATS", "render", "render_text"]
+__all__ = ["BINARY_FORMATS", "FORMATS", "Rows", "render", "render_rows_text", "render_text"]
 #: Longest cell shown by the table format (longer values end in an ellipsis).
 MAX_CELL = 80
 
 
-def render(df: pl.DataFrame, fmt: str, out: IO[str] | IO[bytes] | str | os.PathLike[str]) -> None:
+def render(df: pl.DataFrame | Rows, fmt: str, out: IO[str] | IO[bytes] | str | os.PathLike[str]) -> None:
     """Write ``df`` to ``out`` in format ``fmt``.
 
     Args:
-        df: the result.
+        df: the result: a Polars DataFrame, or ``Rows`` for any format but parquet.
         fmt: one of ``FORMATS``.
         out: a path, a text stream, or (for any format) a binary stream.
 
@@ -48,9 +52,11 @@ def render(df: pl.DataFrame, fmt: str, out: IO[str] | IO[bytes] | str | os.PathL
         if isinstance(out, io.TextIOBase) and not hasattr(out, "buffer"):
             raise UsageError("parquet output is binary: write it to a file with -o FILE")
         target = out.buffer if isinstance(out, io.TextIOBase) else out
+        if isinstance(df, Rows):
+            raise UsageError("parquet output needs the result as a Polars DataFrame")
         df.write_parquet(target, compression="zstd")
         return
-    text = render_text(df, fmt)
+    text = render_rows_text(df, fmt) if isinstance(df, Rows) else render_text(df, fmt)
     if isinstance(out, io.TextIOBase) or _is_text(out):
         out.write(text)  # type: ignore[arg-type]
     else:
@@ -176,7 +182,10 @@ def _clip(text: str) -> str:
 def _table(df: pl.DataFrame) -> str:
     if df.width == 0:  # a statement without a result (CREATE, SET, ...)
         return ""
-    headers, rows, numeric = _cells(df, "null")
+    return _table_cells(*_cells(df, "null"))
+
+
+def _table_cells(headers: list[str], rows: list[list[str]], numeric: list[bool]) -> str:
     rows = [[_clip(c) for c in r] for r in rows]
     widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(headers)]
 
@@ -195,8 +204,10 @@ def _table(df: pl.DataFrame) -> str:
 def _markdown(df: pl.DataFrame) -> str:
     if df.width == 0:
         return ""
-    headers, rows, numeric = _cells(df, "")
+    return _markdown_cells(*_cells(df, ""))
 
+
+def _markdown_cells(headers: list[str], rows: list[list[str]], numeric: list[bool]) -> str:
     def esc(c: str) -> str:
         return c.replace("|", "\\|")
 
@@ -204,3 +215,171 @@ def _markdown(df: pl.DataFrame) -> str:
     out.append("|" + "|".join("---:" if n else "---" for n in numeric) + "|")
     out += ["| " + " | ".join(esc(c) for c in r) + " |" for r in rows]
     return "\n".join(out) + "\n"
+
+
+# -- DuckDB rows (no Polars) -----------------------------------------------------------
+
+_INT_TYPES = frozenset(
+    ("tinyint", "smallint", "integer", "bigint", "utinyint", "usmallint", "uinteger", "ubigint")
+)
+_SCALAR_KINDS = {**dict.fromkeys(_INT_TYPES, "int"), "double": "float", "varchar": "str",
+                 "boolean": "bool", "date": "date", "timestamp": "ts", "timestamp with time zone": "tstz"}
+_NESTED_LEAVES = frozenset(("varchar", "boolean", "double", "date", *_INT_TYPES))
+
+
+class Rows:
+    """A result as DuckDB gives it: column names, one kind per column, rows of Python values.
+
+    The CLI renders text formats from it without importing Polars or pyarrow.
+    Kinds: ``int``, ``float``, ``str``, ``bool``, ``date``, ``ts`` (naive UTC),
+    ``tstz`` (zoned), ``dur`` (an INTERVAL as whole microseconds) and ``nested``
+    (lists and structs of plain scalars).
+    """
+
+    def __init__(self, columns: list[str], kinds: list[str], rows: list[tuple[Any, ...]]) -> None:
+        self.columns = list(columns)
+        self.kinds = list(kinds)
+        self.rows = rows
+
+    @property
+    def height(self) -> int:
+        return len(self.rows)
+
+    @property
+    def width(self) -> int:
+        return len(self.columns)
+
+    def column(self, name: str) -> list[Any]:
+        i = self.columns.index(name)
+        return [r[i] for r in self.rows]
+
+    def head(self, n: int) -> Rows:
+        return Rows(self.columns, self.kinds, self.rows[:n])
+
+
+def kind_of(dtype: Any, duration: bool = False) -> str | None:
+    """The ``Rows`` kind of a DuckDB column type, or None when only Polars renders it exactly.
+
+    Args:
+        dtype: a ``duckdb.DuckDBPyType`` (``relation.types``).
+        duration: the column is an INTERVAL rewritten as ``epoch_us``.
+    """
+    if duration:
+        return "dur"
+    tid = dtype.id
+    if tid in _SCALAR_KINDS:
+        return _SCALAR_KINDS[tid]
+    if tid in ("list", "struct") and all(_plain_leaf(t) for _, t in dtype.children):
+        return "nested"
+    return None
+
+
+def _plain_leaf(dtype: Any) -> bool:
+    if dtype.id in ("list", "struct"):
+        return all(_plain_leaf(t) for _, t in dtype.children)
+    return dtype.id in _NESTED_LEAVES
+
+
+def rows_renderable(rows: Rows) -> bool:
+    """Whether the rows path writes exactly what the Polars path writes for ``rows``.
+
+    Floats print as Python's shortest repr, which Polars' CSV writer matches
+    except in exponent notation (tiny and huge magnitudes): such a result goes
+    the Polars way.
+    """
+    for i, kind in enumerate(rows.kinds):
+        if kind not in ("float", "dur"):
+            continue
+        for r in rows.rows:
+            v = r[i]
+            if v is None:
+                continue
+            if kind == "dur":
+                v = v / 1_000_000
+            if math.isfinite(v) and v != 0 and not (1e-4 <= abs(v) < 1e15):
+                return False
+    return True
+
+
+def _iso(value: Any) -> str:
+    us = value.microsecond
+    frac = "" if us == 0 else (f".{us // 1000:03d}" if us % 1000 == 0 else f".{us:06d}")
+    return value.strftime("%Y-%m-%dT%H:%M:%S") + frac + "Z"
+
+
+def _converters(rows: Rows, *, for_csv: bool) -> list[Any]:
+    """Per column: a function from a DuckDB value to what ``_textual`` makes of it."""
+    import datetime as dt
+
+    def same(v: Any) -> Any:
+        return v
+
+    def ts(v: Any) -> Any:
+        return None if v is None else _iso(v)
+
+    def tstz(v: Any) -> Any:
+        return None if v is None else _iso(v.astimezone(dt.UTC))
+
+    def dur(v: Any) -> Any:
+        return None if v is None else v / 1_000_000
+
+    def flt(v: Any) -> Any:
+        return v if v is None or math.isfinite(v) else None
+
+    def nested(v: Any) -> Any:
+        return None if v is None else _json_bytes(v).decode("utf-8")
+
+    table = {"ts": ts, "tstz": tstz, "dur": dur, "float": flt}
+    if for_csv:
+        table["nested"] = nested
+    return [table.get(k, same) for k in rows.kinds]
+
+
+def _textual_rows(rows: Rows, *, for_csv: bool) -> list[list[Any]]:
+    conv = _converters(rows, for_csv=for_csv)
+    pairs = list(enumerate(conv))
+    return [[f(r[i]) for i, f in pairs] for r in rows.rows]
+
+
+def _csv_field(value: Any, sep: str) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return repr(value)
+    text = str(value)
+    if text == "" or sep in text or '"' in text or "\n" in text or "\r" in text:
+        return '"' + text.replace('"', '""') + '"'
+    return text
+
+
+def _csv_rows(rows: Rows, sep: str) -> str:
+    if rows.width == 0:
+        return "\n"
+    lines = [sep.join(_csv_field(c, sep) for c in rows.columns)]
+    lines += [sep.join(_csv_field(v, sep) for v in r) for r in _textual_rows(rows, for_csv=True)]
+    return "\n".join(lines) + "\n"
+
+
+def _cells_rows(rows: Rows, null: str) -> tuple[list[str], list[list[str]], list[bool]]:
+    numeric = [k in ("int", "float", "dur") for k in rows.kinds]
+    cells = [[null if v is None else _display(v) for v in r] for r in _textual_rows(rows, for_csv=True)]
+    return list(rows.columns), cells, numeric
+
+
+def render_rows_text(rows: Rows, fmt: str) -> str:
+    """Render ``rows`` as text in any format but parquet: the same bytes as ``render_text``."""
+    if fmt in ("json", "jsonl"):
+        cols = rows.columns
+        dicts = [dict(zip(cols, r, strict=True)) for r in _textual_rows(rows, for_csv=False)]
+        if fmt == "json":
+            return _json_bytes(dicts).decode("utf-8") + "\n"
+        return "".join(_json_bytes(d).decode("utf-8") + "\n" for d in dicts)
+    if fmt in ("csv", "tsv"):
+        return _csv_rows(rows, "," if fmt == "csv" else "\t")
+    if fmt == "markdown":
+        return _markdown_cells(*_cells_rows(rows, "")) if rows.width else ""
+    if fmt == "table":
+        return _table_cells(*_cells_rows(rows, "null")) if rows.width else ""
+    raise UsageError(f"format {fmt!r} is not a text format")

@@ -9,7 +9,9 @@ writes them to stderr.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import os
+import re
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +24,8 @@ from rumq.timewindow import TimeWindow, resolve_window
 if TYPE_CHECKING:  # pragma: no cover
     import duckdb
     import polars as pl
+
+    from rumq.render import Rows
 
 #: Session-based results below this cookie coverage get a warning.
 COVERAGE_WARNING = 0.9
@@ -79,8 +83,13 @@ def execute(
     limit: int | None = None,
     what: str = "query",
     read_only: bool = False,
-) -> pl.DataFrame:
+    rows: bool = False,
+) -> pl.DataFrame | Rows:
     """Run ``sql`` with bound named ``params`` and return a Polars DataFrame.
+
+    With ``rows``, return ``rumq.render.Rows`` (DuckDB's fetched values, no
+    Polars import) when the text formats render them exactly; a result with
+    other column types still comes back as a Polars DataFrame.
 
     INTERVAL columns (which Polars cannot import) become Polars durations;
     statements that return no rows (``CREATE ...``) give an empty frame.
@@ -92,7 +101,6 @@ def execute(
         ReadOnlyError: the SQL writes, or the restricted connection refused it.
     """
     import duckdb
-    import polars as pl
 
     from rumq.catalog import check_read_only, read_only_error
 
@@ -102,6 +110,12 @@ def execute(
     try:
         rel = con.sql(sql, params=dict(params) if params else None)
         if rel is None:
+            if rows:
+                from rumq.render import Rows
+
+                return Rows([], [], [])
+            import polars as pl
+
             return pl.DataFrame()
         if limit is not None:
             # The relation API adds LIMIT around the query as a whole, which is
@@ -115,9 +129,14 @@ def execute(
                     for c in rel.columns
                 )
             )
+        fetched = _fetch_rows(rel, intervals) if rows else None
+        if fetched is not None:
+            return fetched
         df = rel.pl()
     except duckdb.Error as e:
         raise (read_only_error(e, what=what) or QueryExecutionError(f"{what} failed: {e}")) from None
+    import polars as pl
+
     if intervals:
         df = df.with_columns(pl.col(c).cast(pl.Duration("us")) for c in intervals)
     return df
@@ -125,12 +144,28 @@ def execute(
 
 
 
-def coverage_warning(query: Query, df: pl.DataFrame, params: Mapping[str, Any]) -> str | None:
+def _fetch_rows(rel: duckdb.DuckDBPyRelation, intervals: list[str]) -> Rows | None:
+    """``rel``'s result as ``Rows``, or None when only the Polars path renders it exactly."""
+    from rumq.render import Rows, kind_of, rows_renderable
+
+    kinds = [kind_of(t, duration=c in intervals) for c, t in zip(rel.columns, rel.types, strict=True)]
+    if None in kinds or len(set(rel.columns)) != len(rel.columns):
+        return None
+    result = Rows(rel.columns, kinds, rel.fetchall())  # type: ignore[arg-type]
+    return result if rows_renderable(result) else None
+
+
+def coverage_warning(query: Query, df: pl.DataFrame | Rows, params: Mapping[str, Any]) -> str | None:
     """The warning to show when a session-based result has low cookie coverage."""
     if not query.session_based or "coverage" not in df.columns or df.height == 0:
         return None
     try:
-        lowest = df.get_column("coverage").cast(float).drop_nulls().drop_nans().min()
+        if hasattr(df, "get_column"):
+            lowest = df.get_column("coverage").cast(float).drop_nulls().drop_nans().min()
+        else:
+            values = [float(v) for v in df.column("coverage") if v is not None]
+            values = [v for v in values if not math.isnan(v)]
+            lowest = min(values) if values else None
     except Exception:  # a coverage column of a strange type is the query's problem
         return None
     if lowest is None or lowest >= COVERAGE_WARNING:
@@ -160,7 +195,8 @@ def run_query(
     notify: Notify | None = None,
     now: dt.datetime | None = None,
     allow_writes: bool | None = None,
-) -> pl.DataFrame:
+    rows: bool = False,
+) -> pl.DataFrame | Rows:
     """Run a named query and return its result.
 
     Args:
@@ -177,9 +213,11 @@ def run_query(
         now: the current time for relative windows (tests).
         allow_writes: let the SQL write (``rumq.catalog``); None: rumq.toml's
             ``[sql] allow_writes``, default read-only.
+        rows: return ``rumq.render.Rows`` when they render exactly (see ``execute``):
+            the CLI's text formats, without importing Polars.
 
     Returns:
-        The result as a Polars DataFrame.
+        The result as a Polars DataFrame (or ``Rows``).
 
     Raises:
         ReadOnlyError: the query writes while SQL is read-only.
@@ -203,7 +241,8 @@ def run_query(
     w = window(since, until, now)
     if query.kind == "insights":
         df = _run_insights_text(
-            data_dir, query.body, values, w, app=app, limit=limit, what=f"query '{query.name}'", notify=say
+            data_dir, query.body, values, w, app=app, limit=limit, what=f"query '{query.name}'", notify=say,
+            rows=rows,
         )
     else:
         sql = substitute_identifiers(query.body, query.params, values)
@@ -212,7 +251,8 @@ def run_query(
         writes = writes_allowed(data_dir, allow_writes)
         con = _catalog(data_dir, w, app, for_sql=sql, allow_writes=writes)
         try:
-            df = execute(con, sql, bound, limit=limit, what=f"query '{query.name}'", read_only=not writes)
+            df = execute(con, sql, bound, limit=limit, what=f"query '{query.name}'", read_only=not writes,
+                         rows=rows)
             _say_if_empty(con, data_dir, w, app, say)
         finally:
             con.close()
@@ -282,13 +322,14 @@ def run_sql(
     now: dt.datetime | None = None,
     allow_writes: bool | None = None,
     notify: Notify | None = None,
-) -> pl.DataFrame:
+    rows: bool = False,
+) -> pl.DataFrame | Rows:
     """Run any SQL over the dataset's views (``events``, ``page_views``, ...).
 
     Read-only unless ``allow_writes`` (None: rumq.toml's ``[sql] allow_writes``):
     the SQL reads the window's files and nothing else, writes nothing, loads
     no extension and changes no setting. ``notify`` receives a warning when
-    the window holds no event.
+    the window holds no event. ``rows``: as in ``run_query``.
 
     Raises:
         ReadOnlyError: the SQL writes or reads outside the dataset while read-only.
@@ -300,13 +341,28 @@ def run_sql(
     _check_limit(limit)
     w = window(since, until, now)
     writes = writes_allowed(data_dir, allow_writes)
-    con = _catalog(data_dir, w, app, allow_writes=writes)
+    # Read-only SQL gets only the views it names; should it reach others (a catalog
+    # error), it runs again with every view, so the message is the one it always was.
+    partial = not writes and not _CATALOG_WORDS.search(sql)
+    con = _catalog(data_dir, w, app, for_sql=sql if partial else None, allow_writes=writes)
     try:
-        df = execute(con, sql, params, limit=limit, what="SQL", read_only=not writes)
+        try:
+            df = execute(con, sql, params, limit=limit, what="SQL", read_only=not writes, rows=rows)
+        except QueryExecutionError as e:
+            if not (partial and "Catalog Error" in str(e)):
+                raise
+            con.close()
+            con = _catalog(data_dir, w, app, allow_writes=writes)
+            df = execute(con, sql, params, limit=limit, what="SQL", read_only=True, rows=rows)
         _say_if_empty(con, data_dir, w, app, notify or _quiet)
         return df
     finally:
         con.close()
+
+
+#: SQL that lists the catalog (or names a table in a string) sees every view.
+_CATALOG_WORDS = re.compile(r"information_schema|duckdb_|pg_catalog|sqlite_master|\bshow\b|\bdescribe\b|"
+                            r"\bsummarize\b|query_table|\bpragma\b", re.IGNORECASE)
 
 
 def run_insights(
@@ -320,11 +376,16 @@ def run_insights(
     params: Mapping[str, Any] | None = None,
     now: dt.datetime | None = None,
     notify: Notify | None = None,
-) -> pl.DataFrame:
-    """Compile a Logs Insights query (``rumq.insights``) and run it over the window."""
+    rows: bool = False,
+) -> pl.DataFrame | Rows:
+    """Compile a Logs Insights query (``rumq.insights``) and run it over the window.
+
+    ``rows``: as in ``run_query``.
+    """
     w = window(since, until, now)
     return _run_insights_text(
-        data_dir, text, dict(params or {}), w, app=app, limit=limit, what="insights query", notify=notify or _quiet
+        data_dir, text, dict(params or {}), w, app=app, limit=limit, what="insights query", notify=notify or _quiet,
+        rows=rows,
     )
 
 
@@ -338,7 +399,8 @@ def _run_insights_text(
     limit: int | None,
     what: str,
     notify: Notify = _quiet,
-) -> pl.DataFrame:
+    rows: bool = False,
+) -> pl.DataFrame | Rows:
     try:
         from rumq import insights
     except ImportError as e:  # pragma: no cover - the compiler is a separate part
@@ -353,8 +415,25 @@ def _run_insights_text(
     read = TimeWindow(compiled.read_since, w.until) if compiled.read_since is not None else w
     con = _catalog(data_dir, read, app, for_sql=compiled.sql)
     try:
-        df = insights.execute(con, compiled)
+        df = _insights_rows(con, compiled) if rows else None
+        if df is None:
+            df = insights.execute(con, compiled)
         _say_if_empty(con, data_dir, w, app, notify)
     finally:
         con.close()
     return df.head(limit) if limit is not None else df
+
+
+def _insights_rows(con: duckdb.DuckDBPyConnection, compiled: Any) -> Rows | None:
+    """``insights.execute`` as ``Rows`` (None when only Polars renders the result exactly)."""
+    import duckdb
+
+    from rumq import insights
+
+    try:
+        result = _fetch_rows(con.sql(compiled.sql, params=compiled.parameters), [])
+    except duckdb.Error as e:
+        raise insights.translate_error(e, compiled) from None
+    if result is not None:
+        result.columns = list(compiled.columns)
+    return result

@@ -494,7 +494,9 @@ def _ingest_totals(con: Any, data_dir: str | os.PathLike[str] | None) -> None:
     totals: list[int | None] = [None] * 5
     store = Store(data_dir) if data_dir is not None else None
     if store is not None and store.exists():
-        ingests = store.load_state().ingests  # a damaged or foreign state raises DatasetError
+        from rumq.catalog import committed_state
+
+        ingests = committed_state(store).ingests  # a damaged or foreign state raises DatasetError
         totals = [len(ingests)] + [
             sum(int(i.get(k) or 0) for i in ingests) for k in ("read", "written", "duplicates", "rejected")
         ]

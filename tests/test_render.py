@@ -150,3 +150,93 @@ def test_output_extensions_name_render_formats():
     assert resolve_format(None, "x.md") == "markdown"
     assert resolve_format(None, None) == "table"
     assert resolve_format("csv", "out.txt") == "csv"
+
+
+# -- DuckDB rows (the CLI's text path, no Polars) against the Polars path ---------------
+
+HARD_SQL = """
+SELECT * FROM (VALUES
+  (1, 'plain', 0.5, TIMESTAMP '2026-11-01 06:00:00', TIMESTAMPTZ '2026-11-01 08:00:00+02',
+   DATE '2026-11-01', INTERVAL 90 SECOND, ['x', 'y'], {'a': 1, 'b': [1.5::DOUBLE, NULL, 'nan'::DOUBLE]}, true,
+   9223372036854775807::BIGINT, 18446744073709551615::UBIGINT, 'é✓ "q"'),
+  (2, 'b|c,d' || chr(9) || 'e' || chr(10) || 'f', 'nan'::DOUBLE,
+   TIMESTAMP '2026-11-01 06:00:00.25', TIMESTAMPTZ '2026-11-01 06:00:00.123456+00',
+   NULL, INTERVAL 1500 MILLISECOND, [], {'a': NULL, 'b': []}, false, -1, 0::UBIGINT, ''),
+  (NULL, NULL, 'inf'::DOUBLE, NULL, NULL, DATE '1999-12-31', NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+  (4, 'neg', '-inf'::DOUBLE, TIMESTAMP '2026-11-01 06:00:00.001', NULL, NULL,
+   INTERVAL 2 DAY, [NULL], NULL, NULL, NULL, NULL, 'x'),
+  (5, 'small', 123456789.125, NULL, NULL, NULL, INTERVAL 0 SECOND, NULL, NULL, NULL, NULL, NULL, NULL)
+) AS t(n, page, rate, t, tz, day, dur, tags, st, ok, big, ubig, uni)
+"""
+
+
+@pytest.fixture
+def duck():
+    import duckdb
+
+    con = duckdb.connect()
+    yield con
+    con.close()
+
+
+@pytest.mark.parametrize("fmt", ["table", "csv", "tsv", "json", "jsonl", "markdown"])
+def test_rows_path_writes_the_bytes_of_the_polars_path(duck, fmt):
+    from rumq.render import Rows, render_rows_text
+    from rumq.runner import execute
+
+    rows = execute(duck, HARD_SQL, rows=True)
+    assert isinstance(rows, Rows)  # every column of HARD_SQL takes the rows path
+    frame = execute(duck, HARD_SQL)
+    assert isinstance(frame, pl.DataFrame)
+    assert render_rows_text(rows, fmt) == render_text(frame, fmt)
+
+
+def test_rows_path_by_hand(duck):
+    from rumq.render import render_rows_text
+    from rumq.runner import execute
+
+    sql = (
+        "SELECT 1 AS n, 'a,b' AS s, 'inf'::DOUBLE AS r, TIMESTAMP '2026-11-01 06:00:00.5' AS t, "
+        "INTERVAL 90 SECOND AS d, [1, 2] AS l, NULL::VARCHAR AS z, '' AS e"
+    )
+    rows = execute(duck, sql, rows=True)
+    # r is numeric: right-aligned, so its header sits over the right end of "null".
+    assert render_rows_text(rows, "csv") == (
+        'n,s,r,t,d,l,z,e\n1,"a,b",,2026-11-01T06:00:00.500Z,90.0,"[1,2]",,""\n'
+    )
+    assert render_rows_text(rows, "json") == (
+        '[{"n":1,"s":"a,b","r":null,"t":"2026-11-01T06:00:00.500Z","d":90.0,"l":[1,2],"z":null,"e":""}]\n'
+    )
+    assert render_rows_text(rows, "table") == (
+        "n  s       r  t                            d  l      z     e\n"
+        "-  ---  ----  ------------------------  ----  -----  ----  -\n"
+        "1  a,b  null  2026-11-01T06:00:00.500Z  90.0  [1,2]  null\n"
+    )
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT 1e-7::DOUBLE AS tiny",  # Polars writes 1e-7, Python 1e-07
+        "SELECT 1e20::DOUBLE AS huge",
+        "SELECT 1.5::DECIMAL(10, 2) AS d",
+        "SELECT TIME '12:00:00' AS tm",
+        "SELECT MAP {'k': 1} AS m",
+        "SELECT 0.1::FLOAT AS f",
+        "SELECT 1::HUGEINT AS h",
+    ],
+)
+def test_results_the_rows_path_cannot_match_go_the_polars_way(duck, sql):
+    from rumq.runner import execute
+
+    assert isinstance(execute(duck, sql, rows=True), pl.DataFrame)
+
+
+def test_statement_without_result_as_rows(duck):
+    from rumq.render import render_rows_text
+    from rumq.runner import execute
+
+    rows = execute(duck, "CREATE TABLE x (a INTEGER)", rows=True)
+    frame = execute(duck, "CREATE TABLE y (a INTEGER)")
+    for fmt in ("table", "markdown", "csv", "json"):
+        assert render_rows_text(rows, fmt) == render_text(frame, fmt)

@@ -8,7 +8,7 @@ import click
 
 from rumq.cli import data_dir_of
 from rumq.cli.engine_opts import engine_options, print_athena_sql
-from rumq.cli.options import emit, notice, output_options, time_window_options
+from rumq.cli.options import emit, notice, output_options, text_output, time_window_options
 
 
 @click.command()
@@ -92,7 +92,8 @@ def insights(
         return
     from rumq.runner import run_insights
 
-    df = run_insights(data_dir_of(ctx), text, since=since, until=until, app=app, limit=limit, notify=notice)
+    df = run_insights(data_dir_of(ctx), text, since=since, until=until, app=app, limit=limit, notify=notice,
+                      rows=text_output(fmt, output))
     emit(df, fmt, output)
 
 

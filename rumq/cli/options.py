@@ -29,8 +29,10 @@ import click
 from rumq.errors import RumqError
 from rumq.formats import EXTENSIONS, FORMATS, require_file_for_binary
 
-if TYPE_CHECKING:  # pragma: no cover
+if TYPE_CHECKING:
     import polars as pl
+
+    from rumq.render import Rows  # pragma: no cover
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -252,7 +254,12 @@ def notice(message: str) -> None:
     click.echo(message if message.startswith(("warning:", "notice:")) else f"notice: {message}", err=True)
 
 
-def emit(df: pl.DataFrame, fmt: str, output: str | None) -> None:
+def text_output(fmt: str | None, output: str | None) -> bool:
+    """Whether the output is text, so the result may come as DuckDB rows (no Polars import)."""
+    return resolve_format(fmt, output) != "parquet"
+
+
+def emit(df: pl.DataFrame | Rows, fmt: str, output: str | None) -> None:
     """Write ``df`` in ``fmt`` (resolved by ``output_options``) to ``output`` or stdout.
 
     Raises:

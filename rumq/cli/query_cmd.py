@@ -8,7 +8,14 @@ import click
 
 from rumq.cli import data_dir_of
 from rumq.cli.engine_opts import engine_options, print_athena_sql
-from rumq.cli.options import emit, notice, output_options, queries_option, time_window_options
+from rumq.cli.options import (
+    emit,
+    notice,
+    output_options,
+    queries_option,
+    text_output,
+    time_window_options,
+)
 
 
 def _library(dirs: tuple[str, ...]):  # -> rumq.library.Library
@@ -38,8 +45,6 @@ def queries(ctx: click.Context, fmt: str, output: str | None, limit: int | None,
     ctx.obj["queries_dirs"] = queries_dirs
     if ctx.invoked_subcommand is not None:
         return
-    import polars as pl
-
     listing = _library(queries_dirs).load()
     for n in listing.notices:
         notice(n)
@@ -55,13 +60,20 @@ def queries(ctx: click.Context, fmt: str, output: str | None, limit: int | None,
         }
         for q in listing.queries.values()
     ]
-    schema = dict.fromkeys(("name", "kind", "source", "params", "description"), pl.String)
-    df = pl.DataFrame(rows, schema=schema)
-    if fmt == "table":
-        df = df.select("name", "description", "params")
-    if limit is not None:
-        df = df.head(limit)
-    emit(df, fmt, output)
+    columns = ["name", "description", "params"] if fmt == "table" else list(rows[0] if rows else _LISTING)
+    if text_output(fmt, output):  # plain strings: no Polars needed to write text
+        from rumq.render import Rows
+
+        listing_rows = Rows(columns, ["str"] * len(columns), [tuple(r[c] for c in columns) for r in rows])
+        emit(listing_rows.head(limit) if limit is not None else listing_rows, fmt, output)
+        return
+    import polars as pl
+
+    df = pl.DataFrame(rows, schema=dict.fromkeys(_LISTING, pl.String)).select(columns)
+    emit(df.head(limit) if limit is not None else df, fmt, output)
+
+
+_LISTING = ("name", "kind", "source", "params", "description")
 
 
 @queries.command("show")
@@ -177,6 +189,7 @@ def run(
         library=_library(queries_dirs),
         notify=notice,
         allow_writes=allow_writes or None,
+        rows=text_output(fmt, output),
     )
     emit(df, fmt, output)
 
@@ -231,5 +244,5 @@ def sql(
     from rumq.runner import run_sql
 
     df = run_sql(data_dir_of(ctx), text, since=since, until=until, app=app, limit=limit,
-                 allow_writes=allow_writes or None, notify=notice)
+                 allow_writes=allow_writes or None, notify=notice, rows=text_output(fmt, output))
     emit(df, fmt, output)

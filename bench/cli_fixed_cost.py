@@ -1,0 +1,128 @@
+"""Whole processes: ``rumq run NAME --format json`` vs a plain ``python -c`` DuckDB process.
+
+Usage:
+    python bench/cli_fixed_cost.py [--events 20000] [--out bench/out] [--repeat 5] [--only NAME,...]
+                                   [--before PATH/TO/OTHER/rumq]
+
+What a user waits for at the shell, start-up included. The dataset is built
+once (reused when present) by ``bench/queries.py``'s ``build``: generated RUM
+traffic, ingested by ``rumq ingest``'s code and left as ingest leaves it (no
+compaction). Then, alternating in one run, ``--repeat`` times each:
+
+* rumq: the ``rumq`` console script, ``rumq --data D run NAME --format json``;
+* plain: ``python -c`` that imports DuckDB, reads the same Parquet files
+  (``read_parquet`` with hive partitioning) and runs the hand-written
+  statement of ``bench/queries.py`` (``HAND``), printing the rows as JSON.
+
+Also measured: the fixed cost, ``rumq run sessions/summary`` over an empty
+window (a day before the data) against a plain process that imports DuckDB
+and runs ``SELECT 1``; and ``rumq --help``. The best wall time of each is
+reported. ``--before`` adds a third process to the alternation: another
+installation's ``rumq`` script (e.g. the main checkout's), to show a change
+side by side. Timings depend on the machine (and on its load: say so next to a
+figure). Use ``--events 5000000`` for the issue's bar.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+sys.path.insert(0, str(HERE))
+
+from queries import HAND, PARAMS, build  # noqa: E402
+
+# The plain process: what a user writes by hand with DuckDB's Python package.
+PLAIN = """
+import json, sys
+import duckdb
+files, sql, params = json.loads(sys.argv[1]), sys.argv[2], json.loads(sys.argv[3])
+con = duckdb.connect()
+con.execute("SET VARIABLE f = ?", [files])
+con.execute("CREATE VIEW E AS SELECT *, coalesce(session_uuid::VARCHAR, session_text) AS session_id, "
+            "coalesce(user_uuid::VARCHAR, user_text) AS user_id "
+            "FROM read_parquet(getvariable('f'), hive_partitioning = true)")
+rel = con.sql(sql, params=params or None)
+cols = rel.columns
+print(json.dumps([dict(zip(cols, r)) for r in rel.fetchall()], default=str))
+"""
+
+PLAIN_EMPTY = "import duckdb; print(duckdb.connect().sql('SELECT 1').fetchall())"
+
+
+def _time(cmd: list[str]) -> float:
+    t = time.perf_counter()
+    out = subprocess.run(cmd, capture_output=True)
+    took = time.perf_counter() - t
+    if out.returncode != 0:
+        sys.exit(f"failed ({out.returncode}): {' '.join(cmd[:6])}...\n{out.stderr.decode()[-2000:]}")
+    return took
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--events", type=int, default=20_000, help="dataset size (events; 5000000 for the bar)")
+    ap.add_argument("--out", default="bench/out", help="work directory (the dataset is kept for reuse)")
+    ap.add_argument("--repeat", type=int, default=5, help="runs per side, alternating; the best is reported")
+    ap.add_argument("--only", default="", help="comma-separated query names")
+    ap.add_argument("--before", default="", help="another rumq script to time alongside (a 'before' column)")
+    args = ap.parse_args()
+
+    from rumq.store import Store
+
+    data = build(Path(args.out) / f"queries-{args.events}", args.events)  # as ingest left it
+    files = Store(data).event_files()
+    state = json.loads((data / "_rumq" / "state.json").read_text())
+    manifest = {k: sum(int(i.get(k) or 0) for i in state["ingests"]) for k in ("read", "duplicates", "rejected")}
+    rumq = str(Path(sys.executable).parent / "rumq")
+    py = sys.executable
+    print(f"dataset: {data} - {len(files)} files, target {args.events:,} events; {os.cpu_count()} cores; "
+          f"best of {args.repeat}, whole processes alternating", flush=True)
+
+    def best(*cmds: list[str]) -> list[float]:
+        times = [math.inf] * len(cmds)
+        for _ in range(args.repeat):
+            for i, cmd in enumerate(cmds):
+                times[i] = min(times[i], _time(cmd))
+        return times
+
+    others = [args.before] if args.before else []
+
+    def ms(t: float) -> str:
+        return f"{t * 1000:.0f} ms"
+
+    helps = best([rumq, "--help"], *[[b, "--help"] for b in others])
+    empty = ["--data", str(data), "run", "sessions/summary", "--since", "2000-01-01",
+             "--until", "2000-01-02", "--format", "json"]
+    fixed = best([rumq, *empty], [py, "-c", PLAIN_EMPTY], *[[b, *empty] for b in others])
+    before = f"; before: {ms(helps[1])}" if others else ""
+    print(f"rumq --help: {ms(helps[0])} (target < 150 ms){before}")
+    before = f"; before: {ms(fixed[2])}" if others else ""
+    print(f"fixed cost (rumq run over an empty window): {ms(fixed[0])}; "
+          f"plain python -c 'import duckdb; SELECT 1': {ms(fixed[1])}{before}")
+    print(f"{'query':28} {'rumq s':>8} {'plain s':>8} {'ratio':>6}" + (f" {'before s':>9}" if others else ""))
+    worst = 0.0
+    for name, sql in HAND.items():
+        if args.only and name not in args.only.split(","):
+            continue
+        params = {k: v for k, v in manifest.items() if f"${k}" in sql}
+        ours = ["--data", str(data), "run", name, "--format", "json"]
+        for k, v in PARAMS.get(name, {}).items():
+            ours += ["-p", f"{k}={v}"]
+        plain = [py, "-c", PLAIN, json.dumps(files), sql, json.dumps(params)]
+        t = best([rumq, *ours], plain, *[[b, *ours] for b in others])
+        worst = max(worst, t[0] / t[1])
+        print(f"{name:28} {t[0]:8.3f} {t[1]:8.3f} {t[0] / t[1]:6.2f}" + (f" {t[2]:9.3f}" if others else ""),
+              flush=True)
+    print(f"worst ratio {worst:.2f} (target <= 1.2 at 5M events)")
+
+if __name__ == "__main__":
+    main()

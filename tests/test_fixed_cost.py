@@ -1,0 +1,82 @@
+"""Set-up per command: the manifest is read once, ad-hoc SQL gets the views it names
+(and the full catalog's message when it names one that does not exist)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from _query_data import build_dataset
+
+from rumq import catalog, runner
+from rumq.errors import QueryExecutionError
+from rumq.store import Store
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory) -> Path:
+    return build_dataset(tmp_path_factory.mktemp("ds"))
+
+
+@pytest.fixture
+def reads(monkeypatch):
+    """Counts the times state.json is parsed (the real method runs)."""
+    count = {"n": 0}
+    real = Store.load_state
+
+    def counting(self, *a, **k):
+        count["n"] += 1
+        return real(self, *a, **k)
+
+    monkeypatch.setattr(Store, "load_state", counting)
+    catalog._STATES.clear()
+    return count
+
+
+def test_manifest_is_read_once_per_command(data, reads):
+    # An empty window: the window's connection, then the dataset's range for the notice.
+    notes: list[str] = []
+    runner.run_query(data, "data/quality", since="2000-01-01", until="2000-01-02", notify=notes.append)
+    assert any("no events in the window" in n for n in notes)
+    assert reads["n"] == 1
+
+
+def test_a_new_commit_is_read_again(data, reads, tmp_path):
+    import shutil
+
+    copy = tmp_path / "copy"
+    shutil.copytree(data, copy)
+    runner.run_sql(copy, "SELECT 1 FROM events")
+    state = copy / "_rumq" / "state.json"
+    text = state.read_text()
+    tmp = state.with_suffix(".tmp")
+    tmp.write_text(text.replace('"files": [', '"files": [ ', 1))  # same state, new file: a new commit
+    tmp.replace(state)
+    runner.run_sql(copy, "SELECT 1 FROM events")
+    assert reads["n"] == 2
+
+
+def test_sql_with_a_misspelt_view_gets_the_full_catalog_message(data):
+    with pytest.raises(QueryExecutionError, match='Did you mean "sessions"'):
+        runner.run_sql(data, "SELECT * FROM sesions")
+
+
+def test_sql_reading_a_view_by_name_in_a_string_sees_it(data):
+    rows = runner.run_sql(data, "SELECT count(*) AS n FROM query_table('sessions')", rows=True)
+    direct = runner.run_sql(data, "SELECT count(*) AS n FROM sessions", rows=True)
+    assert rows.rows == direct.rows and rows.rows[0][0] > 0
+
+
+def test_every_builtin_query_renders_the_same_bytes_both_ways(data):
+    from rumq.library import Library
+    from rumq.render import Rows, render_rows_text, render_text
+
+    params = {"funnels/conversion": {"steps": "/,/cart"}}
+    names = list(Library().load().queries)
+    assert len(names) >= 10
+    for name in names:
+        rows = runner.run_query(data, name, params.get(name, {}), rows=True)
+        frame = runner.run_query(data, name, params.get(name, {}))
+        assert isinstance(rows, Rows), name  # the CLI's text formats skip Polars for every built-in
+        for fmt in ("table", "csv", "tsv", "json", "jsonl", "markdown"):
+            assert render_rows_text(rows, fmt) == render_text(frame, fmt), (name, fmt)

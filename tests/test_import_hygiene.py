@@ -1,0 +1,81 @@
+"""Whole `rumq` processes import only what the output needs: text formats never load
+Polars or pyarrow, and `rumq --help` loads none of DuckDB, Polars, pyarrow."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from _query_data import build_dataset
+
+HEAVY = ("duckdb", "polars", "pyarrow")
+
+# Runs the CLI in this child process and prints, on stderr's last line, which heavy
+# modules it loaded (stdout stays the command's own output).
+CHILD = (
+    "import sys\n"
+    "from rumq.cli import main\n"
+    "try:\n"
+    "    main(sys.argv[1:])\n"
+    "except SystemExit as e:\n"
+    "    code = e.code\n"
+    "else:\n"
+    "    code = 0\n"
+    "print('LOADED:' + ','.join(m for m in ('duckdb', 'polars', 'pyarrow') if m in sys.modules), file=sys.stderr)\n"
+    "sys.exit(code)\n"
+)
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory) -> Path:
+    return build_dataset(tmp_path_factory.mktemp("ds"))
+
+
+def rumq(*args: str) -> tuple[str, set[str]]:
+    out = subprocess.run([sys.executable, "-c", CHILD, *args], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    last = out.stderr.strip().splitlines()[-1]
+    assert last.startswith("LOADED:")
+    return out.stdout, {m for m in last.removeprefix("LOADED:").split(",") if m}
+
+
+def test_help_imports_no_heavy_module():
+    stdout, loaded = rumq("--help")
+    assert "Usage:" in stdout
+    assert loaded == set()
+
+
+@pytest.mark.parametrize("fmt", ["json", "csv", "table"])
+def test_run_text_formats_skip_polars_and_pyarrow(data, fmt):
+    stdout, loaded = rumq("--data", str(data), "run", "sessions/summary", "--format", fmt)
+    assert loaded == {"duckdb"}
+    assert stdout.strip()
+
+
+def test_sql_json_skips_polars_and_pyarrow(data):
+    stdout, loaded = rumq("--data", str(data), "sql", "SELECT 1 AS one, 'x' AS s", "--format", "json")
+    assert json.loads(stdout) == [{"one": 1, "s": "x"}]
+    assert loaded == {"duckdb"}
+
+
+def test_insights_json_skips_polars_and_pyarrow(data):
+    stdout, loaded = rumq("--data", str(data), "insights", "stats count(*) as n", "--format", "json")
+    assert list(json.loads(stdout)[0]) == ["n"]
+    assert loaded == {"duckdb"}
+
+
+def test_parquet_output_still_uses_polars(data, tmp_path):
+    target = tmp_path / "out.parquet"
+    _, loaded = rumq("--data", str(data), "sql", "SELECT 1 AS one", "-o", str(target))
+    assert "polars" in loaded
+    assert target.read_bytes()[:4] == b"PAR1"
+
+
+def test_queries_listing_imports_no_heavy_module():
+    stdout, loaded = rumq("queries", "--format", "json")
+    names = [q["name"] for q in json.loads(stdout)]
+    assert "sessions/summary" in names
+    assert loaded == set()
