@@ -17,6 +17,7 @@ import json
 import re
 
 import pytest
+from clirun import invoke
 from test_engine_spark import RULES, _messages, assert_engines_agree
 
 from rumq.engines.portable import NotPortableError
@@ -204,21 +205,6 @@ def test_insights_natural_string_sort_is_refused_by_name():
 
     with pytest.raises(NotPortableError, match="struct literals"):
         insights_statement("stats count(*) as n by metadata.browserName | sort metadata.browserName")
-
-
-def invoke(args: list[str]) -> tuple[int, str, str]:
-    """The real entry point (error mapping included): (code, stdout, stderr)."""
-    from click.testing import CliRunner
-
-    from rumq.cli import main
-
-    with CliRunner().isolation(env={"RUMQ_QUERIES": ""}) as (out, err, _):
-        try:
-            main(args)
-            code = 0
-        except SystemExit as e:
-            code = e.code
-    return code, out.getvalue().decode(), err.getvalue().decode()
 
 
 def test_cli_print_sql_prints_one_statement(data):

@@ -38,7 +38,7 @@ import math
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from rumq.engines.portable import UUID_COLUMNS, NotPortableError
+from rumq.engines.portable import NotPortableError, _is_uuid
 
 if TYPE_CHECKING:  # pragma: no cover
     from sqlglot import exp
@@ -356,14 +356,6 @@ def trino_pattern(pattern: str, what: str = "SQL") -> str:
 
     translated = java_pattern(pattern, what)  # also refuses what Java reads differently
     return pattern if _multiline(pattern) else translated
-
-
-def _is_uuid(node: exp.Expression) -> bool:
-    from sqlglot import exp
-
-    if isinstance(node, (exp.Min, exp.Max)):
-        node = node.this
-    return isinstance(node, exp.Column) and node.name in UUID_COLUMNS
 
 
 def _uuid_text(e: exp.Expression) -> exp.Expression:
