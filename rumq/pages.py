@@ -114,6 +114,22 @@ def find_config(path: str | os.PathLike[str] | None = None, *, data_dir: str | o
     return next((c for c in candidates if c.is_file()), None)
 
 
+def read_config(path: str | os.PathLike[str] | None = None, *,
+                data_dir: str | os.PathLike[str] | None = None) -> tuple[Path, dict[str, Any]] | None:
+    """Find the project config and parse it: (its path, the TOML document), or None without one.
+
+    Raises:
+        UsageError: the file cannot be read or is not valid TOML.
+    """
+    p = find_config(path, data_dir=data_dir)
+    if p is None:
+        return None
+    try:
+        return p, tomllib.loads(p.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise UsageError(f"{p}: cannot read config: {exc}") from exc
+
+
 def load_config(path: str | os.PathLike[str] | None = None, *, data_dir: str | os.PathLike[str] | None = None) -> PageConfig:
     """Find and parse the project config (see the module docstring).
 
@@ -123,13 +139,10 @@ def load_config(path: str | os.PathLike[str] | None = None, *, data_dir: str | o
     Raises:
         UsageError: the file is not valid TOML or a rule is malformed.
     """
-    p = find_config(path, data_dir=data_dir)
-    if p is None:
+    found = read_config(path, data_dir=data_dir)
+    if found is None:
         return PageConfig()
-    try:
-        doc = tomllib.loads(p.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise UsageError(f"{p}: cannot read config: {exc}") from exc
+    p, doc = found
     return config_from_dict(doc, source=str(p))
 
 
@@ -140,13 +153,10 @@ def allow_writes_setting(path: str | os.PathLike[str] | None = None, *,
     Raises:
         UsageError: the file is not valid TOML or the value is not true/false.
     """
-    p = find_config(path, data_dir=data_dir)
-    if p is None:
+    found = read_config(path, data_dir=data_dir)
+    if found is None:
         return False
-    try:
-        doc = tomllib.loads(p.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise UsageError(f"{p}: cannot read config: {exc}") from exc
+    p, doc = found
     sql = doc.get("sql", {})
     if not isinstance(sql, dict):
         raise UsageError(f"{p}: [sql] must be a table", hint="[sql] takes allow_writes = true or false")

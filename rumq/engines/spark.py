@@ -101,18 +101,13 @@ def settings(data_dir: str | os.PathLike[str] | None = None, master: str | None 
     Raises:
         UsageError: rumq.toml is not valid TOML, or ``[spark]`` holds something other than settings.
     """
-    import tomllib
-
-    from rumq.pages import find_config
+    from rumq.pages import read_config
 
     conf = dict(DEFAULTS)
     toml_master = None
-    p = find_config(data_dir=data_dir)
-    if p is not None:
-        try:
-            doc = tomllib.loads(p.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-            raise UsageError(f"{p}: cannot read config: {exc}") from exc
+    found = read_config(data_dir=data_dir)
+    if found is not None:
+        p, doc = found
         section = doc.get("spark", {})
         if not isinstance(section, dict):
             raise UsageError(f"{p}: [spark] must be a table", hint='e.g. [spark] master = "local[4]"')

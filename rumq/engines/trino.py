@@ -38,7 +38,7 @@ import math
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from rumq.engines.portable import NotPortableError, _is_uuid
+from rumq.engines.portable import _TRUNC_UNITS, NotPortableError, _is_uuid
 
 if TYPE_CHECKING:  # pragma: no cover
     from sqlglot import exp
@@ -68,8 +68,6 @@ def _allowed() -> tuple[type, ...]:
     )
 
 
-#: date_trunc units whose Trino result is DuckDB's (ISO weeks start on Monday in both).
-_TRUNC_UNITS = frozenset({"SECOND", "MINUTE", "HOUR", "DAY", "WEEK", "MONTH", "QUARTER", "YEAR"})
 
 _NAMES = {
     "ArrayAgg": "list()/array_agg",
