@@ -79,3 +79,13 @@ def test_queries_listing_imports_no_heavy_module():
     names = [q["name"] for q in json.loads(stdout)]
     assert "sessions/summary" in names
     assert loaded == set()
+
+
+def test_help_does_not_load_the_ingest_pipeline():
+    # `rumq --help` lists `ingest` with its --input-format choices: those names come from
+    # rumq.ingest.formats, not from the readers and the pipeline behind them.
+    code = ("import sys\nfrom rumq.cli import main\ntry:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+            "print(sorted(m for m in sys.modules if m.startswith('rumq.ingest')), file=sys.stderr)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stderr.strip().splitlines()[-1] == "['rumq.ingest', 'rumq.ingest.formats']"

@@ -9,7 +9,7 @@ import click
 
 from rumq.cli import data_dir_of
 from rumq.cli.options import summary_format_options
-from rumq.ingest.readers import FORMATS  # light: no DuckDB, Polars or PyArrow
+from rumq.ingest.formats import FORMATS  # names only: --help loads no reader
 
 
 @click.command()

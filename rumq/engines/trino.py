@@ -68,7 +68,6 @@ def _allowed() -> tuple[type, ...]:
     )
 
 
-
 _NAMES = {
     "ArrayAgg": "list()/array_agg",
     "ArraySort": "list_sort()",

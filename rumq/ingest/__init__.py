@@ -21,8 +21,22 @@ The stages, one module each:
 
 from __future__ import annotations
 
-from rumq.ingest.pipeline import ingest
-from rumq.ingest.readers import FORMATS
-from rumq.ingest.report import FileResult, IngestReport
+from typing import Any
+
+from rumq.ingest.formats import FORMATS
 
 __all__ = ["FORMATS", "FileResult", "IngestReport", "ingest"]
+
+
+def __getattr__(name: str) -> Any:
+    # Loaded on first use, so importing a light submodule (rumq.ingest.formats,
+    # for the CLI's --help) does not load the whole pipeline.
+    if name == "ingest":
+        from rumq.ingest.pipeline import ingest
+
+        return ingest
+    if name in ("FileResult", "IngestReport"):
+        from rumq.ingest import report
+
+        return getattr(report, name)
+    raise AttributeError(f"module 'rumq.ingest' has no attribute {name!r}")

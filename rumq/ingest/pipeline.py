@@ -14,7 +14,8 @@ from rumq.errors import ObjectChangedError, ObjectReadError, UsageError
 from rumq.ingest import staging
 from rumq.ingest.commit import commit, merge_small_files, record_inputs
 from rumq.ingest.dedup import drop_duplicates
-from rumq.ingest.readers import EMPTY, FORMATS, SKIP, TRUTH, detect, is_truth_file
+from rumq.ingest.formats import FORMATS
+from rumq.ingest.readers import EMPTY, SKIP, TRUTH, detect, is_truth_file
 from rumq.ingest.rejects import write_rejects
 from rumq.ingest.report import FileResult, IngestReport, ToRead
 from rumq.ingest.sources import InputFile, StoredObject, expand, sha256_of

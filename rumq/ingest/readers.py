@@ -34,8 +34,6 @@ import orjson
 
 from rumq.ingest.sources import SKIP_NAMES, DecodeProblem, head_and_problem, head_bytes, iter_bytes
 
-FORMATS = ("jsonl", "cwl-export", "firehose", "logs-cli", "appmonitor-data", "putrumevents", "parquet", "orc")
-
 #: CloudWatch Logs' largest event is 1 MiB; a longer record is not a RUM event.
 MAX_RECORD_BYTES = 1 << 20
 #: How much of a rejected record's raw text the rejects file keeps.
@@ -60,7 +58,7 @@ _TRUTH_HEAD = re.compile(rb'^\s*\{\s*"' + TRUTH_MARKER.encode() + rb'"\s*:')
 #: spread over many lines (pretty-printed); up to this size (decoded) it is
 #: parsed whole to find out, and then read as one document, not line by line.
 DOCUMENT_MAX_BYTES = 64 << 20
-#: ``detect``'s results besides ``FORMATS``: one multi-line JSON document, a
+#: ``detect``'s results besides ``rumq.ingest.formats.FORMATS``: one multi-line JSON document, a
 #: ground-truth file of ``rumq generate``, an export-task check object, an
 #: empty file, a file in no known format.
 DOCUMENT, TRUTH, SKIP, EMPTY, UNKNOWN = "json-document", "rumq-truth", "skip", "empty", "unknown"
@@ -254,7 +252,7 @@ class ReadStats:
 def detect(path: Path) -> str:
     """Guess a file's export format from its content.
 
-    Returns one of ``FORMATS``, or ``DOCUMENT`` (one JSON document over
+    Returns one of ``rumq.ingest.formats.FORMATS``, or ``DOCUMENT`` (one JSON document over
     many lines, read whole), ``TRUTH`` (a ground-truth file of ``rumq
     generate``), ``SKIP`` (export-task permission check object), ``EMPTY``,
     or ``UNKNOWN``.
@@ -801,7 +799,7 @@ def _str_or_none(v: Any) -> str | None:
 
 
 def read(path: Path, fmt: str, stats: ReadStats) -> Iterator[RawBatch | LineBlock]:
-    """Records of ``path`` read as ``fmt`` (one of ``FORMATS``, or ``DOCUMENT``)."""
+    """Records of ``path`` read as ``fmt`` (one of ``rumq.ingest.formats.FORMATS``, or ``DOCUMENT``)."""
     if fmt == "jsonl":
         # JSON lines whose lines turn out to be envelopes are read as documents.
         return read_lines(path, prefixed=False, stats=stats)

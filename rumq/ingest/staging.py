@@ -86,7 +86,7 @@ class StageJob:
     Attributes:
         path: the file.
         name: its name in the dataset (``source_file``, the key of its results).
-        format: an export format of ``readers.FORMATS``, or ``"unknown"`` /
+        format: an export format of ``rumq.ingest.formats.FORMATS``, or ``"unknown"`` /
             ``"document"`` (see ``readers.detect``).
         index: its ordinal in the ingest (makes ``_seq`` unique across files).
     """
