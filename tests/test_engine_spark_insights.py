@@ -110,3 +110,19 @@ def test_casts_to_integer_round_as_duckdb(spark, data):
     duck = on_duckdb(data, sql)
     assert duck.rows()[0][:6] == (2, 4, -2, 3, -3, 12)  # by hand, DuckDB's documented rounding
     assert_engines_agree(duck, on_spark(data, sql))
+
+
+
+def test_compiler_notices_reach_the_user_on_spark_too(spark, data):
+    # What the compiler decides for the user (here: a filter after stats applied before it) is
+    # said on stderr on every engine, never dropped on one (issue 20).
+    query = "stats count(*) as n by event_type | filter metadata.browserName = 'Chrome'"
+    _, on_duckdb_out, on_duckdb = _cli(["--data", str(data), "insights", "--format", "csv", query])
+    code, on_spark_out, on_spark = _cli(["--data", str(data), "insights", "--engine", "spark", "--format", "csv",
+                                         query])
+    assert code == 0 and on_spark_out == on_duckdb_out
+    notices = [line for line in on_duckdb.splitlines() if "comes after stats" in line]
+    assert len(notices) == 1 and notices[0] in on_spark.splitlines()
+    # A SOURCE clause compiles to a construct Spark cannot render: refused by name, not dropped.
+    code, _, err = _cli(["--data", str(data), "insights", "--engine", "spark", "SOURCE 'x' | stats count(*) as n"])
+    assert code == 2 and "cannot be rendered exactly for Spark" in err

@@ -88,7 +88,7 @@ def insights(
         from rumq.engines.spark import run_insights as run_on_spark
 
         emit(run_on_spark(data_dir_of(ctx), text, since=since, until=until, app=app, limit=limit,
-                          master=spark_master), fmt, output)
+                          master=spark_master, notify=notice), fmt, output)
         return
     from rumq.runner import run_insights
 

@@ -289,7 +289,7 @@ def run_query(
     values = resolve(query.params, params or {}, query=query.name)
     if query.kind == "insights":
         return run_insights(data_dir, query.body, since=since, until=until, app=app, limit=limit,
-                            params=values, now=now, master=master)
+                            params=values, now=now, master=master, notify=notify)
     _check_limit(limit)
     w = window(since, until, now)
     sql = substitute_identifiers(query.body, query.params, values)
@@ -373,8 +373,13 @@ def run_insights(
     params: Mapping[str, Any] | None = None,
     now: datetime | None = None,
     master: str | None = None,
+    notify: Any = None,
 ) -> Any:
     """Compile a Logs Insights query (``rumq.insights``) and run it on Spark.
+
+    As on DuckDB (``rumq.runner``): the compiler's notices (e.g. a SOURCE rumq
+    cannot map) go to ``notify``, and a query comparing with the previous
+    period (``diff``) reads from the start of that period.
 
     The compiled DuckDB SQL goes through ``rumq.engines.portable``; a query
     whose SQL uses a construct Spark cannot compute exactly is refused by name.
@@ -394,7 +399,11 @@ def run_insights(
     rendered = render(compiled.sql, "spark", what="insights query")
     app = resolve_app(data_dir, app)
     spark = session(data_dir, master)
-    register(spark, data_dir, since=w.since, until=w.until, app=app, views=False)
+    for line in compiled.notices:
+        if notify is not None:
+            notify(line)
+    read_since = compiled.read_since if compiled.read_since is not None else w.since
+    register(spark, data_dir, since=read_since, until=w.until, app=app, views=False)
     df = _execute(spark, rendered, compiled.parameters, "insights query", None)
     df = df.rename(dict(zip(df.columns, compiled.columns, strict=True)))
     return df.head(limit) if limit is not None else df
