@@ -272,3 +272,12 @@ def test_rejected_constructs_ignore_string_literals_and_subscripts():
     from rumq.engines.trino_check import rejected_constructs
 
     assert rejected_constructs("SELECT json_extract(m, '$.a[0]'), ARRAY[1, 2][1], x[2] FROM t WHERE s = '::'") == []
+
+
+def test_insights_notices_are_kept_in_the_printed_statement(data):
+    # What the compiler decided for the user travels with the statement, as on DuckDB's stderr.
+    code, out, _ = invoke(["--data", str(data), "insights", "--engine", "athena", "--print-sql",
+                           "stats count(*) as n by event_type | filter metadata.browserName = 'Chrome'"])
+    assert code == 0
+    first = out.splitlines()[0]
+    assert first.startswith("-- notice: 'filter metadata.browserName = 'Chrome'' comes after stats")

@@ -595,17 +595,19 @@ def insights_statement(text: str, params: Mapping[str, Any] | None = None, *, da
     """A Logs Insights query compiled (``rumq.insights``) and rendered as one Trino statement.
 
     The columns carry the Logs Insights names (``metadata.browserName``, ``count(*)``, ...).
+    As on DuckDB, a ``diff`` reads from the start of the previous period, and
+    the compiler's notices are kept, as ``-- notice: ...`` comments before the statement.
     """
     from rumq import insights
     from rumq.runner import window
 
     w = window(since, until, now)
-    since, until = w.since, w.until
     app = _app(data_dir, app)
-    compiled = insights.compile(text, params=dict(params) if params else None, since=since, until=until)
-    sql = statement(compiled.sql, compiled.parameters, since=since, until=until, app=app, table=table, what=what,
-                    columns=list(compiled.columns))
-    return sql
+    compiled = insights.compile(text, params=dict(params) if params else None, since=w.since, until=w.until)
+    read_since = compiled.read_since if compiled.read_since is not None else w.since
+    sql = statement(compiled.sql, compiled.parameters, since=read_since, until=w.until, app=app, table=table,
+                    what=what, columns=list(compiled.columns))
+    return "".join(f"-- {line}\n" for line in compiled.notices) + sql
 
 
 def sql_statement(text: str, *, data_dir: Any = None, since: Any = None, until: Any = None,
