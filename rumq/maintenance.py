@@ -347,7 +347,6 @@ def migrate(data_dir: str | os.PathLike[str], *, wait: bool = True, on_notice=No
         staging = store.new_staging(mid)
         try:
             con = catalog.new_connection()
-            con.execute("SET preserve_insertion_order = true").fetchall()
             staged: list[StagedFile] = []
             for i, f in enumerate(state.files):
                 src = store.root / f["path"]
