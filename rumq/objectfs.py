@@ -25,11 +25,6 @@ from fsspec.spec import AbstractBufferedFile, AbstractFileSystem
 
 from rumq.objectstore import SCHEME, ObjectInfo, ObjectStore
 
-#: Bytes fetched at least per GET: a Parquet reader asks for the footer's
-#: last 8 bytes, then the footer, then each column chunk; reading ahead a
-#: little turns the first two into one request without fetching much unused.
-READ_AHEAD = 64 << 10
-
 
 class DatasetFileSystem(AbstractFileSystem):
     """Read-only ``s3://`` file system over ``store`` for DuckDB (``con.register_filesystem``).
@@ -45,9 +40,11 @@ class DatasetFileSystem(AbstractFileSystem):
 
     protocol = ("s3",)
     root_marker = ""
+    # One instance per connection (its counters are that connection's), not fsspec's shared one.
+    cachable = False
 
     def __init__(self, store: ObjectStore, sizes: dict[str, int] | None = None, **kw: Any) -> None:
-        super().__init__(skip_instance_cache=True, **kw)
+        super().__init__(**kw)
         self.store = store
         self._objects: dict[str, ObjectInfo] = {}
         self._lock = threading.Lock()
@@ -110,11 +107,17 @@ class DatasetFileSystem(AbstractFileSystem):
 
 
 class _ObjectFile(AbstractBufferedFile):
-    """One object opened for reading: each uncached range is one ranged GET."""
+    """One object opened for reading: each read is one ranged GET of exactly what DuckDB asks for.
+
+    No read-ahead: DuckDB's Parquet reader already asks for whole column
+    chunks (and the footer in one read), and opens a file once per thread,
+    so a read-ahead buffer per handle only fetched bytes twice (measured:
+    a 64 KiB read-ahead read 14 times what the query needed on small files).
+    """
 
     def __init__(self, fs: DatasetFileSystem, path: str, obj: ObjectInfo) -> None:
         self.obj = obj
-        super().__init__(fs, path, mode="rb", block_size=READ_AHEAD, cache_type="readahead", size=obj.size)
+        super().__init__(fs, path, mode="rb", block_size=1 << 20, cache_type="none", size=obj.size)
 
     def _fetch_range(self, start: int, end: int) -> bytes:
         data = self.fs.store.read_range(self.obj, start, end - start)

@@ -247,6 +247,8 @@ class Store:
         """Raise ``DatasetError`` unless the dataset exists."""
         if self.remote:
             if not self.exists():
+                # A missing bucket says so (BucketNotFoundError), not "no dataset".
+                self.objects.call("head_bucket", f"s3://{self.bucket}/", Bucket=self.bucket)
                 raise DatasetError(
                     f"no dataset at {self.root} (no {STATE_FILE})",
                     hint="ingest some exports first (rumq --data s3://BUCKET/PREFIX/ ingest PATH...) or check the URL",

@@ -21,12 +21,17 @@ _ERRORS = {
     "internal": (500, "InternalError", "We encountered an internal error. Please try again."),
     "denied": (403, "AccessDenied", "Access Denied"),
     "expired": (400, "ExpiredToken", "The provided token has expired."),
+    "precondition": (412, "PreconditionFailed", "At least one of the pre-conditions you specified did not hold"),
 }
 
 
 @dataclass
 class Fault:
-    """Answer matching requests with ``action`` (a key of ``_ERRORS``, or ``"cut"``), ``times`` times (None: always).
+    """Answer matching requests with ``action`` (a key of ``_ERRORS``, ``"cut"``, or ``"hold"``), ``times`` times (None: always).
+
+    ``"hold"`` keeps the request waiting, unanswered, until ``FaultProxy.release``
+    (then forwards or drops it): a test can kill the client or let another
+    client go first while it waits (``FaultProxy.held`` tells that it arrived).
 
     ``path`` is a regular expression searched in the request path
     (``/bucket/key``); ``method`` limits it to one HTTP method; ``listing``
@@ -76,6 +81,9 @@ class FaultProxy:
         u = urlsplit(self.upstream)
         self._up = (u.hostname, u.port)
         self._lock = threading.Lock()
+        self._released = threading.Event()
+        self._forward_held = True
+        self.held = threading.Event()
         proxy = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -104,7 +112,13 @@ class FaultProxy:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
+    def release(self, *, forward: bool = True) -> None:
+        """Let the held requests through (``forward=False``: drop them, as if they never left the client)."""
+        self._forward_held = forward
+        self._released.set()
+
     def stop(self) -> None:
+        self.release(forward=False)
         self._timer.cancel()
         if self._thread.is_alive():
             self.server.shutdown()
@@ -138,6 +152,12 @@ class FaultProxy:
             if h.command != "HEAD":
                 h.wfile.write(xml)
             return
+        if fault is not None and fault.action == "hold":
+            self.held.set()
+            self._released.wait(self.lifetime)
+            if not self._forward_held:
+                h.close_connection = True
+                return
         conn = http.client.HTTPConnection(*self._up, timeout=30)
         try:
             headers = {k: v for k, v in h.headers.items() if k.lower() not in ("connection",)}

@@ -24,8 +24,8 @@ from rumq.errors import (
     ReportDefinitionError,
     UnknownQueryError,
 )
-from rumq.objectstore import is_url
 from rumq.library import Library, Query
+from rumq.objectstore import is_url
 from rumq.params import resolve
 from rumq.report import thresholds as th
 from rumq.report import window as win
