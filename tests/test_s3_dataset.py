@@ -142,6 +142,12 @@ def test_notebook_api_and_a_report_on_a_bucket(s3, tmp_path):
     ds_l, ds_r = rumq.open(tmp_path / "data"), rumq.open(f"s3://{bucket}/rumq/")
     assert ds_r.run("pages/drop_off").to_dicts() == ds_l.run("pages/drop_off").to_dicts()
     assert ds_r.sql("SELECT count(*) AS n FROM events").item() == len(_events("a", DAY1)) * 2
+    lf_l, lf_r = (d.events(since=DAY2, until="2026-11-27").sort("event_id").collect() for d in (ds_l, ds_r))
+    assert lf_r.height == len(_events("b", DAY2))
+    assert lf_r.schema == lf_l.schema
+    for rr, rl in zip(lf_r.to_dicts(), lf_l.to_dicts(), strict=True):
+        # two ingests of the same files: only the ingest's own id and time differ
+        assert {k for k, v in rr.items() if rl[k] != v} == {"ingest_id", "ingested_at"}
     definition = tmp_path / "daily.toml"
     definition.write_text(f'dataset = "s3://{bucket}/rumq/"\nwindow = "1d"\n'
                           '[[section]]\nid = "summary"\nquery = "sessions/summary"\n')
