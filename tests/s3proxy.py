@@ -66,6 +66,7 @@ class Request:
     query: str
     range: str | None
     answered: str  # "forwarded" or the fault's action
+    bytes: int = 0  # response body bytes sent back (forwarded requests)
 
 
 @dataclass
@@ -139,8 +140,8 @@ class FaultProxy:
             fault = next((f for f in self.faults if f.matches(h.command, path, query, rng is not None)), None)
             if fault is not None:
                 fault.hits += 1
-            self.log.append(Request(h.command, path, query, rng,
-                                    fault.action if fault else "forwarded"))
+            request = Request(h.command, path, query, rng, fault.action if fault else "forwarded")
+            self.log.append(request)
         if fault is not None and fault.action in _ERRORS:
             status, code, message = _ERRORS[fault.action]
             xml = (f'<?xml version="1.0" encoding="UTF-8"?><Error><Code>{code}</Code><Message>{message}</Message>'
@@ -179,6 +180,7 @@ class FaultProxy:
                 h.close_connection = True
                 return
             h.wfile.write(data)
+            request.bytes = len(data)
         finally:
             conn.close()
 
