@@ -33,6 +33,7 @@ import os
 import shutil
 import tempfile
 import time
+import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -198,6 +199,7 @@ class Store:
             self.staging_dir = self.meta_dir / "staging"
         #: Paths placed since the last commit (deleted if that commit loses a race).
         self._placed: list[str] = []
+        self._conditional_checked = False
 
     @property
     def objects(self) -> Any:
@@ -385,6 +387,7 @@ class Store:
         if self.remote:
             from rumq.errors import DatasetConflictError, ObjectChangedError
 
+            self._check_conditional_writes()
             try:
                 state.base = self.objects.put(self.bucket, self.prefix + STATE_FILE, data, if_match=state.base,
                                               if_none_match=not state.committed)
@@ -409,6 +412,33 @@ class Store:
         fsync_dir(self.meta_dir)
         state.committed = True
         self._placed = []
+
+    def _check_conditional_writes(self) -> None:
+        """Refuse to commit to a store that ignores ``If-None-Match`` (once per ``Store``).
+
+        Two writers are kept apart only by the store refusing a conditional
+        PUT; a store that silently accepts it would let both commit. Probe:
+        write a new key twice with ``If-None-Match: *``; the second must fail.
+        """
+        if self._conditional_checked:
+            return
+        from rumq.errors import ObjectChangedError
+
+        key = self.prefix + f"_rumq/probe-{uuid.uuid4().hex}"
+        self.objects.put(self.bucket, key, b"probe", if_none_match=True)
+        try:
+            self.objects.put(self.bucket, key, b"probe again", if_none_match=True)
+        except ObjectChangedError:
+            self._conditional_checked = True
+            return
+        finally:
+            self.objects.delete(self.bucket, [key])
+        raise DatasetError(
+            f"the object store at {self.objects.endpoint} ignores conditional writes (If-None-Match), so two "
+            f"writers could both commit to {self.root}; rumq does not write a dataset there",
+            hint="keep the dataset on S3 or on a store with conditional PUTs (MinIO, R2 and Ceph RGW have them), "
+                 "or on local disk",
+        )
 
     def _put_file(self, source: Path, dest: str) -> int:
         """Place ``source`` at ``dest`` (a path relative to the root); return its size in bytes."""
@@ -483,6 +513,7 @@ class Store:
         st = self.load_state(allow_old=allow_old)
         known = {f["path"] for f in st.files} | {r["path"] for r in st.rejects}
         if self.remote:
+            self._check_conditional_writes()  # before the writer uploads anything
             grace = orphan_grace()
             now = time.time()
             orphans = []

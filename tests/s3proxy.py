@@ -77,6 +77,8 @@ class FaultProxy:
     lifetime: float = 60.0
     faults: list[Fault] = field(default_factory=list)
     log: list[Request] = field(default_factory=list)
+    #: Request headers removed before forwarding (e.g. a store that ignores conditional writes).
+    drop_headers: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         u = urlsplit(self.upstream)
@@ -161,7 +163,8 @@ class FaultProxy:
                 return
         conn = http.client.HTTPConnection(*self._up, timeout=30)
         try:
-            headers = {k: v for k, v in h.headers.items() if k.lower() not in ("connection",)}
+            dropped = {"connection", *(d.lower() for d in self.drop_headers)}
+            headers = {k: v for k, v in h.headers.items() if k.lower() not in dropped}
             conn.request(h.command, h.path, body=body or None, headers=headers)
             resp = conn.getresponse()
             data = resp.read()

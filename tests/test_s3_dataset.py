@@ -386,3 +386,14 @@ def test_a_missing_dataset_or_bucket_on_s3_is_a_clear_error(s3):
     assert code == 1 and "bucket 'no-such-bucket-rumq' does not exist" in err
     code, _, err = invoke(["--data", f"s3://{bucket}/a*/", "info"])
     assert code == 1 and "cannot hold wildcards" in err
+
+
+def test_a_store_that_ignores_conditional_writes_is_refused_before_any_upload(s3, tmp_path):
+    server, client, bucket = s3
+    write_jsonl(tmp_path / "a.jsonl", _events("a", DAY1))
+    with FaultProxy(server.url, drop_headers=("If-None-Match", "If-Match")) as proxy:
+        code, _, err = invoke(["--data", f"s3://{bucket}/rumq/", "ingest", str(tmp_path / "a.jsonl")],
+                              env={"AWS_ENDPOINT_URL": proxy.url})
+    assert code == 1, err
+    assert "ignores conditional writes (If-None-Match), so two writers could both commit" in err
+    assert _keys(client, bucket, "rumq/") == []
