@@ -397,3 +397,26 @@ def test_a_store_that_ignores_conditional_writes_is_refused_before_any_upload(s3
     assert code == 1, err
     assert "ignores conditional writes (If-None-Match), so two writers could both commit" in err
     assert _keys(client, bucket, "rumq/") == []
+
+
+def test_migrate_upgrades_a_dataset_on_a_bucket_in_place(s3, tmp_path):
+    from test_migrate import _downgrade_to_v2, _summary, _v3_dataset
+
+    from rumq.store import STATE_VERSION
+
+    _, client, bucket = s3
+    local = _v3_dataset(tmp_path)
+    before = _summary(local)
+    _downgrade_to_v2(local)
+    upload_tree(client, bucket, local, prefix="rumq/")
+    data = f"s3://{bucket}/rumq/"
+    code, _, err = invoke(["--data", data, "info"])
+    assert code == 1 and "has version 2" in err and "rumq migrate" in err
+    old = set(_keys(client, bucket, "rumq/events/"))
+    code, _, err = invoke(["--data", data, "migrate"])
+    assert code == 0 and "from format version 2" in err, err
+    state = json.loads(client.get_object(Bucket=bucket, Key="rumq/_rumq/state.json")["Body"].read())
+    assert state["version"] == STATE_VERSION
+    assert _summary(data) == before
+    assert set(_keys(client, bucket, "rumq/events/")).isdisjoint(old)  # old files deleted after the commit
+    assert {"events/" + k for k in _keys(client, bucket, "rumq/events/")} == {f["path"] for f in state["files"]}
