@@ -210,6 +210,12 @@ class Dataset:
         store.check()
         start, end = window_dates(w.since, w.until)
         files = store.event_files(start, end)
+        if store.remote:
+            # Polars' own S3 client knows neither rumq's endpoint settings nor its
+            # retries: on an object store DuckDB reads the window (as every query does).
+            con = runner.connect(self.path, since=w.since, until=w.until, app=app)
+            cols = ", ".join(c for c in COLUMN_NAMES if c not in DERIVED or c in ID_STORAGE)
+            return pl.from_arrow(con.sql(f"SELECT {cols}, {PARTITION_COLUMN} FROM events").to_arrow_table()).lazy()
         if not files:
             # No file to scan: an empty frame with the catalog's column types.
             con = runner.connect(self.path, since=w.since, until=w.until, app=app)

@@ -54,8 +54,9 @@ def new_connection(database: str = ":memory:") -> duckdb.DuckDBPyConnection:
 
 
 #: The last committed state read, by dataset: (state file identity, State). A
-#: commit replaces state.json by rename, so a new commit has a new identity.
-_STATES: dict[str, tuple[tuple[int, int, int], State]] = {}
+#: commit replaces state.json (by rename, or by a PUT with a new ETag), so a
+#: new commit has a new identity.
+_STATES: dict[str, tuple[object, State]] = {}
 
 
 def committed_state(store: Store) -> State:
@@ -65,11 +66,9 @@ def committed_state(store: Store) -> State:
     ingest totals of ``data/quality``) needs the manifest; parsing it once
     keeps set-up independent of how many parts ask.
     """
-    try:
-        st = os.stat(store.state_path)
-    except OSError:
+    key = store.state_identity()  # on an object store: one HEAD, not the manifest's GET
+    if key is None:
         return store.load_state()  # absent or unreadable: the store says why
-    key = (st.st_ino, st.st_mtime_ns, st.st_size)
     hit = _STATES.get(str(store.state_path))
     if hit is not None and hit[0] == key:
         return hit[1]
@@ -84,7 +83,7 @@ def event_files(store: Store, start: date | None = None, end: date | None = None
     for f in committed_state(store).files:
         d = date.fromisoformat(f["date"])
         if (start is None or d >= start) and (end is None or d <= end):
-            out.append(str(store.root / f["path"]))
+            out.append(store.url(f["path"]))
     return sorted(out)
 
 
@@ -137,6 +136,8 @@ def connect(
     start, end = window_dates(since, until)
     files = event_files(store, start, end) if store.exists() else []
     con = new_connection()
+    if store.remote:
+        store.prepare(con, store.file_sizes(committed_state(store)))
     con.execute("SET VARIABLE rumq_since = ?::TIMESTAMP", [since]).fetchall()
     con.execute("SET VARIABLE rumq_until = ?::TIMESTAMP", [until]).fetchall()
     con.execute("SET VARIABLE rumq_app = ?::VARCHAR", [app]).fetchall()

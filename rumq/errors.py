@@ -95,6 +95,10 @@ class DatasetLockedError(RumqError):
     exit_code = ExitCode.LOCKED
 
 
+class DatasetConflictError(DatasetLockedError):
+    """Another writer committed to a dataset on an object store first (the commit is a conditional write)."""
+
+
 class StrictRejectsError(RumqError):
     """``--strict`` was given and the ingest rejected records."""
 

@@ -101,10 +101,9 @@ def iter_rejects(data_dir: str | os.PathLike[str]) -> Iterator[dict[str, Any]]:
     store = Store(data_dir)
     store.check()
     for path in store.rejects_files():
-        with open(path, encoding="utf-8") as f:
-            for line in f:
-                if line.strip():
-                    yield json.loads(line)
+        for line in store.read_lines(path):
+            if line.strip():
+                yield json.loads(line)
 
 
 def rejects_summary(data_dir: str | os.PathLike[str]) -> dict[str, Any]:
@@ -198,6 +197,7 @@ def compact_locked(
     old: set[str] = set()
     try:
         con = catalog.new_connection()
+        store.prepare(con, store.file_sizes(state))
         con.execute("SET memory_limit = '1GB'").fetchall()
         con.execute("SET temp_directory = ?", [str(staging / "tmp")]).fetchall()
         # Streaming copies: no need to keep input order, so memory stays flat
@@ -261,7 +261,7 @@ def _merge_ordered(con: Any, store: Store, staging: Path, cid: str, day: str,
                    fs: list[dict[str, Any]]) -> tuple[str, Path, int, str | None]:
     """Merge a day's small files into one, ordered by event_name (small, so the sort is cheap)."""
     out = staging / f"part-{cid}-{day}.parquet"
-    n = _copy(con, [str(store.root / f["path"]) for f in fs], out, _merged_options(), "ORDER BY event_name")[0][0]
+    n = _copy(con, [store.url(f["path"]) for f in fs], out, _merged_options(), "ORDER BY event_name")[0][0]
     names = {f.get("event_name") for f in fs}
     return day, out, n, names.pop() if len(names) == 1 else None
 
@@ -280,8 +280,8 @@ def _cluster_day(
     groups: dict[str | None, list[str]] = {}
     for f in fs:
         if f.get("event_name") is not None:
-            groups.setdefault(f["event_name"], []).append(str(store.root / f["path"]))
-    mixed = [str(store.root / f["path"]) for f in fs if f.get("event_name") is None]
+            groups.setdefault(f["event_name"], []).append(store.url(f["path"]))
+    mixed = [store.url(f["path"]) for f in fs if f.get("event_name") is None]
     if mixed:
         con.execute("SET partitioned_write_flush_threshold = ?", [SPLIT_FLUSH_ROWS]).fetchall()
         con.execute("SET partitioned_write_max_open_files = ?", [SPLIT_MAX_OPEN_FILES]).fetchall()
@@ -301,7 +301,7 @@ def _cluster_day(
         n = _copy(con, files, out, _merged_options())[0][0]
         written.append((day, out, n, name))
         replaced |= set(files)
-    return written, [f for f in fs if str(store.root / f["path"]) in replaced]
+    return written, [f for f in fs if store.url(f["path"]) in replaced]
 
 
 #: Columns a newer dataset format added, with the value every event of an older
@@ -347,9 +347,10 @@ def migrate(data_dir: str | os.PathLike[str], *, wait: bool = True, on_notice=No
         staging = store.new_staging(mid)
         try:
             con = catalog.new_connection()
+            store.prepare(con, store.file_sizes(state))
             staged: list[StagedFile] = []
             for i, f in enumerate(state.files):
-                src = store.root / f["path"]
+                src = store.url(f["path"])
                 have = {r[0] for r in con.execute(
                     "SELECT name FROM parquet_schema(?)", [str(src)]).fetchall()}
                 cols = []

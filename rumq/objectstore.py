@@ -31,6 +31,7 @@ import io
 import os
 import random
 import re
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -157,6 +158,8 @@ class ObjectInfo:
     key: str
     etag: str
     size: int
+    #: LastModified as the store sent it (ISO 8601 text; "" when unknown).
+    modified: str = ""
 
     @property
     def url(self) -> str:
@@ -297,7 +300,7 @@ class ObjectStore:
                 kw["ContinuationToken"] = token
             page = self.call("list_objects_v2", where, **kw)
             for o in page.get("Contents", ()):
-                yield ObjectInfo(bucket, o["Key"], o["ETag"].strip('"'), int(o["Size"]))
+                yield ObjectInfo(bucket, o["Key"], o["ETag"].strip('"'), int(o["Size"]), o.get("LastModified") or "")
             if not page.get("IsTruncated"):
                 return
             token = page["NextContinuationToken"]
@@ -328,9 +331,11 @@ class ObjectStore:
         if n <= 0 or start >= obj.size:
             return b""
 
+        # An empty ETag: an immutable object (a dataset's data file), nothing to pin.
+        pin = {"IfMatch": obj.etag} if obj.etag else {}
+
         def get() -> bytes:
-            r = self.client.get_object(Bucket=obj.bucket, Key=obj.key, Range=f"bytes={start}-{start + n - 1}",
-                                       IfMatch=obj.etag)
+            r = self.client.get_object(Bucket=obj.bucket, Key=obj.key, Range=f"bytes={start}-{start + n - 1}", **pin)
             return r["Body"].read()
 
         return self.retrying("get_object", obj.url, get)
@@ -503,7 +508,8 @@ def _parser_factory() -> Any:
             root = ET.fromstring(response["body"])
             out: dict[str, Any] = {
                 "Contents": [{"Key": c.findtext(ns + "Key"), "ETag": c.findtext(ns + "ETag"),
-                              "Size": int(c.findtext(ns + "Size") or 0)} for c in root.iter(ns + "Contents")],
+                              "Size": int(c.findtext(ns + "Size") or 0),
+                              "LastModified": c.findtext(ns + "LastModified")} for c in root.iter(ns + "Contents")],
                 "IsTruncated": root.findtext(ns + "IsTruncated") == "true",
             }
             for name in ("NextContinuationToken", "EncodingType", "Prefix", "KeyCount"):
@@ -725,3 +731,26 @@ class Prefetcher:
     def close(self) -> None:
         self.pool.shutdown(wait=True, cancel_futures=True)
         self.futures.clear()
+
+
+#: Environment variables that decide what a default ``ObjectStore`` talks to, as whom.
+_CLIENT_ENV = ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3", "AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_REGION",
+               "AWS_DEFAULT_REGION", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE", "AWS_MAX_ATTEMPTS",
+               "RUMQ_S3_RETRY_BASE")
+_SHARED: dict[tuple[Any, ...], ObjectStore] = {}
+_SHARED_LOCK = threading.Lock()
+
+
+def shared_store(options: ClientOptions | None = None) -> ObjectStore:
+    """One ``ObjectStore`` per endpoint and identity for the whole process.
+
+    Building a boto3 client costs ~0.1 s; every connection of a command over
+    a dataset on S3 (the window, the notices, the totals) reuses one.
+    """
+    options = options or ClientOptions()
+    key = (options, tuple(os.environ.get(k) for k in _CLIENT_ENV))
+    with _SHARED_LOCK:
+        store = _SHARED.get(key)
+        if store is None:
+            store = _SHARED[key] = ObjectStore(options)
+        return store

@@ -8,6 +8,10 @@ Layout under the data directory::
     _rumq/lock                                                the writers' lock
     _rumq/staging/<ingest_id>/                                work in progress of a running ingest
 
+The same layout under an ``s3://bucket/prefix/`` URL keeps a dataset on an
+object store (see ``Store``: no lock, conditional manifest writes, staging in
+a local temporary folder).
+
 Atomicity: a writer stages everything, moves the new files into place
 (``place``, ``place_rejects``), then replaces ``state.json`` in one
 ``os.replace`` (``commit``); files the new state no longer lists are deleted
@@ -27,6 +31,9 @@ import contextlib
 import json
 import os
 import shutil
+import tempfile
+import time
+import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -47,6 +54,36 @@ _OLD_VERSIONS = {
 }
 #: Older versions ``rumq migrate`` upgrades in place (rumq.maintenance.migrate).
 MIGRATABLE_VERSIONS = frozenset({2})
+#: The manifest, relative to the dataset's root.
+STATE_FILE = "_rumq/state.json"
+#: Uploads to an object store in flight at once.
+UPLOADS_IN_FLIGHT = 8
+#: Seconds an unlisted file on an object store must have existed before a
+#: writer deletes it as an orphan (``RUMQ_ORPHAN_GRACE``): longer than any
+#: writer takes between its first upload and its commit.
+ORPHAN_GRACE = 6 * 3600
+
+
+def orphan_grace() -> float:
+    """``ORPHAN_GRACE``, or ``RUMQ_ORPHAN_GRACE`` seconds when set."""
+    raw = os.environ.get("RUMQ_ORPHAN_GRACE")
+    if not raw:
+        return ORPHAN_GRACE
+    try:
+        return max(0.0, float(raw))
+    except ValueError:
+        raise DatasetError(f"RUMQ_ORPHAN_GRACE={raw!r} is not a number of seconds",
+                           hint="set it to a number or unset it") from None
+
+
+def _age_origin(modified: str, now: float) -> float:
+    """An object's LastModified (ISO 8601 text) as a Unix time; ``now`` when unknown (never an orphan yet)."""
+    from datetime import datetime
+
+    try:
+        return datetime.fromisoformat(modified.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return now
 
 
 @dataclass(frozen=True)
@@ -76,6 +113,10 @@ class State:
     inputs: dict[str, dict[str, Any]] = field(default_factory=dict)
     ingests: list[dict[str, Any]] = field(default_factory=list)
     rejects: list[dict[str, Any]] = field(default_factory=list)
+    #: The ETag of the manifest this state was read from (object stores; None on local disk).
+    base: str | None = field(default=None, compare=False)
+    #: Read from a committed manifest (False: a dataset's first commit).
+    committed: bool = field(default=False, compare=False)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -116,27 +157,105 @@ class State:
 
 
 class Store:
-    """A rumq dataset directory.
+    """A rumq dataset: a local directory or an ``s3://bucket/prefix/`` URL.
 
     Args:
-        root: the data directory (need not exist until the first write).
+        root: the data directory or URL (need not exist until the first write).
+        options: endpoint, profile and region for an ``s3://`` dataset (None: the AWS defaults).
+
+    On an object store the layout is the same; what differs is how a commit
+    is made atomic. There is no lock file: every file is uploaded under a
+    new name first, then the manifest is replaced by one conditional PUT on
+    the ETag of the manifest the writer started from (``If-None-Match: *``
+    for a dataset's first commit), so of two writers exactly one commits and
+    the other gets ``DatasetConflictError`` (its uploads are deleted). Files
+    no manifest lists are orphans: never read, and deleted by a later writer
+    once older than ``ORPHAN_GRACE`` seconds (so a running writer's uploads
+    are never taken). See docs/storage.md.
     """
 
-    def __init__(self, root: str | os.PathLike[str]) -> None:
-        self.root = Path(root)
-        self.meta_dir = self.root / "_rumq"
-        self.state_path = self.meta_dir / "state.json"
-        self.events_dir = self.root / "events"
-        self.rejects_dir = self.root / "rejects"
-        self.staging_dir = self.meta_dir / "staging"
+    def __init__(self, root: str | os.PathLike[str], options: Any = None) -> None:
+        from rumq.objectstore import is_url
+
+        self.remote = is_url(root)
+        self.options = options
+        if self.remote:
+            from rumq.objectstore import S3Url
+
+            url = S3Url.parse(str(root))
+            if url.is_glob:
+                raise DatasetError(f"{root}: a dataset URL cannot hold wildcards",
+                                   hint="give the dataset's prefix, e.g. s3://bucket/rumq/")
+            self.bucket = url.bucket
+            self.prefix = url.key.strip("/") + "/" if url.key.strip("/") else ""
+            self.root: Any = f"s3://{self.bucket}/{self.prefix}".rstrip("/")
+            self.state_path: Any = self.url(STATE_FILE)
+        else:
+            self.root = Path(root)
+            self.meta_dir = self.root / "_rumq"
+            self.state_path = self.meta_dir / "state.json"
+            self.events_dir = self.root / "events"
+            self.rejects_dir = self.root / "rejects"
+            self.staging_dir = self.meta_dir / "staging"
+        #: Paths placed since the last commit (deleted if that commit loses a race).
+        self._placed: list[str] = []
+        self._conditional_checked = False
+
+    @property
+    def objects(self) -> Any:
+        """The ``ObjectStore`` of an ``s3://`` dataset."""
+        from rumq.objectstore import shared_store
+
+        return shared_store(self.options)
+
+    def url(self, path: str) -> str:
+        """Where a manifest path (relative to the root) is, as DuckDB and the user read it."""
+        if self.remote:
+            return f"s3://{self.bucket}/{self.prefix}{path}"
+        return str(self.root / path)
+
+    def prepare(self, con: Any, sizes: dict[str, int] | None = None) -> Any:
+        """Let DuckDB connection ``con`` read this dataset's files (a no-op on local disk).
+
+        Args:
+            sizes: sizes by URL of the files it will read (from the manifest:
+                opening them then costs no request).
+
+        Returns:
+            The ``DatasetFileSystem`` registered (None on local disk), whose
+            counters tell what the connection read from the store.
+        """
+        if not self.remote:
+            return None
+        from rumq.objectfs import DatasetFileSystem
+
+        fs = DatasetFileSystem(self.objects, sizes)
+        con.register_filesystem(fs)
+        return fs
+
+    def file_sizes(self, state: State | None = None) -> dict[str, int]:
+        """The committed event files' sizes by URL (from the manifest)."""
+        st = state or self.load_state()
+        return {self.url(f["path"]): int(f.get("bytes") or 0) for f in st.files if f.get("bytes")}
 
     # -- reading -----------------------------------------------------------
     def exists(self) -> bool:
         """True when the directory holds a committed rumq dataset."""
+        if self.remote:
+            return self.objects.head(self.bucket, self.prefix + STATE_FILE) is not None
         return self.state_path.is_file()
 
     def check(self) -> None:
         """Raise ``DatasetError`` unless the dataset exists."""
+        if self.remote:
+            if not self.exists():
+                # A missing bucket says so (BucketNotFoundError), not "no dataset".
+                self.objects.call("head_bucket", f"s3://{self.bucket}/", Bucket=self.bucket)
+                raise DatasetError(
+                    f"no dataset at {self.root} (no {STATE_FILE})",
+                    hint="ingest some exports first (rumq --data s3://BUCKET/PREFIX/ ingest PATH...) or check the URL",
+                )
+            return
         if not self.root.exists():
             raise DatasetError(
                 f"no dataset at {self.root}",
@@ -148,36 +267,64 @@ class Store:
                 hint="point --data at a directory created by `rumq ingest`",
             )
 
+    def _read_state(self) -> tuple[dict[str, Any] | None, str | None]:
+        """The parsed state file and its ETag (None, None when nothing was ever committed)."""
+        if self.remote:
+            from rumq.errors import ObjectReadError
+
+            try:
+                raw, etag = self.objects.read_all(self.bucket, self.prefix + STATE_FILE)
+            except ObjectReadError as e:
+                if "NoSuchKey" in str(e):
+                    return None, None
+                raise
+        else:
+            try:
+                with open(self.state_path, "rb") as f:
+                    raw, etag = f.read(), None
+            except FileNotFoundError:
+                return None, None
+            except OSError as e:
+                raise DatasetError(f"cannot read {self.state_path}: {e}") from e
+        try:
+            return json.loads(raw), etag
+        except ValueError as e:
+            raise DatasetError(
+                f"cannot read {self.state_path}: {e}",
+                hint="the dataset's state file is damaged; restore it from a backup or re-ingest into a new directory",
+            ) from e
+
+    def state_identity(self) -> Any:
+        """What changes when a new state is committed (a cache key), or None if there is no state."""
+        if self.remote:
+            obj = self.objects.head(self.bucket, self.prefix + STATE_FILE)
+            return obj.etag if obj else None
+        try:
+            st = os.stat(self.state_path)
+        except OSError:
+            return None
+        return (st.st_ino, st.st_mtime_ns, st.st_size)
+
     def state_version(self) -> int | None:
         """The format version of the committed state (None when nothing was ever committed).
 
         Raises:
             DatasetError: the state file cannot be read.
         """
-        try:
-            with open(self.state_path, encoding="utf-8") as f:
-                return json.load(f).get("version")
-        except FileNotFoundError:
-            return None
-        except (OSError, ValueError) as e:
-            raise DatasetError(f"cannot read {self.state_path}: {e}") from e
+        data, _ = self._read_state()
+        return None if data is None else data.get("version")
 
     def load_state(self, *, allow_old: bool = False) -> State:
         """The committed state (empty when nothing was ever committed).
 
         ``allow_old`` reads a state of a version ``rumq migrate`` upgrades
-        (only the migration itself does that).
+        (only the migration itself does that). The state remembers which
+        committed manifest it was read from: a commit of it on an object
+        store succeeds only if that is still the committed one.
         """
-        try:
-            with open(self.state_path, encoding="utf-8") as f:
-                data = json.load(f)
-        except FileNotFoundError:
+        data, etag = self._read_state()
+        if data is None:
             return State()
-        except (OSError, ValueError) as e:
-            raise DatasetError(
-                f"cannot read {self.state_path}: {e}",
-                hint="the dataset's state file is damaged; restore it from a backup or re-ingest into a new directory",
-            ) from e
         version = data.get("version")
         if version != STATE_VERSION and not (allow_old and version in MIGRATABLE_VERSIONS):
             why = f" ({_OLD_VERSIONS[version]})" if version in _OLD_VERSIONS else ""
@@ -188,19 +335,34 @@ class Store:
             raise DatasetError(
                 f"{self.state_path} has version {version!r}; this rumq reads version {STATE_VERSION}", hint=hint
             )
-        return State.from_json(data)
+        state = State.from_json(data)
+        state.base = etag
+        state.committed = True
+        return state
 
     def event_files(self, start: date | None = None, end: date | None = None) -> list[str]:
-        """Absolute paths of the committed event files, optionally only for dates in [start, end]."""
+        """Paths (or URLs) of the committed event files, optionally only for dates in [start, end]."""
         out = []
         for f in self.load_state().files:
             d = date.fromisoformat(f["date"])
             if (start is None or d >= start) and (end is None or d <= end):
-                out.append(str(self.root / f["path"]))
+                out.append(self.url(f["path"]))
         return sorted(out)
 
     def rejects_files(self) -> list[str]:
-        return [str(self.root / r["path"]) for r in self.load_state().rejects]
+        return [self.url(r["path"]) for r in self.load_state().rejects]
+
+    def read_lines(self, url: str) -> Iterable[str]:
+        """The lines of a dataset file (a rejects file) by its path or URL."""
+        if self.remote:
+            from rumq.objectstore import S3Url
+
+            u = S3Url.parse(url)
+            raw, _ = self.objects.read_all(u.bucket, u.key)
+            yield from raw.decode("utf-8").splitlines()
+            return
+        with open(url, encoding="utf-8") as f:
+            yield from f
 
     def size_on_disk(self) -> int:
         st = self.load_state()
@@ -210,58 +372,158 @@ class Store:
 
     # -- writing -----------------------------------------------------------
     def commit(self, state: State) -> None:
-        """Atomically replace the committed state (write, fsync, rename, fsync dir)."""
+        """Atomically replace the committed state.
+
+        Local: write, fsync, rename, fsync the directory (the lock keeps other
+        writers out). Object store: one PUT conditional on ``state.base`` (the
+        manifest ``state`` was read from), or on there being no manifest yet.
+
+        Raises:
+            DatasetConflictError: (object store) another writer committed since
+                ``state`` was read; this writer's uploads are deleted and the
+                dataset is as that writer left it.
+        """
+        data = json.dumps(state.to_json(), indent=1, sort_keys=True).encode("utf-8")
+        if self.remote:
+            from rumq.errors import DatasetConflictError, ObjectChangedError
+
+            self._check_conditional_writes()
+            try:
+                state.base = self.objects.put(self.bucket, self.prefix + STATE_FILE, data, if_match=state.base,
+                                              if_none_match=not state.committed)
+            except ObjectChangedError:
+                placed, self._placed = self._placed, []
+                self.discard(placed)
+                raise DatasetConflictError(
+                    f"another writer committed to {self.root} while this one was writing; nothing of this "
+                    "write was committed",
+                    hint="run the command again (an ingest reads only what is still new)",
+                ) from None
+            state.committed = True
+            self._placed = []
+            return
         self.meta_dir.mkdir(parents=True, exist_ok=True)
         tmp = self.meta_dir / f"state.json.tmp-{os.getpid()}"
-        with open(tmp, "w", encoding="utf-8") as f:
-            json.dump(state.to_json(), f, indent=1, sort_keys=True)
+        with open(tmp, "wb") as f:
+            f.write(data)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, self.state_path)
         fsync_dir(self.meta_dir)
+        state.committed = True
+        self._placed = []
+
+    def _check_conditional_writes(self) -> None:
+        """Refuse to commit to a store that ignores ``If-None-Match`` (once per ``Store``).
+
+        Two writers are kept apart only by the store refusing a conditional
+        PUT; a store that silently accepts it would let both commit. Probe:
+        write a new key twice with ``If-None-Match: *``; the second must fail.
+        """
+        if self._conditional_checked:
+            return
+        from rumq.errors import ObjectChangedError
+
+        key = self.prefix + f"_rumq/probe-{uuid.uuid4().hex}"
+        self.objects.put(self.bucket, key, b"probe", if_none_match=True)
+        try:
+            self.objects.put(self.bucket, key, b"probe again", if_none_match=True)
+        except ObjectChangedError:
+            self._conditional_checked = True
+            return
+        finally:
+            self.objects.delete(self.bucket, [key])
+        raise DatasetError(
+            f"the object store at {self.objects.endpoint} ignores conditional writes (If-None-Match), so two "
+            f"writers could both commit to {self.root}; rumq does not write a dataset there",
+            hint="keep the dataset on S3 or on a store with conditional PUTs (MinIO, R2 and Ceph RGW have them), "
+                 "or on local disk",
+        )
+
+    def _put_file(self, source: Path, dest: str) -> int:
+        """Place ``source`` at ``dest`` (a path relative to the root); return its size in bytes."""
+        if self.remote:
+            data = source.read_bytes()
+            # If-None-Match: an upload never replaces a file (names are unique per writer).
+            self.objects.put(self.bucket, self.prefix + dest, data, if_none_match=True)
+            source.unlink()
+            self._placed.append(dest)
+            return len(data)
+        target = self.root / dest
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(source, target)
+        self._placed.append(dest)
+        return target.stat().st_size
 
     def place(self, files: Iterable[StagedFile], writer_id: str) -> list[dict[str, Any]]:
-        """Move staged files into their partitions; return their manifest entries.
+        """Move (upload) staged files into their partitions; return their manifest entries.
 
         The files stay invisible to readers until a ``commit`` of a state that
         lists the entries (a crash before that leaves orphans for ``recover``).
-        Must be called with the lock held.
+        Local: must be called with the lock held. On an object store the
+        uploads run several at a time.
 
         Args:
             files: the staged files.
             writer_id: the ingest or compaction that wrote them (recorded per file).
         """
-        entries = []
-        for f in files:
-            dest = self.partition_dir(f.date) / f.name
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(f.source, dest)
-            entries.append({"path": str(dest.relative_to(self.root)), "date": f.date, "rows": f.rows,
-                            "bytes": dest.stat().st_size, "ingest_id": writer_id, "event_name": f.event_name})
-        return entries
+        files = list(files)
+
+        def one(f: StagedFile) -> dict[str, Any]:
+            dest = f"events/{PARTITION_COLUMN}={f.date}/{f.name}"
+            size = self._put_file(f.source, dest)
+            return {"path": dest, "date": f.date, "rows": f.rows, "bytes": size, "ingest_id": writer_id,
+                    "event_name": f.event_name}
+
+        if self.remote and len(files) > 1:
+            from concurrent.futures import ThreadPoolExecutor
+
+            with ThreadPoolExecutor(UPLOADS_IN_FLIGHT, thread_name_prefix="rumq-upload") as pool:
+                return list(pool.map(one, files))
+        return [one(f) for f in files]
 
     def place_rejects(self, source: Path, writer_id: str, rows: int) -> dict[str, Any]:
         """Move an ingest's staged rejects file into ``rejects/``; return its manifest entry.
 
         Like ``place``: visible once a committed state lists the entry.
         """
-        self.rejects_dir.mkdir(parents=True, exist_ok=True)
-        dest = self.rejects_dir / f"{writer_id}.jsonl"
-        os.replace(source, dest)
-        return {"path": str(dest.relative_to(self.root)), "rows": rows, "bytes": dest.stat().st_size,
-                "ingest_id": writer_id}
+        dest = f"rejects/{writer_id}.jsonl"
+        size = self._put_file(source, dest)
+        return {"path": dest, "rows": rows, "bytes": size, "ingest_id": writer_id}
 
     def discard(self, paths: Iterable[str]) -> None:
         """Delete files (paths relative to the root) that the committed state no longer lists."""
+        paths = list(paths)
+        if self.remote:
+            if paths:
+                self.objects.delete(self.bucket, [self.prefix + p for p in paths])
+            return
         for path in paths:
             (self.root / path).unlink(missing_ok=True)
 
     def recover(self, *, allow_old: bool = False) -> list[str]:
         """Remove what a crashed writer left behind; return the removed paths.
 
-        Must be called with the lock held (``allow_old``: see ``load_state``).
+        Local: must be called with the lock held (``allow_old``: see
+        ``load_state``). Object store: files no committed manifest lists are
+        deleted once older than ``ORPHAN_GRACE`` (younger ones may be a
+        running writer's uploads).
         """
         removed: list[str] = []
+        st = self.load_state(allow_old=allow_old)
+        known = {f["path"] for f in st.files} | {r["path"] for r in st.rejects}
+        if self.remote:
+            self._check_conditional_writes()  # before the writer uploads anything
+            grace = orphan_grace()
+            now = time.time()
+            orphans = []
+            for base in ("events/", "rejects/"):
+                for obj in self.objects.list(self.bucket, self.prefix + base):
+                    rel = obj.key[len(self.prefix):]
+                    if rel not in known and now - _age_origin(obj.modified, now) >= grace:
+                        orphans.append(rel)
+            self.discard(orphans)
+            return [self.url(p) for p in orphans]
         if self.staging_dir.exists():
             for p in self.staging_dir.iterdir():
                 shutil.rmtree(p, ignore_errors=True) if p.is_dir() else p.unlink(missing_ok=True)
@@ -269,8 +531,6 @@ class Store:
         for p in self.meta_dir.glob("state.json.tmp-*"):
             p.unlink(missing_ok=True)
             removed.append(str(p))
-        st = self.load_state(allow_old=allow_old)
-        known = {f["path"] for f in st.files} | {r["path"] for r in st.rejects}
         for base in (self.events_dir, self.rejects_dir):
             if not base.exists():
                 continue
@@ -281,6 +541,9 @@ class Store:
         return removed
 
     def new_staging(self, ingest_id: str) -> Path:
+        """A fresh local folder for a writer's work in progress (inside the dataset on local disk)."""
+        if self.remote:
+            return Path(tempfile.mkdtemp(prefix=f"rumq-staging-{ingest_id}-"))
         d = self.staging_dir / ingest_id
         d.mkdir(parents=True, exist_ok=False)
         return d
@@ -305,6 +568,9 @@ class Store:
         Raises:
             DatasetLockedError: the lock is held and we may not (or no longer) wait.
         """
+        if self.remote:
+            # No lock on an object store: commits are conditional writes (see the class).
+            return contextlib.nullcontext()
         from rumq import lockfile
 
         return lockfile.hold(self.meta_dir / "lock", holder=f"writing to {self.root}", error=DatasetLockedError,

@@ -479,9 +479,9 @@ def _dataset_dir(con: Any) -> Path | None:
         return None
     if not files:
         return None
-    # <data>/events/event_date=YYYY-MM-DD/part.parquet
-    events_dir = Path(files[0]).parent.parent
-    return events_dir.parent if events_dir.name == "events" else None
+    # <data>/events/event_date=YYYY-MM-DD/part.parquet, on disk or at an s3:// URL
+    head, sep, _ = str(files[0]).rpartition("/events/")
+    return (head if head.startswith("s3://") else Path(head)) if sep else None
 
 
 def _ingest_totals(con: Any, data_dir: str | os.PathLike[str] | None) -> None:

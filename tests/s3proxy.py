@@ -21,12 +21,17 @@ _ERRORS = {
     "internal": (500, "InternalError", "We encountered an internal error. Please try again."),
     "denied": (403, "AccessDenied", "Access Denied"),
     "expired": (400, "ExpiredToken", "The provided token has expired."),
+    "precondition": (412, "PreconditionFailed", "At least one of the pre-conditions you specified did not hold"),
 }
 
 
 @dataclass
 class Fault:
-    """Answer matching requests with ``action`` (a key of ``_ERRORS``, or ``"cut"``), ``times`` times (None: always).
+    """Answer matching requests with ``action`` (a key of ``_ERRORS``, ``"cut"``, or ``"hold"``), ``times`` times (None: always).
+
+    ``"hold"`` keeps the request waiting, unanswered, until ``FaultProxy.release``
+    (then forwards or drops it): a test can kill the client or let another
+    client go first while it waits (``FaultProxy.held`` tells that it arrived).
 
     ``path`` is a regular expression searched in the request path
     (``/bucket/key``); ``method`` limits it to one HTTP method; ``listing``
@@ -61,6 +66,7 @@ class Request:
     query: str
     range: str | None
     answered: str  # "forwarded" or the fault's action
+    bytes: int = 0  # response body bytes sent back (forwarded requests)
 
 
 @dataclass
@@ -71,11 +77,16 @@ class FaultProxy:
     lifetime: float = 60.0
     faults: list[Fault] = field(default_factory=list)
     log: list[Request] = field(default_factory=list)
+    #: Request headers removed before forwarding (e.g. a store that ignores conditional writes).
+    drop_headers: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         u = urlsplit(self.upstream)
         self._up = (u.hostname, u.port)
         self._lock = threading.Lock()
+        self._released = threading.Event()
+        self._forward_held = True
+        self.held = threading.Event()
         proxy = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -104,7 +115,13 @@ class FaultProxy:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
+    def release(self, *, forward: bool = True) -> None:
+        """Let the held requests through (``forward=False``: drop them, as if they never left the client)."""
+        self._forward_held = forward
+        self._released.set()
+
     def stop(self) -> None:
+        self.release(forward=False)
         self._timer.cancel()
         if self._thread.is_alive():
             self.server.shutdown()
@@ -125,8 +142,8 @@ class FaultProxy:
             fault = next((f for f in self.faults if f.matches(h.command, path, query, rng is not None)), None)
             if fault is not None:
                 fault.hits += 1
-            self.log.append(Request(h.command, path, query, rng,
-                                    fault.action if fault else "forwarded"))
+            request = Request(h.command, path, query, rng, fault.action if fault else "forwarded")
+            self.log.append(request)
         if fault is not None and fault.action in _ERRORS:
             status, code, message = _ERRORS[fault.action]
             xml = (f'<?xml version="1.0" encoding="UTF-8"?><Error><Code>{code}</Code><Message>{message}</Message>'
@@ -138,9 +155,16 @@ class FaultProxy:
             if h.command != "HEAD":
                 h.wfile.write(xml)
             return
+        if fault is not None and fault.action == "hold":
+            self.held.set()
+            self._released.wait(self.lifetime)
+            if not self._forward_held:
+                h.close_connection = True
+                return
         conn = http.client.HTTPConnection(*self._up, timeout=30)
         try:
-            headers = {k: v for k, v in h.headers.items() if k.lower() not in ("connection",)}
+            dropped = {"connection", *(d.lower() for d in self.drop_headers)}
+            headers = {k: v for k, v in h.headers.items() if k.lower() not in dropped}
             conn.request(h.command, h.path, body=body or None, headers=headers)
             resp = conn.getresponse()
             data = resp.read()
@@ -159,6 +183,7 @@ class FaultProxy:
                 h.close_connection = True
                 return
             h.wfile.write(data)
+            request.bytes = len(data)
         finally:
             conn.close()
 

@@ -36,6 +36,8 @@ def _downgrade_to_v2(data) -> None:
         (store.root / (f["path"] + ".v2")).replace(store.root / f["path"])
     state = json.loads(store.state_path.read_text())
     state["version"] = 2
+    for f in state["files"]:  # as rumq 2 wrote them: the sizes of these files
+        f["bytes"] = (store.root / f["path"]).stat().st_size
     store.state_path.write_text(json.dumps(state))
 
 

@@ -91,7 +91,7 @@ class LazyGroup(click.Group):
     default="rumq-data",
     show_default=True,
     type=click.Path(file_okay=False),
-    help="Dataset directory (env RUMQ_DATA).",
+    help="Dataset directory, or an s3://bucket/prefix/ URL (env RUMQ_DATA).",
 )
 @click.pass_context
 def cli(ctx: click.Context, data_dir: str) -> None:

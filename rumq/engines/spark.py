@@ -19,7 +19,6 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from datetime import datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rumq.errors import UsageError
@@ -187,8 +186,13 @@ def read_events(
     start, end = window_dates(since, until)
     files = store.event_files(start, end)
     ddl = schema_ddl()
+    base = store.url("events")
+    if store.remote:
+        # Hadoop's S3 connector (hadoop-aws) reads s3a:// URLs; the cluster supplies it
+        # and its credentials. Not tested here: local Spark has no S3 connector.
+        files, base = [f.replace("s3://", "s3a://", 1) for f in files], base.replace("s3://", "s3a://", 1)
     if files:
-        df = spark.read.schema(ddl).option("basePath", str(Path(store.root) / "events")).parquet(*files)
+        df = spark.read.schema(ddl).option("basePath", base).parquet(*files)
     else:
         df = spark.createDataFrame([], ddl)
     df = df.select(*[c.name for c in STORED_COLUMNS], PARTITION_COLUMN)

@@ -46,7 +46,7 @@ def commit(store: Store, state: State, todo: list[ToRead], report: IngestReport,
     new_files = store.place(staged, report.ingest_id)
     if rejects is not None and n_rejects:
         entry = store.place_rejects(rejects, report.ingest_id, n_rejects)
-        report.rejects_file = str(store.root / entry["path"])
+        report.rejects_file = store.url(entry["path"])
         state.rejects.append(entry)
     state.files.extend(new_files)
     record_inputs(state, todo, report)

@@ -62,8 +62,9 @@ def drop_duplicates(con: Any, store: Store, state: State, parts: Path, results: 
     # The same event always carries the same client timestamp, so only the
     # partitions of the incoming dates can hold it.
     days = [r[0] for r in con.execute(f"SELECT DISTINCT part FROM {good}").fetchall()]
-    existing = [str(store.root / f["path"]) for f in state.files if f["date"] in set(days)]
+    existing = [store.url(f["path"]) for f in state.files if f["date"] in set(days)]
     if existing:
+        store.prepare(con, store.file_sizes(state))
         con.execute("SET VARIABLE rumq_existing = ?::VARCHAR[]", [existing]).fetchall()
         con.execute(
             f"INSERT INTO dropped SELECT seq, filename, source_file, event_name FROM {good} "

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rumq.errors import ObjectChangedError, ObjectReadError, UsageError
+from rumq.errors import DatasetConflictError, ObjectChangedError, ObjectReadError, UsageError
 from rumq.ingest import staging
 from rumq.ingest.commit import commit, merge_small_files, record_inputs
 from rumq.ingest.dedup import drop_duplicates
@@ -25,6 +25,8 @@ from rumq.store import State, Store
 if TYPE_CHECKING:  # pragma: no cover
     from rumq.objectstore import ClientOptions
 
+#: Tries of an ingest into a dataset on an object store when another writer commits first.
+COMMIT_ATTEMPTS = 3
 #: Objects detected at once (each detection is one ranged GET).
 DETECT_IN_FLIGHT = 8
 #: Per-object failures: the object is named in the summary, the others go on.
@@ -69,15 +71,37 @@ def ingest(
             after retries is no error here: it is a ``failed`` file of the report).
         UsageError: unknown ``format``.
         DatasetLockedError: the dataset is locked and ``wait`` is False.
+        DatasetConflictError: (a dataset on an object store) other writers
+            committed first ``COMMIT_ATTEMPTS`` times in a row.
         StrictRejectsError: ``strict`` and some records were rejected.
     """
     if format is not None and format not in FORMATS:
         raise UsageError(f"unknown format {format!r}", hint=f"choose one of: {', '.join(FORMATS)}")
     files = expand(paths, store_options)
-    store = Store(data_dir)
+    store = Store(data_dir, store_options)
+    notice = on_notice or (lambda _m: None)
+    for attempt in range(1, COMMIT_ATTEMPTS + 1):
+        try:
+            report = _ingest(store, files, format, log_group, force, wait, notice, on_progress)
+            break
+        except DatasetConflictError:
+            # Only on an object store: another writer's commit came first. Nothing
+            # of this attempt is in the dataset; read the new manifest and start over.
+            if attempt == COMMIT_ATTEMPTS:
+                raise
+            notice(f"another writer committed to {store.root} first; ingesting again on top of it "
+                   f"(attempt {attempt + 1} of {COMMIT_ATTEMPTS})")
+    if strict:
+        report.raise_if_rejected()
+    return report
+
+
+def _ingest(store: Store, files: list[InputFile], format: str | None, log_group: str | None,  # noqa: A002
+            force: bool, wait: bool, notice: Callable[[str], None],
+            on_progress: Callable[[int, int], None] | None) -> IngestReport:
+    """One attempt of ``ingest``: under the lock (local), from the committed state to a new commit."""
     ingest_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:8]
     report = IngestReport(ingest_id)
-    notice = on_notice or (lambda _m: None)
     with store.lock(wait=wait, on_wait=notice):
         report.recovered = store.recover()
         if report.recovered:
@@ -117,8 +141,6 @@ def ingest(
         for line in lacking_notices(report.files):
             notice(line)
         merge_small_files(store, report, notice)
-    if strict:
-        report.raise_if_rejected()
     return report
 
 

@@ -25,6 +25,7 @@ from rumq.errors import (
     UnknownQueryError,
 )
 from rumq.library import Library, Query
+from rumq.objectstore import is_url
 from rumq.params import resolve
 from rumq.report import thresholds as th
 from rumq.report import window as win
@@ -403,7 +404,8 @@ def _check(
         name=Path(shown).stem,
         title=title,
         description=description,
-        dataset=rel(dataset) if dataset else None,
+        # An s3:// dataset is a URL, not a path relative to the definition.
+        dataset=(dataset if is_url(dataset) else rel(dataset)) if dataset else None,
         window=window,
         app=app,
         queries=tuple(lib_dirs),
