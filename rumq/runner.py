@@ -262,6 +262,27 @@ def run_query(
     return df
 
 
+def polars_views(
+    data_dir: str | os.PathLike[str],
+    *,
+    since: TimeArg = None,
+    until: TimeArg = None,
+    app: str | None = None,
+    now: dt.datetime | None = None,
+) -> Any:
+    """The analysis views of the window as Polars LazyFrames (``rumq.engines.polars_views.Views``).
+
+    Raises:
+        DatasetError: the dataset does not exist.
+        UsageError: a bad window, or ``app`` names no application.
+    """
+    from rumq import catalog
+    from rumq.engines.polars_views import Views
+
+    w = window(since, until, now)
+    return Views(data_dir, since=w.since, until=w.until, app=catalog.resolve_app(data_dir, app))
+
+
 def _catalog(
     data_dir: str | os.PathLike[str], w: TimeWindow, app: str | None, *, for_sql: str | None = None,
     allow_writes: bool = False,

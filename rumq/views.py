@@ -489,19 +489,23 @@ def _ingest_totals(con: Any, data_dir: str | os.PathLike[str] | None) -> None:
 
     The counts cover every ingest of the dataset, not the time window.
     """
-    from rumq.store import Store
-
-    totals: list[int | None] = [None] * 5
-    store = Store(data_dir) if data_dir is not None else None
-    if store is not None and store.exists():
-        from rumq.catalog import committed_state
-
-        ingests = committed_state(store).ingests  # a damaged or foreign state raises DatasetError
-        totals = [len(ingests)] + [
-            sum(int(i.get(k) or 0) for i in ingests) for k in ("read", "written", "duplicates", "rejected")
-        ]
     con.execute(
         "CREATE OR REPLACE TEMP TABLE ingest_totals AS SELECT ?::BIGINT AS ingests, ?::BIGINT AS read, "
         "?::BIGINT AS written, ?::BIGINT AS duplicates, ?::BIGINT AS rejected",
-        totals,
+        ingest_totals(data_dir),
     ).fetchall()
+
+
+def ingest_totals(data_dir: str | os.PathLike[str] | None) -> list[int | None]:
+    """``[ingests, read, written, duplicates, rejected]`` over every ingest of the dataset (Nones if unknown)."""
+    from rumq.store import Store
+
+    store = Store(data_dir) if data_dir is not None else None
+    if store is None or not store.exists():
+        return [None] * 5
+    from rumq.catalog import committed_state
+
+    ingests = committed_state(store).ingests  # a damaged or foreign state raises DatasetError
+    return [len(ingests)] + [
+        sum(int(i.get(k) or 0) for i in ingests) for k in ("read", "written", "duplicates", "rejected")
+    ]
