@@ -239,7 +239,9 @@ def run_query(
     values = resolve(query.params, params or {}, query=query.name)
     _check_limit(limit)
     w = window(since, until, now)
-    if query.kind == "insights":
+    if query.kind == "polars":
+        df = run_polars(data_dir, query, values, w, app=app, limit=limit, notify=say)
+    elif query.kind == "insights":
         df = _run_insights_text(
             data_dir, query.body, values, w, app=app, limit=limit, what=f"query '{query.name}'", notify=say,
             rows=rows,
@@ -259,6 +261,35 @@ def run_query(
     warning = coverage_warning(query, df, values)
     if warning:
         say("warning: " + warning)
+    return df
+
+
+def run_polars(
+    data_dir: str | os.PathLike[str],
+    query: Query,
+    values: Mapping[str, Any],
+    w: TimeWindow,
+    *,
+    app: str | None = None,
+    limit: int | None = None,
+    notify: Notify = _quiet,
+    function: Any = None,
+) -> pl.DataFrame:
+    """Run a Polars query (a ``.py`` file, or ``function``: a built-in's twin) over the window's views.
+
+    ``values`` are the resolved parameters. Says so through ``notify`` when
+    the window holds no event, as the SQL path does.
+
+    Raises:
+        PolarsQueryError: the query's code or Polars failed (file and line).
+    """
+    from rumq.engines import polars_query
+
+    _check_limit(limit)
+    views = polars_views(data_dir, since=w.since, until=w.until, app=app)
+    df = polars_query.run(query, views, values, function=function, limit=limit)
+    if views.rumq_events.select("event_time").head(1).collect().height == 0:
+        _say_empty(data_dir, w, app, notify)
     return df
 
 
@@ -313,13 +344,23 @@ def _say_if_empty(
     """
     import duckdb
 
-    from rumq import catalog
-
     try:
         if con.execute("SELECT 1 FROM events LIMIT 1").fetchall():
             return
-        first, last = catalog.event_range(data_dir)
     except duckdb.Error:  # the statement dropped the view, or the like: nothing to say
+        return
+    _say_empty(data_dir, w, app, say)
+
+
+def _say_empty(data_dir: str | os.PathLike[str], w: TimeWindow, app: str | None, say: Notify) -> None:
+    """The warning for a window without events, naming the dataset's first and last event time."""
+    import duckdb
+
+    from rumq import catalog
+
+    try:
+        first, last = catalog.event_range(data_dir)
+    except duckdb.Error:
         return
     if first is None:
         say("warning: the dataset holds no events")
