@@ -90,9 +90,11 @@ def test_the_edge_cases_are_in_the_polars_views(edges):
     assert pv.filter(pl.col("session_id").str.starts_with("page:")).height == 1
     assert set(pv.filter(pl.col("session_id") == D.LEGACY)["page"]) == {"/:id/:id/:id", "#/orders/:id",
                                                                          "/blog/hello/$c"}
-    # E4: the NULL page views are passed over for the entry and exit pages.
+    # E4 starts and ends with a page view without a page id: its entry and exit page are NULL.
     e4 = v.sessions.filter(pl.col("session_id") == D.E4).collect()
-    assert e4.select("entry_page_raw", "exit_page_raw", "page_views").row(0) == ("/home", "/home", 5)
+    assert e4.select("entry_page_raw", "exit_page_raw", "page_views").row(0) == (None, None, 5)
+    assert v.journey_steps.filter(pl.col("session_id") == D.E4).collect()["page"].to_list() == [
+        None, "/home", None, "/home", None]
     # E6 accepted cookies midway: two sessions with one id.
     assert v.sessions.filter(pl.col("session_id") == D.E6).collect()["cookieless"].sort().to_list() == [False, True]
     res = v.resources.collect()

@@ -254,7 +254,9 @@ class Views:
         import polars as pl
 
         key = list(KEY)
-        steps = self.session_pages.filter(pl.col("prev_page").ne_missing(pl.col("page"))).sort([*key, "seq"])
+        # The first page view is always a step: its missing prev_page is no repeat of a NULL page.
+        repeat = (pl.col("seq") > 1) & pl.col("prev_page").eq_missing(pl.col("page"))
+        steps = self.session_pages.filter(~repeat).sort([*key, "seq"])
         return steps.select(
             "session_id", "user_id", "cookieless", "application_id", "page", "event_time", "seq",
             pl.int_range(1, pl.len() + 1, dtype=pl.Int64).over(key).alias("step"),
@@ -342,15 +344,15 @@ class Views:
         depth = pl.col("interaction").fill_null(_LAST_DEPTH)
         pv = self.rumq_events.filter(pl.col("event_name") == "page_view")
         # Entry / exit: the page id of the first / last page view in session order
-        # that has one (a page view without a page id is passed over).
+        # (NULL when that page view has none).
         agg = (
             pv.filter(_has_session())
             .sort([*KEY, depth, "event_time", "source_line"], nulls_last=True)
             .group_by(list(KEY))
             .agg(
                 pl.len().cast(pl.Int64).alias("page_views"),
-                pl.col("page_id").drop_nulls().first().alias("entry_page_raw"),
-                pl.col("page_id").drop_nulls().last().alias("exit_page_raw"),
+                pl.col("page_id").first().alias("entry_page_raw"),
+                pl.col("page_id").last().alias("exit_page_raw"),
             )
             .select(id_text("session_uuid", "session_text").alias("session_id"), "cookieless", "page_views",
                     "entry_page_raw", "exit_page_raw")

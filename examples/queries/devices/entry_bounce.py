@@ -31,5 +31,6 @@ def query(views, params):
         .agg(pl.len().cast(pl.Int64).alias("sessions"), pl.col("bounced").mean().alias("bounce_rate"))
         .filter(pl.col("sessions") >= params["min_sessions"])
         .join(views.cookie_coverage.select("coverage"), how="cross")
+        # after the join: a join does not keep the row order unless told to
         .sort(["sessions", "entry_page", "device_type"], descending=[True, False, False], nulls_last=True)
     )
