@@ -23,7 +23,7 @@ import re
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from rumq.engines.polars_views import KEY
+from rumq.engines.polars_views import KEY, session_starts
 
 if TYPE_CHECKING:  # pragma: no cover
     import polars as pl
@@ -231,8 +231,13 @@ def funnels_conversion(views: Views, params: dict[str, Any]) -> pl.LazyFrame:
     patterns: list[str] = list(params["steps"])
     strict = params["mode"] == "strict"
     window = params["window"]
-    key = list(KEY)
-    path = _scope(views.journey_steps, params).select(*key, "step", "page", "event_time")
+    # Sessions numbered 1, 2, ... (a run of rows of the sorted path): joins on one integer.
+    key = ["sid"]
+    path = (_scope(views.journey_steps, params).select(*KEY, "step", "page", "event_time").sort([*KEY, "step"])
+            .select(session_starts().cum_sum().alias("sid"), "step", "page", "event_time")
+            # Collected once: the walk below reads the path once per step, and the lazy plan
+            # computed the sorted path again for each (about 6x slower at 5M events).
+            .collect().lazy())
     # Every page matching step 1 starts a walk; each next step is its first match after the
     # previous one (strict: the very next page), within `window` of the start.
     walk = path.filter(pl.col("page").str.contains(glob_regex(patterns[0])).fill_null(False)).select(
@@ -242,7 +247,7 @@ def funnels_conversion(views: Views, params: dict[str, Any]) -> pl.LazyFrame:
     for k, pattern in enumerate(patterns[1:], start=2):
         cand = path.filter(pl.col("page").str.contains(glob_regex(pattern)).fill_null(False)).select(
             *key, pl.col("step").alias("next_step"), pl.col("event_time").alias("next_time"))
-        joined = walk.join(cand, on=key, how="inner", nulls_equal=True).filter(
+        joined = walk.join(cand, on=key, how="inner").filter(
             (pl.col("next_step") == pl.col("step") + 1) if strict else (pl.col("next_step") > pl.col("step")))
         if window.total_seconds() > 0:
             joined = joined.filter(pl.col("next_time") <= pl.col("t0") + window)
@@ -255,7 +260,7 @@ def funnels_conversion(views: Views, params: dict[str, Any]) -> pl.LazyFrame:
     best = (every.group_by(*key, "start").agg(pl.col("k").max().alias("reached"))
             .sort(["reached", "start"], descending=[True, False])
             .group_by(key).agg(pl.col("start").first()))
-    timed = (every.join(best, on=[*key, "start"], how="inner", nulls_equal=True)
+    timed = (every.join(best, on=[*key, "start"], how="inner")
              .sort("k")
              .with_columns((_seconds("event_time") - _seconds("event_time").shift(1).over(key)).alias("dt")))
     per_step = timed.group_by("k").agg(pl.len().cast(pl.Int64).alias("sessions"),

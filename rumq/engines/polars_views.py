@@ -86,6 +86,25 @@ def uuid_text(u: pl.Expr) -> pl.Expr:
                          separator="-")
 
 
+def session_starts() -> pl.Expr:
+    """True on the first row of each session of a frame sorted by the session key (``KEY``).
+
+    On sorted rows a session's window is a run of rows: comparing each row's key
+    with the previous row's is much cheaper than a window partitioned by the key.
+    """
+    import polars as pl
+
+    return pl.any_horizontal(pl.col(c).ne_missing(pl.col(c).shift(1)) for c in KEY).fill_null(True)
+
+
+def position_in_session() -> pl.Expr:
+    """1-based position of each row in its session, on rows sorted by the session key."""
+    import polars as pl
+
+    row = pl.int_range(pl.len(), dtype=pl.Int64)
+    return row - pl.when(session_starts()).then(row).forward_fill() + 1
+
+
 def _has_session() -> pl.Expr:
     import polars as pl
 
@@ -238,14 +257,14 @@ class Views:
         """Page views in session order: ``seq``, ``prev_page``, ``is_last``."""
         import polars as pl
 
-        key = list(KEY)
-        ordered = self.page_views.sort([*key, "interaction", "event_time", "source_line"], nulls_last=True)
+        ordered = self.page_views.sort([*KEY, "interaction", "event_time", "source_line"], nulls_last=True)
+        first, last = session_starts(), session_starts().shift(-1).fill_null(True)
         return ordered.select(
             "session_id", "user_id", "cookieless", "application_id", "event_id", "event_time", "interaction",
             "page_raw", "page",
-            pl.int_range(1, pl.len() + 1, dtype=pl.Int64).over(key).alias("seq"),
-            pl.col("page").shift(1).over(key).alias("prev_page"),
-            pl.col("event_time").shift(-1).over(key).is_null().alias("is_last"),
+            position_in_session().alias("seq"),
+            pl.when(first).then(None).otherwise(pl.col("page").shift(1)).alias("prev_page"),
+            (last | pl.col("event_time").shift(-1).is_null()).alias("is_last"),
             "session_uuid", "session_text",
         )
 
@@ -253,16 +272,16 @@ class Views:
         """The session path with consecutive repeats of a page collapsed."""
         import polars as pl
 
-        key = list(KEY)
         # The first page view is always a step: its missing prev_page is no repeat of a NULL page.
         repeat = (pl.col("seq") > 1) & pl.col("prev_page").eq_missing(pl.col("page"))
-        steps = self.session_pages.filter(~repeat).sort([*key, "seq"])
+        steps = self.session_pages.filter(~repeat).sort([*KEY, "seq"])
+        last = session_starts().shift(-1).fill_null(True)
         return steps.select(
             "session_id", "user_id", "cookieless", "application_id", "page", "event_time", "seq",
-            pl.int_range(1, pl.len() + 1, dtype=pl.Int64).over(key).alias("step"),
-            pl.col("page").shift(-1).over(key).alias("next_page"),
-            pl.col("event_time").shift(-1).over(key).alias("next_time"),
-            pl.col("seq").shift(-1).over(key).is_null().alias("is_last"),
+            position_in_session().alias("step"),
+            pl.when(last).then(None).otherwise(pl.col("page").shift(-1)).alias("next_page"),
+            pl.when(last).then(None).otherwise(pl.col("event_time").shift(-1)).alias("next_time"),
+            (last | pl.col("seq").shift(-1).is_null()).alias("is_last"),
             "session_uuid", "session_text",
         )
 
