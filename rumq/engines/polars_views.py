@@ -311,24 +311,26 @@ class Views:
         failed = pl.col("http_status").ge(400).fill_null(True)
         epoch_s = lambda c: pl.col(c).dt.epoch("us").cast(pl.Float64) / 1e6  # noqa: E731 (DuckDB epoch())
         per = ["application_version", "browser_name", "os_name", "device_type", "country_code", "web_client_version"]
+        flags = {"page_views": name == "page_view", "js_errors": name == "js_error", "http_requests": name == "http",
+                 "http_errors": (name == "http") & failed}
         grouped = (
             self.rumq_events.filter(_has_session())
             .group_by(list(KEY))
             .agg(
-                pl.min_horizontal(uuid_text(pl.col("user_uuid").min()), pl.col("user_text").min()).alias("user_id"),
+                pl.col("user_uuid").min(), pl.col("user_text").min(),
                 pl.col("application_id").min(),
                 *(pl.col(c).min() for c in per),
                 pl.col("event_time").min().alias("start_time"),
                 pl.col("event_time").max().alias("end_time"),
                 pl.len().cast(pl.Int64).alias("events"),
-                (name == "page_view").sum().cast(pl.Int64).alias("page_views"),
-                (name == "js_error").sum().cast(pl.Int64).alias("js_errors"),
-                (name == "http").sum().cast(pl.Int64).alias("http_requests"),
-                ((name == "http") & failed).sum().cast(pl.Int64).alias("http_errors"),
+                *(e.sum().cast(pl.Int64).alias(k) for k, e in flags.items()),
             )
             .filter(pl.col("page_views") > 0)
             .with_columns(
                 id_text("session_uuid", "session_text").alias("session_id"),
+                # The session's user: its smallest user id as text (UUIDs order as their text does).
+                # Rendered after the aggregation: text functions inside one run group by group.
+                pl.min_horizontal(uuid_text(pl.col("user_uuid")), pl.col("user_text")).alias("user_id"),
                 (epoch_s("end_time") - epoch_s("start_time")).alias("duration_s"),
             )
         )
