@@ -199,6 +199,9 @@ def run_query(
 ) -> pl.DataFrame | Rows:
     """Run a named query and return its result.
 
+    A ``.py`` query (kind ``polars``) runs its ``query(views, params)`` over the
+    window's Polars views (``run_polars``); ``.sql`` and ``.insights`` run on DuckDB.
+
     Args:
         data_dir: the dataset directory.
         name: the query name (looked up in ``library``) or a parsed ``Query``.
@@ -227,6 +230,7 @@ def run_query(
         UsageError: a bad window or limit.
         DatasetError: the dataset does not exist.
         QueryExecutionError: DuckDB failed while running it.
+        PolarsQueryError: a Polars query's code (or Polars) failed: its file and line.
     """
     say = notify or _quiet
     if isinstance(name, str):
