@@ -194,6 +194,29 @@ class Dataset:
             raise UsageError(f"no view named {view!r}; views: {', '.join(sorted(names))}")
         return con.view(view)
 
+    def view(
+        self, name: str, since: TimeArg = None, until: TimeArg = None, app: str | None = None
+    ) -> pl.LazyFrame:
+        """One analysis view (``page_views``, ``sessions``, ... docs/analyses.md) as a Polars LazyFrame.
+
+        The same columns, types and rows as the DuckDB view of that name for
+        the window and application (``session_uuid`` stays 16 raw bytes);
+        computed by Polars from the window's Parquet files, with the filters
+        and the columns a query uses pushed down to the scan.
+
+        Raises:
+            UsageError: no view of that name, a bad window or application.
+        """
+        return self.views(since=since, until=until, app=app)[name]
+
+    def views(self, since: TimeArg = None, until: TimeArg = None, app: str | None = None) -> Any:
+        """Every analysis view of the window as LazyFrames (``rumq.engines.polars_views.Views``).
+
+        ``v = ds.views(since="7d")`` then ``v.sessions``, ``v["page_views"]``,
+        ``v.audience("browser_name")``: what a Polars query file receives.
+        """
+        return runner.polars_views(self.path, since=since, until=until, app=app)
+
     def events(self, since: TimeArg = None, until: TimeArg = None, app: str | None = None) -> pl.LazyFrame:
         """The events of the window as a Polars LazyFrame scanning the committed Parquet files.
 

@@ -201,6 +201,20 @@ class QueryExecutionError(RumqError):
     """A query failed while running (DuckDB raised on valid-looking input)."""
 
 
+class PolarsQueryError(QueryExecutionError):
+    """A Polars query file (``.py``) failed while running: the file and line of the user's code.
+
+    Attributes:
+        path: the query file.
+        line: 1-based line in it (of the failing statement, or of ``def query``
+            when Polars failed while computing the frame it returned).
+    """
+
+    def __init__(self, message: str, *, path: str = "", line: int | None = None, hint: str = "") -> None:
+        self.path, self.line = path, line
+        super().__init__(message, hint=hint)
+
+
 class ReadOnlyError(RumqError):
     """SQL tried to write, attach, load an extension, change a setting or read
     a file outside the dataset while queries run read-only (the default)."""

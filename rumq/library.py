@@ -8,8 +8,10 @@ directories in the order given, then ``RUMQ_QUERIES`` ones, then the
 built-ins; the first file with a name wins, and a user query that hides a
 built-in (or another user query) produces a notice.
 
-A file is ``<folder>/<name>.sql`` (DuckDB SQL) or ``.insights`` (Logs Insights),
-starting with a header in comment lines (format in docs/queries.md)::
+A file is ``<folder>/<name>.sql`` (DuckDB SQL), ``.insights`` (Logs Insights)
+or ``.py`` (a Polars query: a function ``query(views, params)`` returning a
+LazyFrame, run by ``rumq.engines.polars_query``), starting with a header in
+comment lines (format in docs/queries.md)::
 
     -- ---
     -- name: pages/drop_off
@@ -40,9 +42,9 @@ from rumq.params import ParamSpec, placeholders, referenced_names
 
 ENV_VAR = "RUMQ_QUERIES"
 BUILTIN = "built-in"
-EXTENSIONS = {".sql": "sql", ".insights": "insights"}
+EXTENSIONS = {".sql": "sql", ".insights": "insights", ".py": "polars"}
 #: comment prefix of the header lines, per kind
-PREFIX = {"sql": "--", "insights": "#"}
+PREFIX = {"sql": "--", "insights": "#", "polars": "#"}
 NAME_RE = re.compile(r"^[a-z0-9_][a-z0-9_-]*(/[a-z0-9_][a-z0-9_-]*)*$")
 HEADER_KEYS = ("name", "description", "definition", "session_based", "params", "columns")
 COLUMN_KEYS = frozenset({"name", "type", "meaning"})
@@ -63,7 +65,7 @@ class Query:
 
     Attributes:
         name: folder-style id, e.g. ``pages/drop_off``.
-        kind: ``sql`` or ``insights``.
+        kind: ``sql``, ``insights`` or ``polars`` (a ``.py`` file).
         description: one line.
         definition: paragraph(s) on how each output column is computed.
         session_based: whether results are session-based (carry ``coverage``).
@@ -187,7 +189,7 @@ def parse_query(text: str, *, path: str, expected_name: str, kind: str, source: 
         text: the file content.
         path: the file, for messages.
         expected_name: the name its location implies (relative path, no extension).
-        kind: ``sql`` or ``insights``.
+        kind: ``sql``, ``insights`` or ``polars``.
         source: ``built-in`` or the library directory.
 
     Returns:
@@ -284,6 +286,10 @@ def parse_query(text: str, *, path: str, expected_name: str, kind: str, source: 
                 f"placeholder {{{{{stray[0]}}}}} is not an identifier parameter "
                 "(declare it with an 'sql' map of allowed fragments)"
             )
+    elif kind == "polars":
+        problem = _polars_problem(text, params)
+        if problem:
+            raise fail(*problem)
     else:
         # .insights: parameters are {{name}} placeholders, quoted by rumq.insights
         undeclared = sorted(placeholders(body) - {p.name for p in params})
@@ -303,6 +309,29 @@ def parse_query(text: str, *, path: str, expected_name: str, kind: str, source: 
         source=source,
         header=header,
     )
+
+
+def _polars_problem(text: str, params: Sequence[ParamSpec]) -> tuple[str, int | None] | None:
+    """What is wrong with a Polars query file, and the line: (problem, line) or None.
+
+    The file is parsed, never run: listing a library executes no user code.
+    """
+    import ast
+
+    identifiers = [p.name for p in params if p.is_identifier]
+    if identifiers:
+        return (f"parameter '{identifiers[0]}' has an 'sql' map, which only SQL queries use "
+                "(a Polars query receives the chosen value; give 'choices' instead)", None)
+    try:
+        tree = ast.parse(text)
+    except SyntaxError as e:
+        return f"Python syntax error: {e.msg}", e.lineno
+    fn = next((n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "query"), None)
+    if fn is None:
+        return "no function 'query(views, params)' at the top level of the file", None
+    if len(fn.args.posonlyargs) + len(fn.args.args) != 2 or fn.args.vararg or fn.args.kwonlyargs:
+        return "'query' must take exactly two arguments: the views and the parameters", fn.lineno
+    return None
 
 
 @dataclass(frozen=True)

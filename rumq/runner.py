@@ -199,6 +199,9 @@ def run_query(
 ) -> pl.DataFrame | Rows:
     """Run a named query and return its result.
 
+    A ``.py`` query (kind ``polars``) runs its ``query(views, params)`` over the
+    window's Polars views (``run_polars``); ``.sql`` and ``.insights`` run on DuckDB.
+
     Args:
         data_dir: the dataset directory.
         name: the query name (looked up in ``library``) or a parsed ``Query``.
@@ -227,6 +230,7 @@ def run_query(
         UsageError: a bad window or limit.
         DatasetError: the dataset does not exist.
         QueryExecutionError: DuckDB failed while running it.
+        PolarsQueryError: a Polars query's code (or Polars) failed: its file and line.
     """
     say = notify or _quiet
     if isinstance(name, str):
@@ -239,7 +243,9 @@ def run_query(
     values = resolve(query.params, params or {}, query=query.name)
     _check_limit(limit)
     w = window(since, until, now)
-    if query.kind == "insights":
+    if query.kind == "polars":
+        df = run_polars(data_dir, query, values, w, app=app, limit=limit, notify=say)
+    elif query.kind == "insights":
         df = _run_insights_text(
             data_dir, query.body, values, w, app=app, limit=limit, what=f"query '{query.name}'", notify=say,
             rows=rows,
@@ -260,6 +266,56 @@ def run_query(
     if warning:
         say("warning: " + warning)
     return df
+
+
+def run_polars(
+    data_dir: str | os.PathLike[str],
+    query: Query,
+    values: Mapping[str, Any],
+    w: TimeWindow,
+    *,
+    app: str | None = None,
+    limit: int | None = None,
+    notify: Notify = _quiet,
+    function: Any = None,
+) -> pl.DataFrame:
+    """Run a Polars query (a ``.py`` file, or ``function``: a built-in's twin) over the window's views.
+
+    ``values`` are the resolved parameters. Says so through ``notify`` when
+    the window holds no event, as the SQL path does.
+
+    Raises:
+        PolarsQueryError: the query's code or Polars failed (file and line).
+    """
+    from rumq.engines import polars_query
+
+    _check_limit(limit)
+    views = polars_views(data_dir, since=w.since, until=w.until, app=app)
+    df = polars_query.run(query, views, values, function=function, limit=limit)
+    if views.rumq_events.select("event_time").head(1).collect().height == 0:
+        _say_empty(data_dir, w, app, notify)
+    return df
+
+
+def polars_views(
+    data_dir: str | os.PathLike[str],
+    *,
+    since: TimeArg = None,
+    until: TimeArg = None,
+    app: str | None = None,
+    now: dt.datetime | None = None,
+) -> Any:
+    """The analysis views of the window as Polars LazyFrames (``rumq.engines.polars_views.Views``).
+
+    Raises:
+        DatasetError: the dataset does not exist.
+        UsageError: a bad window, or ``app`` names no application.
+    """
+    from rumq import catalog
+    from rumq.engines.polars_views import Views
+
+    w = window(since, until, now)
+    return Views(data_dir, since=w.since, until=w.until, app=catalog.resolve_app(data_dir, app))
 
 
 def _catalog(
@@ -292,13 +348,23 @@ def _say_if_empty(
     """
     import duckdb
 
-    from rumq import catalog
-
     try:
         if con.execute("SELECT 1 FROM events LIMIT 1").fetchall():
             return
-        first, last = catalog.event_range(data_dir)
     except duckdb.Error:  # the statement dropped the view, or the like: nothing to say
+        return
+    _say_empty(data_dir, w, app, say)
+
+
+def _say_empty(data_dir: str | os.PathLike[str], w: TimeWindow, app: str | None, say: Notify) -> None:
+    """The warning for a window without events, naming the dataset's first and last event time."""
+    import duckdb
+
+    from rumq import catalog
+
+    try:
+        first, last = catalog.event_range(data_dir)
+    except duckdb.Error:
         return
     if first is None:
         say("warning: the dataset holds no events")

@@ -85,6 +85,14 @@ VIEW_NAMES: tuple[str, ...] = (
 # (2^31-1 puts a missing depth last, as NULLS LAST does in _ORDER_BY).
 _ORDER_BY = "interaction NULLS LAST, event_time, source_line"
 _ORDER_KEY = "{'i': coalesce(interaction, 2147483647), 't': event_time, 'l': source_line}"
+# The page id of the first (arg_min) or last (arg_max) page view in session order,
+# NULL when that page view has none: arg_min/arg_max skip rows whose value is
+# NULL, so the entry page would otherwise be the first page view *with* a page
+# id, which pages/drop_off and the (entry) edges of transitions do not count.
+# (The flag is an integer, not the boolean `page_id IS NULL`: Spark's rendering
+# of arg_min tests its value for NULL, and `x IS NULL IS NULL` does not parse there.)
+_FIRST_PAGE = (f"CASE WHEN arg_F(CASE WHEN page_id IS NULL THEN 1 ELSE 0 END, {_ORDER_KEY}) = 1 THEN NULL "
+               f"ELSE arg_F(page_id, {_ORDER_KEY}) END")
 # A page view without a session id is a session of its own, named after its
 # place in the export (not its event_id: see _ORDER_BY on why not).
 _PSEUDO_SESSION = "'page:' || source_file || ':' || source_line"
@@ -175,7 +183,8 @@ def view_sql(cfg: PageConfig | None = None) -> dict[str, str]:
 
     # The session path with consecutive repeats of a page collapsed (journeys, funnels).
     # is_last marks the last step: a page view without a page id has a NULL page,
-    # so a NULL next_page does not mean the path ends there.
+    # so a NULL next_page does not mean the path ends there. The first page view
+    # is always a step (its missing prev_page is no repeat of a NULL page).
     v["journey_steps"] = f"""
     SELECT session_id, user_id, cookieless, application_id, page, event_time, seq,
            row_number() OVER w AS step,
@@ -184,7 +193,7 @@ def view_sql(cfg: PageConfig | None = None) -> dict[str, str]:
            lead(seq) OVER w IS NULL AS is_last,
            session_uuid, session_text
     FROM session_pages
-    WHERE prev_page IS DISTINCT FROM page
+    WHERE seq = 1 OR prev_page IS DISTINCT FROM page
     WINDOW w AS (PARTITION BY {_SESSION_KEY}, cookieless ORDER BY seq)"""
 
     # Edges of the whole path: (entry) -> first page, page -> next page, last page ->
@@ -257,8 +266,8 @@ def view_sql(cfg: PageConfig | None = None) -> dict[str, str]:
         SELECT {_SESSION_ID} AS session_id, cookieless,
                count(*) AS page_views,
                count(*) = 1 AS bounced,
-               arg_min(page_id, {_ORDER_KEY}) AS entry_page_raw,
-               arg_max(page_id, {_ORDER_KEY}) AS exit_page_raw
+               {_FIRST_PAGE.replace("arg_F", "arg_min")} AS entry_page_raw,
+               {_FIRST_PAGE.replace("arg_F", "arg_max")} AS exit_page_raw
         FROM rumq_events WHERE event_name = 'page_view' AND {_HAS_SESSION}
         GROUP BY session_uuid, session_text, cookieless
         UNION ALL
@@ -489,19 +498,23 @@ def _ingest_totals(con: Any, data_dir: str | os.PathLike[str] | None) -> None:
 
     The counts cover every ingest of the dataset, not the time window.
     """
-    from rumq.store import Store
-
-    totals: list[int | None] = [None] * 5
-    store = Store(data_dir) if data_dir is not None else None
-    if store is not None and store.exists():
-        from rumq.catalog import committed_state
-
-        ingests = committed_state(store).ingests  # a damaged or foreign state raises DatasetError
-        totals = [len(ingests)] + [
-            sum(int(i.get(k) or 0) for i in ingests) for k in ("read", "written", "duplicates", "rejected")
-        ]
     con.execute(
         "CREATE OR REPLACE TEMP TABLE ingest_totals AS SELECT ?::BIGINT AS ingests, ?::BIGINT AS read, "
         "?::BIGINT AS written, ?::BIGINT AS duplicates, ?::BIGINT AS rejected",
-        totals,
+        ingest_totals(data_dir),
     ).fetchall()
+
+
+def ingest_totals(data_dir: str | os.PathLike[str] | None) -> list[int | None]:
+    """``[ingests, read, written, duplicates, rejected]`` over every ingest of the dataset (Nones if unknown)."""
+    from rumq.store import Store
+
+    store = Store(data_dir) if data_dir is not None else None
+    if store is None or not store.exists():
+        return [None] * 5
+    from rumq.catalog import committed_state
+
+    ingests = committed_state(store).ingests  # a damaged or foreign state raises DatasetError
+    return [len(ingests)] + [
+        sum(int(i.get(k) or 0) for i in ingests) for k in ("read", "written", "duplicates", "rejected")
+    ]

@@ -11,7 +11,7 @@
 --   no place in it). steps = N follows only the first N pages of each path (PostHog's step
 --   count): an edge is kept when its target is at position <= N; the (exit) edge only when the
 --   whole path fits (a cut path did not end there). A page view without a page id is a NULL
---   page. Only sessions with at least one page view in the window count, as in every
+--   page, a step like any other (also as the first page: (entry) -> NULL). Only sessions with at least one page view in the window count, as in every
 --   session-based query. transitions = number of edges (a session can take an edge more than
 --   once); sessions = sessions that took it; share = transitions / all transitions leaving
 --   from_page (computed before the top and min_count cuts). Unlike PostHog, pages are not

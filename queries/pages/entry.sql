@@ -3,7 +3,8 @@
 -- description: Entry pages with sessions, bounce rate and pages per session
 -- definition: |
 --   The entry page of a session is the normalized page of its first page view (session order:
---   interaction depth, then time, then position in the export). Per entry page: sessions =
+--   interaction depth, then time, then position in the export); NULL when that page view has
+--   no page id (the same entry as in pages/drop_off and journeys/transitions). Per entry page: sessions =
 --   sessions that started there; bounces = those with exactly one page view; bounce_rate =
 --   bounces / sessions (Plausible and Matomo page-level bounce rate: only sessions entering on
 --   the page count); pages_per_session_mean = mean page views of those sessions. Only sessions

@@ -25,7 +25,7 @@ def engine_options(f: Callable[..., Any]) -> Callable[..., Any]:
                      help="Spark master for --engine spark (env RUMQ_SPARK_MASTER, else [spark] in rumq.toml, "
                           "else local[*]).")(f)
     return click.option("--engine", type=click.Choice(list(ENGINES)), default="duckdb", show_default=True,
-                        help="Where the query runs: DuckDB, Apache Spark (pip install 'rumq[spark]'), or "
+                        help="Where the query runs: DuckDB, Apache Spark (pip install 'rumq[spark]'), polars (rumq run: the Polars twin of a built-in), or "
                              "athena with --print-sql (docs/engines.md).")(f)
 
 

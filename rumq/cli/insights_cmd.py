@@ -84,6 +84,8 @@ def insights(
             notice(line)
         click.echo("\n".join(out))
         return
+    if engine == "polars":
+        raise click.UsageError("--engine polars runs named queries (rumq run): Logs Insights runs on DuckDB or Spark")
     if engine == "spark":
         from rumq.engines.spark import run_insights as run_on_spark
 

@@ -160,6 +160,7 @@ def run(
       rumq run funnels/conversion -p 'steps=["/product/:id","/cart","/checkout"]'
       rumq run sessions/summary --since 2026-11-01 --until 2026-11-02 --format json
       rumq run pages/drop_off --engine spark --spark-master 'local[4]'
+      rumq run pages/drop_off --engine polars
       rumq run pages/drop_off --engine athena --print-sql --since 2026-11-01 --until 2026-11-08
     """
     from rumq.params import parse_assignments
@@ -169,6 +170,12 @@ def run(
                         library=_library(queries_dirs)):
         return
 
+    if engine == "polars":  # the built-in's Polars twin (docs/engines.md, Polars)
+        from rumq.engines.polars_twins import run_twin
+
+        emit(run_twin(data_dir_of(ctx), name, parse_assignments(params), since=since, until=until, app=app,
+                      limit=limit, library=_library(queries_dirs), notify=notice), fmt, output)
+        return
     if engine == "spark":
         from rumq.engines.spark import run_query as run_on_spark
 
@@ -235,6 +242,8 @@ def sql(
     if print_athena_sql(engine, print_sql, "sql_statement", text, data_dir=data_dir_of(ctx), since=since,
                         until=until, app=app, table=athena_table):
         return
+    if engine == "polars":
+        raise click.UsageError("--engine polars runs named queries (rumq run): SQL text runs on DuckDB or Spark")
     if engine == "spark":  # DuckDB-dialect SQL rendered for Spark (docs/engines.md)
         from rumq.engines.spark import run_sql as run_on_spark
 
