@@ -148,6 +148,13 @@ def test_notebook_api_and_a_report_on_a_bucket(s3, tmp_path):
     for rr, rl in zip(lf_r.to_dicts(), lf_l.to_dicts(), strict=True):
         # two ingests of the same files: only the ingest's own id and time differ
         assert {k for k, v in rr.items() if rl[k] != v} == {"ingest_id", "ingested_at"}
+    # the Polars views and a Polars twin read the bucket too
+    for name in ("page_views", "sessions"):
+        v_l = ds_l.view(name).collect()
+        v_r = ds_r.view(name).collect()
+        assert v_r.schema == v_l.schema and v_r.height == v_l.height > 0
+    assert _json(["--data", f"s3://{bucket}/rumq/", "run", "pages/drop_off", "--engine", "polars", "-f", "json"]) == \
+        _json(["--data", str(tmp_path / "data"), "run", "pages/drop_off", "-f", "json"])
     definition = tmp_path / "daily.toml"
     definition.write_text(f'dataset = "s3://{bucket}/rumq/"\nwindow = "1d"\n'
                           '[[section]]\nid = "summary"\nquery = "sessions/summary"\n')

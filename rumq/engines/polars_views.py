@@ -157,7 +157,9 @@ class Views:
         from rumq.store import Store
 
         self.data_dir = os.fspath(data_dir)
-        Store(data_dir).check()
+        store = Store(data_dir)
+        store.check()
+        self.remote = store.remote
         self.since, self.until, self.app = since, until, app
         self.files = window_files(data_dir, since, until)
         self.pages = pages if pages is not None else load_config(data_dir=data_dir)
@@ -193,7 +195,18 @@ class Views:
         import polars as pl
 
         stored = {c.name: polars_type(c.type) for c in STORED_COLUMNS}
-        if self.files:
+        if self.files and self.remote:
+            # A dataset on an object store: Polars' own S3 client knows neither rumq's
+            # endpoint settings nor its retries, so DuckDB reads the window (materialised).
+            from rumq import catalog
+
+            con = catalog.connect(self.data_dir, since=self.since, until=self.until, views=False)
+            try:
+                table = con.execute(f"SELECT {', '.join(stored)}, {PARTITION_COLUMN} FROM rumq_events").to_arrow_table()
+            finally:
+                con.close()
+            lf = pl.from_arrow(table).lazy().cast({**stored, PARTITION_COLUMN: pl.Date()})
+        elif self.files:
             lf = pl.scan_parquet(self.files, hive_partitioning=True)
             lf = lf.select(*stored, pl.col(PARTITION_COLUMN).cast(pl.Date))
         else:
