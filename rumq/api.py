@@ -110,6 +110,31 @@ class Dataset:
             allow_writes=self.allow_writes,
         )
 
+    def retention_triangle(
+        self,
+        period: str = "week",
+        since: TimeArg = None,
+        until: TimeArg = None,
+        app: str | None = None,
+        value: str = "retention",
+    ) -> pl.DataFrame:
+        """``users/retention`` as the classic triangle: a row per cohort, a column per period.
+
+        Args:
+            period: ``hour``, ``day`` or ``week``.
+            since: window start (see ``run``).
+            until: window end (exclusive).
+            app: keep only this application.
+            value: ``retention`` (shares) or ``users`` (counts) in the cells.
+
+        Returns:
+            ``cohort``, ``cohort_users``, then ``p0``, ``p1``, ... (``rumq.users.retention_triangle``).
+        """
+        from rumq.users import retention_triangle
+
+        return retention_triangle(self.run("users/retention", since=since, until=until, app=app, period=period),
+                                  value)
+
     def sql(
         self,
         text: str,

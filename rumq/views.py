@@ -12,7 +12,9 @@ aggregations group by) and adds:
 ``web_vitals``, ``resources``, ``cookie_coverage``, the one-row table
 ``ingest_totals`` (from the dataset manifest), the macros
 ``rumq_page(p)`` / ``rumq_url(u)`` and the table macro
-``rumq_audience(dim, include_cookieless)`` (the audience/* queries).
+``rumq_audience(dim, include_cookieless)`` (the audience/* queries) and the
+table macro ``rumq_user_first_seen()`` (the users/* queries: each user's
+first session over the dataset's whole history, not only the window).
 docs/analyses.md documents every column and definition.
 
 Order within a session. RUM timestamps have whole-second precision, so page
@@ -372,6 +374,45 @@ SELECT k,
 FROM s FULL JOIN l USING (k)"""
 
 
+#: The table macro over the whole history (every file up to the window's end,
+#: not only the window's): one row per user id of a cookie session with its
+#: first session's start and number of sessions. Sessions are counted as
+#: session_stats counts them (an id pair and cookieless, at least one page
+#: view); the window's --app applies. Materialized once per connection, before
+#: the connection is restricted to the window's files.
+USER_FIRST_SEEN = "rumq_user_first_seen"
+_USER_FIRST_SEEN_SQL = f"""
+WITH s AS (
+    SELECT {_MIN_USER} AS user_id, min(event_time) AS start_time
+    FROM read_parquet(getvariable('rumq_history_files'), hive_partitioning = true)
+    WHERE {_HAS_SESSION} AND NOT cookieless
+      AND (getvariable('rumq_app') IS NULL OR application_id = getvariable('rumq_app'))
+      AND (getvariable('rumq_until') IS NULL OR event_time < getvariable('rumq_until'))
+    GROUP BY session_uuid, session_text
+    HAVING count(*) FILTER (WHERE event_name = 'page_view') > 0
+)
+SELECT user_id, min(start_time) AS first_seen, count(*) AS sessions_ever
+FROM s WHERE user_id IS NOT NULL GROUP BY user_id"""
+
+
+def _user_first_seen(con: Any, data_dir: str | os.PathLike[str] | None) -> None:
+    """Create ``rumq_user_first_seen()`` over every event file up to the window's end."""
+    from rumq.catalog import event_files, window_dates
+    from rumq.store import Store
+
+    until = con.execute("SELECT getvariable('rumq_until')").fetchone()[0]
+    store = Store(data_dir) if data_dir is not None else None
+    files = event_files(store, None, window_dates(None, until)[1]) if store is not None and store.exists() else []
+    table = "_rumq_user_first_seen"
+    if files:
+        con.execute("SET VARIABLE rumq_history_files = ?::VARCHAR[]", [files]).fetchall()
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {_USER_FIRST_SEEN_SQL}").fetchall()
+    else:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {table} (user_id VARCHAR, first_seen TIMESTAMP, "
+                    "sessions_ever BIGINT)").fetchall()
+    con.execute(f"CREATE OR REPLACE MACRO {USER_FIRST_SEEN}() AS TABLE SELECT * FROM {table}").fetchall()
+
+
 def views_for(con: Any, sql: str) -> set[str] | None:
     """The analysis views a statement needs: those it reads, and the views those read.
 
@@ -389,7 +430,7 @@ def views_for(con: Any, sql: str) -> set[str] | None:
         if name not in seen:
             seen.add(name)
             todo += DEPENDENCIES[name]
-    return seen & set(VIEW_NAMES)
+    return seen & (set(VIEW_NAMES) | {USER_FIRST_SEEN})
 
 
 #: {view or table macro: the analysis views its definition reads}; a test
@@ -409,6 +450,7 @@ DEPENDENCIES: dict[str, frozenset[str]] = {
     "web_vitals": frozenset(),
     "resources": frozenset(),
     "rumq_audience": frozenset({"session_stats", "cookie_coverage"}),
+    "rumq_user_first_seen": frozenset(),
 }
 
 
@@ -466,6 +508,8 @@ def create_views(
     # DuckDB binds a table macro's body when it is created: only with its views.
     if only is None or DEPENDENCIES["rumq_audience"] <= only:
         con.execute(AUDIENCE_MACRO).fetchall()
+    if only is None or USER_FIRST_SEEN in only:
+        _user_first_seen(con, data_dir)
     _ingest_totals(con, data_dir)
 
 

@@ -314,6 +314,7 @@ class Chunk:
         ver, err_mult = self._release(t)
         made = 0
         sid = None
+        last_pv = t
         interaction = 0
         parent_raw = ""
         parent_start = 0.0
@@ -329,6 +330,7 @@ class Chunk:
             if new:
                 if sid is not None:
                     self.truth.session(raws, pats, flags[0], flags[1], True, self._dropped)
+                    self.truth.user_session_end(idx, last_pv)
                 if made == budget:
                     sid = None
                     break
@@ -339,7 +341,7 @@ class Chunk:
                 self._last = t
                 interaction = 0
                 raws, pats, flags = [], [], [False, False]
-                self.truth.users.add(idx)
+                self.truth.user_session(idx, t)
                 if prev_url:
                     ref, ref_dom = prev_url, self.app.domain
                 else:
@@ -364,6 +366,7 @@ class Chunk:
             if self._emit(t, ev.T_PAGE_VIEW, pv):
                 raws.append(raw)
                 pats.append(page.pattern)
+                last_pv = t
             nxt = path[i + 1][0].pattern if i + 1 < len(path) else None
             dwell = ev.lognormal(rng, page.dwell, 0.9)
             active = min(dwell, ACTIVE_CAP)
@@ -375,6 +378,7 @@ class Chunk:
                 t += 1860 + rng.random() * 5400
         if sid is not None:
             self.truth.session(raws, pats, flags[0], flags[1], True, self._dropped)
+            self.truth.user_session_end(idx, last_pv)
         return made
 
     def _cookieless_visit(self, t: float, budget: int) -> int:

@@ -16,6 +16,16 @@ Definitions (also in docs/generator.md; the analyses are tested against them):
   ``http_event`` with status >= 400 or no response (http), or either (any).
 * *Funnel* (sequential): a session reaches step k when its page-view pattern
   sequence contains steps 1..k in that order (other pages may come between).
+* *Users* (``users``): the user ids of cookie sessions. A user is *new* on
+  the UTC day of their first session (the session's first event); a day's
+  users are those with a session starting that day. ``users_by_day`` gives per
+  day users, new users and cookie sessions; ``users_active_from_day[k]`` and
+  ``sessions_from_day[k]`` the distinct users and the cookie sessions with a
+  page view on day k or later (what a window starting on day k holds: a
+  session that began the day before counts there; its new users are the new
+  users of days >= k, the rest return);
+  ``retention_by_day`` per cohort day the cohort's users and, for each day
+  from the cohort's to the last, how many of them had a session that day.
 * Session-based figures are given for cookie sessions (the default of
   session-based queries) and again under ``all_sessions`` with cookieless
   sessions included.
@@ -137,6 +147,14 @@ class AppTruth:
         self.dropped = 0
         self.capped_sessions = 0
         self.users: set[int] = set()
+        #: user index -> UTC days (days since the epoch) on which one of their cookie sessions starts
+        self.user_days: dict[int, set[int]] = {}
+        #: UTC day -> cookie sessions starting that day
+        self.session_days: Counter[int] = Counter()
+        #: user index -> UTC day of their last recorded page view
+        self.user_last_day: dict[int, int] = {}
+        #: UTC day -> cookie sessions whose last recorded page view is that day
+        self.session_last_days: Counter[int] = Counter()
         self.first_ms: int | None = None
         self.last_ms: int | None = None
 
@@ -146,8 +164,27 @@ class AppTruth:
             self.dropped += dropped
             self.capped_sessions += 1
 
+    def user_session(self, idx: int, start_s: float) -> None:
+        """A cookie session of user ``idx`` starting at ``start_s`` (epoch seconds)."""
+        day = int(start_s // 86400)
+        self.users.add(idx)
+        self.user_days.setdefault(idx, set()).add(day)
+        self.session_days[day] += 1
+
+    def user_session_end(self, idx: int, last_page_view_s: float) -> None:
+        """The end of a cookie session of user ``idx`` whose last page view was at ``last_page_view_s``."""
+        day = int(last_page_view_s // 86400)
+        self.user_last_day[idx] = max(day, self.user_last_day.get(idx, day))
+        self.session_last_days[day] += 1
+
     def merge(self, o: AppTruth) -> None:
         self.cookie.merge(o.cookie)
+        for idx, day in o.user_last_day.items():
+            self.user_last_day[idx] = max(day, self.user_last_day.get(idx, day))
+        self.session_last_days.update(o.session_last_days)
+        for idx, days in o.user_days.items():
+            self.user_days.setdefault(idx, set()).update(days)
+        self.session_days.update(o.session_days)
         self.cookieless.merge(o.cookieless)
         self.events.update(o.events)
         self.dropped += o.dropped
@@ -176,6 +213,7 @@ class AppTruth:
             "page_views": {"total": pv_cookie + pv_less, "cookie": pv_cookie, "cookieless": pv_less},
             "coverage": round(pv_cookie / (pv_cookie + pv_less), 6) if pv_cookie + pv_less else None,
         }
+        out.update(self._users_json())
         c = self.cookie.to_json()
         del c["sessions"]
         out.update(c)
@@ -183,6 +221,36 @@ class AppTruth:
         del a["sessions"]
         out["all_sessions"] = a
         return out
+
+
+    def _users_json(self) -> dict[str, Any]:
+        import datetime as dt
+
+        if not self.user_days:
+            return {"users_by_day": [], "users_active_from_day": [], "sessions_from_day": [],
+                    "retention_by_day": []}
+        days = range(min(min(d) for d in self.user_days.values()),
+                     max(max(self.user_last_day.values()), max(max(d) for d in self.user_days.values())) + 1)
+        first = {idx: min(d) for idx, d in self.user_days.items()}
+        active: Counter[int] = Counter(day for d in self.user_days.values() for day in d)
+        new: Counter[int] = Counter(first.values())
+
+        def iso(day: int) -> str:
+            return (dt.date(1970, 1, 1) + dt.timedelta(days=day)).isoformat()
+
+        by_day = [{"day": iso(d), "users": active[d], "new_users": new[d], "sessions": self.session_days[d]}
+                  for d in days]
+        from_day = [sum(1 for last in self.user_last_day.values() if last >= d) for d in days]
+        sessions_from = [sum(n for day, n in self.session_last_days.items() if day >= d) for d in days]
+        retention = []
+        for c in days:
+            members = [idx for idx, f in first.items() if f == c]
+            if members:
+                retention.append({"cohort": iso(c), "users": len(members),
+                                  "active": [sum(1 for idx in members if d in self.user_days[idx])
+                                             for d in range(c, days[-1] + 1)]})
+        return {"users_by_day": by_day, "users_active_from_day": from_day, "sessions_from_day": sessions_from,
+                "retention_by_day": retention}
 
 
 @dataclass
