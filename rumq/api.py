@@ -32,6 +32,8 @@ if TYPE_CHECKING:  # pragma: no cover
     import duckdb
     import polars as pl
 
+    from rumq.sessions import SessionDetail
+
 TimeArg = str | dt.datetime | dt.date | dt.timedelta | None
 
 
@@ -109,6 +111,42 @@ class Dataset:
             notify=self.notify,
             allow_writes=self.allow_writes,
         )
+
+    def session(self, session_id: str) -> SessionDetail:
+        """One session by id or unique id prefix (``rumq session ID``).
+
+        Returns:
+            ``.summary`` (a dict: user, browser, device, country, start,
+            duration, page views, errors...) and ``.events`` (a frame: one row
+            per event in session order with ``t_s``, ``event``, ``page``, ``detail``).
+
+        Raises:
+            UnknownIdError, AmbiguousIdError: the id does not name exactly one session.
+        """
+        from rumq.sessions import session_detail
+
+        return session_detail(self.path, session_id)
+
+    def user(self, user_id: str) -> pl.DataFrame:
+        """One user's sessions, oldest first, by user id or unique prefix (``rumq user ID``).
+
+        Raises:
+            UnknownIdError, AmbiguousIdError: the id does not name exactly one user.
+        """
+        from rumq.sessions import user_sessions
+
+        return user_sessions(self.path, user_id)[1]
+
+    def sessions(
+        self, since: TimeArg = None, until: TimeArg = None, app: str | None = None, **filters: Any
+    ) -> pl.DataFrame:
+        """Sessions newest first, filtered by what happened in them: ``sessions/list``.
+
+        ``**filters`` are its parameters: ``js_error``, ``http_error``, ``page``
+        (glob), ``browser``, ``os``, ``device``, ``country``, ``min_duration``,
+        ``max_duration``, ``min_pages``, ``top``, ``include_cookieless``.
+        """
+        return self.run("sessions/list", since=since, until=until, app=app, **filters)
 
     def retention_triangle(
         self,

@@ -122,3 +122,13 @@ def test_app_filter_applies_to_the_history(tmp_path):
     assert (r["users"], r["new_users"], r["returning_users"]) == (1, 1, 0)
     [r] = two.run("users/summary", since="2026-11-02").to_dicts()  # both apps: one id, first seen D1
     assert (r["users"], r["new_users"], r["returning_users"]) == (1, 0, 1)
+
+
+def test_user_lists_a_session_without_a_page_view(ds):
+    # `rumq user` lists every session of the user, SB0 (no page view) too; the queries do not count it.
+    df = ds.user(B[:6])
+    assert [(r["session_id"], r["page_views"], r["entry_page"], r["events"]) for r in df.to_dicts()] == [
+        (SB0, 0, None, 2), (SB1, 2, "/home", 2)]
+    detail = ds.session(SB0)
+    assert detail.summary["page_views"] == 0 and list(detail.events.get_column("event")) == ["session_start", "http"]
+    assert detail.events.get_column("detail").to_list()[1] == "GET https://api.example.com/x -> 200"
