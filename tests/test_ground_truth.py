@@ -347,3 +347,14 @@ def test_users_retention_cohorts(gen, apps):
         want = {c["cohort"]: {"users": c["users"], "active": c["active"]} for c in a["retention_by_day"]}
         assert got == want
         assert any(n > 0 for c in want.values() for n in c["active"][1:])  # somebody comes back
+
+
+def test_custom_events(gen, apps):
+    _, _, ds = gen
+    shop = [a for a in apps.values() if a["custom_events"]]
+    assert shop  # the shop sends custom events
+    for a in apps.values():
+        rows = run(ds, "events/custom", app=a["application_id"], top=ALL)
+        got = {r["event_type"]: {"events": r["events"], "sessions": r["sessions"], "users": r["users"]} for r in rows}
+        assert got == a["custom_events"]
+        assert all(n == a["events_by_type"][t] for t, n in ((t, v["events"]) for t, v in got.items()))

@@ -176,6 +176,8 @@ class Chunk:
         # state of the current session
         self._count = 0
         self._dropped = 0
+        #: (session id, user index or None) of the session being simulated
+        self._cur: tuple[str, int | None] = ("", None)
         self._tail = ""
         self._last = 0.0
         # min/max event time; sentinels instead of None keep _emit's checks cheap
@@ -342,6 +344,7 @@ class Chunk:
                 interaction = 0
                 raws, pats, flags = [], [], [False, False]
                 self.truth.user_session(idx, t)
+                self._cur = (sid, idx)
                 if prev_url:
                     ref, ref_dom = prev_url, self.app.domain
                 else:
@@ -397,6 +400,7 @@ class Chunk:
             self._dropped = 0
             self._last = t
             flags = [False, False]
+            self._cur = (sid, None)
             q_raw = _s(raw)
             page_md = f'"pageId":{q_raw},"title":{self._title(page, pid)},'
             self._tail = (f',"application_id":"{self.app.id}","application_version":{_s(ver)},'
@@ -522,18 +526,22 @@ class Chunk:
         if interacted and "inp" in vitals:
             emit(t0 + active, ev.T_INP, ev.vital_inp(rng, slow))
 
+    def _custom_emit(self, t: float, etype: str, details: str) -> None:
+        if self._emit(t, etype, details):
+            self.truth.custom_event(etype, *self._cur)
+
     def _custom(self, t0: float, active: float, page: Page, pid: str, nxt: str | None) -> None:
         rng = self.rng
         pat = page.pattern
         if pat == "/product/:id" and nxt == "/cart":
             det = orjson.dumps({"productId": int(pid), "quantity": 1 + int(rng.random() ** 3 * 3),
                                 "price": round(5 + rng.random() * 195, 2), "currency": "EUR"}).decode()
-            self._emit(t0 + active * 0.9, "com.example.shop.add_to_cart", det)
+            self._custom_emit(t0 + active * 0.9, "com.example.shop.add_to_cart", det)
         elif pat == "/search":
             det = orjson.dumps({"queryLength": 3 + int(rng.random() * 20),
                                 "results": int(rng.random() ** 2 * 400)}).decode()
-            self._emit(t0 + 2 + rng.random() * 3, "com.example.shop.search", det)
+            self._custom_emit(t0 + 2 + rng.random() * 3, "com.example.shop.search", det)
         elif pat == "/confirmation":
             det = orjson.dumps({"orderValue": round(15 + rng.random() * 400, 2), "currency": "EUR",
                                 "items": 1 + int(rng.random() ** 2 * 6)}).decode()
-            self._emit(t0 + 1, "com.example.shop.purchase", det)
+            self._custom_emit(t0 + 1, "com.example.shop.purchase", det)

@@ -26,6 +26,9 @@ Definitions (also in docs/generator.md; the analyses are tested against them):
   users of days >= k, the rest return);
   ``retention_by_day`` per cohort day the cohort's users and, for each day
   from the cohort's to the last, how many of them had a session that day.
+* *Custom events* (``custom_events``): per custom event type (outside
+  ``com.amazon.rum.*``), the recorded events, the distinct sessions (cookie and
+  cookieless) and users that sent one.
 * Session-based figures are given for cookie sessions (the default of
   session-based queries) and again under ``all_sessions`` with cookieless
   sessions included.
@@ -153,6 +156,8 @@ class AppTruth:
         self.session_days: Counter[int] = Counter()
         #: user index -> UTC day of their last recorded page view
         self.user_last_day: dict[int, int] = {}
+        #: custom event type -> [recorded events, session ids, user indexes (cookie sessions)]
+        self.custom: dict[str, list[Any]] = {}
         #: UTC day -> cookie sessions whose last recorded page view is that day
         self.session_last_days: Counter[int] = Counter()
         self.first_ms: int | None = None
@@ -166,14 +171,24 @@ class AppTruth:
 
     def user_session(self, idx: int, start_s: float) -> None:
         """A cookie session of user ``idx`` starting at ``start_s`` (epoch seconds)."""
-        day = int(start_s // 86400)
+        day = int(start_s + 0.5) // 86400  # the event time as written: rounded to the second
         self.users.add(idx)
         self.user_days.setdefault(idx, set()).add(day)
         self.session_days[day] += 1
 
+    def custom_event(self, etype: str, session_id: str, user: int | None) -> None:
+        """A recorded custom event of ``session_id`` (user index, None when cookieless)."""
+        c = self.custom.get(etype)
+        if c is None:
+            c = self.custom[etype] = [0, set(), set()]
+        c[0] += 1
+        c[1].add(session_id)
+        if user is not None:
+            c[2].add(user)
+
     def user_session_end(self, idx: int, last_page_view_s: float) -> None:
         """The end of a cookie session of user ``idx`` whose last page view was at ``last_page_view_s``."""
-        day = int(last_page_view_s // 86400)
+        day = int(last_page_view_s + 0.5) // 86400
         self.user_last_day[idx] = max(day, self.user_last_day.get(idx, day))
         self.session_last_days[day] += 1
 
@@ -182,6 +197,11 @@ class AppTruth:
         for idx, day in o.user_last_day.items():
             self.user_last_day[idx] = max(day, self.user_last_day.get(idx, day))
         self.session_last_days.update(o.session_last_days)
+        for etype, (n, sids, users) in o.custom.items():
+            c = self.custom.setdefault(etype, [0, set(), set()])
+            c[0] += n
+            c[1] |= sids
+            c[2] |= users
         for idx, days in o.user_days.items():
             self.user_days.setdefault(idx, set()).update(days)
         self.session_days.update(o.session_days)
@@ -214,6 +234,8 @@ class AppTruth:
             "coverage": round(pv_cookie / (pv_cookie + pv_less), 6) if pv_cookie + pv_less else None,
         }
         out.update(self._users_json())
+        out["custom_events"] = {t: {"events": n, "sessions": len(sids), "users": len(users)}
+                                for t, (n, sids, users) in sorted(self.custom.items())}
         c = self.cookie.to_json()
         del c["sessions"]
         out.update(c)
