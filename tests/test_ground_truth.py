@@ -58,7 +58,8 @@ def gen(tmp_path_factory):
     mp.chdir(base)
     try:
         truth = generate(base / "out", sessions=SESSIONS, days=7, seed=SEED, apps=2,
-                         cookieless_share=COOKIELESS, fmt="jsonl", gzip=True, compresslevel=1, workers=2)
+                         cookieless_share=COOKIELESS, fmt="jsonl", gzip=True, compresslevel=1, workers=2,
+                         page_groups=True)
         report = ingest(base / "data", [str(base / "out")])
         assert (report.written, report.duplicates, report.rejected) == (truth.total["events"], 0, 0)
         # Low-coverage notices are expected (cookieless traffic); they are not under test here.
@@ -358,3 +359,17 @@ def test_custom_events(gen, apps):
         got = {r["event_type"]: {"events": r["events"], "sessions": r["sessions"], "users": r["users"]} for r in rows}
         assert got == a["custom_events"]
         assert all(n == a["events_by_type"][t] for t, n in ((t, v["events"]) for t, v in got.items()))
+
+
+@pytest.mark.parametrize("include_cookieless", POPULATIONS)
+def test_page_groups(gen, apps, include_cookieless):
+    _, _, ds = gen
+    for a in apps.values():
+        want = truth_pop(a, include_cookieless)["page_groups"]
+        rows = run(ds, "pages/groups", app=a["application_id"], top=ALL, include_cookieless=include_cookieless)
+        got = {r["page_group"]: {"page_views": r["page_views"], "sessions": r["sessions"], "entries": r["entries"],
+                                 "exits": r["exits"], "bounces": r["bounces"],
+                                 "error_sessions": round(r["error_session_rate"] * r["sessions"])} for r in rows}
+        assert got == want
+    shop = next(a for a in apps.values() if a["site"] == "shop")
+    assert {"product", "catalog", "(none)"} <= set(shop["page_groups"])  # two groups on one page, and none

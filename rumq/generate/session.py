@@ -85,6 +85,7 @@ class ChunkSpec:
         days: number of days of the run.
         cookieless_share: probability a visit runs without cookies.
         users: size of the app's returning-user pool.
+        page_groups: page views carry the site's page groups (``pageTags``).
     """
 
     app: int
@@ -96,6 +97,7 @@ class ChunkSpec:
     days: int
     cookieless_share: float
     users: int
+    page_groups: bool = False
 
     @property
     def key(self) -> str:
@@ -166,7 +168,10 @@ class Chunk:
         self.site = app.site
         self.sink = sink
         self.rng = random.Random(spec.key)
-        self.truth = AppTruth(app.site.kind)
+        self.truth = AppTruth(app.site.kind, app.site.groups if spec.page_groups else None)
+        # '"pageTags":[...],' per pattern, in the metadata of every event of the page
+        self._tags = {pat: '"pageTags":' + orjson.dumps(list(g)).decode() + ","
+                      for pat, g in app.site.groups.items()} if spec.page_groups else {}
         self._api = "https://api." + app.domain.split(".", 1)[1] if app.domain.count(".") >= 2 else "https://" + app.domain
         self._cdn = "https://cdn." + app.domain.split(".", 1)[1] if app.domain.count(".") >= 2 else "https://" + app.domain
         self._pages: dict[str, Page] = app.site.pages
@@ -351,7 +356,7 @@ class Chunk:
                     ref, ref_dom, _ = REFERRER_SAMPLER.draw(rng)
                 pv = (f'{{"version":"1.0.0","pageId":{q_raw},"interaction":0,"pageInteractionId":{_s(raw + "-0")},'
                       f'"referrer":{_s(ref)},"referrerDomain":{_s(ref_dom)}}}')
-                page_md = f'"pageId":{q_raw},"interaction":0,"title":{self._title(page, pid)},'
+                page_md = f'"pageId":{q_raw},"interaction":0,"title":{self._title(page, pid)},{self._tags.get(page.pattern, "")}'
             else:
                 interaction += 1
                 pv = (f'{{"version":"1.0.0","pageId":{q_raw},"interaction":{interaction},'
@@ -360,7 +365,7 @@ class Chunk:
                       f'"timeOnParentPage":{int((t - parent_start) * 1000)},'
                       f'"referrer":{_s(prev_url)},"referrerDomain":{q_domain}}}')
                 page_md = (f'"pageId":{q_raw},"interaction":{interaction},"parentPageId":{_s(parent_raw)},'
-                           f'"title":{self._title(page, pid)},')
+                           f'"title":{self._title(page, pid)},{self._tags.get(page.pattern, "")}')
             self._tail = (f',"application_id":"{self.app.id}","application_version":{q_ver},'
                           f'"metadata":{pre}{page_md}{post},'
                           f'"user_details":{{"sessionId":"{sid}","userId":"{uid}"}},"event_details":')
@@ -402,7 +407,7 @@ class Chunk:
             flags = [False, False]
             self._cur = (sid, None)
             q_raw = _s(raw)
-            page_md = f'"pageId":{q_raw},"title":{self._title(page, pid)},'
+            page_md = f'"pageId":{q_raw},"title":{self._title(page, pid)},{self._tags.get(page.pattern, "")}'
             self._tail = (f',"application_id":"{self.app.id}","application_version":{_s(ver)},'
                           f'"metadata":{pre}{page_md}{post},'
                           f'"user_details":{{"sessionId":"{sid}","userId":"{NIL_UUID}"}},"event_details":')

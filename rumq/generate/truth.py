@@ -26,6 +26,11 @@ Definitions (also in docs/generator.md; the analyses are tested against them):
   users of days >= k, the rest return);
   ``retention_by_day`` per cohort day the cohort's users and, for each day
   from the cohort's to the last, how many of them had a session that day.
+* *Page groups* (``page_groups``, runs with page groups only): per group (a
+  tag of the page view's ``pageTags``; ``(none)`` for a page without), page
+  views, sessions with one, entries, exits, bounces (one-page sessions) and
+  error sessions, as ``pages/groups`` counts them; a page view in two groups
+  counts in both.
 * *Custom events* (``custom_events``): per custom event type (outside
   ``com.amazon.rum.*``), the recorded events, the distinct sessions (cookie and
   cookieless) and users that sent one.
@@ -63,8 +68,12 @@ FUNNELS: dict[str, tuple[str, ...]] = {
 class _Population:
     """Session-level counters for one population of sessions."""
 
-    def __init__(self, steps: tuple[str, ...]) -> None:
+    def __init__(self, steps: tuple[str, ...], groups: dict[str, tuple[str, ...]] | None = None) -> None:
         self.sessions = 0
+        #: pattern -> page groups (None: the run has no page groups)
+        self.groups = groups
+        #: group -> [page views, sessions, entries, exits, bounces, error sessions]
+        self.by_group: dict[str, list[int]] = {}
         self.views_raw: Counter[str] = Counter()
         self.views_pat: Counter[str] = Counter()
         self.entries_raw: Counter[str] = Counter()
@@ -91,6 +100,8 @@ class _Population:
             return
         self.views_raw.update(raws)
         self.views_pat.update(pats)
+        if self.groups is not None:
+            self._add_groups(pats, js or http)
         self.entries_raw[raws[0]] += 1
         self.entries_pat[pats[0]] += 1
         self.exits_raw[raws[-1]] += 1
@@ -111,8 +122,32 @@ class _Population:
         for k in range(j):
             self.funnel[k] += 1
 
+    def _add_groups(self, pats: list[str], error: bool) -> None:
+        def of(pat: str) -> tuple[str, ...]:
+            return tuple(dict.fromkeys(self.groups.get(pat, ()))) or ("(none)",)  # type: ignore[union-attr]
+
+        seen: set[str] = set()
+        for pat in pats:
+            for g in of(pat):
+                self.by_group.setdefault(g, [0] * 6)[0] += 1
+                seen.add(g)
+        for g in seen:
+            self.by_group[g][1] += 1
+            if error:
+                self.by_group[g][5] += 1
+        for g in of(pats[0]):
+            self.by_group[g][2] += 1
+            if len(pats) == 1:
+                self.by_group[g][4] += 1
+        for g in of(pats[-1]):
+            self.by_group[g][3] += 1
+
     def merge(self, o: _Population) -> None:
         self.sessions += o.sessions
+        for g, v in o.by_group.items():
+            mine = self.by_group.setdefault(g, [0] * 6)
+            for i, n in enumerate(v):
+                mine[i] += n
         for a in ("views_raw", "views_pat", "entries_raw", "entries_pat", "exits_raw", "exits_pat",
                   "trans_raw", "trans_pat"):
             getattr(self, a).update(getattr(o, a))
@@ -135,17 +170,21 @@ class _Population:
             "transitions": {"pattern": trans(self.trans_pat), "raw": trans(self.trans_raw)},
             "error_sessions": {"js": self.err_js, "http": self.err_http, "any": self.err_any},
             "funnel": {"steps": list(self.steps), "sessions": list(self.funnel)},
+            **({"page_groups": {g: dict(zip(("page_views", "sessions", "entries", "exits", "bounces",
+                                                "error_sessions"), v, strict=True))
+                                for g, v in sorted(self.by_group.items())}} if self.groups is not None else {}),
         }
 
 
 class AppTruth:
     """Everything counted for one application (mergeable across chunks)."""
 
-    def __init__(self, site_kind: str) -> None:
+    def __init__(self, site_kind: str, groups: dict[str, tuple[str, ...]] | None = None) -> None:
         self.site_kind = site_kind
         steps = FUNNELS.get(site_kind, ())
-        self.cookie = _Population(steps)
-        self.cookieless = _Population(steps)
+        self.groups = groups
+        self.cookie = _Population(steps, groups)
+        self.cookieless = _Population(steps, groups)
         self.events: Counter[str] = Counter()
         self.dropped = 0
         self.capped_sessions = 0
@@ -215,7 +254,7 @@ class AppTruth:
             setattr(self, attr, b if a is None else (a if b is None else fn(a, b)))
 
     def to_json(self) -> dict[str, Any]:
-        both = _Population(self.cookie.steps)
+        both = _Population(self.cookie.steps, self.groups)
         both.merge(self.cookie)
         both.merge(self.cookieless)
         pv_cookie = sum(self.cookie.views_raw.values())
