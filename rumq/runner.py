@@ -254,6 +254,7 @@ def run_query(
             df = execute(con, sql, bound, limit=limit, what=f"query '{query.name}'", read_only=not writes,
                          rows=rows)
             _say_if_empty(con, data_dir, w, app, say)
+            _say_page_selection(con, data_dir, say)
         finally:
             con.close()
     warning = coverage_warning(query, df, values)
@@ -280,6 +281,23 @@ def _catalog(
             f"cannot open the dataset at {data_dir}: {e}",
             hint="`rumq info` checks the dataset; re-ingest damaged days",
         ) from None
+
+
+def _say_page_selection(con: duckdb.DuckDBPyConnection, data_dir: str | os.PathLike[str], say: Notify) -> None:
+    """Say how many page views rumq.toml's ``[pages] exclude`` / ``include`` left out of the result."""
+    import duckdb
+
+    from rumq.pages import load_config
+    from rumq.views import page_rule_effect
+
+    cfg = load_config(data_dir=data_dir)
+    if not cfg.selects_pages:
+        return
+    try:
+        removed, total = page_rule_effect(con, cfg)
+    except duckdb.Error:  # the statement dropped the view, or the like: nothing to say
+        return
+    say(f"notice: [pages] exclude/include of {cfg.source} left out {removed} of the window's {total} page views")
 
 
 def _say_if_empty(

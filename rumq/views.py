@@ -49,7 +49,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from rumq.pages import PageConfig, install_macros, load_config, page_sql, url_sql
+from rumq.pages import PageConfig, install_macros, load_config, page_kept_sql, page_sql, url_sql
 from rumq.schema import DERIVED, VITAL_THRESHOLDS
 
 #: CloudWatch RUM Apdex bands on navigation duration (ms).
@@ -129,6 +129,22 @@ def _normalized(base: str, raw: str, out: str, expr: str, values: str | None = N
     _m AS (SELECT _raw, {expr.replace('__v__', '_raw')} AS _norm FROM (
            SELECT unnest(list(_raw)) AS _raw FROM ({values})))
     SELECT {base}.*, _m._norm AS {out} FROM {base} LEFT JOIN _m ON {base}.{raw} = _m._raw"""
+
+
+_PAGE_VIEW = "event_name = 'page_view'"
+
+
+def _select_pages(sql: str, cfg: PageConfig) -> str:
+    """``sql`` with every page-view test narrowed to the page views ``cfg`` keeps."""
+    return sql.replace(_PAGE_VIEW, f"({_PAGE_VIEW} AND {page_kept_sql('page_id', cfg)})")
+
+
+def page_rule_effect(con: Any, cfg: PageConfig) -> tuple[int, int]:
+    """(page views ``[pages] exclude / include`` leave out, all page views) in the window of ``con``."""
+    kept = page_kept_sql("page_id", cfg)
+    removed, total = con.execute(
+        f"SELECT count(*) FILTER (WHERE NOT ({kept})), count(*) FROM rumq_events WHERE {_PAGE_VIEW}").fetchall()[0]
+    return int(removed), int(total)
 
 
 def view_sql(cfg: PageConfig | None = None) -> dict[str, str]:
@@ -339,6 +355,9 @@ def view_sql(cfg: PageConfig | None = None) -> dict[str, str]:
                transfer_size, {ctx}
         FROM events WHERE event_name = 'resource'),
     {_normalized('r', 'url', 'url_pattern', url)}"""
+    if cfg.selects_pages:
+        # [pages] exclude / include: a page view left out is no page view for any view.
+        v = {name: _select_pages(sql, cfg) for name, sql in v.items()}
     return v
 
 
@@ -395,7 +414,7 @@ SELECT user_id, min(start_time) AS first_seen, count(*) AS sessions_ever
 FROM s WHERE user_id IS NOT NULL GROUP BY user_id"""
 
 
-def _user_first_seen(con: Any, data_dir: str | os.PathLike[str] | None) -> None:
+def _user_first_seen(con: Any, data_dir: str | os.PathLike[str] | None, cfg: PageConfig) -> None:
     """Create ``rumq_user_first_seen()`` over every event file up to the window's end."""
     from rumq.catalog import event_files, window_dates
     from rumq.store import Store
@@ -406,7 +425,8 @@ def _user_first_seen(con: Any, data_dir: str | os.PathLike[str] | None) -> None:
     table = "_rumq_user_first_seen"
     if files:
         con.execute("SET VARIABLE rumq_history_files = ?::VARCHAR[]", [files]).fetchall()
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {_USER_FIRST_SEEN_SQL}").fetchall()
+        sql = _select_pages(_USER_FIRST_SEEN_SQL, cfg) if cfg.selects_pages else _USER_FIRST_SEEN_SQL
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {sql}").fetchall()
     else:
         con.execute(f"CREATE OR REPLACE TEMP TABLE {table} (user_id VARCHAR, first_seen TIMESTAMP, "
                     "sessions_ever BIGINT)").fetchall()
@@ -509,7 +529,7 @@ def create_views(
     if only is None or DEPENDENCIES["rumq_audience"] <= only:
         con.execute(AUDIENCE_MACRO).fetchall()
     if only is None or USER_FIRST_SEEN in only:
-        _user_first_seen(con, data_dir)
+        _user_first_seen(con, data_dir, cfg)
     _ingest_totals(con, data_dir)
 
 
