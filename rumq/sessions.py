@@ -49,7 +49,8 @@ class SessionDetail:
     Attributes:
         summary: session_id, user_id, application_id, browser, os, device,
             country, start (UTC), duration_s, events, page_views, js_errors,
-            http_errors (failed requests: status >= 400 or none), errors.
+            http_errors (failed requests: status >= 400 or none), errors,
+            domains (the distinct ``metadata.domain`` values, comma-separated).
         events: one row per event: ``t_s`` (seconds since the session's first
             event), ``event_time``, ``event`` (short name or custom type),
             ``page`` (page id as sent), ``detail`` (the essentials: the error
@@ -114,10 +115,11 @@ def session_detail(data_dir: str | os.PathLike[str], session: str) -> SessionDet
                    count(*),
                    count(*) FILTER (WHERE event_name = 'page_view'),
                    count(*) FILTER (WHERE event_name = 'js_error'),
-                   count(*) FILTER (WHERE event_name = 'http' AND {_HTTP_FAILED})
+                   count(*) FILTER (WHERE event_name = 'http' AND {_HTTP_FAILED}),
+                   string_agg(DISTINCT domain, ',' ORDER BY domain)
             FROM events WHERE session_id = ? GROUP BY session_id""", [sid]).fetchall()[0]
         keys = ("session_id", "user_id", "application_id", "browser", "os", "device", "country", "start",
-                "duration_s", "events", "page_views", "js_errors", "http_errors")
+                "duration_s", "events", "page_views", "js_errors", "http_errors", "domains")
         summary = dict(zip(keys, cols, strict=True))
         summary["errors"] = summary["js_errors"] + summary["http_errors"]
         events = con.sql(f"""
@@ -178,5 +180,6 @@ def header_line(summary: dict[str, Any]) -> str:
         f"session {summary['session_id']}  user {summary['user_id'] or '(cookieless)'}  {when}  "
         f"{summary['browser'] or '-'} / {summary['device'] or '-'} / {summary['country'] or '-'}  "
         f"duration {summary['duration_s']:g}s  pages {summary['page_views']}  errors {summary['errors']} "
-        f"(js {summary['js_errors']}, http {summary['http_errors']})  events {summary['events']}"
+        f"(js {summary['js_errors']}, http {summary['http_errors']})  events {summary['events']}  "
+        f"domains {summary['domains'] or '-'}"
     )

@@ -64,7 +64,7 @@ def test_cli_session_table_and_json(data):
     assert r.exit_code == 0, r.output
     first, *table = r.output.splitlines()
     assert first.startswith(f"session {fx.S1}  user {fx.U1}  2026-11-02 10:00:00Z  Chrome / desktop / US  "
-                            "duration 120s  pages 4  errors 2 (js 1, http 1)  events 11")
+                            "duration 120s  pages 4  errors 2 (js 1, http 1)  events 11  domains shop.example.com")
     assert len(table) == 2 + 11 and "TypeError: Cannot read properties" in r.output
     r = invoke(data, "session", fx.C1, "--format", "json")
     doc = json.loads(r.output)
@@ -103,3 +103,24 @@ def test_user_sessions(data):
 def test_sessions_frame_is_sessions_list(data):
     df = Dataset(data, notify=lambda _: None).sessions(js_error=True)
     assert df.get_column("session_id").to_list() == [fx.S4, fx.S1]
+
+
+def test_a_session_across_subdomains_shows_each_domain(tmp_path):
+    """A session whose cookie follows the visitor from www. to shop.: both domains, and the domain filter."""
+    from rumdata import event, write_jsonl
+
+    from rumq.ingest import ingest
+
+    s, u = "5e55aaaa-0000-4000-8000-000000000000", "aaaaaaaa-0000-4000-8000-000000000000"
+    ev = [event("page_view", at="2026-11-02T10:00:00", session=s, user=u, page="/", interaction=0,
+                extra_metadata={"domain": "www.example.com"}),
+          event("page_view", at="2026-11-02T10:00:30", session=s, user=u, page="/cart", interaction=1,
+                extra_metadata={"domain": "shop.example.com"}),
+          event("page_view", at="2026-11-02T11:00:00", session=fx.S2, user=u, page="/", interaction=0,
+                extra_metadata={"domain": "www.example.com"})]
+    ingest(tmp_path / "data", [str(write_jsonl(tmp_path / "e.jsonl", ev))])
+    ds = Dataset(tmp_path / "data", notify=lambda _: None)
+    assert ds.session("5e55a").summary["domains"] == "shop.example.com,www.example.com"
+    rows = ds.sessions(domain="shop.example.com").to_dicts()
+    assert [(r["session_id"], r["domains"]) for r in rows] == [(s, "shop.example.com,www.example.com")]
+    assert [r["domains"] for r in ds.sessions().to_dicts()] == ["www.example.com", "shop.example.com,www.example.com"]

@@ -13,7 +13,10 @@
 --   duration (last event - first event, whole seconds; max 0s = no limit). min_pages: at least
 --   that many page views. Columns are those of the CloudWatch RUM console's session list
 --   (start, duration, pages, errors, browser, device, country) plus the entry and exit page and
---   the user id. `rumq session ID` shows one session's events. Cookieless sessions are excluded
+--   the user id, and domains: the distinct `metadata.domain` values of the session's events
+--   (sorted, comma-separated), so a session that follows the visitor across subdomains (the
+--   cookie's domain attribute decides whether it can) shows each of them; `domain` keeps the
+--   sessions that touched it. `rumq session ID` shows one session's events. Cookieless sessions are excluded
 --   unless include_cookieless is true; coverage is the share of the window's page views in
 --   cookie sessions.
 -- session_based: true
@@ -25,6 +28,7 @@
 --   - {name: os, type: str, default: "", help: Only this operating system}
 --   - {name: device, type: str, default: "", help: "Only this device type (desktop, mobile, tablet)"}
 --   - {name: country, type: str, default: "", help: "Only this country code (e.g. DE)"}
+--   - {name: domain, type: str, default: "", help: "Only sessions with an event on this domain (e.g. shop.example.com)"}
 --   - {name: min_duration, type: duration, default: 0s, help: Only sessions lasting at least this long}
 --   - {name: max_duration, type: duration, default: 0s, help: "Only sessions lasting at most this long (0s = no limit)"}
 --   - {name: min_pages, type: int, default: 1, min: 1, help: Only sessions with at least this many page views}
@@ -44,12 +48,22 @@
 --   - {name: os_name, type: VARCHAR, meaning: Operating system}
 --   - {name: device_type, type: VARCHAR, meaning: Device type}
 --   - {name: country_code, type: VARCHAR, meaning: Country code}
+--   - {name: domains, type: VARCHAR, meaning: "Distinct domains of the session's events, sorted, comma-separated"}
 --   - {name: coverage, type: DOUBLE, meaning: "Share of the window's page views in cookie sessions"}
 -- ---
 SELECT s.session_id, s.user_id, s.start_time, s.duration_s, s.page_views, s.entry_page, s.exit_page,
-       s.js_errors, s.http_errors, s.browser_name, s.os_name, s.device_type, s.country_code,
+       s.js_errors, s.http_errors, s.browser_name, s.os_name, s.device_type, s.country_code, d.domains,
        (SELECT coverage FROM cookie_coverage) AS coverage
 FROM sessions AS s
+LEFT JOIN (
+    -- A page view without a session id is a session of its own, named as the views name it.
+    SELECT coalesce(session_id, 'page:' || source_file || ':' || source_line) AS session_id,
+           cookieless OR session_id IS NULL AS cookieless,
+           string_agg(DISTINCT domain, ',' ORDER BY domain) AS domains
+    FROM events
+    WHERE session_id IS NOT NULL OR event_name = 'page_view'
+    GROUP BY ALL
+) AS d ON d.session_id = s.session_id AND d.cookieless = s.cookieless
 WHERE (NOT s.cookieless OR $include_cookieless)
   AND (NOT $js_error OR s.js_errors > 0)
   AND (NOT $http_error OR s.http_errors > 0)
@@ -57,6 +71,7 @@ WHERE (NOT s.cookieless OR $include_cookieless)
   AND ($os = '' OR lower(s.os_name) = lower($os))
   AND ($device = '' OR lower(s.device_type) = lower($device))
   AND ($country = '' OR lower(s.country_code) = lower($country))
+  AND ($domain = '' OR list_contains(string_split(d.domains, ','), lower($domain)))
   AND s.duration_s >= epoch($min_duration)
   AND ($max_duration <= INTERVAL 0 SECOND OR s.duration_s <= epoch($max_duration))
   AND s.page_views >= $min_pages
