@@ -81,6 +81,7 @@ class Dataset:
         until: TimeArg = None,
         app: str | None = None,
         limit: int | None = None,
+        estimate: bool = False,
         **params: Any,
     ) -> pl.DataFrame:
         """Run a named query.
@@ -92,6 +93,8 @@ class Dataset:
             until: window end (exclusive), same forms.
             app: keep only this application: an id, a unique id prefix or a name.
             limit: at most this many rows.
+            estimate: scale the count-like columns to the full traffic by the
+                session sample rate declared in rumq.toml (``rumq.sampling``).
             **params: the query's parameters, as Python values or strings.
 
         Returns:
@@ -110,6 +113,7 @@ class Dataset:
             library=self.library,
             notify=self.notify,
             allow_writes=self.allow_writes,
+            estimate=estimate,
         )
 
     def session(self, session_id: str) -> SessionDetail:

@@ -196,6 +196,7 @@ def run_query(
     now: dt.datetime | None = None,
     allow_writes: bool | None = None,
     rows: bool = False,
+    estimate: bool = False,
 ) -> pl.DataFrame | Rows:
     """Run a named query and return its result.
 
@@ -215,6 +216,8 @@ def run_query(
             ``[sql] allow_writes``, default read-only.
         rows: return ``rumq.render.Rows`` when they render exactly (see ``execute``):
             the CLI's text formats, without importing Polars.
+        estimate: scale the query's count-like columns by the declared session
+            sample rate (``rumq.sampling``), adding ``estimate_scale``.
 
     Returns:
         The result as a Polars DataFrame (or ``Rows``).
@@ -239,6 +242,9 @@ def run_query(
     values = resolve(query.params, params or {}, query=query.name)
     _check_limit(limit)
     w = window(since, until, now)
+    if estimate and query.kind == "insights":
+        raise UsageError(f"--estimate: {query.name} is a Logs Insights query, which declares no count-like columns",
+                         hint="--estimate applies to SQL queries whose header lists `estimate:` columns")
     if query.kind == "insights":
         df = _run_insights_text(
             data_dir, query.body, values, w, app=app, limit=limit, what=f"query '{query.name}'", notify=say,
@@ -252,7 +258,11 @@ def run_query(
         con = _catalog(data_dir, w, app, for_sql=sql, allow_writes=writes)
         try:
             df = execute(con, sql, bound, limit=limit, what=f"query '{query.name}'", read_only=not writes,
-                         rows=rows)
+                         rows=rows and not estimate)
+            if estimate:
+                from rumq import sampling
+
+                df = sampling.estimate(con, query, df, sampling.load_rates(data_dir), say)
             _say_if_empty(con, data_dir, w, app, say)
             _say_page_selection(con, data_dir, say)
         finally:

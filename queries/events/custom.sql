@@ -16,6 +16,7 @@
 --   interpolation, DuckDB quantile_cont) of those values. Ordered by events (descending), then
 --   type and value. PostHog and Mixpanel chart custom events the same way (counts, unique
 --   users, sum / average / percentiles of a property).
+-- estimate: [events, sessions, users, numeric_values, sum]
 -- params:
 --   - {name: type, type: str, default: "", help: "Only custom event types matching this glob (e.g. com.example.shop.*)"}
 --   - {name: field, type: str, default: "", help: "A field of the event details (e.g. price; nested: a/b): counts per value"}

@@ -25,6 +25,7 @@
 --   include_cookieless is true; coverage is the share of the window's page views in cookie
 --   sessions.
 -- session_based: true
+-- estimate: [sessions, drop_off]
 -- params:
 --   - {name: steps, type: list, help: "Page patterns or event:<custom type>, in order (e.g. /home,/products/*,event:com.example.shop.add_to_cart,/cart)"}
 --   - {name: mode, type: str, default: sequential, choices: [sequential, strict], help: Whether other pages may come between steps}

@@ -17,6 +17,7 @@
 --   include_cookieless is true; coverage is the share of the window's page views in cookie
 --   sessions. Ordered by page views (descending), then group.
 -- session_based: true
+-- estimate: [page_views, sessions, entries, exits, bounces]
 -- params:
 --   - {name: top, type: int, default: 50, min: 1, max: 100000, help: Number of groups to return}
 --   - {name: include_cookieless, type: bool, default: false, help: Include cookieless sessions}

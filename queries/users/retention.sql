@@ -17,6 +17,7 @@
 --   every period up to then (Datadog's and PostHog's "return on", not "on or after"), relative to
 --   period 0. Periods are UTC hours, days or weeks (weeks start on Monday).
 -- session_based: true
+-- estimate: [cohort_users, users]
 -- params:
 --   - {name: period, type: str, default: week, choices: [hour, day, week], help: Cohort and retention period (UTC)}
 -- columns:

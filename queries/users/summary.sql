@@ -20,6 +20,7 @@
 --   (cookieless ones included), as coverage is the share of the window's page views in cookie
 --   sessions.
 -- session_based: true
+-- estimate: [users, new_users, returning_users, sessions]
 -- params:
 --   - name: period
 --     type: str
