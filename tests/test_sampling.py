@@ -98,3 +98,23 @@ def test_cli_estimate(data):
     # /home: S1, S2, S3, S4 (its second page) = 4; then /cart: S1, S2, S4 = 3 (drop-off 1); x 2.
     assert lines[1].startswith("1,/home,8.0,") and lines[2].startswith("2,/cart,6.0,")
     assert lines[2].split(",")[5] == "2.0" and lines[2].endswith(",2.0")
+
+
+def test_report_section_estimate(data, tmp_path):
+    from rumq.errors import RumqError
+    from rumq.report.run import run_report
+
+    toml(data, f'[[sample_rates]]\napp = "{fx.APP}"\nrate = 0.5\nsince = "2026-11-02"\n')
+    defn = tmp_path / "r.toml"
+    defn.write_text('title = "t"\nwindow = "yesterday"\n[[section]]\nid = "s"\nquery = "sessions/summary"\n'
+                    'estimate = true\n', encoding="utf-8")
+    res = run_report(defn, at="2026-11-02", out_dir=tmp_path / "o", data_dir=data)
+    import polars as pl
+
+    got = pl.read_csv(res.folder / "s.csv")
+    assert got["sessions"].to_list() == [8.0] and got["estimate_scale"].to_list() == [2.0]
+    assert "are estimates of the full traffic" in (res.folder / "report.md").read_text()
+    defn.write_text('title = "t"\nwindow = "yesterday"\n[[section]]\nquery = "pages/entry"\nestimate = true\n',
+                    encoding="utf-8")
+    with pytest.raises(RumqError, match="declares no count-like columns"):
+        run_report(defn, at="2026-11-02", out_dir=tmp_path / "o2", data_dir=data)
