@@ -169,7 +169,7 @@ REFUSED = {
     "funnels/conversion": "range()",
     "pages/groups": "ArrayDistinct",
     "events/custom": "JSONExtractScalar",
-    "sessions/list": "EXISTS(SELECT 1 FROM session_pages",
+    "sessions/list": "GroupConcat",
     # The users' first session comes from the whole history (a DuckDB table macro over every file).
     "users/retention": "rumq_user_first_seen()",
     "users/summary": "rumq_user_first_seen()",
