@@ -32,6 +32,8 @@ if TYPE_CHECKING:  # pragma: no cover
     import duckdb
     import polars as pl
 
+    from rumq.sessions import SessionDetail
+
 TimeArg = str | dt.datetime | dt.date | dt.timedelta | None
 
 
@@ -79,6 +81,7 @@ class Dataset:
         until: TimeArg = None,
         app: str | None = None,
         limit: int | None = None,
+        estimate: bool = False,
         **params: Any,
     ) -> pl.DataFrame:
         """Run a named query.
@@ -90,6 +93,8 @@ class Dataset:
             until: window end (exclusive), same forms.
             app: keep only this application: an id, a unique id prefix or a name.
             limit: at most this many rows.
+            estimate: scale the count-like columns to the full traffic by the
+                session sample rate declared in rumq.toml (``rumq.sampling``).
             **params: the query's parameters, as Python values or strings.
 
         Returns:
@@ -108,7 +113,69 @@ class Dataset:
             library=self.library,
             notify=self.notify,
             allow_writes=self.allow_writes,
+            estimate=estimate,
         )
+
+    def session(self, session_id: str) -> SessionDetail:
+        """One session by id or unique id prefix (``rumq session ID``).
+
+        Returns:
+            ``.summary`` (a dict: user, browser, device, country, start,
+            duration, page views, errors...) and ``.events`` (a frame: one row
+            per event in session order with ``t_s``, ``event``, ``page``, ``detail``).
+
+        Raises:
+            UnknownIdError, AmbiguousIdError: the id does not name exactly one session.
+        """
+        from rumq.sessions import session_detail
+
+        return session_detail(self.path, session_id)
+
+    def user(self, user_id: str) -> pl.DataFrame:
+        """One user's sessions, oldest first, by user id or unique prefix (``rumq user ID``).
+
+        Raises:
+            UnknownIdError, AmbiguousIdError: the id does not name exactly one user.
+        """
+        from rumq.sessions import user_sessions
+
+        return user_sessions(self.path, user_id)[1]
+
+    def sessions(
+        self, since: TimeArg = None, until: TimeArg = None, app: str | None = None, **filters: Any
+    ) -> pl.DataFrame:
+        """Sessions newest first, filtered by what happened in them: ``sessions/list``.
+
+        ``**filters`` are its parameters: ``js_error``, ``http_error``, ``page``
+        (glob), ``browser``, ``os``, ``device``, ``country``, ``min_duration``,
+        ``max_duration``, ``min_pages``, ``top``, ``include_cookieless``.
+        """
+        return self.run("sessions/list", since=since, until=until, app=app, **filters)
+
+    def retention_triangle(
+        self,
+        period: str = "week",
+        since: TimeArg = None,
+        until: TimeArg = None,
+        app: str | None = None,
+        value: str = "retention",
+    ) -> pl.DataFrame:
+        """``users/retention`` as the classic triangle: a row per cohort, a column per period.
+
+        Args:
+            period: ``hour``, ``day`` or ``week``.
+            since: window start (see ``run``).
+            until: window end (exclusive).
+            app: keep only this application.
+            value: ``retention`` (shares) or ``users`` (counts) in the cells.
+
+        Returns:
+            ``cohort``, ``cohort_users``, then ``p0``, ``p1``, ... (``rumq.users.retention_triangle``).
+        """
+        from rumq.users import retention_triangle
+
+        return retention_triangle(self.run("users/retention", since=since, until=until, app=app, period=period),
+                                  value)
 
     def sql(
         self,

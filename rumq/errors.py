@@ -260,3 +260,11 @@ def line_column(text: str, offset: int) -> tuple[int, int]:
     line = text.count("\n", 0, offset) + 1
     column = offset - (text.rfind("\n", 0, offset) + 1) + 1
     return line, column
+
+
+class UnknownIdError(UsageError):
+    """No session (or user) has that id or id prefix in the dataset."""
+
+
+class AmbiguousIdError(UsageError):
+    """An id prefix matches more than one session (or user); the message lists some of them."""

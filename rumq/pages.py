@@ -24,6 +24,8 @@ explicitly (``--config``), ``$RUMQ_CONFIG``, ``./rumq.toml``, then
     [pages]
     normalize = true      # false: group by the raw page id
     auto_ids = true       # step 4
+    exclude = ['^/admin']  # page views whose page id matches are left out (pagesToExclude)
+    include = []          # non-empty: only page views matching one are kept (pagesToInclude)
     [[pages.rules]]
     pattern = '^/blog/[^/]+$'
     replace = '/blog/:slug'
@@ -82,6 +84,11 @@ class PageConfig:
         auto_ids: replace id-like segments by ``:id``.
         rules: ordered rules for page ids.
         http_rules: ordered rules for HTTP ``host + path``.
+        exclude: regular expressions; a page view whose raw page id matches
+            one is left out of every analysis view (the web client's
+            ``pagesToExclude``).
+        include: regular expressions; when any, only page views whose raw
+            page id matches one are kept (``pagesToInclude``).
         source: the file the config came from (for messages), or None.
     """
 
@@ -89,7 +96,14 @@ class PageConfig:
     auto_ids: bool = True
     rules: tuple[Rule, ...] = ()
     http_rules: tuple[Rule, ...] = ()
+    exclude: tuple[str, ...] = ()
+    include: tuple[str, ...] = ()
     source: str | None = field(default=None, compare=False)
+
+    @property
+    def selects_pages(self) -> bool:
+        """True when ``exclude`` or ``include`` leaves page views out."""
+        return bool(self.exclude or self.include)
 
 
 def find_config(path: str | os.PathLike[str] | None = None, *, data_dir: str | os.PathLike[str] | None = None) -> Path | None:
@@ -188,8 +202,33 @@ def config_from_dict(doc: dict[str, Any], *, source: str | None = None) -> PageC
         auto_ids=auto_ids,
         rules=_rules(pages.get("rules", []), f"{where}: pages.rules"),
         http_rules=_rules(http.get("rules", []), f"{where}: http.rules"),
+        exclude=_patterns(pages.get("exclude", []), f"{where}: pages.exclude"),
+        include=_patterns(pages.get("include", []), f"{where}: pages.include"),
         source=source,
     )
+
+
+def _patterns(raw: Any, where: str) -> tuple[str, ...]:
+    if not isinstance(raw, list) or not all(isinstance(p, str) and p and "\x00" not in p for p in raw):
+        raise UsageError(f"{where} must be a list of non-empty regular expressions (strings)",
+                         hint="e.g. exclude = ['^/admin', '^/internal/']")
+    for i, p in enumerate(raw, 1):
+        _check_regex(p, f"{where} #{i}")
+    return tuple(raw)
+
+
+def page_kept_sql(expr: str, cfg: PageConfig | None = None) -> str:
+    """SQL predicate: the page view whose raw page id is ``expr`` passes ``exclude`` and ``include``.
+
+    A page view without a page id matches no pattern: it is kept by ``exclude``
+    and left out by a non-empty ``include``.
+    """
+    cfg = cfg or PageConfig()
+    parts = [f"NOT coalesce(regexp_matches({expr}, {sql_string(p)}), false)" for p in cfg.exclude]
+    if cfg.include:
+        parts.append("(" + " OR ".join(f"coalesce(regexp_matches({expr}, {sql_string(p)}), false)"
+                                        for p in cfg.include) + ")")
+    return " AND ".join(parts) if parts else "true"
 
 
 def _rules(raw: Any, where: str) -> tuple[Rule, ...]:

@@ -196,6 +196,7 @@ def run_query(
     now: dt.datetime | None = None,
     allow_writes: bool | None = None,
     rows: bool = False,
+    estimate: bool = False,
 ) -> pl.DataFrame | Rows:
     """Run a named query and return its result.
 
@@ -218,6 +219,8 @@ def run_query(
             ``[sql] allow_writes``, default read-only.
         rows: return ``rumq.render.Rows`` when they render exactly (see ``execute``):
             the CLI's text formats, without importing Polars.
+        estimate: scale the query's count-like columns by the declared session
+            sample rate (``rumq.sampling``), adding ``estimate_scale``.
 
     Returns:
         The result as a Polars DataFrame (or ``Rows``).
@@ -243,6 +246,10 @@ def run_query(
     values = resolve(query.params, params or {}, query=query.name)
     _check_limit(limit)
     w = window(since, until, now)
+    if estimate and query.kind in ("insights", "polars"):
+        raise UsageError(f"--estimate: {query.name} is a {'Logs Insights' if query.kind == 'insights' else 'Polars'} "
+                         "query, which declares no count-like columns",
+                         hint="--estimate applies to SQL queries whose header lists `estimate:` columns")
     if query.kind == "polars":
         df = run_polars(data_dir, query, values, w, app=app, limit=limit, notify=say)
     elif query.kind == "insights":
@@ -258,8 +265,13 @@ def run_query(
         con = _catalog(data_dir, w, app, for_sql=sql, allow_writes=writes)
         try:
             df = execute(con, sql, bound, limit=limit, what=f"query '{query.name}'", read_only=not writes,
-                         rows=rows)
+                         rows=rows and not estimate)
+            if estimate:
+                from rumq import sampling
+
+                df = sampling.estimate(con, query, df, sampling.load_rates(data_dir), say)
             _say_if_empty(con, data_dir, w, app, say)
+            _say_page_selection(con, data_dir, say)
         finally:
             con.close()
     warning = coverage_warning(query, df, values)
@@ -336,6 +348,23 @@ def _catalog(
             f"cannot open the dataset at {data_dir}: {e}",
             hint="`rumq info` checks the dataset; re-ingest damaged days",
         ) from None
+
+
+def _say_page_selection(con: duckdb.DuckDBPyConnection, data_dir: str | os.PathLike[str], say: Notify) -> None:
+    """Say how many page views rumq.toml's ``[pages] exclude`` / ``include`` left out of the result."""
+    import duckdb
+
+    from rumq.pages import load_config
+    from rumq.views import page_rule_effect
+
+    cfg = load_config(data_dir=data_dir)
+    if not cfg.selects_pages:
+        return
+    try:
+        removed, total = page_rule_effect(con, cfg)
+    except duckdb.Error:  # the statement dropped the view, or the like: nothing to say
+        return
+    say(f"notice: [pages] exclude/include of {cfg.source} left out {removed} of the window's {total} page views")
 
 
 def _say_if_empty(

@@ -12,7 +12,9 @@ aggregations group by) and adds:
 ``web_vitals``, ``resources``, ``cookie_coverage``, the one-row table
 ``ingest_totals`` (from the dataset manifest), the macros
 ``rumq_page(p)`` / ``rumq_url(u)`` and the table macro
-``rumq_audience(dim, include_cookieless)`` (the audience/* queries).
+``rumq_audience(dim, include_cookieless)`` (the audience/* queries) and the
+table macro ``rumq_user_first_seen()`` (the users/* queries: each user's
+first session over the dataset's whole history, not only the window).
 docs/analyses.md documents every column and definition.
 
 Order within a session. RUM timestamps have whole-second precision, so page
@@ -47,7 +49,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from rumq.pages import PageConfig, install_macros, load_config, page_sql, url_sql
+from rumq.pages import PageConfig, install_macros, load_config, page_kept_sql, page_sql, url_sql
 from rumq.schema import DERIVED, VITAL_THRESHOLDS
 
 #: CloudWatch RUM Apdex bands on navigation duration (ms).
@@ -135,6 +137,22 @@ def _normalized(base: str, raw: str, out: str, expr: str, values: str | None = N
     _m AS (SELECT _raw, {expr.replace('__v__', '_raw')} AS _norm FROM (
            SELECT unnest(list(_raw)) AS _raw FROM ({values})))
     SELECT {base}.*, _m._norm AS {out} FROM {base} LEFT JOIN _m ON {base}.{raw} = _m._raw"""
+
+
+_PAGE_VIEW = "event_name = 'page_view'"
+
+
+def _select_pages(sql: str, cfg: PageConfig) -> str:
+    """``sql`` with every page-view test narrowed to the page views ``cfg`` keeps."""
+    return sql.replace(_PAGE_VIEW, f"({_PAGE_VIEW} AND {page_kept_sql('page_id', cfg)})")
+
+
+def page_rule_effect(con: Any, cfg: PageConfig) -> tuple[int, int]:
+    """(page views ``[pages] exclude / include`` leave out, all page views) in the window of ``con``."""
+    kept = page_kept_sql("page_id", cfg)
+    removed, total = con.execute(
+        f"SELECT count(*) FILTER (WHERE NOT ({kept})), count(*) FROM rumq_events WHERE {_PAGE_VIEW}").fetchall()[0]
+    return int(removed), int(total)
 
 
 def view_sql(cfg: PageConfig | None = None) -> dict[str, str]:
@@ -346,6 +364,9 @@ def view_sql(cfg: PageConfig | None = None) -> dict[str, str]:
                transfer_size, {ctx}
         FROM events WHERE event_name = 'resource'),
     {_normalized('r', 'url', 'url_pattern', url)}"""
+    if cfg.selects_pages:
+        # [pages] exclude / include: a page view left out is no page view for any view.
+        v = {name: _select_pages(sql, cfg) for name, sql in v.items()}
     return v
 
 
@@ -381,6 +402,46 @@ SELECT k,
 FROM s FULL JOIN l USING (k)"""
 
 
+#: The table macro over the whole history (every file up to the window's end,
+#: not only the window's): one row per user id of a cookie session with its
+#: first session's start and number of sessions. Sessions are counted as
+#: session_stats counts them (an id pair and cookieless, at least one page
+#: view); the window's --app applies. Materialized once per connection, before
+#: the connection is restricted to the window's files.
+USER_FIRST_SEEN = "rumq_user_first_seen"
+_USER_FIRST_SEEN_SQL = f"""
+WITH s AS (
+    SELECT {_MIN_USER} AS user_id, min(event_time) AS start_time
+    FROM read_parquet(getvariable('rumq_history_files'), hive_partitioning = true)
+    WHERE {_HAS_SESSION} AND NOT cookieless
+      AND (getvariable('rumq_app') IS NULL OR application_id = getvariable('rumq_app'))
+      AND (getvariable('rumq_until') IS NULL OR event_time < getvariable('rumq_until'))
+    GROUP BY session_uuid, session_text
+    HAVING count(*) FILTER (WHERE event_name = 'page_view') > 0
+)
+SELECT user_id, min(start_time) AS first_seen, count(*) AS sessions_ever
+FROM s WHERE user_id IS NOT NULL GROUP BY user_id"""
+
+
+def _user_first_seen(con: Any, data_dir: str | os.PathLike[str] | None, cfg: PageConfig) -> None:
+    """Create ``rumq_user_first_seen()`` over every event file up to the window's end."""
+    from rumq.catalog import event_files, window_dates
+    from rumq.store import Store
+
+    until = con.execute("SELECT getvariable('rumq_until')").fetchone()[0]
+    store = Store(data_dir) if data_dir is not None else None
+    files = event_files(store, None, window_dates(None, until)[1]) if store is not None and store.exists() else []
+    table = "_rumq_user_first_seen"
+    if files:
+        con.execute("SET VARIABLE rumq_history_files = ?::VARCHAR[]", [files]).fetchall()
+        sql = _select_pages(_USER_FIRST_SEEN_SQL, cfg) if cfg.selects_pages else _USER_FIRST_SEEN_SQL
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {sql}").fetchall()
+    else:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {table} (user_id VARCHAR, first_seen TIMESTAMP, "
+                    "sessions_ever BIGINT)").fetchall()
+    con.execute(f"CREATE OR REPLACE MACRO {USER_FIRST_SEEN}() AS TABLE SELECT * FROM {table}").fetchall()
+
+
 def views_for(con: Any, sql: str) -> set[str] | None:
     """The analysis views a statement needs: those it reads, and the views those read.
 
@@ -398,7 +459,7 @@ def views_for(con: Any, sql: str) -> set[str] | None:
         if name not in seen:
             seen.add(name)
             todo += DEPENDENCIES[name]
-    return seen & set(VIEW_NAMES)
+    return seen & (set(VIEW_NAMES) | {USER_FIRST_SEEN})
 
 
 #: {view or table macro: the analysis views its definition reads}; a test
@@ -418,6 +479,7 @@ DEPENDENCIES: dict[str, frozenset[str]] = {
     "web_vitals": frozenset(),
     "resources": frozenset(),
     "rumq_audience": frozenset({"session_stats", "cookie_coverage"}),
+    "rumq_user_first_seen": frozenset(),
 }
 
 
@@ -475,6 +537,8 @@ def create_views(
     # DuckDB binds a table macro's body when it is created: only with its views.
     if only is None or DEPENDENCIES["rumq_audience"] <= only:
         con.execute(AUDIENCE_MACRO).fetchall()
+    if only is None or USER_FIRST_SEEN in only:
+        _user_first_seen(con, data_dir, cfg)
     _ingest_totals(con, data_dir)
 
 

@@ -368,7 +368,7 @@ def test_a_query_folder_name_lists_its_queries(data):
     code, out, err = invoke(["--data", str(data), "run", "sessions"])
     assert (code, out) == (2, "")
     assert err == ("error: no query named 'sessions'; 'sessions/' is a folder of queries\n"
-                   "  hint: run one of: sessions/summary\n")
+                   "  hint: run one of: sessions/list, sessions/summary\n")
     code, _, err = invoke(["--data", str(data), "run", "performance/"])
     assert code == 2 and "run one of: performance/page_load, performance/web_vitals" in err
 
@@ -408,7 +408,7 @@ def _options():
 def test_f_is_format_wherever_it_exists_and_data_commands_have_format():
     with_f = {name for name, p in _options() if "-f" in p.opts}
     assert all("--format" in p.opts for name, p in _options() if "-f" in p.opts)
-    assert with_f == {"info", "ingest", "insights", "queries", "rejects", "run", "sql"}
+    assert with_f == {"info", "ingest", "insights", "queries", "rejects", "run", "session", "sql", "user"}
 
 
 def test_row_caps_are_limit_everywhere():

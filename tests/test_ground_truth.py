@@ -58,7 +58,8 @@ def gen(tmp_path_factory):
     mp.chdir(base)
     try:
         truth = generate(base / "out", sessions=SESSIONS, days=7, seed=SEED, apps=2,
-                         cookieless_share=COOKIELESS, fmt="jsonl", gzip=True, compresslevel=1, workers=2)
+                         cookieless_share=COOKIELESS, fmt="jsonl", gzip=True, compresslevel=1, workers=2,
+                         page_groups=True)
         report = ingest(base / "data", [str(base / "out")])
         assert (report.written, report.duplicates, report.rejected) == (truth.total["events"], 0, 0)
         # Low-coverage notices are expected (cookieless traffic); they are not under test here.
@@ -303,3 +304,72 @@ def test_web_vitals(gen, apps, vital_samples, by):
         assert {m for _, m in per} == {"LCP", "FCP", "CLS", "INP", "FID", "TTFB"}
         rows = run(ds, "performance/web_vitals", app=app_id, by=by, top=ALL)
         check_vitals(rows, expected_vitals(per))
+
+
+# --- users: new and returning, cohorts (the generator's returning-user pool) ---------------------
+
+
+def test_users_per_day_new_and_returning(gen, apps):
+    _, _, ds = gen
+    for a in apps.values():
+        want = a["users_by_day"]
+        # Returning users exist, so new and returning are both exercised.
+        assert any(d["new_users"] < d["users"] for d in want) and want[0]["new_users"] == want[0]["users"]
+        rows = run(ds, "users/summary", app=a["application_id"], period="day")
+        got = [{"day": r["period"].date().isoformat(), "users": r["users"], "new_users": r["new_users"],
+                "sessions": r["sessions"]} for r in rows]
+        assert got == want
+        assert all(r["returning_users"] == r["users"] - r["new_users"] for r in rows)
+
+
+def test_users_window_after_the_first_day(gen, apps):
+    """From day 3: the users seen before (on disk, outside the window) are returning, not new."""
+    _, _, ds = gen
+    for a in apps.values():
+        by_day = a["users_by_day"]
+        k = 2
+        [row] = run(ds, "users/summary", app=a["application_id"], since=by_day[k]["day"])
+        assert row["users"] == a["users_active_from_day"][k]
+        assert row["new_users"] == sum(d["new_users"] for d in by_day[k:])
+        # A session that began the day before and has a page view on day k counts in the window.
+        assert row["sessions"] == a["sessions_from_day"][k]
+        assert row["returning_users"] > 0
+
+
+def test_users_retention_cohorts(gen, apps):
+    _, _, ds = gen
+    for a in apps.values():
+        rows = run(ds, "users/retention", app=a["application_id"], period="day")
+        got: dict[str, dict] = {}
+        for r in rows:
+            c = got.setdefault(r["cohort"].date().isoformat(), {"users": r["cohort_users"], "active": []})
+            assert r["period"] == len(c["active"])
+            c["active"].append(r["users"])
+        want = {c["cohort"]: {"users": c["users"], "active": c["active"]} for c in a["retention_by_day"]}
+        assert got == want
+        assert any(n > 0 for c in want.values() for n in c["active"][1:])  # somebody comes back
+
+
+def test_custom_events(gen, apps):
+    _, _, ds = gen
+    shop = [a for a in apps.values() if a["custom_events"]]
+    assert shop  # the shop sends custom events
+    for a in apps.values():
+        rows = run(ds, "events/custom", app=a["application_id"], top=ALL)
+        got = {r["event_type"]: {"events": r["events"], "sessions": r["sessions"], "users": r["users"]} for r in rows}
+        assert got == a["custom_events"]
+        assert all(n == a["events_by_type"][t] for t, n in ((t, v["events"]) for t, v in got.items()))
+
+
+@pytest.mark.parametrize("include_cookieless", POPULATIONS)
+def test_page_groups(gen, apps, include_cookieless):
+    _, _, ds = gen
+    for a in apps.values():
+        want = truth_pop(a, include_cookieless)["page_groups"]
+        rows = run(ds, "pages/groups", app=a["application_id"], top=ALL, include_cookieless=include_cookieless)
+        got = {r["page_group"]: {"page_views": r["page_views"], "sessions": r["sessions"], "entries": r["entries"],
+                                 "exits": r["exits"], "bounces": r["bounces"],
+                                 "error_sessions": round(r["error_session_rate"] * r["sessions"])} for r in rows}
+        assert got == want
+    shop = next(a for a in apps.values() if a["site"] == "shop")
+    assert {"product", "catalog", "(none)"} <= set(shop["page_groups"])  # two groups on one page, and none

@@ -320,6 +320,7 @@ def test_declared_view_dependencies_match_the_definitions():
     c = duckdb.connect()
     bodies = dict(views.view_sql())
     bodies["rumq_audience"] = views.AUDIENCE_MACRO.split(" AS TABLE", 1)[1]
+    bodies["rumq_user_first_seen"] = views._USER_FIRST_SEEN_SQL
     assert set(bodies) == set(views.DEPENDENCIES)
     for name, body in bodies.items():
         assert views._relations(c, body) & set(VIEW_NAMES) == views.DEPENDENCIES[name], name

@@ -17,6 +17,7 @@
 --   include_cookieless is true; coverage is the share of the window's page views in cookie
 --   sessions.
 -- session_based: true
+-- estimate: [sessions, js_error_sessions, http_error_sessions, error_sessions]
 -- params:
 --   - name: dimension
 --     type: str

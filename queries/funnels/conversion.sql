@@ -11,7 +11,11 @@
 --   as a start; from a start, each next step is its first match after the previous one (strict:
 --   the next page only), and with a window every step must come at most `window` after the
 --   start (0s: no limit besides the session). A session reaches the furthest step of its best
---   start (ties: the earliest start), whose times are reported. Per step: sessions = sessions
+--   start (ties: the earliest start), whose times are reported. A step written
+--   event:<type> (event:com.example.shop.add_to_cart; a glob on the type) is a custom event
+--   (events/custom) instead of a page: with such a step the path also holds the session's custom
+--   events, ordered with its pages by time (a page before an event of the same second), each
+--   event an item of its own (repeats are not collapsed). Per step: sessions = sessions
 --   reaching it; conversion_from_previous = sessions / sessions of the previous step (NULL for
 --   step 1); conversion_from_first = sessions / sessions of step 1; drop_off = sessions of the
 --   previous step - sessions (NULL for step 1); median_time_from_previous_s = median seconds
@@ -21,8 +25,9 @@
 --   include_cookieless is true; coverage is the share of the window's page views in cookie
 --   sessions.
 -- session_based: true
+-- estimate: [sessions, drop_off]
 -- params:
---   - {name: steps, type: list, help: "Page patterns, in order (e.g. /home,/products/*,/cart)"}
+--   - {name: steps, type: list, help: "Page patterns or event:<custom type>, in order (e.g. /home,/products/*,event:com.example.shop.add_to_cart,/cart)"}
 --   - {name: mode, type: str, default: sequential, choices: [sequential, strict], help: Whether other pages may come between steps}
 --   - {name: window, type: duration, default: 0s, help: Maximum time from step 1 to each step (0s = the whole session)}
 --   - {name: include_cookieless, type: bool, default: false, help: Include cookieless sessions}
@@ -43,10 +48,38 @@ st AS (
 ),
 -- A session is keyed by its stored id pair (a UUID hashes and compares faster than its
 -- text; exactly one of the two is set) and cookieless, as journey_steps numbers its steps.
-j AS (
+-- With an event:<type> step, the path also holds the session's custom events as
+-- 'event:<type>' items, ordered with its pages by time (a page before an event of the same
+-- second, then the path's order, then the export line); without one, it is journey_steps.
+-- js is materialized: the path is read once whichever branch runs.
+js AS MATERIALIZED (
     SELECT session_uuid, session_text, cookieless, step, page, event_time
     FROM journey_steps
     WHERE NOT cookieless OR $include_cookieless
+),
+has_events AS (
+    SELECT len(list_filter($steps::VARCHAR[], lambda s: starts_with(s, 'event:'))) > 0 AS yes
+),
+items AS (
+    SELECT session_uuid, session_text, cookieless, page, event_time, 0 AS kind, step AS ord FROM js
+    UNION ALL
+    SELECT e.session_uuid, e.session_text, e.cookieless, 'event:' || e.event_type, e.event_time, 1, e.source_line
+    FROM rumq_events AS e
+    WHERE e.event_type NOT LIKE 'com.amazon.rum.%'
+      -- only sessions that count (a page view in the window), as journey_steps holds them
+      AND EXISTS (SELECT 1 FROM js AS s
+                  WHERE s.session_uuid IS NOT DISTINCT FROM e.session_uuid
+                    AND s.session_text IS NOT DISTINCT FROM e.session_text AND s.cookieless = e.cookieless)
+),
+j AS (
+    SELECT session_uuid, session_text, cookieless, step, page, event_time
+    FROM js WHERE NOT (SELECT yes FROM has_events)
+    UNION ALL
+    SELECT session_uuid, session_text, cookieless,
+           row_number() OVER (PARTITION BY session_uuid, session_text, cookieless
+                              ORDER BY event_time, kind, ord) AS step,
+           page, event_time
+    FROM items WHERE (SELECT yes FROM has_events)
 ),
 walk(session_uuid, session_text, cookieless, start_step, k, step, t0, t) AS (
     SELECT session_uuid, session_text, cookieless, step, 1, step, event_time, event_time

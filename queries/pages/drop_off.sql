@@ -15,6 +15,7 @@
 --   unless include_cookieless is true (each of their page loads would count as an exit);
 --   coverage is the share of the window's page views in cookie sessions.
 -- session_based: true
+-- estimate: [page_views, sessions, exits, entries, bounces]
 -- params:
 --   - {name: top, type: int, default: 20, min: 1, max: 100000, help: Number of pages to return}
 --   - {name: include_cookieless, type: bool, default: false, help: Include cookieless sessions}

@@ -21,6 +21,7 @@
 --   400 or no response) / sessions. Percentiles are exact with linear interpolation (DuckDB
 --   quantile_cont).
 -- session_based: true
+-- estimate: [sessions, users, page_views]
 -- params:
 --   - name: include_cookieless
 --     type: bool

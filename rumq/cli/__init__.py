@@ -33,6 +33,8 @@ COMMANDS: dict[str, str] = {
     "generate": "generate_cmd:generate",
     "report": "report_cmd:report",
     "athena": "athena_cmd:athena",
+    "session": "session_cmd:session",
+    "user": "session_cmd:user",
 }
 
 

@@ -34,11 +34,13 @@ _GLUE_SCHEMAS = ("structs", "json-strings")  # rumq.generate.glue.GLUE_SCHEMAS (
               help="Processes to use [default: 1 for small runs, else 2].")
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False),
               help="Output directory (must be missing or empty).")
+@click.option("--page-groups", is_flag=True,
+              help="Page views of the web shop carry page groups (pageTags); the truth counts them per group.")
 @click.option("--truth", "truth_path", type=click.Path(dir_okay=False),
               help="Ground-truth JSON path [default: <out>.truth.json, next to the output].")
 def generate(sessions: int | None, events: int | None, days: int, start: dt.datetime, seed: int, apps: int,
              cookieless_share: float, fmt: str, glue_schema: str, gzip: bool, compresslevel: int, workers: int | None,
-             out_dir: str, truth_path: str | None) -> None:
+             out_dir: str, page_groups: bool, truth_path: str | None) -> None:
     """Generate realistic CloudWatch RUM traffic as a real export would hold it.
 
     Simulates visitors of a web shop and a help center (sessions, page views
@@ -66,7 +68,7 @@ def generate(sessions: int | None, events: int | None, days: int, start: dt.date
         sessions = estimate_sessions(events, cookieless_share=cookieless_share, apps=apps, seed=seed)
     truth = run(out_dir, sessions=sessions, days=days, start=start.date(), seed=seed, apps=apps,
                 cookieless_share=cookieless_share, fmt=fmt, gzip=gzip, compresslevel=compresslevel,
-                workers=workers, truth_path=truth_path, glue_schema=glue_schema)
+                workers=workers, truth_path=truth_path, glue_schema=glue_schema, page_groups=page_groups)
     t = truth.total
     click.echo(
         f"wrote {t['events']:,} events, {t['sessions']['total']:,} sessions "

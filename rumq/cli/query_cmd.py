@@ -124,6 +124,8 @@ def show(ctx: click.Context, name: str, queries_dirs: tuple[str, ...]) -> None:
     help="A query parameter (repeatable; repeating a list parameter adds to the list).",
 )
 @click.option("--allow-writes", is_flag=True, help="Let the SQL write files, attach databases, load extensions and change settings (default: read-only).")
+@click.option("--estimate", is_flag=True,
+              help="Scale the count-like columns to the full traffic by the session sample rate of rumq.toml.")
 @engine_options
 @time_window_options
 @output_options
@@ -141,6 +143,7 @@ def run(
     limit: int | None,
     queries_dirs: tuple[str, ...],
     allow_writes: bool,
+    estimate: bool,
     engine: str,
     spark_master: str | None,
     print_sql: bool,
@@ -165,6 +168,8 @@ def run(
     """
     from rumq.params import parse_assignments
 
+    if estimate and (engine != "duckdb" or print_sql):
+        raise click.UsageError("--estimate runs on DuckDB only (not with --engine spark/athena or --print-sql)")
     if print_athena_sql(engine, print_sql, "query_statement", name, parse_assignments(params),
                         data_dir=data_dir_of(ctx), since=since, until=until, app=app, table=athena_table,
                         library=_library(queries_dirs)):
@@ -197,6 +202,7 @@ def run(
         notify=notice,
         allow_writes=allow_writes or None,
         rows=text_output(fmt, output),
+        estimate=estimate,
     )
     emit(df, fmt, output)
 

@@ -72,7 +72,7 @@ def _apps(apps: int | list[str]) -> list[AppSpec]:
 
 
 def plan(sessions: int, days: int, start: dt.date, seed: int, apps: list[AppSpec],
-         cookieless_share: float) -> list[ChunkSpec]:
+         cookieless_share: float, page_groups: bool = False) -> list[ChunkSpec]:
     """Split the run into chunks: sessions per (app, day) by app share and
     weekday weight, at most ``CHUNK_SESSIONS`` sessions per chunk."""
     start_epoch = int(dt.datetime(start.year, start.month, start.day, tzinfo=dt.UTC).timestamp())
@@ -89,7 +89,7 @@ def plan(sessions: int, days: int, start: dt.date, seed: int, apps: list[AppSpec
             continue
         parts = math.ceil(q / CHUNK_SESSIONS)
         for p, n in enumerate(split(q, [1.0] * parts)):
-            specs.append(ChunkSpec(a, d, p, n, seed, start_epoch, days, cookieless_share, users[a]))
+            specs.append(ChunkSpec(a, d, p, n, seed, start_epoch, days, cookieless_share, users[a], page_groups))
     return specs
 
 
@@ -157,6 +157,7 @@ def generate(
     truth_path: str | os.PathLike[str] | None = None,
     firehose_buffer_seconds: int = 900,
     glue_schema: str = "structs",
+    page_groups: bool = False,
 ) -> GroundTruth:
     """Generate RUM traffic into ``out_dir`` in an export format, with ground truth.
 
@@ -184,6 +185,9 @@ def generate(
             larger values make fewer, bigger objects).
         glue_schema: ``firehose-parquet`` only: the Glue table schema of the
             conversion, one of ``rumq.generate.glue.GLUE_SCHEMAS``.
+        page_groups: page views of the sites that define page groups (the
+            webshop) carry them as ``pageTags``, as custom page views with
+            tags do; the truth then counts ``page_groups``.
 
     Returns:
         The ``GroundTruth`` (also written as JSON).
@@ -201,7 +205,7 @@ def generate(
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise UsageError(f"output directory {out} is not empty", hint="choose a new directory or remove this one")
     out.mkdir(parents=True, exist_ok=True)
-    specs = plan(sessions, days, start, seed, app_specs, cookieless_share)
+    specs = plan(sessions, days, start, seed, app_specs, cookieless_share, page_groups)
     if workers is None:
         workers = 1 if sessions < 20_000 else min(2, os.cpu_count() or 1)
     jobs = [(s, app_specs[s.app], fmt, str(out), gzip, compresslevel, firehose_buffer_seconds, glue_schema)
@@ -220,12 +224,12 @@ def generate(
     else:
         results = [_run_chunk(j) for j in jobs]
     finalize(fmt, out)
-    per_app = [AppTruth(a.site.kind) for a in app_specs]
+    per_app = [AppTruth(a.site.kind, a.site.groups if page_groups else None) for a in app_specs]
     for s, r in zip(specs, results, strict=True):
         per_app[s.app].merge(r)
     params = {"sessions": sessions, "days": days, "start": start.isoformat(), "seed": seed,
               "apps": [a.name for a in app_specs], "cookieless_share": cookieless_share, "format": fmt,
-              "gzip": gzip, "generator_version": 1,
+              "gzip": gzip, "generator_version": 1, **({"page_groups": True} if page_groups else {}),
               **({"glue_schema": glue_schema} if fmt == "firehose-parquet" else {})}
     doc = build(params, list(zip(app_specs, per_app, strict=True)))
     tp = Path(truth_path) if truth_path is not None else default_truth_path(out)

@@ -85,6 +85,7 @@ class ChunkSpec:
         days: number of days of the run.
         cookieless_share: probability a visit runs without cookies.
         users: size of the app's returning-user pool.
+        page_groups: page views carry the site's page groups (``pageTags``).
     """
 
     app: int
@@ -96,6 +97,7 @@ class ChunkSpec:
     days: int
     cookieless_share: float
     users: int
+    page_groups: bool = False
 
     @property
     def key(self) -> str:
@@ -166,7 +168,10 @@ class Chunk:
         self.site = app.site
         self.sink = sink
         self.rng = random.Random(spec.key)
-        self.truth = AppTruth(app.site.kind)
+        self.truth = AppTruth(app.site.kind, app.site.groups if spec.page_groups else None)
+        # '"pageTags":[...],' per pattern, in the metadata of every event of the page
+        self._tags = {pat: '"pageTags":' + orjson.dumps(list(g)).decode() + ","
+                      for pat, g in app.site.groups.items()} if spec.page_groups else {}
         self._api = "https://api." + app.domain.split(".", 1)[1] if app.domain.count(".") >= 2 else "https://" + app.domain
         self._cdn = "https://cdn." + app.domain.split(".", 1)[1] if app.domain.count(".") >= 2 else "https://" + app.domain
         self._pages: dict[str, Page] = app.site.pages
@@ -176,6 +181,8 @@ class Chunk:
         # state of the current session
         self._count = 0
         self._dropped = 0
+        #: (session id, user index or None) of the session being simulated
+        self._cur: tuple[str, int | None] = ("", None)
         self._tail = ""
         self._last = 0.0
         # min/max event time; sentinels instead of None keep _emit's checks cheap
@@ -314,6 +321,7 @@ class Chunk:
         ver, err_mult = self._release(t)
         made = 0
         sid = None
+        last_pv = t
         interaction = 0
         parent_raw = ""
         parent_start = 0.0
@@ -329,6 +337,7 @@ class Chunk:
             if new:
                 if sid is not None:
                     self.truth.session(raws, pats, flags[0], flags[1], True, self._dropped)
+                    self.truth.user_session_end(idx, last_pv)
                 if made == budget:
                     sid = None
                     break
@@ -339,14 +348,15 @@ class Chunk:
                 self._last = t
                 interaction = 0
                 raws, pats, flags = [], [], [False, False]
-                self.truth.users.add(idx)
+                self.truth.user_session(idx, t)
+                self._cur = (sid, idx)
                 if prev_url:
                     ref, ref_dom = prev_url, self.app.domain
                 else:
                     ref, ref_dom, _ = REFERRER_SAMPLER.draw(rng)
                 pv = (f'{{"version":"1.0.0","pageId":{q_raw},"interaction":0,"pageInteractionId":{_s(raw + "-0")},'
                       f'"referrer":{_s(ref)},"referrerDomain":{_s(ref_dom)}}}')
-                page_md = f'"pageId":{q_raw},"interaction":0,"title":{self._title(page, pid)},'
+                page_md = f'"pageId":{q_raw},"interaction":0,"title":{self._title(page, pid)},{self._tags.get(page.pattern, "")}'
             else:
                 interaction += 1
                 pv = (f'{{"version":"1.0.0","pageId":{q_raw},"interaction":{interaction},'
@@ -355,7 +365,7 @@ class Chunk:
                       f'"timeOnParentPage":{int((t - parent_start) * 1000)},'
                       f'"referrer":{_s(prev_url)},"referrerDomain":{q_domain}}}')
                 page_md = (f'"pageId":{q_raw},"interaction":{interaction},"parentPageId":{_s(parent_raw)},'
-                           f'"title":{self._title(page, pid)},')
+                           f'"title":{self._title(page, pid)},{self._tags.get(page.pattern, "")}')
             self._tail = (f',"application_id":"{self.app.id}","application_version":{q_ver},'
                           f'"metadata":{pre}{page_md}{post},'
                           f'"user_details":{{"sessionId":"{sid}","userId":"{uid}"}},"event_details":')
@@ -364,6 +374,7 @@ class Chunk:
             if self._emit(t, ev.T_PAGE_VIEW, pv):
                 raws.append(raw)
                 pats.append(page.pattern)
+                last_pv = t
             nxt = path[i + 1][0].pattern if i + 1 < len(path) else None
             dwell = ev.lognormal(rng, page.dwell, 0.9)
             active = min(dwell, ACTIVE_CAP)
@@ -375,6 +386,7 @@ class Chunk:
                 t += 1860 + rng.random() * 5400
         if sid is not None:
             self.truth.session(raws, pats, flags[0], flags[1], True, self._dropped)
+            self.truth.user_session_end(idx, last_pv)
         return made
 
     def _cookieless_visit(self, t: float, budget: int) -> int:
@@ -393,8 +405,9 @@ class Chunk:
             self._dropped = 0
             self._last = t
             flags = [False, False]
+            self._cur = (sid, None)
             q_raw = _s(raw)
-            page_md = f'"pageId":{q_raw},"title":{self._title(page, pid)},'
+            page_md = f'"pageId":{q_raw},"title":{self._title(page, pid)},{self._tags.get(page.pattern, "")}'
             self._tail = (f',"application_id":"{self.app.id}","application_version":{_s(ver)},'
                           f'"metadata":{pre}{page_md}{post},'
                           f'"user_details":{{"sessionId":"{sid}","userId":"{NIL_UUID}"}},"event_details":')
@@ -518,18 +531,22 @@ class Chunk:
         if interacted and "inp" in vitals:
             emit(t0 + active, ev.T_INP, ev.vital_inp(rng, slow))
 
+    def _custom_emit(self, t: float, etype: str, details: str) -> None:
+        if self._emit(t, etype, details):
+            self.truth.custom_event(etype, *self._cur)
+
     def _custom(self, t0: float, active: float, page: Page, pid: str, nxt: str | None) -> None:
         rng = self.rng
         pat = page.pattern
         if pat == "/product/:id" and nxt == "/cart":
             det = orjson.dumps({"productId": int(pid), "quantity": 1 + int(rng.random() ** 3 * 3),
                                 "price": round(5 + rng.random() * 195, 2), "currency": "EUR"}).decode()
-            self._emit(t0 + active * 0.9, "com.example.shop.add_to_cart", det)
+            self._custom_emit(t0 + active * 0.9, "com.example.shop.add_to_cart", det)
         elif pat == "/search":
             det = orjson.dumps({"queryLength": 3 + int(rng.random() * 20),
                                 "results": int(rng.random() ** 2 * 400)}).decode()
-            self._emit(t0 + 2 + rng.random() * 3, "com.example.shop.search", det)
+            self._custom_emit(t0 + 2 + rng.random() * 3, "com.example.shop.search", det)
         elif pat == "/confirmation":
             det = orjson.dumps({"orderValue": round(15 + rng.random() * 400, 2), "currency": "EUR",
                                 "items": 1 + int(rng.random() ** 2 * 6)}).decode()
-            self._emit(t0 + 1, "com.example.shop.purchase", det)
+            self._custom_emit(t0 + 1, "com.example.shop.purchase", det)

@@ -80,6 +80,8 @@ class Site:
         record_all_requests: the client records every HTTP request (else only
             failures, the web client's default).
         custom_events: the site records custom events.
+        groups: pattern -> page groups (``pageTags``) its custom page views carry
+            when the run asks for page groups; a pattern not listed has none.
     """
 
     kind: str
@@ -88,6 +90,7 @@ class Site:
     entry: dict[str, float]
     record_all_requests: bool
     custom_events: bool
+    groups: dict[str, tuple[str, ...]] = field(default_factory=dict)
     # derived samplers, filled by __post_init__
     _next: dict[str, tuple[list[str], list[float]]] = field(default_factory=dict, repr=False)
     _entry: tuple[list[str], list[float]] = field(default=([], []), repr=False)
@@ -135,6 +138,11 @@ SHOP = Site(
     title="Example Shop",
     record_all_requests=True,
     custom_events=True,
+    # /help has no group (its page views are in '(none)'); a product page is in two.
+    groups={"/": ("home",), "/search": ("search",), "/category/:id": ("catalog",),
+            "/product/:id": ("catalog", "product"), "/cart": ("checkout",), "/checkout": ("checkout",),
+            "/confirmation": ("checkout",), "/login": ("account",), "/account": ("account",),
+            "/account/orders/:id": ("account",)},
     entry={"/": 40, "/product/:id": 25, "/category/:id": 15, "/search": 8, "/help": 5, "/account": 3, "/cart": 4},
     pages={
         "/": Page("/", "Example Shop | Home", 0, 14, 0.30,

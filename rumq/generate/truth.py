@@ -16,6 +16,24 @@ Definitions (also in docs/generator.md; the analyses are tested against them):
   ``http_event`` with status >= 400 or no response (http), or either (any).
 * *Funnel* (sequential): a session reaches step k when its page-view pattern
   sequence contains steps 1..k in that order (other pages may come between).
+* *Users* (``users``): the user ids of cookie sessions. A user is *new* on
+  the UTC day of their first session (the session's first event); a day's
+  users are those with a session starting that day. ``users_by_day`` gives per
+  day users, new users and cookie sessions; ``users_active_from_day[k]`` and
+  ``sessions_from_day[k]`` the distinct users and the cookie sessions with a
+  page view on day k or later (what a window starting on day k holds: a
+  session that began the day before counts there; its new users are the new
+  users of days >= k, the rest return);
+  ``retention_by_day`` per cohort day the cohort's users and, for each day
+  from the cohort's to the last, how many of them had a session that day.
+* *Page groups* (``page_groups``, runs with page groups only): per group (a
+  tag of the page view's ``pageTags``; ``(none)`` for a page without), page
+  views, sessions with one, entries, exits, bounces (one-page sessions) and
+  error sessions, as ``pages/groups`` counts them; a page view in two groups
+  counts in both.
+* *Custom events* (``custom_events``): per custom event type (outside
+  ``com.amazon.rum.*``), the recorded events, the distinct sessions (cookie and
+  cookieless) and users that sent one.
 * Session-based figures are given for cookie sessions (the default of
   session-based queries) and again under ``all_sessions`` with cookieless
   sessions included.
@@ -50,8 +68,12 @@ FUNNELS: dict[str, tuple[str, ...]] = {
 class _Population:
     """Session-level counters for one population of sessions."""
 
-    def __init__(self, steps: tuple[str, ...]) -> None:
+    def __init__(self, steps: tuple[str, ...], groups: dict[str, tuple[str, ...]] | None = None) -> None:
         self.sessions = 0
+        #: pattern -> page groups (None: the run has no page groups)
+        self.groups = groups
+        #: group -> [page views, sessions, entries, exits, bounces, error sessions]
+        self.by_group: dict[str, list[int]] = {}
         self.views_raw: Counter[str] = Counter()
         self.views_pat: Counter[str] = Counter()
         self.entries_raw: Counter[str] = Counter()
@@ -78,6 +100,8 @@ class _Population:
             return
         self.views_raw.update(raws)
         self.views_pat.update(pats)
+        if self.groups is not None:
+            self._add_groups(pats, js or http)
         self.entries_raw[raws[0]] += 1
         self.entries_pat[pats[0]] += 1
         self.exits_raw[raws[-1]] += 1
@@ -98,8 +122,32 @@ class _Population:
         for k in range(j):
             self.funnel[k] += 1
 
+    def _add_groups(self, pats: list[str], error: bool) -> None:
+        def of(pat: str) -> tuple[str, ...]:
+            return tuple(dict.fromkeys(self.groups.get(pat, ()))) or ("(none)",)  # type: ignore[union-attr]
+
+        seen: set[str] = set()
+        for pat in pats:
+            for g in of(pat):
+                self.by_group.setdefault(g, [0] * 6)[0] += 1
+                seen.add(g)
+        for g in seen:
+            self.by_group[g][1] += 1
+            if error:
+                self.by_group[g][5] += 1
+        for g in of(pats[0]):
+            self.by_group[g][2] += 1
+            if len(pats) == 1:
+                self.by_group[g][4] += 1
+        for g in of(pats[-1]):
+            self.by_group[g][3] += 1
+
     def merge(self, o: _Population) -> None:
         self.sessions += o.sessions
+        for g, v in o.by_group.items():
+            mine = self.by_group.setdefault(g, [0] * 6)
+            for i, n in enumerate(v):
+                mine[i] += n
         for a in ("views_raw", "views_pat", "entries_raw", "entries_pat", "exits_raw", "exits_pat",
                   "trans_raw", "trans_pat"):
             getattr(self, a).update(getattr(o, a))
@@ -122,21 +170,35 @@ class _Population:
             "transitions": {"pattern": trans(self.trans_pat), "raw": trans(self.trans_raw)},
             "error_sessions": {"js": self.err_js, "http": self.err_http, "any": self.err_any},
             "funnel": {"steps": list(self.steps), "sessions": list(self.funnel)},
+            **({"page_groups": {g: dict(zip(("page_views", "sessions", "entries", "exits", "bounces",
+                                                "error_sessions"), v, strict=True))
+                                for g, v in sorted(self.by_group.items())}} if self.groups is not None else {}),
         }
 
 
 class AppTruth:
     """Everything counted for one application (mergeable across chunks)."""
 
-    def __init__(self, site_kind: str) -> None:
+    def __init__(self, site_kind: str, groups: dict[str, tuple[str, ...]] | None = None) -> None:
         self.site_kind = site_kind
         steps = FUNNELS.get(site_kind, ())
-        self.cookie = _Population(steps)
-        self.cookieless = _Population(steps)
+        self.groups = groups
+        self.cookie = _Population(steps, groups)
+        self.cookieless = _Population(steps, groups)
         self.events: Counter[str] = Counter()
         self.dropped = 0
         self.capped_sessions = 0
         self.users: set[int] = set()
+        #: user index -> UTC days (days since the epoch) on which one of their cookie sessions starts
+        self.user_days: dict[int, set[int]] = {}
+        #: UTC day -> cookie sessions starting that day
+        self.session_days: Counter[int] = Counter()
+        #: user index -> UTC day of their last recorded page view
+        self.user_last_day: dict[int, int] = {}
+        #: custom event type -> [recorded events, session ids, user indexes (cookie sessions)]
+        self.custom: dict[str, list[Any]] = {}
+        #: UTC day -> cookie sessions whose last recorded page view is that day
+        self.session_last_days: Counter[int] = Counter()
         self.first_ms: int | None = None
         self.last_ms: int | None = None
 
@@ -146,8 +208,42 @@ class AppTruth:
             self.dropped += dropped
             self.capped_sessions += 1
 
+    def user_session(self, idx: int, start_s: float) -> None:
+        """A cookie session of user ``idx`` starting at ``start_s`` (epoch seconds)."""
+        day = int(start_s + 0.5) // 86400  # the event time as written: rounded to the second
+        self.users.add(idx)
+        self.user_days.setdefault(idx, set()).add(day)
+        self.session_days[day] += 1
+
+    def custom_event(self, etype: str, session_id: str, user: int | None) -> None:
+        """A recorded custom event of ``session_id`` (user index, None when cookieless)."""
+        c = self.custom.get(etype)
+        if c is None:
+            c = self.custom[etype] = [0, set(), set()]
+        c[0] += 1
+        c[1].add(session_id)
+        if user is not None:
+            c[2].add(user)
+
+    def user_session_end(self, idx: int, last_page_view_s: float) -> None:
+        """The end of a cookie session of user ``idx`` whose last page view was at ``last_page_view_s``."""
+        day = int(last_page_view_s + 0.5) // 86400
+        self.user_last_day[idx] = max(day, self.user_last_day.get(idx, day))
+        self.session_last_days[day] += 1
+
     def merge(self, o: AppTruth) -> None:
         self.cookie.merge(o.cookie)
+        for idx, day in o.user_last_day.items():
+            self.user_last_day[idx] = max(day, self.user_last_day.get(idx, day))
+        self.session_last_days.update(o.session_last_days)
+        for etype, (n, sids, users) in o.custom.items():
+            c = self.custom.setdefault(etype, [0, set(), set()])
+            c[0] += n
+            c[1] |= sids
+            c[2] |= users
+        for idx, days in o.user_days.items():
+            self.user_days.setdefault(idx, set()).update(days)
+        self.session_days.update(o.session_days)
         self.cookieless.merge(o.cookieless)
         self.events.update(o.events)
         self.dropped += o.dropped
@@ -158,7 +254,7 @@ class AppTruth:
             setattr(self, attr, b if a is None else (a if b is None else fn(a, b)))
 
     def to_json(self) -> dict[str, Any]:
-        both = _Population(self.cookie.steps)
+        both = _Population(self.cookie.steps, self.groups)
         both.merge(self.cookie)
         both.merge(self.cookieless)
         pv_cookie = sum(self.cookie.views_raw.values())
@@ -176,6 +272,9 @@ class AppTruth:
             "page_views": {"total": pv_cookie + pv_less, "cookie": pv_cookie, "cookieless": pv_less},
             "coverage": round(pv_cookie / (pv_cookie + pv_less), 6) if pv_cookie + pv_less else None,
         }
+        out.update(self._users_json())
+        out["custom_events"] = {t: {"events": n, "sessions": len(sids), "users": len(users)}
+                                for t, (n, sids, users) in sorted(self.custom.items())}
         c = self.cookie.to_json()
         del c["sessions"]
         out.update(c)
@@ -183,6 +282,36 @@ class AppTruth:
         del a["sessions"]
         out["all_sessions"] = a
         return out
+
+
+    def _users_json(self) -> dict[str, Any]:
+        import datetime as dt
+
+        if not self.user_days:
+            return {"users_by_day": [], "users_active_from_day": [], "sessions_from_day": [],
+                    "retention_by_day": []}
+        days = range(min(min(d) for d in self.user_days.values()),
+                     max(max(self.user_last_day.values()), max(max(d) for d in self.user_days.values())) + 1)
+        first = {idx: min(d) for idx, d in self.user_days.items()}
+        active: Counter[int] = Counter(day for d in self.user_days.values() for day in d)
+        new: Counter[int] = Counter(first.values())
+
+        def iso(day: int) -> str:
+            return (dt.date(1970, 1, 1) + dt.timedelta(days=day)).isoformat()
+
+        by_day = [{"day": iso(d), "users": active[d], "new_users": new[d], "sessions": self.session_days[d]}
+                  for d in days]
+        from_day = [sum(1 for last in self.user_last_day.values() if last >= d) for d in days]
+        sessions_from = [sum(n for day, n in self.session_last_days.items() if day >= d) for d in days]
+        retention = []
+        for c in days:
+            members = [idx for idx, f in first.items() if f == c]
+            if members:
+                retention.append({"cohort": iso(c), "users": len(members),
+                                  "active": [sum(1 for idx in members if d in self.user_days[idx])
+                                             for d in range(c, days[-1] + 1)]})
+        return {"users_by_day": by_day, "users_active_from_day": from_day, "sessions_from_day": sessions_from,
+                "retention_by_day": retention}
 
 
 @dataclass

@@ -43,7 +43,7 @@ CHART_KEYS: dict[str, set[str]] = {
     "table": set(),
     "none": set(),
 }
-SECTION_KEYS = {"id", "title", "query", "params", "chart", "thresholds", "rows", "note"} | set().union(
+SECTION_KEYS = {"id", "title", "query", "params", "chart", "thresholds", "rows", "note", "estimate"} | set().union(
     *CHART_KEYS.values()
 )
 #: Columns a chart kind reads when its keys are not given.
@@ -87,6 +87,8 @@ class Section:
         thresholds: parsed threshold expressions.
         rows: rows shown in the report's table.
         note: optional text shown under the heading.
+        estimate: scale the query's count-like columns by the session sample
+            rate (``rumq.sampling``; ``rumq run --estimate``).
         line: the line of the section's header in the file.
     """
 
@@ -100,6 +102,7 @@ class Section:
     rows: int = DEFAULT_ROWS
     note: str = ""
     line: int | None = None
+    estimate: bool = False
 
     def shown_params(self) -> dict[str, Any]:
         """Every parameter as a user would write it (for run.json and the report)."""
@@ -117,6 +120,7 @@ class Section:
             "thresholds": [t.text for t in self.thresholds],
             "rows": self.rows,
             "note": self.note,
+            "estimate": self.estimate,
         }
 
 
@@ -455,6 +459,12 @@ def _section(raw: Any, i: int, library: Library, fail: Any, line: int | None) ->
     note = raw.get("note", "")
     if not isinstance(note, str):
         raise fail("'note' must be a string", *where, "note")
+    estimate = raw.get("estimate", False)
+    if not isinstance(estimate, bool):
+        raise fail("'estimate' must be true or false (scale counts by the session sample rate)", *where, "estimate")
+    if estimate and not query.header.get("estimate"):
+        raise fail(f"estimate = true: query '{query.name}' declares no count-like columns to scale", *where,
+                   "estimate")
     rows = raw.get("rows", DEFAULT_ROWS)
     if isinstance(rows, bool) or not isinstance(rows, int) or rows < 0:
         raise fail("'rows' must be a whole number >= 0 (rows shown in the report's table)", *where, "rows")
@@ -526,4 +536,5 @@ def _section(raw: Any, i: int, library: Library, fail: Any, line: int | None) ->
         rows=rows,
         note=note.strip(),
         line=line,
+        estimate=estimate,
     )

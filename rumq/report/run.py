@@ -210,7 +210,7 @@ def _section(
 
     t0 = time.perf_counter()
     df = run_query(data, s.query, s.params, since=w.since, until=w.until, app=defn.app,
-                   library=defn.library, notify=note, allow_writes=defn.allow_writes)
+                   library=defn.library, notify=note, allow_writes=defn.allow_writes, estimate=s.estimate)
     seconds = time.perf_counter() - t0
     say(f"{s.id}: {s.query.name} -> {df.height} rows in {seconds:.2f} s")
     res = SectionResult(s, df, seconds, notices=notices)

@@ -1,0 +1,185 @@
+"""One session, one user: look them up by id (or a unique id prefix) over the whole dataset.
+
+``rumq session ID`` and ``rumq user ID`` (rumq/cli/session_cmd.py) and the
+notebook API (``Dataset.session``, ``Dataset.user``) call these functions.
+They read the whole dataset, not a window: a session or a user is shown
+whole. Ids are matched case-insensitively; a prefix must name exactly one id.
+
+Order within a session is the views' (``rumq.views``): interaction depth
+(NULLS LAST), then event time, then the event's line in its export file
+(RUM times have whole-second precision).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from rumq.errors import AmbiguousIdError, UnknownIdError
+
+if TYPE_CHECKING:  # pragma: no cover
+    import duckdb
+    import polars as pl
+
+#: Candidates named in an ambiguous-prefix error.
+SHOWN_CANDIDATES = 5
+
+# The essentials of each event, one text per event type (NULL parts are skipped by concat_ws).
+_DETAIL = """
+CASE
+  WHEN event_name = 'page_view' THEN concat_ws(' ', 'interaction ' || interaction,
+       CASE WHEN referrer IS NOT NULL THEN 'from ' || referrer END)
+  WHEN event_name = 'js_error' THEN concat_ws(': ', error_type, error_message)
+  WHEN event_name = 'http' THEN concat_ws(' ', http_method, http_url, '->',
+       coalesce(CAST(http_status AS VARCHAR), 'no response'),
+       CASE WHEN http_status IS NULL THEN concat_ws(': ', http_error_type, http_error_message) END)
+  WHEN vital_value IS NOT NULL THEN upper(event_name) || ' ' || CAST(vital_value AS VARCHAR)
+  WHEN event_name = 'navigation' THEN concat_ws(' ', navigation_type, CAST(duration AS VARCHAR) || ' ms')
+  WHEN event_name = 'resource' THEN concat_ws(' ', target_url, CAST(duration AS VARCHAR) || ' ms')
+  WHEN event_type NOT LIKE 'com.amazon.rum.%' THEN CAST(event_details AS VARCHAR)
+END"""
+_HTTP_FAILED = "coalesce(http_status >= 400, true)"
+
+
+@dataclass(frozen=True)
+class SessionDetail:
+    """One session: its summary line and its events in order.
+
+    Attributes:
+        summary: session_id, user_id, application_id, browser, os, device,
+            country, start (UTC), duration_s, events, page_views, js_errors,
+            http_errors (failed requests: status >= 400 or none), errors,
+            domains (the distinct ``metadata.domain`` values, comma-separated).
+        events: one row per event: ``t_s`` (seconds since the session's first
+            event), ``event_time``, ``event`` (short name or custom type),
+            ``page`` (page id as sent), ``detail`` (the essentials: the error
+            message, the request and its status, the vital's value...).
+    """
+
+    summary: dict[str, Any]
+    events: pl.DataFrame
+
+
+def _connect(data_dir: str | os.PathLike[str]) -> duckdb.DuckDBPyConnection:
+    from rumq import catalog
+
+    return catalog.connect(data_dir, views=False)
+
+
+def resolve_id(con: duckdb.DuckDBPyConnection, column: str, given: str, what: str) -> str:
+    """The one ``column`` value (session_id or user_id) that ``given`` is or starts.
+
+    Raises:
+        UnknownIdError: nothing matches.
+        AmbiguousIdError: the prefix matches several ids (some are named).
+    """
+    assert column in ("session_id", "user_id")  # an identifier from an allow-list
+    key = given.strip().lower()
+    if not key:
+        raise UnknownIdError(f"an empty {what} id", hint=f"give a {what} id or a unique prefix of one")
+    found = [r[0] for r in con.execute(
+        f"SELECT DISTINCT {column} FROM events WHERE starts_with(lower({column}), ?) ORDER BY 1 LIMIT ?",
+        [key, SHOWN_CANDIDATES + 1]).fetchall()]
+    exact = [f for f in found if f.lower() == key]
+    if exact:
+        return exact[0]
+    if not found:
+        raise UnknownIdError(
+            f"no {what} with the id or id prefix {given!r} in the dataset",
+            hint=f"`rumq run sessions/list` lists sessions with their {what} ids",
+        )
+    if len(found) > 1:
+        shown = ", ".join(found[:SHOWN_CANDIDATES]) + (", ..." if len(found) > SHOWN_CANDIDATES else "")
+        raise AmbiguousIdError(
+            f"the {what} id prefix {given!r} matches more than one {what}: {shown}",
+            hint="give more characters of the id",
+        )
+    return found[0]
+
+
+def session_detail(data_dir: str | os.PathLike[str], session: str) -> SessionDetail:
+    """One session's summary and events, by id or unique id prefix.
+
+    Raises:
+        DatasetError: no dataset there.
+        UnknownIdError, AmbiguousIdError: the id does not name one session.
+    """
+    con = _connect(data_dir)
+    try:
+        sid = resolve_id(con, "session_id", session, "session")
+        cols = con.execute(f"""
+            SELECT session_id, min(user_id), min(application_id), min(browser_name), min(os_name),
+                   min(device_type), min(country_code), min(event_time),
+                   epoch(max(event_time)) - epoch(min(event_time)),
+                   count(*),
+                   count(*) FILTER (WHERE event_name = 'page_view'),
+                   count(*) FILTER (WHERE event_name = 'js_error'),
+                   count(*) FILTER (WHERE event_name = 'http' AND {_HTTP_FAILED}),
+                   string_agg(DISTINCT domain, ',' ORDER BY domain)
+            FROM events WHERE session_id = ? GROUP BY session_id""", [sid]).fetchall()[0]
+        keys = ("session_id", "user_id", "application_id", "browser", "os", "device", "country", "start",
+                "duration_s", "events", "page_views", "js_errors", "http_errors", "domains")
+        summary = dict(zip(keys, cols, strict=True))
+        summary["errors"] = summary["js_errors"] + summary["http_errors"]
+        events = con.sql(f"""
+            SELECT epoch(event_time) - epoch(min(event_time) OVER ()) AS t_s, event_time,
+                   event_name AS event, page_id AS page, {_DETAIL} AS detail
+            FROM events WHERE session_id = $sid
+            ORDER BY interaction NULLS LAST, event_time, source_line, event_id""", params={"sid": sid}).pl()
+    finally:
+        con.close()
+    return SessionDetail(summary, events)
+
+
+def user_sessions(data_dir: str | os.PathLike[str], user: str) -> tuple[str, pl.DataFrame]:
+    """A user's sessions, oldest first, with the summary line of each.
+
+    Every session with an event of the user is listed, a session without a
+    page view too (``page_views`` 0; session-based queries do not count it).
+
+    Returns:
+        The full user id and one row per session: session_id, start, duration_s,
+        events, page_views, entry_page and exit_page (as sent), js_errors,
+        http_errors, browser, device, country.
+
+    Raises:
+        DatasetError: no dataset there.
+        UnknownIdError, AmbiguousIdError: the id does not name one user.
+    """
+    con = _connect(data_dir)
+    try:
+        uid = resolve_id(con, "user_id", user, "user")
+        df = con.sql(f"""
+            WITH e AS (
+                SELECT * FROM events
+                WHERE session_id IN (SELECT session_id FROM events WHERE user_id = $uid)
+            ),
+            k AS (SELECT *, {{'i': coalesce(interaction, 2147483647), 't': event_time, 'l': source_line}} AS o FROM e)
+            SELECT session_id, min(event_time) AS start,
+                   epoch(max(event_time)) - epoch(min(event_time)) AS duration_s,
+                   count(*) AS events,
+                   count(*) FILTER (WHERE event_name = 'page_view') AS page_views,
+                   arg_min(page_id, o) FILTER (WHERE event_name = 'page_view') AS entry_page,
+                   arg_max(page_id, o) FILTER (WHERE event_name = 'page_view') AS exit_page,
+                   count(*) FILTER (WHERE event_name = 'js_error') AS js_errors,
+                   count(*) FILTER (WHERE event_name = 'http' AND {_HTTP_FAILED}) AS http_errors,
+                   min(browser_name) AS browser, min(device_type) AS device, min(country_code) AS country
+            FROM k GROUP BY session_id
+            ORDER BY start, session_id""", params={"uid": uid}).pl()
+    finally:
+        con.close()
+    return uid, df
+
+
+def header_line(summary: dict[str, Any]) -> str:
+    """The one-line summary of a session, for people."""
+    start = summary["start"]
+    when = f"{start:%Y-%m-%d %H:%M:%S}Z" if start is not None else "-"
+    return (
+        f"session {summary['session_id']}  user {summary['user_id'] or '(cookieless)'}  {when}  "
+        f"{summary['browser'] or '-'} / {summary['device'] or '-'} / {summary['country'] or '-'}  "
+        f"duration {summary['duration_s']:g}s  pages {summary['page_views']}  errors {summary['errors']} "
+        f"(js {summary['js_errors']}, http {summary['http_errors']})  events {summary['events']}  "
+        f"domains {summary['domains'] or '-'}"
+    )
