@@ -37,6 +37,14 @@ Rewrites for Spark (each keeps DuckDB's result and type):
   away from zero; Spark truncates), unless ``x`` is provably an integer;
 - ``a // b`` only as an integer column of the events table ``//`` an integer literal (DuckDB's
   ``//`` divides DOUBLEs exactly, Spark's ``DIV`` truncates);
+- ``range(a, b)`` in FROM (DuckDB's table function, end exclusive; ``generate_series`` end
+  inclusive) -> Spark's table-valued ``range(a, b)`` with the same BIGINT values;
+- ``len(CAST(x AS <type>[]))`` -> ``size(x)`` (NULL for a NULL list, as DuckDB; only for a value
+  cast to a list: ``len`` of an untyped value may be a string's length);
+- ``s GLOB p`` -> ``s LIKE p'`` with ``*`` -> ``%``, ``?`` -> ``_`` and ``%``, ``_`` escaped; a
+  pattern with ``[`` or ``\\`` (DuckDB's character classes and escapes) is refused when it is a
+  literal and stops the query with ``raise_error`` when it is a bound value, so a pattern Spark
+  would read differently never answers;
 - ``$name`` -> ``:name``, bound by ``spark.sql(args=...)``.
 
 Importing this module does not import sqlglot.
@@ -77,6 +85,8 @@ def _spark_same() -> tuple[type, ...]:
     return (
         exp.And, exp.Or, exp.Not, exp.Case, exp.If, exp.Coalesce, exp.Nullif,
         exp.Count, exp.Sum, exp.Min, exp.Max,
+        # [NOT] EXISTS (subquery): true when the subquery has a row, on both.
+        exp.Exists,
         # Rewritten below: DuckDB skips rows whose value is NULL, Spark does not.
         exp.ArgMin, exp.ArgMax,
         # Units checked below.
@@ -96,6 +106,8 @@ def _spark_same() -> tuple[type, ...]:
         exp.ArraySort,
         # Rewritten below before the check.
         exp.RegexpFullMatch, exp.RegexpReplace, exp.RegexpExtract, exp.Avg, exp.PercentileCont, exp.TimeToUnix,
+        # Checked below: range() only as a table in FROM, len() only of a value cast to a list.
+        exp.GenerateSeries, exp.Length,
     )
 
 
@@ -252,10 +264,18 @@ def _rewrite_spark(tree: exp.Expression, what: str) -> exp.Expression:
         if isinstance(node, exp.ArraySort) and not _sorted_struct_list(node):
             raise NotPortableError(f"{what}: list_sort is rendered for Spark only over list(<struct>) "
                                    "(Spark's collect_list drops NULL elements, DuckDB's list keeps them)")
-        if isinstance(node, (exp.Create, exp.Columns, exp.Glob, exp.Qualify)):
+        if isinstance(node, (exp.Create, exp.Columns, exp.Qualify)):
             raise _refuse(what, node)
-        if isinstance(node, exp.Table) and isinstance(node.this, exp.Func):
+        if isinstance(node, exp.Table) and isinstance(node.this, exp.Func) \
+                and not _range_table(node.this):
             raise _refuse(what, node.this)
+        if isinstance(node, exp.GenerateSeries) and not (isinstance(node.parent, exp.Table)
+                                                         and _range_table(node)):
+            raise _refuse(what, node)
+        if isinstance(node, exp.Length) and not _is_list_cast(node.this):
+            raise _refuse(what, node)
+        if isinstance(node, exp.Glob):
+            _glob_literal_check(node.expression, what)
         if isinstance(node, exp.Explode) and not isinstance(node.parent, (exp.Alias, exp.Select)):
             raise _refuse(what, node)
         if isinstance(node, exp.IntDiv) and not _integer_div(node):
@@ -274,6 +294,63 @@ def _rewrite_spark(tree: exp.Expression, what: str) -> exp.Expression:
             else:
                 node.replace(new)
     return tree
+
+
+def _range_table(node: exp.Expression) -> bool:
+    """``range(a, b)`` / ``generate_series(a, b)`` as a table, without a step."""
+    from sqlglot import exp
+
+    return isinstance(node, exp.GenerateSeries) and node.args.get("step") is None
+
+
+def _is_list_cast(node: exp.Expression) -> bool:
+    from sqlglot import exp
+
+    return isinstance(node, exp.Cast) and node.to.is_type(exp.DataType.Type.ARRAY)
+
+
+#: What a GLOB pattern may hold to be rendered as a LIKE pattern: no character class, no escape.
+_GLOB_REFUSED = ("[", "\\")
+
+
+def _glob_literal_check(pattern: exp.Expression, what: str) -> None:
+    from sqlglot import exp
+
+    if isinstance(pattern, exp.Literal) and pattern.is_string and any(c in pattern.name for c in _GLOB_REFUSED):
+        raise NotPortableError(f"{what}: the GLOB pattern {pattern.name!r} has '[' or '\\' (a character class "
+                               "or an escape), which is not rendered for Spark")
+
+
+def _glob(node: exp.Glob) -> exp.Expression:
+    """``s GLOB p`` as ``s LIKE p'``: DuckDB's ``*`` and ``?`` become ``%`` and ``_`` (``%``, ``_`` escaped).
+
+    A bound (non-literal) pattern with a character class or an escape stops the
+    query on Spark (``raise_error``) instead of matching differently; it is
+    only evaluated for rows that reach the comparison, so a query that never
+    compares answers as DuckDB does.
+    """
+    from sqlglot import exp
+
+    def call(name: str, *args: exp.Expression) -> exp.Expression:
+        return exp.Anonymous(this=name, expressions=list(args))
+
+    def lit(text: str) -> exp.Expression:
+        return exp.Literal.string(text)
+
+    p = node.expression
+    like: exp.Expression = p.copy()
+    for glob_char, like_text in (("%", "\\%"), ("_", "\\_"), ("*", "%"), ("?", "_")):
+        like = call("replace", like, lit(glob_char), lit(like_text))
+    out = exp.Like(this=node.this.copy(), expression=like)
+    if isinstance(p, exp.Literal):
+        return out
+    refused = exp.or_(*[exp.GT(this=call("instr", p.copy(), lit(c)), expression=exp.Literal.number(0))
+                        for c in _GLOB_REFUSED])
+    message = call("concat", lit("the GLOB pattern "), p.copy(),
+                   lit(" has [ or \\ (a character class or an escape), which is not rendered for Spark: "
+                       "run the query on DuckDB"))
+    stop = exp.Case(ifs=[exp.If(this=refused, true=call("raise_error", message))])
+    return exp.Paren(this=exp.Coalesce(this=stop, expressions=[out]))
 
 
 def _integer_div(node: exp.IntDiv) -> bool:
@@ -345,6 +422,19 @@ def _node_spark(node: exp.Expression, what: str) -> exp.Expression:
 
     if isinstance(node, exp.ArraySort):
         return _struct_sort(node)
+    if isinstance(node, exp.Glob):
+        return _glob(node)
+    if isinstance(node, exp.Length):
+        x = node.this.copy()
+        return exp.If(this=exp.Is(this=x, expression=exp.Null()), true=exp.Null(),
+                      false=exp.Anonymous(this="size", expressions=[x.copy()]))
+    if isinstance(node, exp.Table) and isinstance(node.this, exp.GenerateSeries):
+        g = node.this
+        end = g.args["end"].copy()
+        if not g.args.get("is_end_exclusive"):
+            end = exp.Add(this=exp.Paren(this=end), expression=exp.Literal.number(1))
+        node.set("this", exp.Anonymous(this="range", expressions=[g.args["start"].copy(), end]))
+        return node
     if isinstance(node, exp.Explode) and _is_unnest_of_list(node):
         return node.this.this.copy()
     if isinstance(node, exp.Avg):
@@ -421,8 +511,9 @@ def _element_at(node: exp.Bracket, what: str) -> exp.Expression:
                                    "is not rendered for Spark")
         return at(exp.Literal.number(written))
     # DuckDB gives NULL for l[0]; Spark refuses index 0.
+    # Spark's index is an INT (a list position never exceeds it; a larger one fails under ANSI).
     return exp.If(this=exp.EQ(this=index.copy(), expression=exp.Literal.number(0)), true=exp.Null(),
-                  false=at(index.copy()))
+                  false=at(exp.cast(index.copy(), "INT")))
 
 
 def _is_integer(node: exp.Expression) -> bool:

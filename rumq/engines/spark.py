@@ -318,9 +318,23 @@ def _execute(spark: SparkSession, sql: str, args: Mapping[str, Any] | None, what
         return to_polars(df)
     except Exception as e:  # pyspark's errors share no base class worth naming here
         if type(e).__module__.startswith(("pyspark", "py4j")):
-            first = (str(e).strip().splitlines() or [""])[0]
-            raise QueryExecutionError(f"{what} failed on Spark: {first}") from None
+            raise QueryExecutionError(f"{what} failed on Spark: {_spark_message(e)}") from None
         raise
+
+
+def _spark_message(e: Exception) -> str:
+    """The line of a Spark error that says what failed: the first ``[ERROR_CLASS] ...`` line, if any.
+
+    An error raised while the job runs reaches Python as a Py4J error whose
+    first line only names the Java call; Spark's own message is further down.
+    """
+    import re
+
+    text = str(e).strip()
+    # A failed stage wraps the task's error ([STAGE_MATERIALIZATION_MULTIPLE_FAILURES] ...).
+    found = [m.group(0) for m in re.finditer(r"\[([A-Z][A-Z_.]+)\][^\n]*", text)
+             if not m.group(1).startswith("STAGE_")]
+    return found[0] if found else (text.splitlines() or [""])[0]
 
 
 def run_sql(
