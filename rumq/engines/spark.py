@@ -403,14 +403,14 @@ def run_insights(
     """
     from rumq import insights
     from rumq.catalog import resolve_app
-    from rumq.engines.portable import render
+    from rumq.engines.portable import render_bound
     from rumq.runner import _check_limit, window
 
     _pyspark()
     _check_limit(limit)
     w = window(since, until, now)
     compiled = insights.compile(text, params=dict(params) if params else None, since=w.since, until=w.until)
-    rendered = render(compiled.sql, "spark", what="insights query")
+    rendered, bound = render_bound(compiled.sql, dict(compiled.parameters or {}), "spark", what="insights query")
     app = resolve_app(data_dir, app)
     spark = session(data_dir, master)
     for line in compiled.notices:
@@ -418,6 +418,6 @@ def run_insights(
             notify(line)
     read_since = compiled.read_since if compiled.read_since is not None else w.since
     register(spark, data_dir, since=read_since, until=w.until, app=app, views=False)
-    df = _execute(spark, rendered, compiled.parameters, "insights query", None)
+    df = _execute(spark, rendered, bound, "insights query", None)
     df = df.rename(dict(zip(df.columns, compiled.columns, strict=True)))
     return df.head(limit) if limit is not None else df
