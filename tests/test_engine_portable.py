@@ -120,3 +120,26 @@ def test_range_table_and_list_length():
     assert "FROM RANGE(1, (4) + 1) AS r(k)" in render("SELECT k FROM generate_series(1, 4) AS r(k)")
     n = render("SELECT len($l::VARCHAR[]) FROM t")
     assert "IF(CAST(:l AS ARRAY<STRING>) IS NULL, NULL, SIZE(CAST(:l AS ARRAY<STRING>)))" in n
+
+
+def test_logs_insights_functions_rendered_by_type():
+    """epoch_ms goes the way its argument's type says; strftime only in the compiler's formats."""
+    assert "UNIX_MILLIS(CAST(event_time AS TIMESTAMP))" in render("SELECT epoch_ms(event_time) FROM events")
+    binned = render("SELECT epoch_ms(epoch_ms(event_time) // 60000 * 60000) FROM events")
+    assert "CAST(TIMESTAMP_MILLIS(" in binned and "AS TIMESTAMP_NTZ)" in binned and "DIV 60000" in binned
+    with pytest.raises(NotPortableError, match="epoch_ms of an argument whose type"):
+        render("SELECT epoch_ms(x) FROM t")
+    assert "DATE_FORMAT(t, 'yyyy-MM-dd HH:mm:ss.SSS')" in render("SELECT strftime(t, '%Y-%m-%d %H:%M:%S.%g') FROM x")
+    with pytest.raises(NotPortableError, match="strftime with the format"):
+        render("SELECT strftime(t, '%d/%m') FROM x")
+    with pytest.raises(NotPortableError, match="left"):
+        render("SELECT left(s, -1) FROM x")
+
+
+def test_bound_regex_values_translated_to_java():
+    from rumq.engines.portable import render_bound
+
+    sql, values = render_bound("SELECT s RLIKE 'x' AS a, regexp_matches(s, $p) AS b FROM t", {"p": "a$", "q": "b$"})
+    assert ":p" in sql and values == {"p": "a\\z", "q": "b$"}  # only the pattern parameter changes
+    with pytest.raises(NotPortableError, match=r"\$p is both"):
+        render_bound("SELECT regexp_matches(s, $p), $p AS shown FROM t", {"p": "a"})
