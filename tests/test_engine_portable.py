@@ -143,3 +143,12 @@ def test_bound_regex_values_translated_to_java():
     assert ":p" in sql and values == {"p": "a\\z", "q": "b$"}  # only the pattern parameter changes
     with pytest.raises(NotPortableError, match=r"\$p is both"):
         render_bound("SELECT regexp_matches(s, $p), $p AS shown FROM t", {"p": "a"})
+
+
+def test_multiline_patterns_end_lines_at_newline_only():
+    """RE2's (?m) ends lines at \\n only: Java gets the UNIX_LINES flag and keeps its '$'."""
+    from rumq.engines.portable import spark_pattern
+
+    assert spark_pattern(r"(?m)^\s*(at \S.*)\s*$") == r"(?md)^\s*(at \S.*)\s*$"
+    assert spark_pattern(r"a$") == r"a\z"
+    assert r"'(?md)^x$'" in render(r"SELECT regexp_extract(s, '(?m)^x$', 0) FROM t")

@@ -192,7 +192,7 @@ def render_bound(sql: str, params: dict[str, Any], engine: str = "spark", *,
         if any(not (isinstance(ph.parent, regex) and ph.parent.expression is ph) for ph in uses):
             raise NotPortableError(f"{what}: the parameter ${name} is both a regular expression and a value")
         if isinstance(out.get(name), str):
-            out[name] = java_pattern(out[name], what)
+            out[name] = spark_pattern(out[name], what)
     return rendered, out
 
 
@@ -487,7 +487,7 @@ def _regexp_matches(node: exp.Expression, what: str) -> exp.Expression:
     if node.args.get("flag") is not None:
         raise NotPortableError(f"{what}: regexp_matches with options is not rendered for Spark")
     if isinstance(p, exp.Literal) and p.is_string:
-        return exp.RegexpLike(this=node.this.copy(), expression=exp.Literal.string(java_pattern(p.name, what)))
+        return exp.RegexpLike(this=node.this.copy(), expression=exp.Literal.string(spark_pattern(p.name, what)))
     if isinstance(p, exp.Placeholder) and p.name:
         return node
     raise NotPortableError(f"{what}: regexp_matches needs a literal or bound pattern to render for Spark")
@@ -607,7 +607,7 @@ def _node_spark(node: exp.Expression, what: str) -> exp.Expression:
     if isinstance(node, exp.RegexpExtract):
         p = node.expression
         if isinstance(p, exp.Literal) and p.is_string:
-            node.set("expression", exp.Literal.string(java_pattern(p.name, what)))
+            node.set("expression", exp.Literal.string(spark_pattern(p.name, what)))
         elif not isinstance(p, exp.Placeholder):  # a bound one is translated by render_bound
             raise NotPortableError(f"{what}: regexp_extract needs a literal or bound pattern to render for Spark")
         group = node.args.get("group")
@@ -745,7 +745,7 @@ def _regexp_replace(node: exp.Expression, what: str) -> exp.Expression:
             f"(pattern {pattern.name!r} can match more than once)")
     return exp.RegexpReplace(
         this=node.this,
-        expression=exp.Literal.string(java_pattern(pattern.name, what)),
+        expression=exp.Literal.string(spark_pattern(pattern.name, what)),
         replacement=exp.Literal.string(java_replacement(replacement.name, what)),
     )
 
@@ -826,6 +826,21 @@ def java_pattern(pattern: str, what: str = "SQL") -> str:
             out.append(c)
         i += 1
     return "".join(out)
+
+
+def spark_pattern(pattern: str, what: str = "SQL") -> str:
+    """An RE2 pattern as Spark's Java regex with the same matches (``java_pattern``), multi-line too.
+
+    In multi-line mode (a leading ``(?m)``) RE2's ``^``/``$`` are line starts and
+    ends at ``\\n`` only: the pattern keeps its ``$`` and gains Java's ``d``
+    (UNIX_LINES) flag, so Java also ends lines at ``\\n`` only (and ``.`` stops
+    at ``\\n`` only, as RE2's does).
+    """
+    translated = java_pattern(pattern, what)  # also refuses what Java reads differently
+    m = re.match(r"\(\?([a-zA-Z]+)\)", pattern)
+    if m and "m" in m.group(1):
+        return f"(?{m.group(1)}d)" + pattern[m.end():]
+    return translated
 
 
 def java_replacement(replacement: str, what: str = "SQL") -> str:
