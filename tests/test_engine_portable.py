@@ -70,13 +70,16 @@ def test_planner_hints_removed():
 
 
 @pytest.mark.parametrize("sql, construct", [
-    ("SELECT * FROM t WHERE p GLOB '/a*'", "GLOB"),
+    ("SELECT * FROM t WHERE p GLOB '/a[bc]*'", "GLOB pattern '/a[bc]*'"),
+    ("SELECT * FROM t WHERE p GLOB '/a\\*'", "GLOB pattern"),
+    ("SELECT len(p) FROM t", "len()"),
     ("CREATE MACRO m(x) AS x + 1", "CREATE"),
     ("SELECT * FROM rumq_audience('no_such_column', false)", "no_such_column"),
     ("WITH s AS (SELECT 1) SELECT * FROM rumq_audience('browser_name', false), s", "clash"),
     ("SELECT COLUMNS(lambda c: c = 'a') FROM t", "COLUMNS"),
     ("SELECT * FROM read_parquet(getvariable('f'))", "read_parquet"),
-    ("SELECT k FROM range(1, 3) AS r(k)", "range()"),
+    ("SELECT k FROM range(1, 9, 2) AS r(k)", "range()"),
+    ("SELECT range(1, 3) AS k", "range()"),
     ("SELECT date_trunc('millisecond', t) FROM x", "MILLISECOND"),
     ("SELECT duration // 2 FROM events", "'//'"),
 ])
@@ -102,3 +105,50 @@ def test_sorted_struct_list_keeps_duckdbs_order():
 def test_audience_macro_inlined():
     out = render("SELECT k FROM rumq_audience('country_code', $inc)")
     assert "country_code AS k" in out and ":inc" in out and "COLUMNS" not in out.upper()
+
+
+def test_glob_as_like_with_its_wildcards_and_literals():
+    """GLOB's * and ? are LIKE's % and _; GLOB reads % and _ as themselves, so they are escaped."""
+    out = render("SELECT p GLOB '/a*_%?' FROM t")
+    assert r"p LIKE REPLACE(REPLACE(REPLACE(REPLACE('/a*_%?', '%', '\\%'), '_', '\\_'), '*', '%'), '?', '_')" in out
+    bound = render("SELECT p GLOB $pattern FROM t")
+    assert "RAISE_ERROR(" in bound and "INSTR(:pattern, '[') > 0" in bound
+
+
+def test_range_table_and_list_length():
+    assert "FROM RANGE(1, 4) AS r(k)" in render("SELECT k FROM range(1, 4) AS r(k)")
+    assert "FROM RANGE(1, (4) + 1) AS r(k)" in render("SELECT k FROM generate_series(1, 4) AS r(k)")
+    n = render("SELECT len($l::VARCHAR[]) FROM t")
+    assert "IF(CAST(:l AS ARRAY<STRING>) IS NULL, NULL, SIZE(CAST(:l AS ARRAY<STRING>)))" in n
+
+
+def test_logs_insights_functions_rendered_by_type():
+    """epoch_ms goes the way its argument's type says; strftime only in the compiler's formats."""
+    assert "UNIX_MILLIS(CAST(event_time AS TIMESTAMP))" in render("SELECT epoch_ms(event_time) FROM events")
+    binned = render("SELECT epoch_ms(epoch_ms(event_time) // 60000 * 60000) FROM events")
+    assert "CAST(TIMESTAMP_MILLIS(" in binned and "AS TIMESTAMP_NTZ)" in binned and "DIV 60000" in binned
+    with pytest.raises(NotPortableError, match="epoch_ms of an argument whose type"):
+        render("SELECT epoch_ms(x) FROM t")
+    assert "DATE_FORMAT(t, 'yyyy-MM-dd HH:mm:ss.SSS')" in render("SELECT strftime(t, '%Y-%m-%d %H:%M:%S.%g') FROM x")
+    with pytest.raises(NotPortableError, match="strftime with the format"):
+        render("SELECT strftime(t, '%d/%m') FROM x")
+    with pytest.raises(NotPortableError, match="left"):
+        render("SELECT left(s, -1) FROM x")
+
+
+def test_bound_regex_values_translated_to_java():
+    from rumq.engines.portable import render_bound
+
+    sql, values = render_bound("SELECT s RLIKE 'x' AS a, regexp_matches(s, $p) AS b FROM t", {"p": "a$", "q": "b$"})
+    assert ":p" in sql and values == {"p": "a\\z", "q": "b$"}  # only the pattern parameter changes
+    with pytest.raises(NotPortableError, match=r"\$p is both"):
+        render_bound("SELECT regexp_matches(s, $p), $p AS shown FROM t", {"p": "a"})
+
+
+def test_multiline_patterns_end_lines_at_newline_only():
+    """RE2's (?m) ends lines at \\n only: Java gets the UNIX_LINES flag and keeps its '$'."""
+    from rumq.engines.portable import spark_pattern
+
+    assert spark_pattern(r"(?m)^\s*(at \S.*)\s*$") == r"(?md)^\s*(at \S.*)\s*$"
+    assert spark_pattern(r"a$") == r"a\z"
+    assert r"'(?md)^x$'" in render(r"SELECT regexp_extract(s, '(?m)^x$', 0) FROM t")

@@ -58,7 +58,7 @@ js AS MATERIALIZED (
     WHERE NOT cookieless OR $include_cookieless
 ),
 has_events AS (
-    SELECT len(list_filter($steps::VARCHAR[], lambda s: starts_with(s, 'event:'))) > 0 AS yes
+    SELECT count(*) > 0 AS yes FROM st WHERE pattern LIKE 'event:%'
 ),
 items AS (
     SELECT session_uuid, session_text, cookieless, page, event_time, 0 AS kind, step AS ord FROM js
@@ -86,8 +86,11 @@ walk(session_uuid, session_text, cookieless, start_step, k, step, t0, t) AS (
     FROM j
     WHERE page GLOB ($steps::VARCHAR[])[1]
     UNION ALL
-    SELECT w.session_uuid, w.session_text, w.cookieless, w.start_step, w.k + 1,
-           min(j.step), w.t0, arg_min(j.event_time, j.step)
+    -- The next step: the first page after the previous step that matches the next pattern
+    -- (strict: the very next page), within the window. "First" is a NOT EXISTS on an earlier
+    -- match, not a min() over a GROUP BY: Spark allows no aggregate over the recursive
+    -- reference, and the definition stays one text for DuckDB and Spark (docs/engines.md).
+    SELECT w.session_uuid, w.session_text, w.cookieless, w.start_step, w.k + 1, j.step, w.t0, j.event_time
     FROM walk AS w
     JOIN j ON j.session_uuid IS NOT DISTINCT FROM w.session_uuid
           AND j.session_text IS NOT DISTINCT FROM w.session_text
@@ -97,7 +100,14 @@ walk(session_uuid, session_text, cookieless, start_step, k, step, t0, t) AS (
           AND j.page GLOB ($steps::VARCHAR[])[w.k + 1]
           AND ($window <= INTERVAL 0 SECOND OR j.event_time <= w.t0 + $window)
     WHERE w.k < len($steps::VARCHAR[])
-    GROUP BY w.session_uuid, w.session_text, w.cookieless, w.start_step, w.k, w.t0
+      AND NOT EXISTS (
+          SELECT 1 FROM j AS e
+          WHERE e.session_uuid IS NOT DISTINCT FROM w.session_uuid
+            AND e.session_text IS NOT DISTINCT FROM w.session_text
+            AND e.cookieless = w.cookieless
+            AND e.step > w.step AND e.step < j.step
+            AND e.page GLOB ($steps::VARCHAR[])[w.k + 1]
+            AND ($window <= INTERVAL 0 SECOND OR e.event_time <= w.t0 + $window))
 ),
 attempts AS (
     SELECT session_uuid, session_text, cookieless, start_step, max(k) AS reached FROM walk GROUP BY ALL

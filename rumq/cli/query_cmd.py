@@ -27,8 +27,12 @@ def _library(dirs: tuple[str, ...]):  # -> rumq.library.Library
 @click.group(invoke_without_command=True)
 @output_options
 @queries_option
+@click.option("--engines", "with_engines", is_flag=True,
+              help="Add an engines column: where each query runs exactly (duckdb, spark, trino); "
+                   "renders every query for each engine, so it takes seconds (docs/engines.md).")
 @click.pass_context
-def queries(ctx: click.Context, fmt: str, output: str | None, limit: int | None, queries_dirs: tuple[str, ...]) -> None:
+def queries(ctx: click.Context, fmt: str, output: str | None, limit: int | None, queries_dirs: tuple[str, ...],
+            with_engines: bool) -> None:
     """List the named queries with their one-line descriptions.
 
     Built-in queries ship with rumq; user libraries come from --queries DIR
@@ -39,6 +43,7 @@ def queries(ctx: click.Context, fmt: str, output: str | None, limit: int | None,
     Examples:
       rumq queries
       rumq queries --queries ./my-queries --format json
+      rumq queries --engines
       rumq queries show pages/drop_off
     """
     ctx.ensure_object(dict)
@@ -60,7 +65,14 @@ def queries(ctx: click.Context, fmt: str, output: str | None, limit: int | None,
         }
         for q in listing.queries.values()
     ]
+    if with_engines:
+        from rumq.engines.portability import supported
+
+        for r, q in zip(rows, listing.queries.values(), strict=True):
+            r["engines"] = ",".join(supported(q))
     columns = ["name", "description", "params"] if fmt == "table" else list(rows[0] if rows else _LISTING)
+    if with_engines and fmt == "table":
+        columns.insert(1, "engines")
     if text_output(fmt, output):  # plain strings: no Polars needed to write text
         from rumq.render import Rows
 
@@ -69,7 +81,8 @@ def queries(ctx: click.Context, fmt: str, output: str | None, limit: int | None,
         return
     import polars as pl
 
-    df = pl.DataFrame(rows, schema=dict.fromkeys(_LISTING, pl.String)).select(columns)
+    df = pl.DataFrame(rows, schema=dict.fromkeys(_LISTING + (("engines",) if with_engines else ()), pl.String))
+    df = df.select(columns)
     emit(df.head(limit) if limit is not None else df, fmt, output)
 
 
@@ -109,6 +122,11 @@ def show(ctx: click.Context, name: str, queries_dirs: tuple[str, ...]) -> None:
         out.append("parameters: none")
     if q.session_based:
         out.append("session-based: results carry a `coverage` column; a warning is shown below 90%")
+    from rumq.engines.portability import engines
+
+    out.append("engines:")
+    for engine, why in engines(q).items():
+        out.append(f"  {engine}: {'yes' if why is None else 'no, ' + why}")
     out += ["", q.text.rstrip("\n")]
     click.echo("\n".join(out))
 

@@ -37,6 +37,14 @@ Rewrites for Spark (each keeps DuckDB's result and type):
   away from zero; Spark truncates), unless ``x`` is provably an integer;
 - ``a // b`` only as an integer column of the events table ``//`` an integer literal (DuckDB's
   ``//`` divides DOUBLEs exactly, Spark's ``DIV`` truncates);
+- ``range(a, b)`` in FROM (DuckDB's table function, end exclusive; ``generate_series`` end
+  inclusive) -> Spark's table-valued ``range(a, b)`` with the same BIGINT values;
+- ``len(CAST(x AS <type>[]))`` -> ``size(x)`` (NULL for a NULL list, as DuckDB; only for a value
+  cast to a list: ``len`` of an untyped value may be a string's length);
+- ``s GLOB p`` -> ``s LIKE p'`` with ``*`` -> ``%``, ``?`` -> ``_`` and ``%``, ``_`` escaped; a
+  pattern with ``[`` or ``\\`` (DuckDB's character classes and escapes) is refused when it is a
+  literal and stops the query with ``raise_error`` when it is a bound value, so a pattern Spark
+  would read differently never answers;
 - ``$name`` -> ``:name``, bound by ``spark.sql(args=...)``.
 
 Importing this module does not import sqlglot.
@@ -77,6 +85,8 @@ def _spark_same() -> tuple[type, ...]:
     return (
         exp.And, exp.Or, exp.Not, exp.Case, exp.If, exp.Coalesce, exp.Nullif,
         exp.Count, exp.Sum, exp.Min, exp.Max,
+        # [NOT] EXISTS (subquery): true when the subquery has a row, on both.
+        exp.Exists,
         # Rewritten below: DuckDB skips rows whose value is NULL, Spark does not.
         exp.ArgMin, exp.ArgMax,
         # Units checked below.
@@ -96,6 +106,13 @@ def _spark_same() -> tuple[type, ...]:
         exp.ArraySort,
         # Rewritten below before the check.
         exp.RegexpFullMatch, exp.RegexpReplace, exp.RegexpExtract, exp.Avg, exp.PercentileCont, exp.TimeToUnix,
+        # Checked below: range() only as a table in FROM, len() only of a value cast to a list.
+        exp.GenerateSeries, exp.Length,
+        # contains/ends_with: the same on both (NULL in, NULL out; '' is in every string).
+        exp.Contains, exp.EndsWith,
+        # Rewritten or checked below: left() with a literal length >= 0, strftime with the formats
+        # the Logs Insights compiler writes, regexp_matches (RLIKE, Java pattern), epoch_ms.
+        exp.Left, exp.TimeToStr, exp.RegexpLike, exp.UnixToTime,
     )
 
 
@@ -150,6 +167,33 @@ def render(sql: str, engine: str = "spark", *, what: str = "SQL") -> str:
     if not isinstance(tree, exp.Query):
         raise NotPortableError(f"{what}: only queries (SELECT/WITH) run on {engine}, not {tree.key.upper()}")
     return _rewrite_spark(tree, what).sql(dialect="spark")
+
+
+def render_bound(sql: str, params: dict[str, Any], engine: str = "spark", *,
+                 what: str = "SQL") -> tuple[str, dict[str, Any]]:
+    """``render`` for a statement whose parameter values are known: also the values Spark must get.
+
+    A parameter used only as the pattern of ``regexp_matches``/``regexp_extract``
+    gets its RE2 value translated to Java (``java_pattern``); one used both as a
+    pattern and as something else is refused.
+
+    Raises:
+        NotPortableError: as ``render``.
+    """
+    from sqlglot import exp
+
+    rendered = render(sql, engine, what=what)
+    tree = parse(sql, what=what)
+    out = dict(params)
+    regex = (exp.RegexpLike, exp.RegexpExtract)
+    as_pattern = {p.expression.name for p in tree.find_all(*regex) if isinstance(p.expression, exp.Placeholder)}
+    for name in as_pattern:
+        uses = [ph for ph in tree.find_all(exp.Placeholder) if ph.name == name]
+        if any(not (isinstance(ph.parent, regex) and ph.parent.expression is ph) for ph in uses):
+            raise NotPortableError(f"{what}: the parameter ${name} is both a regular expression and a value")
+        if isinstance(out.get(name), str):
+            out[name] = spark_pattern(out[name], what)
+    return rendered, out
 
 
 def render_expression(sql: str, engine: str = "spark", *, what: str = "expression") -> str:
@@ -252,10 +296,18 @@ def _rewrite_spark(tree: exp.Expression, what: str) -> exp.Expression:
         if isinstance(node, exp.ArraySort) and not _sorted_struct_list(node):
             raise NotPortableError(f"{what}: list_sort is rendered for Spark only over list(<struct>) "
                                    "(Spark's collect_list drops NULL elements, DuckDB's list keeps them)")
-        if isinstance(node, (exp.Create, exp.Columns, exp.Glob, exp.Qualify)):
+        if isinstance(node, (exp.Create, exp.Columns, exp.Qualify)):
             raise _refuse(what, node)
-        if isinstance(node, exp.Table) and isinstance(node.this, exp.Func):
+        if isinstance(node, exp.Table) and isinstance(node.this, exp.Func) \
+                and not _range_table(node.this):
             raise _refuse(what, node.this)
+        if isinstance(node, exp.GenerateSeries) and not (isinstance(node.parent, exp.Table)
+                                                         and _range_table(node)):
+            raise _refuse(what, node)
+        if isinstance(node, exp.Length) and not _is_list_cast(node.this):
+            raise _refuse(what, node)
+        if isinstance(node, exp.Glob):
+            _glob_literal_check(node.expression, what)
         if isinstance(node, exp.Explode) and not isinstance(node.parent, (exp.Alias, exp.Select)):
             raise _refuse(what, node)
         if isinstance(node, exp.IntDiv) and not _integer_div(node):
@@ -265,6 +317,11 @@ def _rewrite_spark(tree: exp.Expression, what: str) -> exp.Expression:
     tree = tree.copy()
     for cte in tree.find_all(exp.CTE):
         cte.set("materialized", None)
+    # epoch_ms's direction is decided by its argument's type, on the tree as written (the
+    # rewrites below change the argument's shape).
+    for node in tree.find_all(exp.UnixToTime):
+        node.meta["epoch"] = ("to_ms" if _is_timestamp(node.this) else "from_ms" if _is_integer_expr(node.this)
+                              or (isinstance(node.this, exp.Cast) and node.this.to.is_type("bigint")) else None)
     # Bottom-up, so that a rewritten node carries its rewritten arguments.
     for node in reversed(list(tree.dfs())):
         new = _node_spark(node, what)
@@ -276,15 +333,164 @@ def _rewrite_spark(tree: exp.Expression, what: str) -> exp.Expression:
     return tree
 
 
+def _range_table(node: exp.Expression) -> bool:
+    """``range(a, b)`` / ``generate_series(a, b)`` as a table, without a step."""
+    from sqlglot import exp
+
+    return isinstance(node, exp.GenerateSeries) and node.args.get("step") is None
+
+
+def _is_list_cast(node: exp.Expression) -> bool:
+    from sqlglot import exp
+
+    return isinstance(node, exp.Cast) and node.to.is_type(exp.DataType.Type.ARRAY)
+
+
+#: What a GLOB pattern may hold to be rendered as a LIKE pattern: no character class, no escape.
+_GLOB_REFUSED = ("[", "\\")
+
+
+def _glob_literal_check(pattern: exp.Expression, what: str) -> None:
+    from sqlglot import exp
+
+    if isinstance(pattern, exp.Literal) and pattern.is_string and any(c in pattern.name for c in _GLOB_REFUSED):
+        raise NotPortableError(f"{what}: the GLOB pattern {pattern.name!r} has '[' or '\\' (a character class "
+                               "or an escape), which is not rendered for Spark")
+
+
+def _glob(node: exp.Glob) -> exp.Expression:
+    """``s GLOB p`` as ``s LIKE p'``: DuckDB's ``*`` and ``?`` become ``%`` and ``_`` (``%``, ``_`` escaped).
+
+    A bound (non-literal) pattern with a character class or an escape stops the
+    query on Spark (``raise_error``) instead of matching differently; it is
+    only evaluated for rows that reach the comparison, so a query that never
+    compares answers as DuckDB does.
+    """
+    from sqlglot import exp
+
+    def call(name: str, *args: exp.Expression) -> exp.Expression:
+        return exp.Anonymous(this=name, expressions=list(args))
+
+    def lit(text: str) -> exp.Expression:
+        return exp.Literal.string(text)
+
+    p = node.expression
+    like: exp.Expression = p.copy()
+    for glob_char, like_text in (("%", "\\%"), ("_", "\\_"), ("*", "%"), ("?", "_")):
+        like = call("replace", like, lit(glob_char), lit(like_text))
+    out = exp.Like(this=node.this.copy(), expression=like)
+    if isinstance(p, exp.Literal):
+        return out
+    refused = exp.or_(*[exp.GT(this=call("instr", p.copy(), lit(c)), expression=exp.Literal.number(0))
+                        for c in _GLOB_REFUSED])
+    message = call("concat", lit("the GLOB pattern "), p.copy(),
+                   lit(" has [ or \\ (a character class or an escape), which is not rendered for Spark: "
+                       "run the query on DuckDB"))
+    stop = exp.Case(ifs=[exp.If(this=refused, true=call("raise_error", message))])
+    return exp.Paren(this=exp.Coalesce(this=stop, expressions=[out]))
+
+
 def _integer_div(node: exp.IntDiv) -> bool:
-    """``<integer column of the events table> // <integer literal>``: truncation on both engines."""
+    """``<integer> // <integer literal>``: truncation on both engines.
+
+    The integer is a column of the events table, ``epoch_ms(<timestamp>)``, or
+    an integer sum of those and integer literals (``(epoch_ms(t) + 59) // 60``).
+    """
+    from sqlglot import exp
+
+    lit = node.expression
+    return _is_integer_expr(node.this) and isinstance(lit, exp.Literal) and lit.is_int
+
+
+def _is_integer_expr(e: exp.Expression) -> bool:
     from sqlglot import exp
 
     from rumq.schema import COLUMNS_BY_NAME
 
-    col, lit = node.this, node.expression
-    kind = COLUMNS_BY_NAME.get(col.name).type if isinstance(col, exp.Column) and col.name in COLUMNS_BY_NAME else ""
-    return kind in ("INTEGER", "BIGINT") and isinstance(lit, exp.Literal) and lit.is_int
+    while isinstance(e, exp.Paren):
+        e = e.this
+    if isinstance(e, exp.Column) and e.name in COLUMNS_BY_NAME:
+        return COLUMNS_BY_NAME[e.name].type in ("INTEGER", "BIGINT")
+    if isinstance(e, exp.Literal):
+        return e.is_int
+    if isinstance(e, exp.UnixToTime):
+        return _is_timestamp(e.this)
+    if isinstance(e, (exp.Add, exp.Sub, exp.Mul)):
+        return _is_integer_expr(e.this) and _is_integer_expr(e.expression)
+    if isinstance(e, exp.IntDiv):
+        return _integer_div(e)
+    return False
+
+
+def _is_timestamp(e: exp.Expression) -> bool:
+    """Provably a TIMESTAMP: a TIMESTAMP column of the events table, a date_trunc, epoch_ms(<integer>)."""
+    from sqlglot import exp
+
+    from rumq.schema import COLUMNS_BY_NAME
+
+    while isinstance(e, exp.Paren):
+        e = e.this
+    if isinstance(e, exp.Column) and e.name in COLUMNS_BY_NAME:
+        return COLUMNS_BY_NAME[e.name].type == "TIMESTAMP"
+    if isinstance(e, exp.TimestampTrunc):
+        return True
+    return isinstance(e, exp.UnixToTime) and _is_integer_expr(e.this)
+
+
+def _epoch_ms(node: exp.UnixToTime, what: str) -> exp.Expression:
+    """DuckDB's ``epoch_ms`` both ways: of a TIMESTAMP the BIGINT milliseconds, of an integer the
+    naive TIMESTAMP (sqlglot reads both as one node; the argument's type decides, refused when unknown)."""
+    from sqlglot import exp
+
+    x = node.this.copy()
+    scale = node.args.get("scale")
+    if scale is not None and scale.name not in ("3", "millis"):
+        raise NotPortableError(f"{what}: {node.sql(dialect='duckdb')} is not rendered for Spark")
+    if node.meta.get("epoch") == "to_ms":
+        return exp.Anonymous(this="unix_millis", expressions=[exp.cast(x, "TIMESTAMP")])
+    if node.meta.get("epoch") == "from_ms":
+        # timestamp_millis gives a zoned TIMESTAMP; in the UTC session its naive value is UTC.
+        return exp.cast(exp.Anonymous(this="timestamp_millis", expressions=[x]),
+                        exp.DataType.build("TIMESTAMP_NTZ", dialect="spark"))
+    raise NotPortableError(f"{what}: {node.sql(dialect='duckdb')[:60]}: epoch_ms of an argument whose type "
+                           "(TIMESTAMP or integer) is not known is not rendered for Spark")
+
+
+#: strftime formats rendered (the Logs Insights compiler's), as Spark date_format patterns.
+#: DuckDB's %g is the milliseconds, truncated, as Spark's SSS.
+_STRFTIME = {
+    "%Y-%m-%d %H:%M:%S.%g": "yyyy-MM-dd HH:mm:ss.SSS",
+    "%Y-%m-%d %H:%M:%S": "yyyy-MM-dd HH:mm:ss",
+    "%Y-%m-%d": "yyyy-MM-dd",
+}
+
+
+def _strftime(node: exp.Expression, what: str) -> exp.Expression:
+    from sqlglot import exp
+
+    fmt = node.args.get("format")
+    if not (isinstance(fmt, exp.Literal) and fmt.is_string and fmt.name in _STRFTIME):
+        raise NotPortableError(f"{what}: strftime with the format {fmt.sql() if fmt is not None else '?'} "
+                               "is not rendered for Spark", hint=f"formats rendered: {', '.join(_STRFTIME)}")
+    return exp.Anonymous(this="date_format", expressions=[node.this.copy(), exp.Literal.string(_STRFTIME[fmt.name])])
+
+
+def _regexp_matches(node: exp.Expression, what: str) -> exp.Expression:
+    """``regexp_matches(s, p)`` (a match anywhere) -> ``s RLIKE p`` (Java's find: anywhere too).
+
+    A literal pattern is translated here (``java_pattern``); a bound one
+    (``$p``) is translated by ``render_bound`` in the parameter's value.
+    """
+    from sqlglot import exp
+
+    p = node.expression
+    if node.args.get("flag") is not None:
+        raise NotPortableError(f"{what}: regexp_matches with options is not rendered for Spark")
+    if isinstance(p, exp.Literal) and p.is_string:
+        return exp.RegexpLike(this=node.this.copy(), expression=exp.Literal.string(spark_pattern(p.name, what)))
+    if isinstance(p, exp.Placeholder) and p.name:
+        return node
+    raise NotPortableError(f"{what}: regexp_matches needs a literal or bound pattern to render for Spark")
 
 
 def _is_unnest_of_list(node: exp.Expression | None) -> bool:
@@ -345,6 +551,31 @@ def _node_spark(node: exp.Expression, what: str) -> exp.Expression:
 
     if isinstance(node, exp.ArraySort):
         return _struct_sort(node)
+    if isinstance(node, exp.Glob):
+        return _glob(node)
+    if isinstance(node, exp.Left):
+        n = node.expression
+        if not (isinstance(n, exp.Literal) and n.is_int and int(n.name) >= 0):
+            # DuckDB's left(s, -k) drops the last k characters, Spark's gives ''.
+            raise NotPortableError(f"{what}: left() is rendered for Spark only with a literal length >= 0")
+        return node
+    if isinstance(node, exp.TimeToStr):
+        return _strftime(node, what)
+    if isinstance(node, exp.RegexpLike):
+        return _regexp_matches(node, what)
+    if isinstance(node, exp.UnixToTime):
+        return _epoch_ms(node, what)
+    if isinstance(node, exp.Length):
+        x = node.this.copy()
+        return exp.If(this=exp.Is(this=x, expression=exp.Null()), true=exp.Null(),
+                      false=exp.Anonymous(this="size", expressions=[x.copy()]))
+    if isinstance(node, exp.Table) and isinstance(node.this, exp.GenerateSeries):
+        g = node.this
+        end = g.args["end"].copy()
+        if not g.args.get("is_end_exclusive"):
+            end = exp.Add(this=exp.Paren(this=end), expression=exp.Literal.number(1))
+        node.set("this", exp.Anonymous(this="range", expressions=[g.args["start"].copy(), end]))
+        return node
     if isinstance(node, exp.Explode) and _is_unnest_of_list(node):
         return node.this.this.copy()
     if isinstance(node, exp.Avg):
@@ -374,6 +605,16 @@ def _node_spark(node: exp.Expression, what: str) -> exp.Expression:
         return exp.RegexpLike(this=node.this.copy(),
                               expression=exp.Literal.string(f"^(?:{java_pattern(p.name, what)})\\z"))
     if isinstance(node, exp.RegexpExtract):
+        p = node.expression
+        if isinstance(p, exp.Literal) and p.is_string:
+            node.set("expression", exp.Literal.string(spark_pattern(p.name, what)))
+        elif not isinstance(p, exp.Placeholder):  # a bound one is translated by render_bound
+            raise NotPortableError(f"{what}: regexp_extract needs a literal or bound pattern to render for Spark")
+        group = node.args.get("group")
+        if group is not None and not (isinstance(group, exp.Literal) and group.is_int):
+            # regexp_extract(s, p, ['name', ...]) gives DuckDB a struct of named groups.
+            raise NotPortableError(f"{what}: regexp_extract with group names (a struct of the groups) "
+                                   "is not rendered for Spark")
         # DuckDB's default group is 0 (the whole match), Spark's 1: always say which.
         if node.args.get("group") is None:
             node.set("group", exp.Literal.number(0))
@@ -421,8 +662,9 @@ def _element_at(node: exp.Bracket, what: str) -> exp.Expression:
                                    "is not rendered for Spark")
         return at(exp.Literal.number(written))
     # DuckDB gives NULL for l[0]; Spark refuses index 0.
+    # Spark's index is an INT (a list position never exceeds it; a larger one fails under ANSI).
     return exp.If(this=exp.EQ(this=index.copy(), expression=exp.Literal.number(0)), true=exp.Null(),
-                  false=at(index.copy()))
+                  false=at(exp.cast(index.copy(), "INT")))
 
 
 def _is_integer(node: exp.Expression) -> bool:
@@ -503,7 +745,7 @@ def _regexp_replace(node: exp.Expression, what: str) -> exp.Expression:
             f"(pattern {pattern.name!r} can match more than once)")
     return exp.RegexpReplace(
         this=node.this,
-        expression=exp.Literal.string(java_pattern(pattern.name, what)),
+        expression=exp.Literal.string(spark_pattern(pattern.name, what)),
         replacement=exp.Literal.string(java_replacement(replacement.name, what)),
     )
 
@@ -584,6 +826,21 @@ def java_pattern(pattern: str, what: str = "SQL") -> str:
             out.append(c)
         i += 1
     return "".join(out)
+
+
+def spark_pattern(pattern: str, what: str = "SQL") -> str:
+    """An RE2 pattern as Spark's Java regex with the same matches (``java_pattern``), multi-line too.
+
+    In multi-line mode (a leading ``(?m)``) RE2's ``^``/``$`` are line starts and
+    ends at ``\\n`` only: the pattern keeps its ``$`` and gains Java's ``d``
+    (UNIX_LINES) flag, so Java also ends lines at ``\\n`` only (and ``.`` stops
+    at ``\\n`` only, as RE2's does).
+    """
+    translated = java_pattern(pattern, what)  # also refuses what Java reads differently
+    m = re.match(r"\(\?([a-zA-Z]+)\)", pattern)
+    if m and "m" in m.group(1):
+        return f"(?{m.group(1)}d)" + pattern[m.end():]
+    return translated
 
 
 def java_replacement(replacement: str, what: str = "SQL") -> str:

@@ -322,9 +322,23 @@ def _execute(spark: SparkSession, sql: str, args: Mapping[str, Any] | None, what
         return to_polars(df)
     except Exception as e:  # pyspark's errors share no base class worth naming here
         if type(e).__module__.startswith(("pyspark", "py4j")):
-            first = (str(e).strip().splitlines() or [""])[0]
-            raise QueryExecutionError(f"{what} failed on Spark: {first}") from None
+            raise QueryExecutionError(f"{what} failed on Spark: {_spark_message(e)}") from None
         raise
+
+
+def _spark_message(e: Exception) -> str:
+    """The line of a Spark error that says what failed: the first ``[ERROR_CLASS] ...`` line, if any.
+
+    An error raised while the job runs reaches Python as a Py4J error whose
+    first line only names the Java call; Spark's own message is further down.
+    """
+    import re
+
+    text = str(e).strip()
+    # A failed stage wraps the task's error ([STAGE_MATERIALIZATION_MULTIPLE_FAILURES] ...).
+    found = [m.group(0) for m in re.finditer(r"\[([A-Z][A-Z_.]+)\][^\n]*", text)
+             if not m.group(1).startswith("STAGE_")]
+    return found[0] if found else (text.splitlines() or [""])[0]
 
 
 def run_sql(
@@ -393,14 +407,14 @@ def run_insights(
     """
     from rumq import insights
     from rumq.catalog import resolve_app
-    from rumq.engines.portable import render
+    from rumq.engines.portable import render_bound
     from rumq.runner import _check_limit, window
 
     _pyspark()
     _check_limit(limit)
     w = window(since, until, now)
     compiled = insights.compile(text, params=dict(params) if params else None, since=w.since, until=w.until)
-    rendered = render(compiled.sql, "spark", what="insights query")
+    rendered, bound = render_bound(compiled.sql, dict(compiled.parameters or {}), "spark", what="insights query")
     app = resolve_app(data_dir, app)
     spark = session(data_dir, master)
     for line in compiled.notices:
@@ -408,6 +422,6 @@ def run_insights(
             notify(line)
     read_since = compiled.read_since if compiled.read_since is not None else w.since
     register(spark, data_dir, since=read_since, until=w.until, app=app, views=False)
-    df = _execute(spark, rendered, compiled.parameters, "insights query", None)
+    df = _execute(spark, rendered, bound, "insights query", None)
     df = df.rename(dict(zip(df.columns, compiled.columns, strict=True)))
     return df.head(limit) if limit is not None else df

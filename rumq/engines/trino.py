@@ -23,7 +23,12 @@ and goes through rewrites that keep DuckDB's answer on Trino:
   always replaces every match: without 'g' only a pattern that can match once
   is rendered); ``regexp_full_match`` -> ``regexp_like`` anchored;
 - ``arg_min/arg_max`` -> ``min_by/max_by`` with the key NULLed where the value is NULL;
-- ``l[k]`` -> ``element_at`` (NULL out of range, as DuckDB).
+- ``l[k]`` -> ``element_at`` (NULL out of range, as DuckDB);
+- ``SELECT *, unnest(l) AS k FROM s`` -> ``SELECT * FROM s CROSS JOIN UNNEST(l) AS u(k)``;
+- ``list_transform(list_sort(list({...})), lambda x: x.f)`` -> ``array_agg(f ORDER BY <fields>
+  NULLS LAST)``, and ``array_to_string`` of it -> ``array_join``;
+- a struct key of ``arg_min``/``arg_max`` -> a ``ROW`` without NULL fields that orders as
+  DuckDB's struct (``_row_key``).
 
 Everything else must be on ``rumq.engines.portable``'s allow-list minus what Trino
 computes differently; the rest raises ``NotPortableError`` naming the construct.
@@ -137,8 +142,11 @@ def rewrite(tree: exp.Expression, what: str) -> exp.Expression:
 
     tree = _expand_table_macros(tree.copy(), what)
     allowed = _allowed()
+    exempt = _exempt(tree, what)
     for node in tree.walk():
         name = type(node).__name__
+        if id(node) in exempt:
+            continue
         if isinstance(node, exp.Explode) and _is_unnest_of_list(node):
             continue  # SELECT unnest(list(x)) FROM ...: a DuckDB planner hint, rendered as SELECT x
         if isinstance(node, exp.ArrayAgg) and _is_unnest_of_list(node.parent):
@@ -170,6 +178,117 @@ def rewrite(tree: exp.Expression, what: str) -> exp.Expression:
     return tree
 
 
+def _exempt(tree: exp.Expression, what: str) -> set[int]:
+    """The nodes of the three shapes rendered below although their functions are not on the allow-list.
+
+    - ``SELECT *, unnest(<list>) AS k FROM <one source>`` -> ``SELECT * FROM <source> CROSS JOIN
+      UNNEST(<array>) AS u(k)`` (both drop a row whose list is empty or NULL);
+    - ``list_transform(list_sort(list({...}) [FILTER]), lambda x: x.f)`` -> ``array_agg(<f> ORDER BY
+      <fields> NULLS LAST) [FILTER]`` (the list of one field in the struct's order; DuckDB sorts
+      NULL struct fields last), and ``array_to_string`` of it -> ``array_join`` (both skip NULLs);
+    - a struct literal as the key of ``arg_min``/``arg_max`` -> ``ROW(...)`` without NULL fields
+      (``_row_key``: Trino's comparison of rows with NULL fields is not DuckDB's).
+
+    The expressions inside (the list, the fields, the filter) are still checked.
+    """
+    from sqlglot import exp
+
+    out: set[int] = set()
+    for node in tree.walk():
+        if isinstance(node, exp.Select) and _unnest_projection(node):
+            out.add(id(node.expressions[1].this))
+        elif isinstance(node, exp.Transform) and _field_list(node):
+            sort, agg, _, _ = _field_list(node)
+            out |= {id(node), id(sort), id(agg), id(agg.this)}
+            if isinstance(node.parent, exp.ArrayToString) and isinstance(node.parent.expression, exp.Literal):
+                out.add(id(node.parent))
+        elif isinstance(node, exp.Struct) and isinstance(node.parent, (exp.ArgMin, exp.ArgMax)) \
+                and node is node.parent.expression:
+            try:
+                _row_key(node, what)
+            except NotPortableError:
+                continue  # refused by the check as a struct literal, after any construct before it
+            out.add(id(node))
+    return out
+
+
+def _unnest_projection(sel: exp.Select) -> bool:
+    """``SELECT *, unnest(<list>) AS k FROM <one table or subquery>`` (no join, no grouping)."""
+    from sqlglot import exp
+
+    e = sel.expressions
+    return (len(e) == 2 and isinstance(e[0], exp.Star) and isinstance(e[1], exp.Alias)
+            and isinstance(e[1].this, exp.Explode) and sel.args.get("from_") is not None
+            and not sel.args.get("joins") and not sel.args.get("group") and not sel.args.get("where"))
+
+
+def _field_list(node: exp.Transform) -> tuple[exp.Expression, exp.ArrayAgg, int, exp.Where | None] | None:
+    """``list_transform(list_sort(list(<struct>) [FILTER (WHERE w)]), lambda x: x.f)``: the sort, the
+    list, the index of field f and the filter; else None."""
+    from sqlglot import exp
+
+    from rumq.engines.portable import _sorted_struct_list
+
+    sort, fn = node.this, node.expression
+    agg = _sorted_struct_list(sort) if isinstance(sort, exp.ArraySort) else None
+    if agg is None or not isinstance(fn, exp.Lambda) or len(fn.expressions) != 1:
+        return None
+    var, body = fn.expressions[0].name, fn.this
+    if not (isinstance(body, exp.Dot) and isinstance(body.this, exp.Identifier) and body.this.name == var):
+        return None
+    names = [f.this.name if isinstance(f, exp.PropertyEQ) else None for f in agg.this.expressions]
+    if body.expression.name not in names:
+        return None
+    where = sort.this.expression if isinstance(sort.this, exp.Filter) else None
+    return sort, agg, names.index(body.expression.name), where
+
+
+def _ordered_list(node: exp.Transform) -> exp.Expression:
+    from sqlglot import exp
+
+    _, agg, i, where = _field_list(node)
+    fields = [f.expression for f in agg.this.expressions]
+    order = exp.Order(expressions=[exp.Ordered(this=f.copy(), desc=False, nulls_first=False) for f in fields])
+    out: exp.Expression = exp.ArrayAgg(this=exp.Order(this=fields[i].copy(), expressions=order.expressions))
+    if where is not None:
+        out = exp.Filter(this=out, expression=where.copy())
+    return out
+
+
+#: A value of each column type for a NULL field of a ROW key (after a flag that puts it last).
+_ROW_FILL = {"BIGINT": "0", "INTEGER": "0", "DOUBLE": "0.0", "VARCHAR": "''", "BOOLEAN": "false",
+             "TIMESTAMP": "TIMESTAMP '1970-01-01 00:00:00'"}
+
+
+def _row_key(node: exp.Struct, what: str) -> exp.Expression:
+    """A struct key as a Trino ``ROW`` that orders as DuckDB's struct: field by field, NULL last.
+
+    A field that cannot be NULL (a literal, a ``coalesce`` ending in a literal)
+    is kept; a column of the events table becomes ``(c IS NULL, coalesce(c, <fill>))``,
+    so the row has no NULL field and NULL sorts after every value as in DuckDB.
+    Anything else is refused.
+    """
+    import sqlglot
+    from sqlglot import exp
+
+    from rumq.schema import COLUMNS_BY_NAME
+
+    parts: list[exp.Expression] = []
+    for f in node.expressions:
+        e = f.expression if isinstance(f, exp.PropertyEQ) else f
+        last = e.expressions[-1] if isinstance(e, exp.Coalesce) and e.expressions else e
+        if isinstance(last, exp.Literal):
+            parts.append(e.copy())
+            continue
+        col = COLUMNS_BY_NAME.get(e.name) if isinstance(e, exp.Column) else None
+        fill = _ROW_FILL.get(col.type) if col is not None else None
+        if fill is None:
+            raise _refuse(what, f"a struct key field that may be NULL ({e.sql(dialect='duckdb')[:40]})")
+        parts += [exp.Is(this=e.copy(), expression=exp.Null()),
+                  exp.Coalesce(this=e.copy(), expressions=[sqlglot.parse_one(fill, read="trino")])]
+    return exp.Struct(expressions=parts)
+
+
 def _group_by_all(group: exp.Group, what: str) -> None:
     """``GROUP BY ALL`` (DuckDB) -> the select list's expressions that hold a column and no aggregate."""
     from sqlglot import exp
@@ -199,6 +318,19 @@ def _node(node: exp.Expression, what: str) -> exp.Expression:
 
     if isinstance(node, exp.Explode) and _is_unnest_of_list(node):
         return node.this.this.copy()
+    if isinstance(node, exp.Select) and _unnest_projection(node):
+        alias = node.expressions[1]
+        join = exp.Join(kind="CROSS", this=exp.Unnest(
+            expressions=[alias.this.this.copy()],
+            alias=exp.TableAlias(this=exp.to_identifier("rumq_u"), columns=[exp.to_identifier(alias.alias)])))
+        node.set("expressions", [exp.Star()])
+        node.append("joins", join)
+        return node
+    if isinstance(node, exp.Transform) and _field_list(node):
+        return _ordered_list(node)
+    if isinstance(node, exp.Struct) and isinstance(node.parent, (exp.ArgMin, exp.ArgMax)) \
+            and node is node.parent.expression:
+        return _row_key(node, what)
     if isinstance(node, exp.Avg):
         return exp.Avg(this=exp.cast(node.this.copy(), "DOUBLE"))
     if isinstance(node, exp.PercentileCont):

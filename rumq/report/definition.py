@@ -22,6 +22,7 @@ from rumq.errors import (
     ParameterError,
     QueryDefinitionError,
     ReportDefinitionError,
+    RumqError,
     UnknownQueryError,
 )
 from rumq.library import Library, Query
@@ -31,7 +32,7 @@ from rumq.report import thresholds as th
 from rumq.report import window as win
 
 TOP_KEYS = {"title", "description", "dataset", "window", "app", "queries", "out", "ingest", "section",
-            "allow_writes"}
+            "allow_writes", "engine"}
 INGEST_KEYS = {"paths", "format", "log_group"}
 CHART_KINDS = ("timeseries", "bar", "flow", "vitals", "table", "none")
 #: chart kind -> the section keys that configure it
@@ -144,6 +145,9 @@ class ReportDefinition:
         text: the file's text.
         allow_writes: ``allow_writes`` of the file: True lets the sections' SQL
             write (``rumq.catalog``); None (absent) leaves it to rumq.toml.
+        engine: where the sections run: ``duckdb`` (the default) or another engine
+            that runs queries (``run_engines()``; ``spark``); every section's
+            query is rendered for it when the file loads.
     """
 
     path: str
@@ -160,6 +164,7 @@ class ReportDefinition:
     library: Library
     text: str
     allow_writes: bool | None = None
+    engine: str = "duckdb"
 
     def to_json(self) -> dict[str, Any]:
         """The definition as resolved (paths absolute, parameters filled in)."""
@@ -179,7 +184,15 @@ class ReportDefinition:
             },
             "sections": [s.to_json() for s in self.sections],
             "allow_writes": self.allow_writes,
+            "engine": self.engine,
         }
+
+
+def run_engines() -> list[str]:
+    """The engines a report can run its sections on: those of ``--engine`` that run queries."""
+    from rumq.engines import ENGINES
+
+    return [e for e in ENGINES if e != "athena"]
 
 
 # -- finding lines ------------------------------------------------------------------
@@ -351,6 +364,10 @@ def _check(
     allow_writes = doc.get("allow_writes")
     if allow_writes is not None and not isinstance(allow_writes, bool):
         raise fail("'allow_writes' must be true or false (SQL is read-only unless true)", "allow_writes")
+    engine = string(doc.get("engine"), "engine") or "duckdb"
+    if engine not in run_engines():
+        raise fail(f"unknown engine {engine!r}; a report runs on {', '.join(run_engines())} "
+                   "(athena only prints SQL: rumq run NAME --engine athena --print-sql)", "engine")
     raw_q = doc.get("queries", [])
     if isinstance(raw_q, str):
         raw_q = [raw_q]
@@ -403,6 +420,17 @@ def _check(
             raise fail(f"section id '{sid}' is used twice (also section {seen[sid] + 1}); "
                        "give one of them an id = \"...\"", "section", i, "id")
         seen[sid] = i
+    if engine != "duckdb":
+        from rumq.engines.portability import check
+
+        for i, sec in enumerate(sections):
+            try:
+                check(sec.query, sec.resolved, engine)
+            except RumqError as e:
+                why = str(e).splitlines()[0].removeprefix(f"{sec.query.name}: ")
+                raise fail(f"section '{sec.id}': {why}", "section", i, "query",
+                           hint=f"remove engine = \"{engine}\" to run the report on DuckDB; "
+                                "docs/engines.md lists what each engine runs") from None
     return ReportDefinition(
         path=os.fspath(Path(shown).resolve()),
         name=Path(shown).stem,
@@ -419,6 +447,7 @@ def _check(
         library=library,
         text=text,
         allow_writes=allow_writes,
+        engine=engine,
     )
 
 

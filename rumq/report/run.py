@@ -209,8 +209,18 @@ def _section(
         say(f"{s.id}: {msg}")
 
     t0 = time.perf_counter()
-    df = run_query(data, s.query, s.params, since=w.since, until=w.until, app=defn.app,
-                   library=defn.library, notify=note, allow_writes=defn.allow_writes, estimate=s.estimate)
+    if defn.engine == "duckdb":
+        df = run_query(data, s.query, s.params, since=w.since, until=w.until, app=defn.app,
+                       library=defn.library, notify=note, allow_writes=defn.allow_writes, estimate=s.estimate)
+    elif s.estimate:
+        raise ReportRunError(f"section '{s.id}': estimate = true runs on DuckDB only, not on engine '{defn.engine}'",
+                             hint="remove estimate from the section or the engine key from the definition")
+    else:  # rumq.engines.<engine>.run_query: the same answer on another engine (docs/engines.md)
+        import importlib
+
+        on_engine = importlib.import_module(f"rumq.engines.{defn.engine}").run_query
+        df = on_engine(data, s.query.name, s.params, since=w.since, until=w.until, app=defn.app,
+                       library=defn.library, notify=note)
     seconds = time.perf_counter() - t0
     say(f"{s.id}: {s.query.name} -> {df.height} rows in {seconds:.2f} s")
     res = SectionResult(s, df, seconds, notices=notices)
