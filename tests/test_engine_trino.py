@@ -96,7 +96,7 @@ REFUSED = {
     "funnels/conversion": "RANGE(",
     "pages/groups": "unnest() in a select list",
     "events/custom": "GLOB",
-    "sessions/list": "view session_page_stats: struct literals",
+    "sessions/list": "GroupConcat",
     # The users' first session comes from the whole history (a DuckDB table macro over every file).
     "users/retention": "the table function RUMQ_USER_FIRST_SEEN()",
     "users/summary": "the table function RUMQ_USER_FIRST_SEEN()",
