@@ -132,6 +132,8 @@ COMPACT_GROUP_BYTES = 96 << 20
 SPLIT_ROW_GROUP = 4_096
 SPLIT_FLUSH_ROWS = 10_000
 SPLIT_MAX_OPEN_FILES = 32
+#: Manifest key of a file that ``compact`` kept because rewriting its day would have grown it.
+CLUSTERING_GROWS = "clustering_grows"
 #: After an ingest, a day holding this many small files gets them merged.
 AUTO_COMPACT_FILES = 8
 #: Files with fewer rows count as small. A large ingest writes ~50k-row files,
@@ -159,7 +161,9 @@ def compact(
 
     Compaction never makes a dataset larger: a day whose rewritten files
     would take more bytes than the files they replace keeps its files (it is
-    listed under ``kept``). Clustering by event type costs bytes on RUM data
+    listed under ``kept``, and its files are marked in the manifest
+    (``CLUSTERING_GROWS``) so that later compactions leave the day alone until
+    new files arrive in it). Clustering by event type costs bytes on RUM data
     (a session's consecutive events share most of their message, events of
     one type from different sessions do not; docs/ingest.md has the figures),
     so on large days the merged files' higher zstd level has to pay for it,
@@ -204,7 +208,7 @@ def compact_locked(
         if (days is None or f["date"] in days) and (small_rows is None or int(f.get("rows") or 0) < small_rows):
             by_day.setdefault(f["date"], []).append(f)
     if small_rows is None:
-        targets = {d: fs for d, fs in by_day.items() if _needs_clustering(fs, min_files)}
+        targets = {d: fs for d, fs in by_day.items() if _needs_clustering(fs, min_files, allow_growth)}
     else:
         targets = {d: fs for d, fs in by_day.items() if len(fs) >= min_files}
     if not targets:
@@ -228,15 +232,21 @@ def compact_locked(
                 written, replaced = [_merge_ordered(con, store, staging, cid, day, fs)], fs
             grown = sum(out.stat().st_size for _, out, _, _ in written) > sum(_bytes(store, f) for f in replaced)
             if grown and not allow_growth:
-                # Never grow a dataset: the day keeps its files (see compact's docstring).
+                # Never grow a dataset: the day keeps its files (see compact's docstring),
+                # marked so that the next compact does not try again until new files come.
                 for _, out, _, _ in written:
                     out.unlink()
                 kept.append(day)
+                if small_rows is None:
+                    for f in fs:
+                        f[CLUSTERING_GROWS] = True
                 continue
             merged += written
             old |= {f["path"] for f in replaced}
         con.close()
         if not merged:
+            if kept and small_rows is None:
+                store.commit(state)  # the marks only
             return {"partitions": 0, "files_before": before, "files_after": before, "kept": kept}
         keep = [f for f in state.files if f["path"] not in old]
         keep += store.place((StagedFile(out, day, out.name, n, name) for day, out, n, name in merged), cid)
@@ -255,8 +265,14 @@ def _bytes(store: Store, f: dict[str, Any]) -> int:
     return int(f["bytes"]) if f.get("bytes") is not None else (store.root / f["path"]).stat().st_size
 
 
-def _needs_clustering(files: list[dict[str, Any]], min_files: int) -> bool:
-    """True when a day holds a mixed file or an event_name spread over ``min_files`` files or more."""
+def _needs_clustering(files: list[dict[str, Any]], min_files: int, allow_growth: bool = False) -> bool:
+    """True when a day holds a mixed file or an event_name spread over ``min_files`` files or more.
+
+    A day whose every file is marked ``CLUSTERING_GROWS`` (a compact found that
+    rewriting them would grow the day) is not tried again unless ``allow_growth``.
+    """
+    if not allow_growth and all(f.get(CLUSTERING_GROWS) for f in files):
+        return False
     per_name: Counter[str] = Counter()
     for f in files:
         name = f.get("event_name")
@@ -341,17 +357,25 @@ def _cluster_day(
     return written, [f for f in fs if str(store.root / f["path"]) in replaced]
 
 
-#: Columns a newer dataset format added, with the value every event of an older
-#: dataset has for them: version 3 added message_reconstructed, and events
-#: ingested before it were all read from JSON, whose message is the original.
-ADDED_COLUMNS: dict[str, str] = {"message_reconstructed": "false"}
+def added_columns() -> dict[str, str]:
+    """Columns a newer dataset format added, with their SQL over an older file's columns.
+
+    Version 3 added ``message_reconstructed``: events ingested before it were
+    all read from JSON, whose message is the original. Version 4 stores
+    ``message`` as ``message_body`` and ``message_id_at`` (the event id's
+    characters left out, as an ingest does).
+    """
+    from rumq.normalize import message_storage_sql
+
+    body, at = message_storage_sql("message", "event_id")
+    return {"message_reconstructed": "false", "message_body": body, "message_id_at": at}
 
 
 def migrate(data_dir: str | os.PathLike[str], *, wait: bool = True, on_notice=None) -> dict[str, Any]:
     """Upgrade a dataset of an older format version in place.
 
     Every event file is rewritten with the current columns (the ones a later
-    version added get the value they had by definition: ``ADDED_COLUMNS``),
+    version added are computed from the old ones: ``added_columns``),
     the new files are placed under new names and committed by one state swap,
     and only then are the old files deleted: a crash at any moment leaves the
     dataset as it was (still the old version, the next writer removes the
@@ -391,11 +415,12 @@ def migrate(data_dir: str | os.PathLike[str], *, wait: bool = True, on_notice=No
                 have = {r[0] for r in con.execute(
                     "SELECT name FROM parquet_schema(?)", [str(src)]).fetchall()}
                 cols = []
+                added = added_columns()
                 for c in FILE_COLUMNS:
                     if c in have:
                         cols.append(quote_identifier(c))
-                    elif c in ADDED_COLUMNS:
-                        cols.append(f"{ADDED_COLUMNS[c]} AS {quote_identifier(c)}")
+                    elif c in added:
+                        cols.append(f"{added[c]} AS {quote_identifier(c)}")
                     else:
                         raise DatasetError(f"{src} has no column {c!r}, which no migration adds",
                                            hint="the file is damaged or not rumq's; restore it or re-ingest")

@@ -9,7 +9,7 @@ from rumdata import event, write_jsonl
 
 from rumq import catalog
 from rumq.ingest import ingest
-from rumq.maintenance import compact
+from rumq.maintenance import CLUSTERING_GROWS, compact
 from rumq.store import Store
 
 SAMPLE = Path(__file__).resolve().parents[1] / "sample_data" / "exports"
@@ -55,17 +55,29 @@ def test_compacting_the_bundled_sample_data_does_not_grow_it(tmp_path):
 def test_a_day_whose_clustered_files_would_be_larger_keeps_its_files(tmp_path):
     data = _day(tmp_path, 2, TYPES)
     store = Store(data)
-    files, before, rows = store.load_state().files, _bytes(data), _rows(data)
+    paths, before, rows = [f["path"] for f in store.load_state().files], _bytes(data), _rows(data)
     r = compact(data)
     assert r == {"partitions": 0, "files_before": 2, "files_after": 2, "kept": ["2026-11-25"]}
-    assert store.load_state().files == files and _bytes(data) == before
+    files = store.load_state().files
+    assert [f["path"] for f in files] == paths and _bytes(data) == before
+    assert all(f[CLUSTERING_GROWS] for f in files)  # marked: the next compact does not try again
     assert sorted(str(p.relative_to(data)) for p in store.events_dir.rglob("*.parquet")) == sorted(
-        f["path"] for f in files)  # nothing new left behind
+        paths)  # nothing new left behind
+    assert compact(data) == {"partitions": 0, "files_before": 2, "files_after": 2, "kept": []}
     # The rule is what kept it: asked for, the clustered layout (6 files) is written, and is larger.
     r = compact(data, allow_growth=True)
     assert r["partitions"] == 1 and r["files_after"] == len(TYPES)
     assert _bytes(data) > before
     assert _rows(data) == rows
+
+
+def test_a_day_kept_as_it_was_is_tried_again_when_new_files_come(tmp_path):
+    data = _day(tmp_path, 2, TYPES)
+    assert compact(data)["kept"] == ["2026-11-25"]
+    ingest(data, [str(write_jsonl(tmp_path / "more.jsonl", [event(at="2026-11-25T20:00:00", session="s-x")]))])
+    r = compact(data)
+    assert r["kept"] == ["2026-11-25"]  # tried again (and still larger: 3 small files)
+    assert all(f[CLUSTERING_GROWS] for f in Store(data).load_state().files)
 
 
 def test_a_merge_that_shrinks_the_day_is_applied(tmp_path):
@@ -101,5 +113,5 @@ def test_ingested_and_compacted_files_carry_the_measured_settings(tmp_path):
         assert {c for comps, _ in enc.values() for c in comps} == {"ZSTD"}
         assert "BYTE_STREAM_SPLIT" in enc["duration"][1] and "BYTE_STREAM_SPLIT" in enc["vital_value"][1]
         assert "DELTA_BINARY_PACKED" in enc["_seq"][1] and "DELTA_BINARY_PACKED" in enc["source_line"][1]
-        assert "RLE_DICTIONARY" not in enc["message"][1] and "RLE_DICTIONARY" not in enc["event_id"][1]
+        assert "RLE_DICTIONARY" not in enc["message_body"][1] and "RLE_DICTIONARY" not in enc["event_id"][1]
         assert "RLE_DICTIONARY" in enc["session_uuid"][1] and "RLE_DICTIONARY" in enc["event_name"][1]
