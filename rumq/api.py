@@ -304,7 +304,7 @@ class Dataset:
             # Polars' own S3 client knows neither rumq's endpoint settings nor its
             # retries: on an object store DuckDB reads the window (as every query does).
             con = runner.connect(self.path, since=w.since, until=w.until, app=app)
-            cols = ", ".join(c for c in COLUMN_NAMES if c not in DERIVED or c in ID_STORAGE)
+            cols = ", ".join(c for c in COLUMN_NAMES if c not in DERIVED or c in ID_STORAGE or c == "message")
             return pl.from_arrow(con.sql(f"SELECT {cols}, {PARTITION_COLUMN} FROM events").to_arrow_table()).lazy()
         if not files:
             # No file to scan: an empty frame with the catalog's column types.
@@ -314,8 +314,8 @@ class Dataset:
         # The canonical columns (not ingest bookkeeping); metadata and
         # event_details live in `message` (pl.col("message").str.json_path_match).
         lf = lf.select(
-            *(_polars_id(name) if name in ID_STORAGE else pl.col(name) for name in COLUMN_NAMES if name not in DERIVED
-              or name in ID_STORAGE),
+            *(_polars_id(name) if name in ID_STORAGE else _polars_message() if name == "message" else pl.col(name)
+              for name in COLUMN_NAMES if name not in DERIVED or name in ID_STORAGE or name == "message"),
             pl.col(PARTITION_COLUMN).cast(pl.Date),
         )
         if w.since is not None:
@@ -327,6 +327,18 @@ class Dataset:
 
             lf = lf.filter(pl.col("application_id") == resolve_app(self.path, app))
         return lf
+
+
+def _polars_message() -> pl.Expr:
+    """``message`` rebuilt byte for byte from its storage (``rumq.schema.MESSAGE_STORAGE``).
+
+    The cut is after an ASCII-only prefix, so Polars' character offsets are the stored ones.
+    """
+    import polars as pl
+
+    body, at = pl.col("message_body"), pl.col("message_id_at")
+    rebuilt = pl.concat_str([body.str.slice(0, at), pl.col("event_id"), body.str.slice(at)])
+    return pl.when(at.is_null()).then(body).otherwise(rebuilt).alias("message")
 
 
 def _polars_id(name: str) -> pl.Expr:

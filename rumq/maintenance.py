@@ -120,15 +120,19 @@ def rejects_summary(data_dir: str | os.PathLike[str]) -> dict[str, Any]:
     return {"rejects": total, "by_reason": dict(reasons.most_common()), "by_source": dict(sources.most_common())}
 
 
-#: Rows per row group of a merged file. The writer buffers a row group of
-#: messages (~1 KB each) per output file, so this bounds the memory a merge needs.
-COMPACT_ROW_GROUP = 30_000
+#: Rows (and bytes) per row group of a merged file. The writer buffers a row
+#: group (messages are ~1 KB each) of the one file it writes, so this bounds the
+#: memory a merge needs.
+COMPACT_ROW_GROUP = 122_880
+COMPACT_GROUP_BYTES = 96 << 20
 #: Splitting mixed files by event_name keeps one open output per event_name,
 #: each buffering a row group: small row groups there (rewritten by the merge
 #: that follows), and a cap on open outputs, bound the memory of the split.
 SPLIT_ROW_GROUP = 4_096
 SPLIT_FLUSH_ROWS = 10_000
 SPLIT_MAX_OPEN_FILES = 32
+#: Manifest key of a file that ``compact`` kept because rewriting its day would have grown it.
+CLUSTERING_GROWS = "clustering_grows"
 #: After an ingest, a day holding this many small files gets them merged.
 AUTO_COMPACT_FILES = 8
 #: Files with fewer rows count as small. A large ingest writes ~50k-row files,
@@ -141,6 +145,7 @@ def compact(
     *,
     min_files: int = 2,
     small_rows: int | None = None,
+    allow_growth: bool = False,
     wait: bool = True,
     on_notice=None,
 ) -> dict[str, Any]:
@@ -153,16 +158,30 @@ def compact(
     ``event_name`` (page views are a tenth of the events) skips the other row
     groups by their statistics.
 
+    Compaction never makes a dataset larger: a day whose rewritten files
+    would take more bytes than the files they replace keeps its files (it is
+    listed under ``kept``, and its files are marked in the manifest
+    (``CLUSTERING_GROWS``) so that later compactions leave the day alone until
+    new files arrive in it). Clustering by event type costs bytes on RUM data
+    (a session's consecutive events share most of their message, events of
+    one type from different sessions do not; docs/ingest.md has the figures),
+    so on large days the merged files' higher zstd level has to pay for it,
+    and on small days (a few thousand events) one file per type mostly adds
+    Parquet footers.
+
     Args:
         data_dir: the dataset.
         min_files: merge an event_name's files of a day when there are at least this many.
         small_rows: only merge files with fewer rows, into one file per day
             ordered by event_name (the merge after small ingests; None: every file).
+        allow_growth: rewrite a day even when its new files are larger (the
+            clustered layout for its faster single-type queries, paid in bytes).
         wait: wait for another writer instead of failing.
         on_notice: receives "waiting for the lock" notices.
 
     Returns:
-        ``{"partitions": days rewritten, "files_before": n, "files_after": n}``.
+        ``{"partitions": days rewritten, "files_before": n, "files_after": n,
+        "kept": [days left as they were because their new files were larger]}``.
 
     Atomic like an ingest: the merged files are staged, moved into place and
     committed by one state swap; the old files are deleted only after.
@@ -171,11 +190,12 @@ def compact(
     store.check()
     with store.lock(wait=wait, on_wait=on_notice):
         store.recover()
-        return compact_locked(store, min_files=min_files, small_rows=small_rows)
+        return compact_locked(store, min_files=min_files, small_rows=small_rows, allow_growth=allow_growth)
 
 
 def compact_locked(
-    store: Store, *, min_files: int, small_rows: int | None = None, days: set[str] | None = None
+    store: Store, *, min_files: int, small_rows: int | None = None, days: set[str] | None = None,
+    allow_growth: bool = False,
 ) -> dict[str, Any]:
     """``compact`` for a caller that already holds the dataset lock (``days``: only these dates)."""
     from rumq import catalog
@@ -187,11 +207,11 @@ def compact_locked(
         if (days is None or f["date"] in days) and (small_rows is None or int(f.get("rows") or 0) < small_rows):
             by_day.setdefault(f["date"], []).append(f)
     if small_rows is None:
-        targets = {d: fs for d, fs in by_day.items() if _needs_clustering(fs, min_files)}
+        targets = {d: fs for d, fs in by_day.items() if _needs_clustering(fs, min_files, allow_growth)}
     else:
         targets = {d: fs for d, fs in by_day.items() if len(fs) >= min_files}
     if not targets:
-        return {"partitions": 0, "files_before": before, "files_after": before}
+        return {"partitions": 0, "files_before": before, "files_after": before, "kept": []}
     cid = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + "-c" + uuid.uuid4().hex[:7]
     staging = store.new_staging(cid)
     old: set[str] = set()
@@ -204,14 +224,30 @@ def compact_locked(
         # however large the day is (sorting a whole day of messages ran out of memory).
         con.execute("SET preserve_insertion_order = false").fetchall()
         merged: list[tuple[str, Path, int, str | None]] = []
+        kept: list[str] = []
         for day, fs in sorted(targets.items()):
             if small_rows is None:
                 written, replaced = _cluster_day(con, store, staging, cid, day, fs)
             else:
                 written, replaced = [_merge_ordered(con, store, staging, cid, day, fs)], fs
+            grown = sum(out.stat().st_size for _, out, _, _ in written) > sum(_bytes(store, f) for f in replaced)
+            if grown and not allow_growth:
+                # Never grow a dataset: the day keeps its files (see compact's docstring),
+                # marked so that the next compact does not try again until new files come.
+                for _, out, _, _ in written:
+                    out.unlink()
+                kept.append(day)
+                if small_rows is None:
+                    for f in fs:
+                        f[CLUSTERING_GROWS] = True
+                continue
             merged += written
             old |= {f["path"] for f in replaced}
         con.close()
+        if not merged:
+            if kept and small_rows is None:
+                store.commit(state)  # the marks only
+            return {"partitions": 0, "files_before": before, "files_after": before, "kept": kept}
         keep = [f for f in state.files if f["path"] not in old]
         keep += store.place((StagedFile(out, day, out.name, n, name) for day, out, n, name in merged), cid)
         state.files = sorted(keep, key=lambda f: (f["date"], f["path"]))
@@ -220,11 +256,25 @@ def compact_locked(
         shutil.rmtree(staging, ignore_errors=True)
     # Only now, with the new state committed, are the old files garbage.
     store.discard(old)
-    return {"partitions": len(targets), "files_before": before, "files_after": len(state.files)}
+    return {"partitions": len(targets) - len(kept), "files_before": before, "files_after": len(state.files),
+            "kept": kept}
 
 
-def _needs_clustering(files: list[dict[str, Any]], min_files: int) -> bool:
-    """True when a day holds a mixed file or an event_name spread over ``min_files`` files or more."""
+def _bytes(store: Store, f: dict[str, Any]) -> int:
+    """Size of a committed file (the manifest's, else the file system's)."""
+    if f.get("bytes") is not None or store.remote:
+        return int(f.get("bytes") or 0)
+    return (store.root / f["path"]).stat().st_size
+
+
+def _needs_clustering(files: list[dict[str, Any]], min_files: int, allow_growth: bool = False) -> bool:
+    """True when a day holds a mixed file or an event_name spread over ``min_files`` files or more.
+
+    A day whose every file is marked ``CLUSTERING_GROWS`` (a compact found that
+    rewriting them would grow the day) is not tried again unless ``allow_growth``.
+    """
+    if not allow_growth and all(f.get(CLUSTERING_GROWS) for f in files):
+        return False
     per_name: Counter[str] = Counter()
     for f in files:
         name = f.get("event_name")
@@ -234,17 +284,22 @@ def _needs_clustering(files: list[dict[str, Any]], min_files: int) -> bool:
     return any(n >= min_files for n in per_name.values())
 
 
-def _merged_options() -> str:
-    """Parquet options of a merged file.
+def _merge(con: Any, files: list[str], out: Path, query: str = "") -> int:
+    """Write the event columns of ``files`` to the event file ``out``; ``query`` appends to the SELECT.
 
-    In a file of one event_name a row group holds thousands of sessions, and
-    DuckDB's default dictionary limits let session_id and user_id fall back to
-    plain strings. Keeping them dictionary-encoded (up to a row group of
-    distinct values, 4 MB dictionary pages) makes session aggregations cheaper
+    Written with the event files' settings (``rumq.eventfiles``) at compact's
+    zstd level. In a file of one event_name a row group holds thousands of
+    sessions; the session and user ids stay dictionary-encoded up to a row
+    group of distinct values, which makes session aggregations cheaper
     (docs/analyses.md has the figures).
     """
-    return (f"COMPRESSION zstd, ROW_GROUP_SIZE {COMPACT_ROW_GROUP}, "
-            f"DICTIONARY_SIZE_LIMIT {2 * COMPACT_ROW_GROUP}, STRING_DICTIONARY_PAGE_SIZE_LIMIT 4194304")
+    from rumq.eventfiles import COMPACT_LEVEL, write_query
+
+    con.execute("SET VARIABLE rumq_compact = ?::VARCHAR[]", [files]).fetchall()
+    return write_query(
+        con, f"SELECT {', '.join(FILE_COLUMNS)} FROM read_parquet(getvariable('rumq_compact'), "
+        f"hive_partitioning = false) {query}",
+        out, level=COMPACT_LEVEL, group_rows=COMPACT_ROW_GROUP, group_bytes=COMPACT_GROUP_BYTES)
 
 
 def _copy(con: Any, files: list[str], out: Path, options: str, query: str = "") -> list[tuple]:
@@ -261,7 +316,7 @@ def _merge_ordered(con: Any, store: Store, staging: Path, cid: str, day: str,
                    fs: list[dict[str, Any]]) -> tuple[str, Path, int, str | None]:
     """Merge a day's small files into one, ordered by event_name (small, so the sort is cheap)."""
     out = staging / f"part-{cid}-{day}.parquet"
-    n = _copy(con, [store.url(f["path"]) for f in fs], out, _merged_options(), "ORDER BY event_name")[0][0]
+    n = _merge(con, [store.url(f["path"]) for f in fs], out, "ORDER BY event_name")
     names = {f.get("event_name") for f in fs}
     return day, out, n, names.pop() if len(names) == 1 else None
 
@@ -298,23 +353,31 @@ def _cluster_day(
         if len(files) == 1 and not files[0].startswith(str(staging)):
             continue  # already one file of its own
         out = staging / f"part-{cid}-{day}-{i:04d}.parquet"
-        n = _copy(con, files, out, _merged_options())[0][0]
+        n = _merge(con, files, out)
         written.append((day, out, n, name))
         replaced |= set(files)
     return written, [f for f in fs if store.url(f["path"]) in replaced]
 
 
-#: Columns a newer dataset format added, with the value every event of an older
-#: dataset has for them: version 3 added message_reconstructed, and events
-#: ingested before it were all read from JSON, whose message is the original.
-ADDED_COLUMNS: dict[str, str] = {"message_reconstructed": "false"}
+def added_columns() -> dict[str, str]:
+    """Columns a newer dataset format added, with their SQL over an older file's columns.
+
+    Version 3 added ``message_reconstructed``: events ingested before it were
+    all read from JSON, whose message is the original. Version 4 stores
+    ``message`` as ``message_body`` and ``message_id_at`` (the event id's
+    characters left out, as an ingest does).
+    """
+    from rumq.normalize import message_storage_sql
+
+    body, at = message_storage_sql("message", "event_id")
+    return {"message_reconstructed": "false", "message_body": body, "message_id_at": at}
 
 
 def migrate(data_dir: str | os.PathLike[str], *, wait: bool = True, on_notice=None) -> dict[str, Any]:
     """Upgrade a dataset of an older format version in place.
 
     Every event file is rewritten with the current columns (the ones a later
-    version added get the value they had by definition: ``ADDED_COLUMNS``),
+    version added are computed from the old ones: ``added_columns``),
     the new files are placed under new names and committed by one state swap,
     and only then are the old files deleted: a crash at any moment leaves the
     dataset as it was (still the old version, the next writer removes the
@@ -330,6 +393,7 @@ def migrate(data_dir: str | os.PathLike[str], *, wait: bool = True, on_notice=No
     """
     from rumq import catalog
     from rumq.errors import DatasetError
+    from rumq.eventfiles import COMPACT_LEVEL, write_query
     from rumq.sqltext import quote_identifier, quote_string
     from rumq.store import MIGRATABLE_VERSIONS, STATE_VERSION
 
@@ -354,20 +418,19 @@ def migrate(data_dir: str | os.PathLike[str], *, wait: bool = True, on_notice=No
                 have = {r[0] for r in con.execute(
                     "SELECT name FROM parquet_schema(?)", [str(src)]).fetchall()}
                 cols = []
+                added = added_columns()
                 for c in FILE_COLUMNS:
                     if c in have:
                         cols.append(quote_identifier(c))
-                    elif c in ADDED_COLUMNS:
-                        cols.append(f"{ADDED_COLUMNS[c]} AS {quote_identifier(c)}")
+                    elif c in added:
+                        cols.append(f"{added[c]} AS {quote_identifier(c)}")
                     else:
                         raise DatasetError(f"{src} has no column {c!r}, which no migration adds",
                                            hint="the file is damaged or not rumq's; restore it or re-ingest")
                 out = staging / f"m{i:06d}.parquet"
-                con.execute(
-                    f"COPY (SELECT {', '.join(cols)} FROM read_parquet({quote_string(str(src))}, "
-                    f"hive_partitioning = false)) TO {quote_string(str(out))} "
-                    f"(FORMAT parquet, {_merged_options()})"
-                ).fetchall()
+                write_query(con, f"SELECT {', '.join(cols)} FROM read_parquet({quote_string(str(src))}, "
+                            "hive_partitioning = false)", out, level=COMPACT_LEVEL,
+                            group_rows=COMPACT_ROW_GROUP, group_bytes=COMPACT_GROUP_BYTES)
                 name = f"{Path(f['path']).stem}-{mid}.parquet"
                 staged.append(StagedFile(out, f["date"], name, int(f["rows"]), f.get("event_name")))
             con.close()

@@ -152,11 +152,41 @@ def _only(kind: str, expr: str) -> str:
     return f"CASE WHEN n.is_{kind} THEN {expr} END"
 
 
+_ID_KEY = '"event_id":"'
+
+
+def id_at_sql(raw: str, event_id: str) -> str:
+    """SQL: how many characters of the message ``raw`` precede the id in its first ``"event_id":"<id>"`` (11: none)."""
+    return f"(strpos({raw}, '{_ID_KEY}' || {event_id} || '\"') + {len(_ID_KEY) - 1})"
+
+
+def message_storage_sql(raw: str, event_id: str, good: str = "true", at: str | None = None) -> tuple[str, str]:
+    """SQL of ``message_body`` and ``message_id_at`` (``rumq.schema.MESSAGE_STORAGE``) from a message and its id.
+
+    The id's characters are left out when ``good`` holds and the message holds
+    ``"event_id":"<id>"`` after an ASCII-only prefix (characters and bytes then
+    agree for every engine that rebuilds it); ``message_id_at`` is how many
+    characters precede them.
+
+    Args:
+        raw: SQL of the message text.
+        event_id: SQL of the event id.
+        good: SQL condition; the message is kept whole where it is false.
+        at: SQL of ``id_at_sql(raw, event_id)`` computed once already (e.g. in a CTE).
+    """
+    at = at or id_at_sql(raw, event_id)
+    cut = (f"({good} AND {event_id} IS NOT NULL AND {at} > {len(_ID_KEY) - 1} "
+           f"AND strlen(left({raw}, {at})) = {at})")
+    body = f"CASE WHEN {cut} THEN concat(left({raw}, {at}), substr({raw}, {at} + 1 + length({event_id}))) ELSE {raw} END"
+    return body, f"CASE WHEN {cut} THEN {at} END"
+
+
 def _projection() -> dict[str, str]:
     """SQL expression per canonical column, over the CTE ``n``."""
     md = "n.s.metadata"
     ed = "n.s.event_details"
     nav = "navigation"
+    body, at = message_storage_sql("n.raw", "n.event_id_v", at="n.id_at")
     return {
         "event_id": "n.event_id_v",
         "event_type": "n.event_type_v",
@@ -234,7 +264,9 @@ def _projection() -> dict[str, str]:
         "http_error_type": _only("http", f"{ed}.error.type"),
         "http_error_message": _only("http", f"{ed}.error.message"),
         "trace_id": _only("http", f"{ed}.trace_id"),
-        "message": "n.raw",
+        # A rejected record's message stays whole (the rejects file shows it).
+        "message_body": body,
+        "message_id_at": at,
         "message_reconstructed": "coalesce(n.reconstructed, false)",
         "source_file": "n.source_file",
         "source_line": "n.line",
@@ -383,7 +415,9 @@ WITH t AS (
   FROM r
 ), u AS (
   -- Parsing a UUID is costly: once per id, not once per use.
-  SELECT n.*, TRY_CAST(n.session_v AS UUID) AS session_u, TRY_CAST(n.user_v AS UUID) AS user_u FROM n
+  SELECT n.*, TRY_CAST(n.session_v AS UUID) AS session_u, TRY_CAST(n.user_v AS UUID) AS user_u,
+    -- Where the event id sits in a good event's message (rumq.schema.MESSAGE_STORAGE): searched once.
+    CASE WHEN n.reject_reason IS NULL THEN {id_at_sql('n.raw', 'n.event_id_v')} END AS id_at FROM n
 ), i AS (
   SELECT u.*, CAST(u.session_u AS VARCHAR) = u.session_v AS session_canonical,
     CAST(u.user_u AS VARCHAR) = u.user_v AS user_canonical,

@@ -34,8 +34,8 @@ class DatasetFileSystem(AbstractFileSystem):
         sizes: known object sizes by URL (from the manifest); others cost a HEAD.
 
     Attributes:
-        requests, bytes_read: GETs issued and bytes they returned (for
-            ``rumq`` benchmarks and tests: what a query costs on the store).
+        requests, bytes_read, ranges: GETs issued, bytes they returned and the
+            ranges fetched (for benchmarks and tests: what a query costs on the store).
     """
 
     protocol = ("s3",)
@@ -50,6 +50,8 @@ class DatasetFileSystem(AbstractFileSystem):
         self._lock = threading.Lock()
         self.requests = 0
         self.bytes_read = 0
+        #: Every range fetched: (bucket/key, start, end).
+        self.ranges: list[tuple[str, int, int]] = []
         for url, size in (sizes or {}).items():
             self.know(url, size)
 
@@ -100,10 +102,11 @@ class DatasetFileSystem(AbstractFileSystem):
         obj = self._object(path)
         return _ObjectFile(self, f"{obj.bucket}/{obj.key}", obj)
 
-    def _count(self, n: int) -> None:
+    def _count(self, path: str, start: int, n: int) -> None:
         with self._lock:
             self.requests += 1
             self.bytes_read += n
+            self.ranges.append((path, start, start + n))
 
 
 class _ObjectFile(AbstractBufferedFile):
@@ -121,5 +124,5 @@ class _ObjectFile(AbstractBufferedFile):
 
     def _fetch_range(self, start: int, end: int) -> bytes:
         data = self.fs.store.read_range(self.obj, start, end - start)
-        self.fs._count(len(data))
+        self.fs._count(self.path, start, len(data))
         return data

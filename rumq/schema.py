@@ -180,17 +180,38 @@ def _id_expr(uuid_col: str, text_col: str) -> str:
     return f"coalesce(CAST({uuid_col} AS VARCHAR), {text_col})"
 
 
+#: How ``message`` is stored: the event id is random, so it is the costliest
+#: part of a compressed message (about a quarter of its bytes), and it is in
+#: ``event_id`` already. Where the message holds ``"event_id":"<the id>"``
+#: after an ASCII-only prefix, the id's characters are left out of the stored
+#: text and their position is kept; the message is rebuilt byte for byte
+#: when read (figures in docs/ingest.md, *Bytes on disk*).
+MESSAGE_STORAGE: tuple[Column, Column] = (
+    Column("message_body", "VARCHAR", "message",
+           "`message` with the event id's characters left out at `message_id_at` (else unchanged).", "storage"),
+    Column("message_id_at", "INTEGER", "message",
+           "How many characters of `message_body` precede the left-out event id; NULL when none was left out.",
+           "storage"),
+)
+#: ``message`` rebuilt from its storage (``MESSAGE_STORAGE``) and ``event_id``.
+#: (concat_ws: the same NULL handling in DuckDB, Spark and Trino, where concat's differs.)
+MESSAGE_EXPR = ("CASE WHEN message_id_at IS NULL THEN message_body "
+                "ELSE concat_ws('', substr(message_body, 1, message_id_at), event_id, "
+                "substr(message_body, message_id_at + 1)) END")
+
 #: Canonical columns computed when the dataset is read, instead of stored:
-#: metadata and event_details from ``message`` (which keeps them byte for
-#: byte), the ids from their storage pair (``ID_STORAGE``).
+#: ``message`` from its storage, metadata and event_details from ``message``
+#: (which keeps them byte for byte), the ids from their storage pair (``ID_STORAGE``).
 DERIVED: dict[str, str] = {
-    "metadata": "json_extract(message, '$.metadata')",
-    "event_details": "json_extract(message, '$.event_details')",
+    "metadata": f"json_extract({MESSAGE_EXPR}, '$.metadata')",
+    "event_details": f"json_extract({MESSAGE_EXPR}, '$.event_details')",
+    "message": MESSAGE_EXPR,
     **{name: _id_expr(u.name, t.name) for name, (u, t) in ID_STORAGE.items()},
 }
+_STORAGE: dict[str, tuple[Column, ...]] = {**ID_STORAGE, "message": MESSAGE_STORAGE}
 #: The columns the Parquet files hold for the canonical table, in order.
 STORED_COLUMNS: tuple[Column, ...] = tuple(
-    s for c in COLUMNS for s in (ID_STORAGE.get(c.name) or ((c,) if c.name not in DERIVED else ()))
+    s for c in COLUMNS for s in (_STORAGE.get(c.name) or ((c,) if c.name not in DERIVED else ()))
 )
 STORED_COLUMN_NAMES: tuple[str, ...] = tuple(c.name for c in STORED_COLUMNS)
 #: Bookkeeping columns every event file also holds (readers never select them):
@@ -252,7 +273,8 @@ def schema_markdown() -> str:
         "",
         "`metadata` and `event_details` are derived from `message` when the dataset",
         "is read, not stored twice. `session_id` and `user_id` are stored as a pair",
-        "each (see *storage* at the end). The Parquet files also hold two bookkeeping",
+        "each, and `message` without the event id's characters (see *storage* at the",
+        "end). The Parquet files also hold two bookkeeping",
         "columns that no view selects: `_seq` (the record's ordinal in its ingest)",
         "and `_reject` (always NULL in event files).",
         "",
@@ -267,15 +289,16 @@ def schema_markdown() -> str:
         "",
         "## storage",
         "",
-        "How the Parquet files hold `session_id` and `user_id` (the views and",
+        "How the Parquet files hold `session_id`, `user_id` and `message` (the views and",
         "`Dataset.events()` give the canonical columns above; these matter only to",
-        "whoever reads the files directly). Exactly one of a pair is set when the id",
+        "whoever reads the files directly). Exactly one of an id pair is set when the id",
         "is known; the canonical value is `coalesce(CAST(<x>_uuid AS VARCHAR), <x>_text)`.",
+        f"The message is `{MESSAGE_EXPR}`.",
         "",
         "| column | type | meaning |",
         "|---|---|---|",
     ]
-    out += [f"| `{c.name}` | {c.type} | {c.meaning} |" for pair in ID_STORAGE.values() for c in pair]
+    out += [f"| `{c.name}` | {c.type} | {c.meaning} |" for pair in _STORAGE.values() for c in pair]
     out += [
         "",
         "## event_name",

@@ -46,14 +46,16 @@ from rumq.schema import PARTITION_COLUMN
 
 #: 2: session_id / user_id stored as (UUID, text) pairs (rumq.schema.ID_STORAGE).
 #: 3: event files hold ``message_reconstructed``; input entries may name ``missing_fields``.
-STATE_VERSION = 3
+#: 4: ``message`` stored without the event id's characters (rumq.schema.MESSAGE_STORAGE).
+STATE_VERSION = 4
 #: Why each older version cannot be read (the hint of the error).
 _OLD_VERSIONS = {
     1: "version 1 stored session and user ids as text",
     2: "version 2 event files lack the message_reconstructed column",
+    3: "version 3 event files store the whole message, not message_body and message_id_at",
 }
 #: Older versions ``rumq migrate`` upgrades in place (rumq.maintenance.migrate).
-MIGRATABLE_VERSIONS = frozenset({2})
+MIGRATABLE_VERSIONS = frozenset({2, 3})
 #: The manifest, relative to the dataset's root.
 STATE_FILE = "_rumq/state.json"
 #: Uploads to an object store in flight at once.

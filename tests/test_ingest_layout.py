@@ -7,6 +7,7 @@ import json
 import pyarrow.parquet as pq
 from rumdata import dumps, event, write_jsonl
 
+from rumq import catalog
 from rumq.ingest import ingest, readers
 from rumq.maintenance import iter_rejects
 from rumq.store import Store
@@ -72,8 +73,11 @@ def test_messages_are_stored_byte_for_byte_on_the_fast_path(tmp_path):
     ingest(tmp_path / "data", [str(p)])
     msgs = {}
     for f in Store(tmp_path / "data").event_files():
-        t = pq.read_table(f, columns=["event_id", "message"])
-        msgs.update(zip(t["event_id"].to_pylist(), t["message"].to_pylist(), strict=True))
+        for r in pq.read_table(f, columns=["event_id", "message_body", "message_id_at"]).to_pylist():
+            # Stored without the id's characters (rumq.schema.MESSAGE_STORAGE), put back here.
+            body, at = r["message_body"], r["message_id_at"]
+            assert at is not None and f'"event_id":"{r["event_id"]}"' not in body
+            msgs[r["event_id"]] = body[:at] + r["event_id"] + body[at:]
     assert msgs == {e["event_id"]: dumps(e) for e in evs}
 
 
@@ -126,8 +130,11 @@ def test_numbers_out_of_a_columns_range_are_stored_as_null_not_fatal(tmp_path):
     assert (r.written, r.rejected) == (4, 0)
     (f,) = Store(tmp_path / "data").event_files()
     rows = {x["event_id"]: x for x in pq.read_table(
-        f, columns=["event_id", "interaction", "error_lineno", "error_colno", "http_status", "log_stream",
-                    "message"]).to_pylist()}
+        f, columns=["event_id", "interaction", "error_lineno", "error_colno", "http_status", "log_stream"]).to_pylist()}
+    con = catalog.connect(tmp_path / "data", views=False)
+    for eid, message in con.execute("SELECT event_id, message FROM events").fetchall():
+        rows[eid]["message"] = message
+    con.close()
     assert rows["pv"]["interaction"] is None
     assert (rows["err"]["error_lineno"], rows["err"]["error_colno"]) == (None, -5)
     assert rows["http"]["http_status"] is None

@@ -12,7 +12,7 @@ from rumq.cli import cli
 from rumq.errors import ExitCode
 from rumq.ingest import ingest
 from rumq.maintenance import migrate
-from rumq.schema import FILE_COLUMNS
+from rumq.schema import FILE_COLUMNS, MESSAGE_EXPR
 from rumq.store import STATE_VERSION, StagedFile, Store
 
 
@@ -25,20 +25,35 @@ def _v3_dataset(tmp_path):
     return data
 
 
-def _downgrade_to_v2(data) -> None:
-    """Make ``data`` what rumq wrote at format version 2: the same files without message_reconstructed."""
+def _downgrade(data, version: int) -> None:
+    """Make ``data`` what rumq wrote at format ``version`` (2 or 3): the same events in that version's columns.
+
+    Version 3 stored the whole message (no message_body / message_id_at); version 2 also lacked
+    message_reconstructed.
+    """
     store = Store(data)
     con = duckdb.connect()
     for f in store.load_state().files:
         path = str(store.root / f["path"])
-        cols = ", ".join(c for c in FILE_COLUMNS if c != "message_reconstructed")
-        con.execute(f"COPY (SELECT {cols} FROM read_parquet('{path}')) TO '{path}.v2' (FORMAT parquet)")
-        (store.root / (f["path"] + ".v2")).replace(store.root / f["path"])
+        cols = []
+        for c in FILE_COLUMNS:
+            if c == "message_body":
+                cols.append(f"{MESSAGE_EXPR} AS message")
+            elif c == "message_id_at" or (c == "message_reconstructed" and version == 2):
+                continue
+            else:
+                cols.append(c)
+        con.execute(f"COPY (SELECT {', '.join(cols)} FROM read_parquet('{path}')) TO '{path}.old' (FORMAT parquet)")
+        (store.root / (f["path"] + ".old")).replace(store.root / f["path"])
     state = json.loads(store.state_path.read_text())
-    state["version"] = 2
-    for f in state["files"]:  # as rumq 2 wrote them: the sizes of these files
+    state["version"] = version
+    for f in state["files"]:  # as that rumq wrote them: the sizes of these files
         f["bytes"] = (store.root / f["path"]).stat().st_size
     store.state_path.write_text(json.dumps(state))
+
+
+def _downgrade_to_v2(data) -> None:
+    _downgrade(data, 2)
 
 
 def _run(data, *args):
@@ -58,7 +73,7 @@ def test_an_old_dataset_is_refused_with_the_migrate_hint_then_migrated_in_place(
     _downgrade_to_v2(data)
     res = _run(data, "info")
     assert res.exit_code == ExitCode.FAILURE
-    assert "has version 2; this rumq reads version 3" in res.stderr and "rumq migrate" in res.stderr
+    assert f"has version 2; this rumq reads version {STATE_VERSION}" in res.stderr and "rumq migrate" in res.stderr
 
     res = _run(data, "migrate")
     assert res.exit_code == 0, res.output
@@ -81,7 +96,7 @@ def test_migrating_a_current_dataset_changes_nothing(tmp_path):
     state = Store(data).state_path.read_bytes()
     res = _run(data, "migrate")
     assert res.exit_code == 0
-    assert "format version 3 already; nothing to do" in res.stderr
+    assert f"format version {STATE_VERSION} already; nothing to do" in res.stderr
     assert Store(data).state_path.read_bytes() == state
 
 
@@ -119,3 +134,28 @@ def test_a_version_1_dataset_is_not_migrated_but_told_to_re_ingest(tmp_path):
     res = _run(data, "migrate")
     assert res.exit_code == ExitCode.FAILURE
     assert "has version 1" in res.stderr and "re-ingest" in res.stderr and "Traceback" not in res.stderr
+
+
+def _messages(data) -> dict[str, str]:
+    res = _run(data, "sql", "SELECT event_id, message FROM events", "--format", "json")
+    assert res.exit_code == 0, res.output
+    return {r["event_id"]: r["message"] for r in json.loads(res.stdout)}
+
+
+def test_a_version_3_dataset_is_migrated_to_messages_without_the_event_id(tmp_path):
+    data = _v3_dataset(tmp_path)
+    messages, before = _messages(data), _summary(data)
+    _downgrade(data, 3)
+    res = _run(data, "info")
+    assert res.exit_code == ExitCode.FAILURE and "has version 3" in res.stderr and "rumq migrate" in res.stderr
+    r = migrate(data)
+    assert (r["from_version"], r["to_version"]) == (3, STATE_VERSION)
+    # The same messages, byte for byte, now stored with the id's characters left out.
+    assert _messages(data) == messages and _summary(data) == before
+    con = duckdb.connect()
+    for f in Store(data).load_state().files:
+        for eid, body, at in con.execute("SELECT event_id, message_body, message_id_at FROM read_parquet(?)",
+                                         [str(data / f["path"])]).fetchall():
+            assert at is not None and eid not in body
+            assert body[:at] + eid + body[at:] == messages[eid]
+    con.close()

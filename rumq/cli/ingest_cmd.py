@@ -213,19 +213,24 @@ def rejects(ctx: click.Context, list_: bool, limit: int | None, as_json: bool) -
 
 @click.command()
 @click.option("--min-files", default=2, show_default=True, type=click.IntRange(min=2), help="Also rewrite a day when one event type is spread over at least this many files.")
+@click.option("--allow-growth", is_flag=True, help="Rewrite a day even when its new files are larger than the old ones.")
 @click.option("--no-wait", is_flag=True, help="Fail (exit 4) instead of waiting for another writer.")
 @click.pass_context
-def compact(ctx: click.Context, min_files: int, no_wait: bool) -> None:
+def compact(ctx: click.Context, min_files: int, allow_growth: bool, no_wait: bool) -> None:
     """Rewrite each day as one Parquet file per event type (atomic, like ingest).
 
     Every row group then holds a single event type, so queries on one type
     (page views, vitals, errors) skip the others. Days already in that layout
-    are left alone. Run it after large ingests.
+    are left alone, and so are days whose new files would be larger than
+    their old ones (unless --allow-growth). Run it after large ingests.
     """
     from rumq.maintenance import compact as run_compact
 
-    r = run_compact(data_dir_of(ctx), min_files=min_files, wait=not no_wait,
+    r = run_compact(data_dir_of(ctx), min_files=min_files, allow_growth=allow_growth, wait=not no_wait,
                     on_notice=lambda m: click.echo(f"rumq: {m}", err=True))
+    if r["kept"]:
+        click.echo(f"rumq: {len(r['kept'])} day(s) kept as they were: one file per event type would be larger "
+                   "(--allow-growth rewrites them anyway)", err=True)
     click.echo(f"compacted {r['partitions']} partition(s): {r['files_before']} -> {r['files_after']} file(s)", err=True)
 
 

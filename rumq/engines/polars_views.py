@@ -35,7 +35,14 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from rumq.pages import PageConfig
-from rumq.schema import COLUMNS, ID_STORAGE, PARTITION_COLUMN, STORED_COLUMNS, VITAL_THRESHOLDS
+from rumq.schema import (
+    COLUMNS,
+    DERIVED,
+    ID_STORAGE,
+    PARTITION_COLUMN,
+    STORED_COLUMNS,
+    VITAL_THRESHOLDS,
+)
 from rumq.views import APDEX_FRUSTRATED_MS, APDEX_SATISFIED_MS, VIEW_NAMES
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -225,11 +232,18 @@ class Views:
             lf = lf.filter(pl.col("event_time") < self.until)
         if self.app is not None:
             lf = lf.filter(pl.col("application_id") == self.app)
-        return lf.with_columns(
-            pl.col("message").str.json_path_match("$.metadata").alias("metadata"),
-            pl.col("message").str.json_path_match("$.event_details").alias("event_details"),
-            *(id_text(u.name, t.name).alias(name) for name, (u, t) in ID_STORAGE.items()),
-        )
+        from rumq.api import _polars_message
+
+        # ``message`` is stored as message_body + message_id_at (rumq.schema.MESSAGE_EXPR).
+        message = _polars_message()
+        derived = {
+            "metadata": message.str.json_path_match("$.metadata").alias("metadata"),
+            "event_details": message.str.json_path_match("$.event_details").alias("event_details"),
+            "message": message,
+            **{name: id_text(u.name, t.name).alias(name) for name, (u, t) in ID_STORAGE.items()},
+        }
+        # The columns in DuckDB's order: stored, event_date, then rumq.schema.DERIVED's.
+        return lf.with_columns(*(derived[name] for name in DERIVED))
 
     def _events(self) -> pl.LazyFrame:
         """The canonical table (docs/schema.md) plus ``event_date``."""

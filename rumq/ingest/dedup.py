@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from rumq.eventfiles import INGEST_LEVEL, write_query
 from rumq.ingest.report import FileResult
+from rumq.ingest.staging import GROUP_BYTES, GROUP_ROWS
 from rumq.schema import FILE_COLUMNS
-from rumq.sqltext import quote_string
 from rumq.store import State, Store
 
 #: The staged files of an ingest (``rumq_parts`` names them), with their partition and path.
@@ -87,12 +88,12 @@ def drop_duplicates(con: Any, store: Store, state: State, parts: Path, results: 
     for (fname,) in con.execute("SELECT DISTINCT filename FROM dropped").fetchall():
         tmp = fname + ".dedup"
         con.execute("SET VARIABLE rumq_file = ?", [fname]).fetchall()
-        con.execute(
-            f"COPY (SELECT {', '.join(FILE_COLUMNS)} FROM read_parquet(getvariable('rumq_file'), "
+        # Written like the stager's files (rumq.eventfiles), at the ingest's level.
+        write_query(
+            con, f"SELECT {', '.join(FILE_COLUMNS)} FROM read_parquet(getvariable('rumq_file'), "
             f"hive_partitioning = false) WHERE _seq NOT IN "
-            f"(SELECT seq FROM dropped WHERE filename = getvariable('rumq_file'))) "
-            f"TO {quote_string(str(tmp))} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 30000)"
-        ).fetchall()
+            f"(SELECT seq FROM dropped WHERE filename = getvariable('rumq_file'))",
+            tmp, level=INGEST_LEVEL, group_rows=GROUP_ROWS, group_bytes=GROUP_BYTES, all_statistics=False)
         os.replace(tmp, fname)
     rows_by_file = dict(con.execute(f"SELECT filename, count(*) FROM {kept} GROUP BY 1").fetchall())
     return Deduped(by_type, rows_by_file)

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from rumq.errors import ObjectChangedError, ObjectReadError
+from rumq.eventfiles import INGEST_LEVEL, open_writer, plain_batch
 from rumq.ingest.readers import RawBatch, ReadStats, raw_schema, read
 from rumq.ingest.sources import as_source, head_and_problem
 from rumq.normalize import normalize_sql
@@ -35,19 +36,6 @@ GROUP_ROWS = 30_000
 GROUP_BYTES = 96 << 20
 #: ... and the largest buffer is written early when all days together hold more.
 BUFFER_BYTES = 160 << 20
-
-#: The only text columns given min/max statistics. Row groups mix pages, ids
-#: and URLs, so their min/max never lets a scan skip one, and comparing
-#: every value (URLs, ids and messages share long prefixes) costs ingest time
-#: (docs/ingest.md). Numbers and timestamps keep theirs (time windows skip on them).
-_TEXT_STATISTICS = frozenset({"event_name", "event_type", "application_id", "application_name", "log_group"})
-
-#: Unique (or nearly unique) columns, written without dictionary encoding.
-#: The session and user ids keep it: sessions group by them, and compact does the same.
-_NO_DICTIONARY = frozenset({"message", "event_id", "log_event_id", "page_interaction_id",
-                            "parent_page_interaction_id", "source_line", "_seq", "event_timestamp",
-                            "event_time", "error_stack", "trace_id", "_reject"})
-
 
 @dataclass(frozen=True)
 class StageConfig:
@@ -187,12 +175,9 @@ class Stager:
 
     def _route(self, rb: Any) -> None:
         """Buffer DuckDB's output by day; write a row group when a day has enough."""
-        import pyarrow as pa
         import pyarrow.compute as pc
 
-        for i, f in enumerate(rb.schema):
-            if f.type == pa.bool8():  # see connect_stage: Parquet should hold plain BOOLEAN
-                rb = rb.set_column(i, f.name, rb.column(i).cast(pa.bool_()))
+        rb = plain_batch(rb)  # see connect_stage: Parquet should hold plain BOOLEAN
         parts = rb.column("_part")
         uniq = pc.unique(parts).to_pylist()
         for part in uniq:
@@ -210,7 +195,6 @@ class Stager:
 
     def _write(self, part: str) -> None:
         import pyarrow as pa
-        import pyarrow.parquet as pq
 
         table = pa.Table.from_batches(self.buffers.pop(part))
         del self.buffered[part]
@@ -218,12 +202,8 @@ class Stager:
         if w is None:
             dest = self.parts / self.tag / f"_part={part}"
             dest.mkdir(parents=True, exist_ok=True)
-            w = self.writers[part] = pq.ParquetWriter(
-                dest / "data.parquet", table.schema, compression="zstd",
-                # Dictionary-encoding unique text only costs time.
-                use_dictionary=[c for c in table.column_names if c not in _NO_DICTIONARY],
-                write_statistics=[f.name for f in table.schema
-                                  if not pa.types.is_string(f.type) or f.name in _TEXT_STATISTICS])
+            # Settings shared with compact and migrate (rumq.eventfiles), at the ingest's zstd level.
+            w = self.writers[part] = open_writer(dest / "data.parquet", table.schema, level=INGEST_LEVEL)
         # Row groups of at most GROUP_ROWS rows and about GROUP_BYTES (records can be 1 MiB).
         per_group = max(1, min(GROUP_ROWS, table.num_rows * GROUP_BYTES // max(table.nbytes, 1)))
         w.write_table(table, row_group_size=per_group)
