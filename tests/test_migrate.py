@@ -58,7 +58,7 @@ def test_an_old_dataset_is_refused_with_the_migrate_hint_then_migrated_in_place(
     _downgrade_to_v2(data)
     res = _run(data, "info")
     assert res.exit_code == ExitCode.FAILURE
-    assert "has version 2; this rumq reads version 3" in res.stderr and "rumq migrate" in res.stderr
+    assert f"has version 2; this rumq reads version {STATE_VERSION}" in res.stderr and "rumq migrate" in res.stderr
 
     res = _run(data, "migrate")
     assert res.exit_code == 0, res.output
@@ -81,7 +81,7 @@ def test_migrating_a_current_dataset_changes_nothing(tmp_path):
     state = Store(data).state_path.read_bytes()
     res = _run(data, "migrate")
     assert res.exit_code == 0
-    assert "format version 3 already; nothing to do" in res.stderr
+    assert f"format version {STATE_VERSION} already; nothing to do" in res.stderr
     assert Store(data).state_path.read_bytes() == state
 
 
@@ -119,3 +119,36 @@ def test_a_version_1_dataset_is_not_migrated_but_told_to_re_ingest(tmp_path):
     res = _run(data, "migrate")
     assert res.exit_code == ExitCode.FAILURE
     assert "has version 1" in res.stderr and "re-ingest" in res.stderr and "Traceback" not in res.stderr
+
+
+def _downgrade_to_v3(data) -> None:
+    """Make ``data`` what rumq wrote at format version 3: the input manifest inside state.json."""
+    store = Store(data)
+    st = store.load_state()
+    inputs = st.inputs
+    state = json.loads(store.state_path.read_text())
+    (data / state.pop("inputs_file")).unlink()
+    state.update(version=3, inputs=inputs)
+    store.state_path.write_text(json.dumps(state))
+
+
+def test_version_3_moves_its_input_manifest_out_and_rewrites_no_event_file(tmp_path):
+    data = _v3_dataset(tmp_path)
+    before = _summary(data)
+    inputs = Store(data).load_state().inputs
+    files = sorted(p.relative_to(data) for p in (data / "events").rglob("*.parquet"))
+    _downgrade_to_v3(data)
+    res = _run(data, "run", "sessions/summary")
+    assert res.exit_code == ExitCode.FAILURE
+    assert "has version 3" in res.stderr and "kept the input manifest inside state.json" in res.stderr
+    res = _run(data, "migrate")
+    assert res.exit_code == 0, res.output
+    state = json.loads(Store(data).state_path.read_text())
+    assert state["version"] == STATE_VERSION and "inputs" not in state
+    assert state["inputs_file"].startswith("_rumq/inputs/") and (data / state["inputs_file"]).is_file()
+    assert Store(data).load_state().inputs == inputs
+    assert sorted(p.relative_to(data) for p in (data / "events").rglob("*.parquet")) == files
+    assert _summary(data) == before
+    # a second ingest of the same file still knows it
+    res = _run(data, "ingest", str(tmp_path / "in.jsonl"))
+    assert res.exit_code == 0 and "already ingested" in res.stderr
