@@ -8,6 +8,7 @@ the dataset as it was; queries read only the window's files and no listing.
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import signal
@@ -423,3 +424,19 @@ def test_migrate_upgrades_a_dataset_on_a_bucket_in_place(s3, tmp_path):
     assert _summary(data) == before
     assert set(_keys(client, bucket, "rumq/events/")).isdisjoint(old)  # old files deleted after the commit
     assert {"events/" + k for k in _keys(client, bucket, "rumq/events/")} == {f["path"] for f in state["files"]}
+
+
+def test_no_secret_reaches_an_output_or_the_dataset_on_a_bucket(s3, tmp_path):
+    from s3server import ACCESS_KEY, SECRET_KEY
+
+    _, client, bucket = s3
+    data = f"s3://{bucket}/rumq/"
+    outputs = []
+    for args in (["ingest", str(_inputs(tmp_path / "in"))], ["info", "-f", "json"], ["rejects"],
+                 ["run", "sessions/summary"], ["--data", "s3://no-such-bucket-rumq/x/", "info"]):
+        full = args if args[0] == "--data" else ["--data", data, *args]
+        outputs += invoke(full)[1:]
+    for key in _keys(client, bucket, "rumq/"):
+        body = client.get_object(Bucket=bucket, Key="rumq/" + key)["Body"].read()
+        outputs.append(gzip.decompress(body).decode() if key.endswith(".gz") else body.decode("latin-1"))
+    assert all(ACCESS_KEY not in o and SECRET_KEY not in o for o in outputs)
