@@ -413,10 +413,14 @@ def migrate(data_dir: str | os.PathLike[str], *, wait: bool = True, on_notice=No
             con = catalog.new_connection()
             store.prepare(con, store.file_sizes(state))
             staged: list[StagedFile] = []
+            kept: list[dict[str, Any]] = []
             for i, f in enumerate(state.files):
                 src = store.url(f["path"])
                 have = {r[0] for r in con.execute(
                     "SELECT name FROM parquet_schema(?)", [str(src)]).fetchall()}
+                if set(FILE_COLUMNS) <= have:
+                    kept.append(f)  # already has every column (e.g. 4 -> 5 moved only the input manifest)
+                    continue
                 cols = []
                 added = added_columns()
                 for c in FILE_COLUMNS:
@@ -434,8 +438,9 @@ def migrate(data_dir: str | os.PathLike[str], *, wait: bool = True, on_notice=No
                 name = f"{Path(f['path']).stem}-{mid}.parquet"
                 staged.append(StagedFile(out, f["date"], name, int(f["rows"]), f.get("event_name")))
             con.close()
-            old = [f["path"] for f in state.files]
-            state.files = sorted(store.place(staged, mid), key=lambda e: (e["date"], e["path"]))
+            old = [f["path"] for f in state.files if f not in kept]
+            state.files = sorted(kept + store.place(staged, mid), key=lambda e: (e["date"], e["path"]))
+            state.inputs_changed = True  # written in the current layout (version 5: in its own file)
             store.commit(state)  # written at the current version
         finally:
             shutil.rmtree(staging, ignore_errors=True)

@@ -5,6 +5,7 @@ Layout under the data directory::
     events/event_date=YYYY-MM-DD/part-<ingest>-<n>.parquet   the canonical event table
     rejects/<ingest_id>.jsonl                                 rejected records, one file per ingest
     _rumq/state.json                                          what is committed (the only truth)
+    _rumq/inputs/inputs-<id>.json.gz                          the input manifest state.json names
     _rumq/lock                                                the writers' lock
     _rumq/staging/<ingest_id>/                                work in progress of a running ingest
 
@@ -47,17 +48,21 @@ from rumq.schema import PARTITION_COLUMN
 #: 2: session_id / user_id stored as (UUID, text) pairs (rumq.schema.ID_STORAGE).
 #: 3: event files hold ``message_reconstructed``; input entries may name ``missing_fields``.
 #: 4: ``message`` stored without the event id's characters (rumq.schema.MESSAGE_STORAGE).
-STATE_VERSION = 4
+#: 5: the input manifest moved out of state.json into ``_rumq/inputs/`` (``State.inputs_file``).
+STATE_VERSION = 5
 #: Why each older version cannot be read (the hint of the error).
 _OLD_VERSIONS = {
     1: "version 1 stored session and user ids as text",
     2: "version 2 event files lack the message_reconstructed column",
     3: "version 3 event files store the whole message, not message_body and message_id_at",
+    4: "version 4 kept the input manifest inside state.json",
 }
 #: Older versions ``rumq migrate`` upgrades in place (rumq.maintenance.migrate).
-MIGRATABLE_VERSIONS = frozenset({2, 3})
+MIGRATABLE_VERSIONS = frozenset({2, 3, 4})
 #: The manifest, relative to the dataset's root.
 STATE_FILE = "_rumq/state.json"
+#: The input manifests' folder (one current file, named by its writer).
+INPUTS_DIR = "_rumq/inputs/"
 #: Uploads to an object store in flight at once.
 UPLOADS_IN_FLIGHT = 8
 #: Seconds an unlisted file on an object store must have existed before a
@@ -109,22 +114,41 @@ class StagedFile:
 
 @dataclass
 class State:
-    """The committed state of a dataset (the content of ``_rumq/state.json``)."""
+    """The committed state of a dataset (the content of ``_rumq/state.json``).
+
+    The input manifest (``inputs``: every input file or object ingested, by
+    content hash or URL) lives in its own object, ``inputs_file``
+    (``_rumq/inputs/inputs-<id>.json.gz``), read only when ``inputs`` is
+    used: a scheduled ingest of a Firehose prefix records ~100,000 objects a
+    year (~38 MB of JSON), which queries never need.
+    """
 
     files: list[dict[str, Any]] = field(default_factory=list)
-    inputs: dict[str, dict[str, Any]] = field(default_factory=dict)
     ingests: list[dict[str, Any]] = field(default_factory=list)
     rejects: list[dict[str, Any]] = field(default_factory=list)
     #: The ETag of the manifest this state was read from (object stores; None on local disk).
     base: str | None = field(default=None, compare=False)
     #: Read from a committed manifest (False: a dataset's first commit).
     committed: bool = field(default=False, compare=False)
+    #: The input manifest's file, relative to the dataset (None: no input recorded yet).
+    inputs_file: str | None = field(default=None, compare=False)
+    _inputs: dict[str, dict[str, Any]] | None = field(default=None, repr=False, compare=False)
+    _load: Callable[[str], dict[str, dict[str, Any]]] | None = field(default=None, repr=False, compare=False)
+    #: The inputs changed since they were read: the next commit writes a new inputs file.
+    inputs_changed: bool = field(default=False, compare=False)
+
+    @property
+    def inputs(self) -> dict[str, dict[str, Any]]:
+        """The input manifest (read from ``inputs_file`` on first use)."""
+        if self._inputs is None:
+            self._inputs = self._load(self.inputs_file) if (self._load and self.inputs_file) else {}
+        return self._inputs
 
     def to_json(self) -> dict[str, Any]:
         return {
             "version": STATE_VERSION,
             "files": self.files,
-            "inputs": self.inputs,
+            "inputs_file": self.inputs_file,
             "ingests": self.ingests,
             "rejects": self.rejects,
         }
@@ -146,16 +170,27 @@ class State:
         Objects are keyed by URL (local files by their content's sha256): a
         changed object replaces its entry.
         """
-        self.inputs[url] = {"path": url, "etag": etag, "size": size, **counts}
+        self.record_input(url, {"path": url, "etag": etag, "size": size, **counts})
+
+    def record_input(self, key: str, entry: dict[str, Any]) -> None:
+        """Record an ingested input under ``key`` (a local file's sha256, an object's URL)."""
+        self.inputs[key] = entry
+        self.inputs_changed = True
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> State:
-        return cls(
+    def from_json(cls, data: dict[str, Any],
+                  load_inputs: Callable[[str], dict[str, dict[str, Any]]] | None = None) -> State:
+        state = cls(
             files=list(data.get("files", [])),
-            inputs=dict(data.get("inputs", {})),
             ingests=list(data.get("ingests", [])),
             rejects=list(data.get("rejects", [])),
+            inputs_file=data.get("inputs_file"),
+            _load=load_inputs,
         )
+        if "inputs" in data:  # format version 4 and older: inline (moved out at the next commit)
+            state._inputs = dict(data["inputs"])
+            state.inputs_changed = True
+        return state
 
 
 class Store:
@@ -296,6 +331,45 @@ class Store:
                 hint="the dataset's state file is damaged; restore it from a backup or re-ingest into a new directory",
             ) from e
 
+    def _read_inputs(self, path: str) -> dict[str, dict[str, Any]]:
+        """The input manifest at ``path`` (gzip JSON)."""
+        import gzip
+
+        import orjson
+
+        try:
+            if self.remote:
+                raw, _ = self.objects.read_all(self.bucket, self.prefix + path)
+            else:
+                raw = (self.root / path).read_bytes()
+            return orjson.loads(gzip.decompress(raw))
+        except (OSError, ValueError, EOFError) as e:
+            raise DatasetError(
+                f"cannot read the input manifest {self.url(path)}: {e}",
+                hint="the dataset's state is damaged; restore it from a backup or re-ingest into a new directory",
+            ) from e
+
+    def _write_inputs(self, state: State) -> str | None:
+        """Write ``state.inputs`` as a new input manifest (placed like a data file); return the old one."""
+        import gzip
+
+        import orjson
+
+        data = gzip.compress(orjson.dumps(state.inputs, option=orjson.OPT_SORT_KEYS), compresslevel=6, mtime=0)
+        path = f"{INPUTS_DIR}inputs-{uuid.uuid4().hex}.json.gz"
+        if self.remote:
+            self.objects.put(self.bucket, self.prefix + path, data, if_none_match=True)
+        else:
+            target = self.root / path
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with open(target, "wb") as f:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+        self._placed.append(path)
+        old, state.inputs_file = state.inputs_file, path
+        return old
+
     def state_identity(self) -> Any:
         """What changes when a new state is committed (a cache key), or None if there is no state."""
         if self.remote:
@@ -337,7 +411,7 @@ class Store:
             raise DatasetError(
                 f"{self.state_path} has version {version!r}; this rumq reads version {STATE_VERSION}", hint=hint
             )
-        state = State.from_json(data)
+        state = State.from_json(data, self._read_inputs)
         state.base = etag
         state.committed = True
         return state
@@ -385,6 +459,11 @@ class Store:
                 ``state`` was read; this writer's uploads are deleted and the
                 dataset is as that writer left it.
         """
+        old_inputs = None
+        if state.inputs_changed:
+            if self.remote:
+                self._check_conditional_writes()
+            old_inputs = self._write_inputs(state)
         data = json.dumps(state.to_json(), indent=1, sort_keys=True).encode("utf-8")
         if self.remote:
             from rumq.errors import DatasetConflictError, ObjectChangedError
@@ -396,13 +475,14 @@ class Store:
             except ObjectChangedError:
                 placed, self._placed = self._placed, []
                 self.discard(placed)
+                if state.inputs_changed:
+                    state.inputs_file = old_inputs
                 raise DatasetConflictError(
                     f"another writer committed to {self.root} while this one was writing; nothing of this "
                     "write was committed",
                     hint="run the command again (an ingest reads only what is still new)",
                 ) from None
-            state.committed = True
-            self._placed = []
+            self._committed(state, old_inputs)
             return
         self.meta_dir.mkdir(parents=True, exist_ok=True)
         tmp = self.meta_dir / f"state.json.tmp-{os.getpid()}"
@@ -412,8 +492,15 @@ class Store:
             os.fsync(f.fileno())
         os.replace(tmp, self.state_path)
         fsync_dir(self.meta_dir)
+        self._committed(state, old_inputs)
+
+    def _committed(self, state: State, old_inputs: str | None) -> None:
+        """After a commit: the state is the committed one; the replaced input manifest is garbage."""
         state.committed = True
+        state.inputs_changed = False
         self._placed = []
+        if old_inputs:
+            self.discard([old_inputs])
 
     def _check_conditional_writes(self) -> None:
         """Refuse to commit to a store that ignores ``If-None-Match`` (once per ``Store``).
@@ -513,13 +600,13 @@ class Store:
         """
         removed: list[str] = []
         st = self.load_state(allow_old=allow_old)
-        known = {f["path"] for f in st.files} | {r["path"] for r in st.rejects}
+        known = {f["path"] for f in st.files} | {r["path"] for r in st.rejects} | {st.inputs_file}
         if self.remote:
             self._check_conditional_writes()  # before the writer uploads anything
             grace = orphan_grace()
             now = time.time()
             orphans = []
-            for base in ("events/", "rejects/"):
+            for base in ("events/", "rejects/", INPUTS_DIR):
                 for obj in self.objects.list(self.bucket, self.prefix + base):
                     rel = obj.key[len(self.prefix):]
                     if rel not in known and now - _age_origin(obj.modified, now) >= grace:
@@ -533,7 +620,7 @@ class Store:
         for p in self.meta_dir.glob("state.json.tmp-*"):
             p.unlink(missing_ok=True)
             removed.append(str(p))
-        for base in (self.events_dir, self.rejects_dir):
+        for base in (self.events_dir, self.rejects_dir, self.root / INPUTS_DIR):
             if not base.exists():
                 continue
             for p in base.rglob("*"):

@@ -159,3 +159,36 @@ def test_a_version_3_dataset_is_migrated_to_messages_without_the_event_id(tmp_pa
             assert at is not None and eid not in body
             assert body[:at] + eid + body[at:] == messages[eid]
     con.close()
+
+
+def _downgrade_to_v4(data) -> None:
+    """Make ``data`` what rumq wrote at format version 4: the input manifest inside state.json."""
+    store = Store(data)
+    st = store.load_state()
+    inputs = st.inputs
+    state = json.loads(store.state_path.read_text())
+    (data / state.pop("inputs_file")).unlink()
+    state.update(version=4, inputs=inputs)
+    store.state_path.write_text(json.dumps(state))
+
+
+def test_version_4_moves_its_input_manifest_out_and_rewrites_no_event_file(tmp_path):
+    data = _v3_dataset(tmp_path)
+    before = _summary(data)
+    inputs = Store(data).load_state().inputs
+    files = sorted(p.relative_to(data) for p in (data / "events").rglob("*.parquet"))
+    _downgrade_to_v4(data)
+    res = _run(data, "run", "sessions/summary")
+    assert res.exit_code == ExitCode.FAILURE
+    assert "has version 4" in res.stderr and "kept the input manifest inside state.json" in res.stderr
+    res = _run(data, "migrate")
+    assert res.exit_code == 0, res.output
+    state = json.loads(Store(data).state_path.read_text())
+    assert state["version"] == STATE_VERSION and "inputs" not in state
+    assert state["inputs_file"].startswith("_rumq/inputs/") and (data / state["inputs_file"]).is_file()
+    assert Store(data).load_state().inputs == inputs
+    assert sorted(p.relative_to(data) for p in (data / "events").rglob("*.parquet")) == files
+    assert _summary(data) == before
+    # a second ingest of the same file still knows it
+    res = _run(data, "ingest", str(tmp_path / "in.jsonl"))
+    assert res.exit_code == 0 and "already ingested" in res.stderr

@@ -8,6 +8,7 @@ the dataset as it was; queries read only the window's files and no listing.
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import signal
@@ -114,7 +115,7 @@ def test_every_command_on_a_bucket_answers_as_on_local_disk(s3, tmp_path):
     state = json.loads(client.get_object(Bucket=bucket, Key="rumq/_rumq/state.json")["Body"].read())
     listed = {f["path"] for f in state["files"]} | {r["path"] for r in state["rejects"]}
     # the old files are gone: what is on the bucket is exactly what the manifest lists
-    assert set(_keys(client, bucket, "rumq/")) == listed | {"_rumq/state.json"}
+    assert set(_keys(client, bucket, "rumq/")) == listed | {"_rumq/state.json", state["inputs_file"]}
 
 
 def test_layout_on_the_bucket_is_the_local_layout(s3, tmp_path):
@@ -257,7 +258,8 @@ def test_two_concurrent_ingests_both_land_exactly_once(s3, tmp_path):
     # B wrote its own and A's two events; A, on top of B, wrote the rest and counted two duplicates.
     assert ingests == sorted([(n_b + 2, 0), (n_a - 2, 2)])
     listed = {f["path"] for f in state.files} | {r["path"] for r in state.rejects}
-    assert set(_keys(client, bucket, "rumq/")) == listed | {"_rumq/state.json"}  # no orphan of A's lost try
+    # no orphan of A's lost try
+    assert set(_keys(client, bucket, "rumq/")) == listed | {"_rumq/state.json", state.inputs_file}
 
 
 def test_a_writer_killed_between_upload_and_commit_leaves_the_dataset_as_it_was(s3, tmp_path):
@@ -276,12 +278,13 @@ def test_a_writer_killed_between_upload_and_commit_leaves_the_dataset_as_it_was(
         w.wait(30)
         proxy.release(forward=False)
     assert client.get_object(Bucket=bucket, Key="rumq/_rumq/state.json")["Body"].read() == manifest
-    orphans = [k for k in _keys(client, bucket, "rumq/") if f"events/event_date={DAY2}/" in k]
-    assert orphans, "the killed writer had uploaded its files"
+    orphans = [k for k in _keys(client, bucket, "rumq/") if f"events/event_date={DAY2}/" in k
+               or k.startswith("_rumq/inputs/") and k != json.loads(manifest)["inputs_file"]]
+    assert len(orphans) == 2, "the killed writer had uploaded its event file and its input manifest"
     assert rumq.open(data).run("sessions/summary").to_dicts() == before  # orphans are never read
     # A writer cleans up orphans older than the grace period (here: any), then ingests.
     code, _, err = invoke(["--data", data, "ingest", str(second)], env={"RUMQ_ORPHAN_GRACE": "0"})
-    assert code == 0 and "cleaned up 1 file(s) left by an interrupted write" in err, err
+    assert code == 0 and "cleaned up 2 file(s) left by an interrupted write" in err, err
     state = Store(data).load_state()
     assert not set(orphans) & {f["path"] for f in state.files}
     assert {k for k in _keys(client, bucket, "rumq/") if k.startswith("events/")} == {f["path"] for f in state.files}
@@ -327,6 +330,7 @@ def test_a_query_reads_only_its_windows_files_and_lists_nothing(s3, tmp_path):
         assert json.loads(out)[0]["sessions"] == 3
         log = proxy.requests()
     assert not [r for r in log if "list-type=" in r.query]
+    assert not [r for r in log if "/_rumq/inputs/" in r.path]  # queries never read the input manifest
     data_gets = {unquote(r.path) for r in log if r.method == "GET" and "/events/" in r.path}
     assert data_gets and data_gets <= day2
     assert all(r.range for r in log if r.method == "GET" and "/events/" in r.path)  # ranged: footer and columns
@@ -433,3 +437,19 @@ def test_migrate_upgrades_a_dataset_on_a_bucket_in_place(s3, tmp_path):
     assert _summary(data) == before
     assert set(_keys(client, bucket, "rumq/events/")).isdisjoint(old)  # old files deleted after the commit
     assert {"events/" + k for k in _keys(client, bucket, "rumq/events/")} == {f["path"] for f in state["files"]}
+
+
+def test_no_secret_reaches_an_output_or_the_dataset_on_a_bucket(s3, tmp_path):
+    from s3server import ACCESS_KEY, SECRET_KEY
+
+    _, client, bucket = s3
+    data = f"s3://{bucket}/rumq/"
+    outputs = []
+    for args in (["ingest", str(_inputs(tmp_path / "in"))], ["info", "-f", "json"], ["rejects"],
+                 ["run", "sessions/summary"], ["--data", "s3://no-such-bucket-rumq/x/", "info"]):
+        full = args if args[0] == "--data" else ["--data", data, *args]
+        outputs += invoke(full)[1:]
+    for key in _keys(client, bucket, "rumq/"):
+        body = client.get_object(Bucket=bucket, Key="rumq/" + key)["Body"].read()
+        outputs.append(gzip.decompress(body).decode() if key.endswith(".gz") else body.decode("latin-1"))
+    assert all(ACCESS_KEY not in o and SECRET_KEY not in o for o in outputs)

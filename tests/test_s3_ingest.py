@@ -112,3 +112,25 @@ def test_several_objects_in_flight_and_bounded(s3):
             assert gets == [f"/{bucket}/p/{i:02d}" for i in range(4)]
         finally:
             fetcher.close()
+
+
+def test_a_large_ingest_from_a_bucket_parses_in_worker_processes(s3, tmp_path):
+    import os
+
+    from rumq.ingest import staging
+    from rumq.store import Store
+
+    _, client, bucket = s3
+    evs = [event("page_view", at=f"2026-11-25T1{i % 10}:{i % 60:02d}:{i % 59:02d}", page=f"/p{i}",
+                 session=f"s-{i % 300}", user=f"u-{i % 300}") for i in range(9000)]
+    for k in range(4):
+        write_jsonl(tmp_path / "in" / f"part-{k}.jsonl", evs[k::4])
+    assert sum(p.stat().st_size for p in (tmp_path / "in").iterdir()) >= staging.PARALLEL_MIN_BYTES
+    upload_tree(client, bucket, tmp_path / "in", prefix="big/")
+    ingest(tmp_path / "local", [str(tmp_path / "in")])
+    r = ingest(tmp_path / "data", [f"s3://{bucket}/big/"])
+    assert (r.read, r.written, r.duplicates, r.rejected) == (9000, 9000, 0, 0)
+    assert _rows(tmp_path / "data") == _rows(tmp_path / "local")
+    tags = {f["path"].rsplit("-", 2)[1] for f in Store(tmp_path / "data").load_state().files}
+    # each worker process stages into its own tagged files
+    assert tags == ({"w0", "w1"} if (os.cpu_count() or 1) >= 2 else {"w0"})

@@ -214,3 +214,26 @@ def test_large_records_are_batched_by_size_not_only_count(tmp_path, monkeypatch)
 
     (f,) = Store(tmp_path / "data").event_files()
     assert pq.ParquetFile(f).num_row_groups >= 2  # written in more than one batch
+
+
+def test_the_input_manifest_lives_in_its_own_file_replaced_by_each_ingest(tmp_path):
+    write_jsonl(tmp_path / "a.jsonl", [event(at="2026-11-25T10:00:00", page="/a")])
+    write_jsonl(tmp_path / "b.jsonl", [event(at="2026-11-25T10:00:01", page="/b")])
+    data = tmp_path / "data"
+    ingest(data, [str(tmp_path / "a.jsonl")])
+    first = Store(data).load_state().inputs_file
+    assert first.startswith("_rumq/inputs/") and (data / first).is_file()
+    assert "inputs" not in (data / "_rumq" / "state.json").read_text().split('"inputs_file"')[0]
+    ingest(data, [str(tmp_path / "b.jsonl")])
+    st = Store(data).load_state()
+    assert st.inputs_file != first and not (data / first).exists()  # the old one deleted after the commit
+    assert sorted(e["path"] for e in st.inputs.values()) == [str(tmp_path / "a.jsonl"), str(tmp_path / "b.jsonl")]
+    # compact touches no input: the same input manifest stays
+    compact(data, min_files=1)
+    assert Store(data).load_state().inputs_file == st.inputs_file
+    # an input manifest no state names (a writer died before its commit) is removed by the next writer
+    stray = data / "_rumq" / "inputs" / "inputs-deadbeef.json.gz"
+    stray.write_bytes(b"")
+    r = ingest(data, [str(tmp_path / "a.jsonl")])
+    assert str(stray) in r.recovered and not stray.exists()
+    assert [f.status for f in r.files] == ["already-ingested"]

@@ -68,7 +68,7 @@ def record_inputs(state: State, todo: list[ToRead], report: IngestReport) -> Non
         if t.file.etag is not None:
             state.record_object(t.file.name, t.file.etag, t.file.size, counts)
         else:
-            state.inputs[t.digest] = {"path": t.file.name, "size": t.file.size, "sha256": t.digest, **counts}
+            state.record_input(t.digest, {"path": t.file.name, "size": t.file.size, "sha256": t.digest, **counts})
     state.ingests.append({
         "ingest_id": report.ingest_id,
         "at": datetime.now(UTC).isoformat(timespec="seconds"),

@@ -6,6 +6,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Callable
+from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -249,15 +250,15 @@ def _stage(todo: list[ToRead], results: dict[str, FileResult], parts: Path, stag
     total = sum(t.file.size for t in todo) or 1
     workers = min(os.cpu_count() or 1, 2, len(todo))
     objects = [t.file.path for t in todo if isinstance(t.file.path, StoredObject)]
-    # Objects stage in this process (the worker processes read local files),
-    # with several objects in flight (``Prefetcher``).
-    parallel = workers > 1 and total >= staging.PARALLEL_MIN_BYTES and not objects
-    jobs = [StageJob(t.file.path if isinstance(t.file.path, StoredObject) else str(t.file.path),  # type: ignore[arg-type]
-                     t.file.name, t.format, i) for i, t in enumerate(todo)]
+    parallel = workers > 1 and total >= staging.PARALLEL_MIN_BYTES
+    # A worker process gets an object as its description (bucket, key, ETag,
+    # size) and the store's options, and reads it with its own client.
+    options = asdict(objects[0].store.options) if objects else None
+    jobs = [_job(t, i, describe=parallel) for i, t in enumerate(todo)]
 
     def config_of(k: int) -> StageConfig:
         return StageConfig(str(parts), str(staging_dir), ingest_id, ingested_at, log_group,
-                           threads=1 if parallel else None, tag=f"w{k}")
+                           threads=1 if parallel else None, tag=f"w{k}", store_options=options)
 
     size_of = {t.file.name: t.file.size for t in todo}
     done = 0
@@ -275,17 +276,15 @@ def _stage(todo: list[ToRead], results: dict[str, FileResult], parts: Path, stag
 
     if parallel:
         staging.stage_in_workers(jobs, workers, size_of, on_file, config_of)
-    elif not objects:
-        staging.stage_in_process(jobs, config_of(0), on_file)
     else:
-        from rumq.objectstore import Prefetcher
+        staging.stage_in_process(jobs, config_of(0), on_file)
 
-        fetcher = Prefetcher(objects[0].store, [o.info for o in objects])
-        for o in objects:
-            o.fetcher = fetcher
-        try:
-            staging.stage_in_process(jobs, config_of(0), on_file)
-        finally:
-            fetcher.close()
-            for o in objects:
-                o.fetcher = None
+
+def _job(t: ToRead, index: int, *, describe: bool) -> StageJob:
+    """The staging job of ``t``: a local path, the object itself (this process), or its description (a worker)."""
+    path = t.file.path
+    if not isinstance(path, StoredObject):
+        return StageJob(str(path), t.file.name, t.format, index)
+    if describe:
+        return StageJob(path.url, t.file.name, t.format, index, object=asdict(path.info))
+    return StageJob(path, t.file.name, t.format, index)  # type: ignore[arg-type]

@@ -49,6 +49,8 @@ class StageConfig:
         log_group: ``--log-group``: the group of records whose export names none.
         threads: DuckDB threads (a worker uses 1 and a third of the memory); None: DuckDB's default.
         tag: the stager's subfolder of ``parts`` (one per worker).
+        store_options: endpoint, profile and region (``ClientOptions`` as a dict) of the
+            objects a worker reads (its jobs' ``object``).
     """
 
     parts: str
@@ -58,6 +60,7 @@ class StageConfig:
     log_group: str | None = None
     threads: int | None = None
     tag: str = "w0"
+    store_options: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {**asdict(self), "ingested_at": self.ingested_at.isoformat()}
@@ -77,12 +80,15 @@ class StageJob:
         format: an export format of ``rumq.ingest.formats.FORMATS``, or ``"unknown"`` /
             ``"document"`` (see ``readers.detect``).
         index: its ordinal in the ingest (makes ``_seq`` unique across files).
+        object: for an object sent to a worker: its bucket, key, ETag and size as
+            listed (``ObjectInfo`` as a dict; ``path`` is then its URL).
     """
 
     path: str  # or, in the ingesting process only, a ``sources.StoredObject``
     name: str
     format: str
     index: int
+    object: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -240,10 +246,39 @@ def _unknown_batch(path: Path) -> RawBatch:
 
 
 def stage_in_process(jobs: list[StageJob], config: StageConfig, on_file: Callable[[dict[str, Any]], None]) -> None:
-    """Stage ``jobs`` in this process."""
-    stager = Stager(config)
-    stager.stage(jobs, on_file)
-    stager.close()
+    """Stage ``jobs`` in this process, several of their objects in flight (``Prefetcher``).
+
+    Jobs that describe an object (``StageJob.object``, as a worker receives
+    them) are read from the store of ``config.store_options``.
+    """
+    from rumq.ingest.sources import StoredObject
+
+    described = [j for j in jobs if j.object is not None]
+    if described:
+        from dataclasses import replace
+
+        from rumq.objectstore import ClientOptions, ObjectInfo, shared_store
+
+        store = shared_store(ClientOptions(**(config.store_options or {})))
+        jobs = [replace(j, path=StoredObject(ObjectInfo(**j.object), store)) if j.object is not None else j
+                for j in jobs]
+    objects = [j.path for j in jobs if isinstance(j.path, StoredObject)]
+    fetcher = None
+    if objects:
+        from rumq.objectstore import Prefetcher
+
+        fetcher = Prefetcher(objects[0].store, [o.info for o in objects])
+        for o in objects:
+            o.fetcher = fetcher
+    try:
+        stager = Stager(config)
+        stager.stage(jobs, on_file)
+        stager.close()
+    finally:
+        if fetcher is not None:
+            fetcher.close()
+            for o in objects:
+                o.fetcher = None
 
 
 def _die_with_parent() -> None:
