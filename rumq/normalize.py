@@ -178,7 +178,8 @@ def message_storage_sql(raw: str, event_id: str, good: str = "true", at: str | N
     cut = (f"({good} AND {event_id} IS NOT NULL AND {at} > {len(_ID_KEY) - 1} "
            f"AND strlen(left({raw}, {at})) = {at})")
     body = f"CASE WHEN {cut} THEN concat(left({raw}, {at}), substr({raw}, {at} + 1 + length({event_id}))) ELSE {raw} END"
-    return body, f"CASE WHEN {cut} THEN {at} END"
+    # INTEGER as rumq.schema declares it (Spark reads the files with that schema, INT32).
+    return body, f"CAST(CASE WHEN {cut} THEN {at} END AS INTEGER)"
 
 
 def _projection() -> dict[str, str]:
