@@ -120,7 +120,7 @@ class State:
     content hash or URL) lives in its own object, ``inputs_file``
     (``_rumq/inputs/inputs-<id>.json.gz``), read only when ``inputs`` is
     used: a scheduled ingest of a Firehose prefix records ~100,000 objects a
-    year (~38 MB of JSON), which queries never need.
+    year (~44 MB of JSON), which queries never need.
     """
 
     files: list[dict[str, Any]] = field(default_factory=list)
