@@ -77,10 +77,11 @@ def committed_state(store: Store) -> State:
     return state
 
 
-def event_files(store: Store, start: date | None = None, end: date | None = None) -> list[str]:
-    """``store.event_files`` over the state read once (``committed_state``)."""
+def event_files(store: Store, start: date | None = None, end: date | None = None,
+                state: State | None = None) -> list[str]:
+    """``store.event_files`` over the state read once (``committed_state``, or ``state``)."""
     out = []
-    for f in committed_state(store).files:
+    for f in (state or committed_state(store)).files:
         d = date.fromisoformat(f["date"])
         if (start is None or d >= start) and (end is None or d <= end):
             out.append(store.url(f["path"]))
@@ -134,10 +135,13 @@ def connect(
     if not allow_missing:
         store.check()
     start, end = window_dates(since, until)
-    files = event_files(store, start, end) if store.exists() else []
+    # One read of the manifest for the file list and sizes (empty when there is no dataset):
+    # on an object store each read is a request.
+    state = committed_state(store)
+    files = event_files(store, start, end, state)
     con = new_connection()
     if store.remote:
-        store.prepare(con, store.file_sizes(committed_state(store)))
+        store.prepare(con, store.file_sizes(state))
     con.execute("SET VARIABLE rumq_since = ?::TIMESTAMP", [since]).fetchall()
     con.execute("SET VARIABLE rumq_until = ?::TIMESTAMP", [until]).fetchall()
     con.execute("SET VARIABLE rumq_app = ?::VARCHAR", [app]).fetchall()
