@@ -53,6 +53,7 @@ Importing this module does not import sqlglot.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from rumq.errors import UsageError
@@ -322,9 +323,14 @@ def _rewrite_spark(tree: exp.Expression, what: str) -> exp.Expression:
     for node in tree.find_all(exp.UnixToTime):
         node.meta["epoch"] = ("to_ms" if _is_timestamp(node.this) else "from_ms" if _is_integer_expr(node.this)
                               or (isinstance(node.this, exp.Cast) and node.this.to.is_type("bigint")) else None)
-    # Bottom-up, so that a rewritten node carries its rewritten arguments.
+    return rewrite_bottom_up(tree, lambda node: _node_spark(node, what))
+
+
+def rewrite_bottom_up(tree: Any, rewrite: Callable[[Any], Any]) -> Any:
+    """``tree`` with every node replaced by ``rewrite(node)``, children first, so that a
+    rewritten node carries its rewritten arguments (the Spark and Trino renderings)."""
     for node in reversed(list(tree.dfs())):
-        new = _node_spark(node, what)
+        new = rewrite(node)
         if new is not node:
             if node is tree:
                 tree = new

@@ -43,7 +43,7 @@ import math
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from rumq.engines.portable import _TRUNC_UNITS, NotPortableError, _is_uuid
+from rumq.engines.portable import _TRUNC_UNITS, NotPortableError, _is_uuid, rewrite_bottom_up
 
 if TYPE_CHECKING:  # pragma: no cover
     from sqlglot import exp
@@ -168,14 +168,7 @@ def rewrite(tree: exp.Expression, what: str) -> exp.Expression:
     for group in list(tree.find_all(exp.Group)):
         if group.args.get("all"):
             _group_by_all(group, what)
-    for node in reversed(list(tree.dfs())):
-        new = _node(node, what)
-        if new is not node:
-            if node is tree:
-                tree = new
-            else:
-                node.replace(new)
-    return tree
+    return rewrite_bottom_up(tree, lambda node: _node(node, what))
 
 
 def _exempt(tree: exp.Expression, what: str) -> set[int]:
