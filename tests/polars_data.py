@@ -95,7 +95,8 @@ def edge_messages() -> list[dict[str, Any]]:
     return out
 
 
-def _ingest(tmp: Path, messages: list[dict[str, Any]], rules: str | None = None) -> Path:
+def ingest_messages(tmp: Path, messages: list[dict[str, Any]], rules: str | None = None) -> Path:
+    """A dataset at ``tmp/data`` from ``messages`` (one JSON-lines export), with ``rules`` as its rumq.toml."""
     from rumq.ingest import ingest
 
     src = tmp / "export.jsonl"
@@ -109,7 +110,7 @@ def _ingest(tmp: Path, messages: list[dict[str, Any]], rules: str | None = None)
 
 def build_edges(tmp: Path) -> Path:
     """Ingest ``edge_messages()`` (with the page and HTTP rules of ``RULES``) under ``tmp``."""
-    return _ingest(tmp, edge_messages(), RULES)
+    return ingest_messages(tmp, edge_messages(), RULES)
 
 
 def build_generated(tmp: Path) -> Path:

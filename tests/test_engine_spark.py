@@ -22,6 +22,7 @@ from typing import Any
 import analyses_data as A
 import polars as pl
 import pytest
+from polars_data import ingest_messages
 
 from rumq.engines.portable import NotPortableError
 
@@ -72,16 +73,7 @@ def _messages() -> list[dict[str, Any]]:
 
 @pytest.fixture(scope="module")
 def data(tmp_path_factory):
-    from rumq.ingest import ingest
-
-    tmp = tmp_path_factory.mktemp("engines")
-    msgs = _messages()
-    src = tmp / "export.jsonl"
-    src.write_text("".join(json.dumps(m) + "\n" for m in msgs), encoding="utf-8")
-    out = tmp / "data"
-    assert ingest(out, [str(src)]).written == len(msgs)
-    (out / "rumq.toml").write_text(RULES, encoding="utf-8")
-    return out
+    return ingest_messages(tmp_path_factory.mktemp("engines"), _messages(), RULES)
 
 
 def _kind(dtype: pl.DataType) -> str:

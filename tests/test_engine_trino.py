@@ -13,11 +13,11 @@ a session across midnight, ...). Athena itself is not reachable here.
 
 from __future__ import annotations
 
-import json
 import re
 
 import pytest
 from clirun import invoke
+from polars_data import ingest_messages
 from test_engine_spark import RULES, _messages, assert_engines_agree
 
 from rumq.engines.portable import NotPortableError
@@ -27,16 +27,7 @@ SINCE, UNTIL = "2026-11-01", "2026-11-04"
 
 @pytest.fixture(scope="module")
 def data(tmp_path_factory):
-    from rumq.ingest import ingest
-
-    tmp = tmp_path_factory.mktemp("trino")
-    msgs = _messages()
-    src = tmp / "export.jsonl"
-    src.write_text("".join(json.dumps(m) + "\n" for m in msgs), encoding="utf-8")
-    out = tmp / "data"
-    assert ingest(out, [str(src)]).written == len(msgs)
-    (out / "rumq.toml").write_text(RULES, encoding="utf-8")
-    return out
+    return ingest_messages(tmp_path_factory.mktemp("trino"), _messages(), RULES)
 
 
 @pytest.fixture(scope="module")
