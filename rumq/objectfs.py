@@ -115,7 +115,7 @@ class _ObjectFile(AbstractBufferedFile):
     No read-ahead: DuckDB's Parquet reader already asks for whole column
     chunks (and the footer in one read), and opens a file once per thread,
     so a read-ahead buffer per handle only fetched bytes twice (measured:
-    a 64 KiB read-ahead read 14 times what the query needed on small files).
+    a 64 KiB read-ahead read 4 times what a one-column query needed on small files).
     """
 
     def __init__(self, fs: DatasetFileSystem, path: str, obj: ObjectInfo) -> None:
