@@ -10,11 +10,16 @@ $(BIN)/python:
 	$(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
+# compileall: an editable install leaves rumq's bytecode to be written on first
+# import, which PYTHONDONTWRITEBYTECODE (set on some CI machines) forbids; every
+# command would then compile rumq from source (about 15 ms each, bench/cli_fixed_cost.py).
 install: $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e .
+	$(BIN)/python -m compileall -q rumq
 
 $(STAMP): $(BIN)/python pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m compileall -q rumq
 	touch $(STAMP)
 
 dev: $(STAMP)

@@ -359,9 +359,26 @@ def resolve_app(data_dir: str | os.PathLike[str], app: str | None) -> str | None
 
 
 def event_range(data_dir: str | os.PathLike[str]) -> tuple[datetime | None, datetime | None]:
-    """The first and last event time of the whole dataset (naive UTC), or Nones."""
-    con = connect(data_dir, views=False)
+    """The first and last event time of the whole dataset (naive UTC), or Nones.
+
+    Files are partitioned by the UTC date of ``event_time``, so the first event
+    is in the first day's files and the last in the last day's: reading those
+    alone keeps the empty-window warning from scanning the whole history.
+    """
+    store = Store(data_dir)
+    state = committed_state(store)
+    dates = sorted({f["date"] for f in state.files})
+    if not dates:
+        return None, None
+    first = [store.url(f["path"]) for f in state.files if f["date"] == dates[0]]
+    last = [store.url(f["path"]) for f in state.files if f["date"] == dates[-1]]
+    con = new_connection()
     try:
-        return con.execute("SELECT min(event_time), max(event_time) FROM events").fetchone()
+        if store.remote:
+            store.prepare(con, store.file_sizes(state))
+        return con.execute(
+            "SELECT (SELECT min(event_time) FROM read_parquet(?::VARCHAR[])), "
+            "(SELECT max(event_time) FROM read_parquet(?::VARCHAR[]))", [first, last]
+        ).fetchone()
     finally:
         con.close()

@@ -425,6 +425,7 @@ class Library:
         self.builtin = builtin
         self.builtin_package = builtin_package
         self._listing: Listing | None = None
+        self._single: dict[str, tuple[Query, list[str]]] = {}
 
     def _sources(self) -> Iterator[tuple[str, Iterator[tuple[str, str, str | None]]]]:
         for d in self.dirs:
@@ -476,6 +477,59 @@ class Library:
     def refresh(self) -> None:
         """Forget the loaded listing, so the next call re-reads the files."""
         self._listing = None
+        self._single = {}
+
+    def _files_named(self, name: str) -> list[tuple[str, str, Any]]:
+        """(source, path, file) of every file defining ``name``, in search-path order."""
+        found = []
+        parts = name.split("/")
+        roots: list[tuple[str, Any]] = [(d, Path(d)) for d in self.dirs]
+        if self.builtin:
+            roots.append((BUILTIN, resources.files(self.builtin_package)))
+        for source, root in roots:
+            folder = root.joinpath(*parts[:-1]) if len(parts) > 1 else root
+            try:
+                # Exact names from a listing: a case-insensitive file system must
+                # not find 'Pages/Drop_off.sql' for 'pages/drop_off'.
+                present = {c.name for c in folder.iterdir()} if folder.is_dir() else set()
+            except OSError:
+                continue
+            for ext in EXTENSIONS:
+                if parts[-1] + ext in present:
+                    f = folder.joinpath(parts[-1] + ext)
+                    where = str(f) if isinstance(f, Path) or source != BUILTIN else f"{self.builtin_package}:{name}{ext}"
+                    found.append((source, where, f))
+        return found
+
+    def _lookup_one(self, name: str) -> tuple[Query, list[str]] | None:
+        """``name`` and its override notices, reading only the files that define it.
+
+        ``rumq run NAME`` needs one query; parsing every header of the library
+        cost about 15 ms per command. None when the answer needs the full
+        listing (not found, unreadable, defined twice in one library), so
+        ``load`` gives the same answer and messages either way.
+        """
+        if name in self._single:
+            return self._single[name]
+        if not NAME_RE.match(name) or any(p.startswith("_") for p in name.split("/")):
+            return None
+        files = self._files_named(name)
+        if not files or (len(files) > 1 and files[1][0] == files[0][0]):
+            return None
+        source, where, f = files[0]
+        try:
+            text = f.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            return None
+        ext = os.path.splitext(where)[1]
+        query = _parse_cached(text, where, name, EXTENSIONS[ext], source)
+        notices = [
+            f"query '{name}' from {where} overrides "
+            + ("the built-in query" if other == BUILTIN else other_where)
+            for other, other_where, _ in files[1:]
+        ]
+        self._single[name] = (query, notices)
+        return self._single[name]
 
     def names(self) -> list[str]:
         """Sorted names of the good queries."""
@@ -488,6 +542,10 @@ class Library:
             QueryDefinitionError: when the file that defines ``name`` is malformed.
             UnknownQueryError: when no library has it (with a did-you-mean).
         """
+        if self._listing is None:
+            one = self._lookup_one(name)
+            if one is not None:
+                return one[0]
         listing = self.load()
         if name in listing.queries:
             return listing.queries[name]
@@ -497,6 +555,10 @@ class Library:
 
     def notices_for(self, name: str) -> list[str]:
         """The override notices that concern ``name``."""
+        if self._listing is None:
+            one = self._lookup_one(name)
+            if one is not None:
+                return one[1]
         return [n for n in self.load().notices if n.startswith(f"query '{name}' ")]
 
 

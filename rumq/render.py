@@ -280,27 +280,6 @@ def _plain_leaf(dtype: Any) -> bool:
     return dtype.id in _NESTED_LEAVES
 
 
-def rows_renderable(rows: Rows) -> bool:
-    """Whether the rows path writes exactly what the Polars path writes for ``rows``.
-
-    Floats print as Python's shortest repr, which Polars' CSV writer matches
-    except in exponent notation (tiny and huge magnitudes): such a result goes
-    the Polars way.
-    """
-    for i, kind in enumerate(rows.kinds):
-        if kind not in ("float", "dur"):
-            continue
-        for r in rows.rows:
-            v = r[i]
-            if v is None:
-                continue
-            if kind == "dur":
-                v = v / 1_000_000
-            if math.isfinite(v) and v != 0 and not (1e-4 <= abs(v) < 1e15):
-                return False
-    return True
-
-
 def _iso(value: Any) -> str:
     us = value.microsecond
     frac = "" if us == 0 else (f".{us // 1000:03d}" if us % 1000 == 0 else f".{us:06d}")
@@ -347,7 +326,10 @@ def _csv_field(value: Any, sep: str) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float):
-        return repr(value)
+        # Polars' CSV writer and orjson format floats alike (positional from
+        # 1e-5 to below 1e16, else ``1e-7`` / ``1.5e+16``); Python's repr does
+        # not (``1e-07``, ``5e-05``). tests/test_render.py checks every magnitude.
+        return _json_bytes(value).decode("ascii")
     text = str(value)
     if text == "" or sep in text or '"' in text or "\n" in text or "\r" in text:
         return '"' + text.replace('"', '""') + '"'

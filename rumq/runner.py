@@ -146,13 +146,12 @@ def execute(
 
 def _fetch_rows(rel: duckdb.DuckDBPyRelation, intervals: list[str]) -> Rows | None:
     """``rel``'s result as ``Rows``, or None when only the Polars path renders it exactly."""
-    from rumq.render import Rows, kind_of, rows_renderable
+    from rumq.render import Rows, kind_of
 
     kinds = [kind_of(t, duration=c in intervals) for c, t in zip(rel.columns, rel.types, strict=True)]
     if None in kinds or len(set(rel.columns)) != len(rel.columns):
         return None
-    result = Rows(rel.columns, kinds, rel.fetchall())  # type: ignore[arg-type]
-    return result if rows_renderable(result) else None
+    return Rows(rel.columns, kinds, rel.fetchall())  # type: ignore[arg-type]
 
 
 def coverage_warning(query: Query, df: pl.DataFrame | Rows, params: Mapping[str, Any]) -> str | None:

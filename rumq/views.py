@@ -274,11 +274,13 @@ def view_sql(cfg: PageConfig | None = None) -> dict[str, str]:
         HAVING count(*) FILTER (WHERE event_name = 'page_view') > 0
         UNION ALL
         SELECT {_PSEUDO_SESSION}, true, {one_page}
-        FROM events WHERE session_id IS NULL AND event_name = 'page_view')"""
+        FROM rumq_events WHERE event_name = 'page_view' AND NOT {_HAS_SESSION})"""
     # Entry and exit pages come from the page views alone (a tenth of the
-    # events). The raw ids are aggregated first and only the distinct entry and
-    # exit ids are normalized and joined back: joining every page view to the
-    # normalized page first cost more than the aggregation.
+    # events). The raw ids are aggregated first and the normalized pages joined
+    # back: joining every page view to the normalized page first cost more than
+    # the aggregation. The pages to normalize come from a scan of page_id alone,
+    # not from agg: read once, agg is inlined, so the queries' cookie filter
+    # reaches the Parquet scan (pages/entry: 1.6 -> 1.2 CPU s at 5M events).
     v["session_page_stats"] = f"""
     WITH agg AS (
         SELECT {_SESSION_ID} AS session_id, cookieless,
@@ -290,10 +292,9 @@ def view_sql(cfg: PageConfig | None = None) -> dict[str, str]:
         GROUP BY session_uuid, session_text, cookieless
         UNION ALL
         SELECT {_PSEUDO_SESSION}, true, 1, true, page_id, page_id
-        FROM events WHERE event_name = 'page_view' AND session_id IS NULL),
+        FROM rumq_events WHERE event_name = 'page_view' AND NOT {_HAS_SESSION}),
     _m AS (SELECT _raw, {page.replace('__v__', '_raw')} AS _norm FROM (
-           SELECT entry_page_raw AS _raw FROM agg WHERE entry_page_raw IS NOT NULL
-           UNION SELECT exit_page_raw FROM agg WHERE exit_page_raw IS NOT NULL))
+           SELECT unnest(list(_raw)) AS _raw FROM ({_PAGE_VIEW_IDS})))
     SELECT agg.session_id, agg.cookieless, page_views, bounced,
            en._norm AS entry_page, ex._norm AS exit_page, entry_page_raw, exit_page_raw
     FROM agg

@@ -15,6 +15,7 @@ The dataset (all on 2026-11-25, UTC):
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -422,3 +423,19 @@ def test_summary_commands_refuse_table_formats_they_cannot_print(data):
     assert (code, out) == (2, "") and "'csv' is not one of 'table', 'json'" in err
     code, out, err = invoke(["--data", str(data), "rejects", "--format", "JSON"])
     assert code == 0 and json.loads(out)["rejects"] == 0
+
+
+def test_dataset_range_over_several_days_reads_its_first_and_last_day(tmp_path):
+    # event_range reads only the first and the last day's files: the range must
+    # still be the first and last event, whatever the order of ingest.
+    from rumq.catalog import event_range
+    from rumq.ingest import ingest
+
+    late = [event(at="2026-11-27T23:59:59", session="s3"), event(at="2026-11-27T00:00:01", session="s4")]
+    early = [event(at="2026-11-25T00:00:02", session="s1"), event(at="2026-11-25T23:00:00", session="s2"),
+             event(at="2026-11-26T12:00:00", session="s5")]
+    data = tmp_path / "data"
+    ingest(data, [str(write_jsonl(tmp_path / "a.jsonl", late))])
+    ingest(data, [str(write_jsonl(tmp_path / "b.jsonl", early))])
+    assert event_range(data) == (dt.datetime(2026, 11, 25, 0, 0, 2), dt.datetime(2026, 11, 27, 23, 59, 59))
+    assert event_range(tmp_path / "nothing-here") == (None, None)

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from _query_data import COVERAGE_QUERY, PAGE_COUNTS, write_library
 
-from rumq.errors import QueryDefinitionError, UnknownQueryError, UsageError
+from rumq.errors import QueryDefinitionError, RumqError, UnknownQueryError, UsageError
 from rumq.library import ENV_VAR, FrontMatterError, Library, parse_query, split_front_matter
 
 NO_ENV: dict[str, str] = {}
@@ -254,3 +254,42 @@ def test_builtin_library_loads_cleanly():
     assert listing.problems == []
     for q in listing.queries.values():
         assert q.builtin
+
+
+def test_one_query_looked_up_alone_equals_the_full_listing(tmp_path, fake_builtins):
+    # get() reads only the files that define the name (rumq run's fixed cost);
+    # it must give what the full listing gives, notices and errors included.
+    one = write_library(tmp_path / "one", {"pages/top.sql": good("pages/top", "one"), "t/q.sql": good("t/q"),
+                                           "t/twice.sql": good("t/twice"), "t/twice.insights": "# x\n",
+                                           "t/bad.sql": "SELECT 1\n"})
+    two = write_library(tmp_path / "two", {"pages/top.insights": "# not even parsed\n", "t/q.sql": good("t/q", "2")})
+
+    def fresh():
+        return Library([str(one), str(two)], env=NO_ENV, builtin_package=fake_builtins)
+
+    def outcome(library, name):
+        try:
+            return library.get(name), library.notices_for(name)
+        except RumqError as e:
+            return type(e), e.message
+
+    full = fresh()
+    full.load()
+    for name in ["pages/top", "t/q", "t/twice", "t/bad", "t/none", "T/Q"]:
+        alone = fresh()
+        assert outcome(alone, name) == outcome(full, name), name
+        # defined twice in one library, or absent: the full listing decides
+        assert (alone._listing is None) == (name in ("pages/top", "t/q", "t/bad")), name
+    assert fresh().notices_for("pages/top") == [
+        f"query 'pages/top' from {one / 'pages/top.sql'} overrides {two / 'pages/top.insights'}",
+        f"query 'pages/top' from {one / 'pages/top.sql'} overrides the built-in query",
+    ]
+    with pytest.raises(QueryDefinitionError, match="missing front matter"):
+        fresh().get("t/bad")
+
+
+def test_every_builtin_looked_up_alone_equals_the_full_listing():
+    full = Library(env=NO_ENV)
+    for name, q in full.load().queries.items():
+        alone = Library(env=NO_ENV)
+        assert alone.get(name) == q and alone._listing is None, name

@@ -217,8 +217,6 @@ def test_rows_path_by_hand(duck):
 @pytest.mark.parametrize(
     "sql",
     [
-        "SELECT 1e-7::DOUBLE AS tiny",  # Polars writes 1e-7, Python 1e-07
-        "SELECT 1e20::DOUBLE AS huge",
         "SELECT 1.5::DECIMAL(10, 2) AS d",
         "SELECT TIME '12:00:00' AS tm",
         "SELECT MAP {'k': 1} AS m",
@@ -230,6 +228,30 @@ def test_results_the_rows_path_cannot_match_go_the_polars_way(duck, sql):
     from rumq.runner import execute
 
     assert isinstance(execute(duck, sql, rows=True), pl.DataFrame)
+
+
+def test_floats_of_every_magnitude_take_the_rows_path_with_the_same_bytes(duck):
+    # Python's repr writes 1e-07 and 5e-05 where Polars' CSV writer writes 1e-7
+    # and 0.00005; the rows path must write Polars' text at every magnitude
+    # (CLS values below 1e-4 once sent performance/web_vitals the Polars way).
+    import random
+
+    from rumq.render import Rows, render_rows_text
+    from rumq.runner import execute
+
+    rng = random.Random(7)
+    values = [0.0, -0.0, 3.0, 1e-7, 1e-5, 1e15, 1e16, 0.1 + 0.2, 5e-324, 1.7976931348623157e308]
+    for e in range(-320, 306, 3):
+        values += [float(f"{rng.uniform(1, 10)!r}e{e}") * rng.choice((1, -1)), float(f"1e{e}")]
+    duck.execute("CREATE TABLE f AS SELECT unnest(?::DOUBLE[]) AS x, 1 AS k", [values])
+    rows = execute(duck, "SELECT x, [x] AS l FROM f", rows=True)
+    assert isinstance(rows, Rows)
+    frame = execute(duck, "SELECT x, [x] AS l FROM f")
+    for fmt in ("csv", "tsv", "json", "jsonl", "table", "markdown"):
+        assert render_rows_text(rows, fmt) == render_text(frame, fmt), fmt
+    csv = render_rows_text(rows, "csv").splitlines()
+    assert "1e-7,[1e-7]" in csv and "0.00001,[0.00001]" in csv  # by hand: Polars' spelling
+    assert not any("e-0" in c for c in csv)
 
 
 def test_statement_without_result_as_rows(duck):
