@@ -8,6 +8,7 @@ of tests/test_insights_golden.py (its table is in that function's docstring).
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime
 
 import pytest
@@ -154,7 +155,13 @@ MESSAGES = [
     ("fields a | diff", QuerySyntaxError, "must follow the pattern command", "pattern @message | diff"),
     ("unnest a b", QuerySyntaxError, "expected 'into'", "unnest FIELD into NAME"),
     ("fields a[x]", QuerySyntaxError, "list index must be a whole number", "list[0]"),
-    ("stats rate(x, 1m)", QueryUnsupportedError, "'rate' is not supported", "rate of change"),
+    ("stats rate(x, 1m)", QueryUnsupportedError, "'rate' is not supported", "latest(x) - earliest(x)"),
+    ("stats count(*) by histogram(x, 50)", QueryUnsupportedError, "'histogram' is not supported",
+     "floor(x / w) * w"),
+    ("stats topk(x, 3)", QueryUnsupportedError, "'topk' is not supported", "sort n desc | limit k"),
+    ("stats count(*) by bin(5m) offset 1h", QueryUnsupportedError, "'bin(...) offset' is not supported",
+     "--since/--until"),
+    ("stats countt(*)", QuerySyntaxError, "unknown function 'countt'", "did you mean 'count'"),
     ("fields a | diff previousYear", QuerySyntaxError, "unknown diff period", "previousMonth"),
     ("fields by", QuerySyntaxError, "found the keyword 'by'", "`by`"),
 ]
@@ -184,3 +191,39 @@ def test_bare_source_clause_shows_its_events(two_apps):
     assert insights.execute(two_apps, c).height == 3
     with pytest.raises(QuerySyntaxError, match=r"missing '\)' closing logGroups\("):
         insights.compile("SOURCE logGroups(namePrefix: ['a']")
+
+
+def test_the_recipes_offered_instead_of_unsupported_functions_run(golden_data):
+    """Each 'label: stats ...' recipe in an unsupported function's hint runs as written, with x,
+    w and k filled in. Durations: 1200 (10:00:01), 800 (10:05:01), 2500 (11:30:02), 42 (12:00:00);
+    pages: / 7 events, /cart 4, /about 1."""
+    from rumq.insights.functions import UNSUPPORTED_FUNCTIONS
+
+    con = catalog.connect(golden_data)
+    fill = {"x": "event_details.duration", "w": "1000", "k": "2"}
+    ran = {}
+    for name, (_why, instead) in UNSUPPORTED_FUNCTIONS.items():
+        for recipe in instead.split("; "):
+            if "stats " not in recipe:
+                continue
+            query = recipe[recipe.index("stats "):]
+            names = {**fill, "x": "metadata.pageId"} if name == "topk" else fill
+            query = re.sub(r"\b[xwk]\b", lambda m, names=names: names[m.group(0)], query)
+            ran[query] = insights.run(con, query.replace("bin(5m)", "bin(1h)")).rows()
+    con.close()
+    d = "event_details.duration"
+    assert ran == {
+        f"stats latest({d}) - earliest({d}) by bin(5m)": [
+            ("2026-11-25 10:00:00.000", -400.0), ("2026-11-25 11:00:00.000", 0.0), ("2026-11-25 12:00:00.000", 0.0)],
+        "stats count(*) by bin(1m)": [
+            ("2026-11-25 10:00:00.000", 2), ("2026-11-25 10:05:00.000", 2), ("2026-11-25 10:06:00.000", 1),
+            ("2026-11-25 10:07:00.000", 1), ("2026-11-25 11:30:00.000", 2), ("2026-11-25 11:31:00.000", 2),
+            ("2026-11-25 12:00:00.000", 2)],
+        f"stats sum({d}) by bin(1m)": [
+            ("2026-11-25 10:00:00.000", 1200.0), ("2026-11-25 10:05:00.000", 800.0),
+            ("2026-11-25 10:06:00.000", None), ("2026-11-25 10:07:00.000", None),
+            ("2026-11-25 11:30:00.000", 2500.0), ("2026-11-25 11:31:00.000", None),
+            ("2026-11-25 12:00:00.000", 42.0)],
+        f"stats count(*) by floor({d} / 1000) * 1000 as bucket": [(0.0, 2), (1000.0, 1), (2000.0, 1), (None, 8)],
+        "stats count(*) as n by metadata.pageId | sort n desc | limit 2": [("/", 7), ("/cart", 4)],
+    }

@@ -634,6 +634,8 @@ class Compiler:
         for p in cmd.items:
             self.mode = Mode.STATS
             if not _has_aggregate(p.expr):
+                if isinstance(p.expr, ast.Call) and p.expr.name not in FUNCTIONS:
+                    self.call(p.expr)  # an unknown function: say so, with "did you mean"
                 raise self.err(p.expr, f"'{p.text}' is not an aggregate",
                                hint="stats items use count, sum, avg, min, max, pct, ... ; group with 'by'")
             t = self.expr(p.expr)
@@ -924,7 +926,8 @@ class Compiler:
     def call(self, c: ast.Call) -> Typed:
         name = c.name
         if name in UNSUPPORTED_FUNCTIONS:
-            raise self.err(c, f"the function '{name}' is not supported by rumq: {UNSUPPORTED_FUNCTIONS[name]}",
+            why, instead = UNSUPPORTED_FUNCTIONS[name]
+            raise self.err(c, f"the function '{name}' is not supported by rumq: {why}", hint=instead,
                            unsupported=True)
         if name in AGGREGATES:
             return self.aggregate(c)

@@ -30,13 +30,37 @@ if TYPE_CHECKING:  # pragma: no cover
 AGGREGATES = {
     "count", "count_distinct", "sum", "avg", "min", "max", "pct", "stddev", "earliest", "latest",
     "sortsfirst", "sortslast", "percentile", "count_over_time", "sum_over_time",
+    # The spellings of two AWS pages (fr_fr and zh_cn of CWL_QuerySyntax-timeseries-functions).
+    "countovertime", "sumovertime",
 }
-#: Functions rumq does not run, and why (the message names the function and this reason).
-UNSUPPORTED_FUNCTIONS: dict[str, str] = {
-    "rate": "the service documents only 'the per-interval rate of change', not how it is computed",
-    "histogram": "the service's documentation and observed behaviour disagree on its second argument",
-    "topk": "the service's documentation does not define it",
-    "unnest": "unnest is a command: unnest FIELD into NAME",
+#: Spellings of aggregates: the time-series count/sum per bin (use them with `by bin(...)`) are
+#: count and sum of the group; percentile(x, p) is pct.
+_AGGREGATE_SPELLINGS = {
+    "percentile": "pct", "count_over_time": "count", "sum_over_time": "sum",
+    "countovertime": "count", "sumovertime": "sum",
+}
+#: Functions rumq does not run: (why, the spelling that works). The message names the function.
+#: docs/insights.md ("Time-series functions") lists the sources behind each reason.
+UNSUPPORTED_FUNCTIONS: dict[str, tuple[str, str]] = {
+    "rate": (
+        "the documentation says only that it computes 'the per-interval rate of change' and shows no "
+        "formula and no output (first-to-last change of the bin, mean of successive changes, or a sum "
+        "per interval?); the one published measurement fits none of them",
+        "change within each bin: stats latest(x) - earliest(x) by bin(5m); events per interval: "
+        "stats count(*) by bin(1m); total per interval: stats sum(x) by bin(1m)",
+    ),
+    "histogram": (
+        "the documentation says it returns a map of the given number of equal-width ranges but not "
+        "how the ranges' bounds are chosen nor how the map's keys are written, and a published test "
+        "found the second argument acting as a bucket width instead",
+        "counts per bucket of width w: stats count(*) by floor(x / w) * w as bucket",
+    ),
+    "topk": (
+        "the AWS documentation does not list it (its time-series functions are rate, count_over_time, "
+        "sum_over_time and histogram), so its arguments and output are unknown",
+        "the k most frequent values: stats count(*) as n by x | sort n desc | limit k",
+    ),
+    "unnest": ("unnest is a command", "unnest FIELD into NAME"),
 }
 
 _UNIT_MS = {"ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000}
@@ -61,9 +85,7 @@ def compile_aggregate(c: Compiler, call: ast.Call) -> Typed:
         QuerySyntaxError: wrong arguments for the aggregate.
     """
     name, args = call.name, call.args
-    # Spellings: percentile(x, p) is pct; the time-series count/sum per bin (use them with
-    # `by bin(...)`) are count and sum of the group.
-    name = {"percentile": "pct", "count_over_time": "count", "sum_over_time": "sum"}.get(name, name)
+    name = _AGGREGATE_SPELLINGS.get(name, name)
     if name == "count":
         if len(args) > 1:
             raise c.err(call, "count() takes at most one argument")

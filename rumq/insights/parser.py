@@ -293,10 +293,15 @@ class Parser:
             while True:
                 groups.append(self.projection())
                 if self.tok.is_word("offset"):
+                    # See docs/insights.md, "Time-series functions", for the sources.
                     raise error_at(self.text, self.tok.start,
-                                   "'bin(...) offset' is not supported by rumq: the documentation does not say "
-                                   "which way it moves the bins",
-                                   hint="group by datefloor(@timestamp, 1h) and shift with fromMillis/toMillis",
+                                   "'bin(...) offset' is not supported by rumq: the documentation says it "
+                                   "shifts the bins by a duration for time-shifted comparisons, but not whether "
+                                   "it moves the bin boundaries or the events' times, in which direction, or "
+                                   "whether the earlier period's events are read, and it shows no output",
+                                   hint="to compare with the same bins an hour earlier, run the query again "
+                                        "over the earlier range (--since/--until); for patterns: "
+                                        "pattern @message | diff previousDay",
                                    cls=QueryUnsupportedError)
                 if self.tok.is_op(","):
                     self.advance()
