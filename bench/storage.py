@@ -20,7 +20,7 @@ and event type whatever the size). For each of the three layouts it prints:
   chunks in every row group its filters on ``event_name`` cannot skip by the
   row group's min/max. A query that scans the dataset twice reads twice.
   It also checks that no core query reads ``message`` (stored as
-  ``message_body`` and ``message_id_at``).
+  ``message_head`` and ``message_tail``).
 
 Sizes are exact; nothing here is timed.
 """
@@ -170,7 +170,7 @@ def main() -> None:
     for q in CORE:
         plans = {k: scans(d, q) for k, d in layouts.items()}
         used = sorted(set().union(*(c for c, _ in plans["ingested"])))
-        reads_message = any(c & {"message", "message_body", "message_id_at"} for p in plans.values() for c, _ in p)
+        reads_message = any(c & {"message", "message_head", "message_tail"} for p in plans.values() for c, _ in p)
         print(f"| {q} | " + " | ".join(f"{bytes_read(meta[k], plans[k]):,}" for k in layouts)
               + f" | {len(used)} | {'YES' if reads_message else 'no'} |")
     if not args.keep:

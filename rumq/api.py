@@ -332,13 +332,12 @@ class Dataset:
 def _polars_message() -> pl.Expr:
     """``message`` rebuilt byte for byte from its storage (``rumq.schema.MESSAGE_STORAGE``).
 
-    The cut is after an ASCII-only prefix, so Polars' character offsets are the stored ones.
     """
     import polars as pl
 
-    body, at = pl.col("message_body"), pl.col("message_id_at")
-    rebuilt = pl.concat_str([body.str.slice(0, at), pl.col("event_id"), body.str.slice(at)])
-    return pl.when(at.is_null()).then(body).otherwise(rebuilt).alias("message")
+    head, tail = pl.col("message_head"), pl.col("message_tail")
+    rebuilt = pl.concat_str([head, pl.col("event_id"), tail])
+    return pl.when(tail.is_null()).then(head).otherwise(rebuilt).alias("message")
 
 
 def _polars_id(name: str) -> pl.Expr:

@@ -34,7 +34,7 @@ PAGE_BYTES = {INGEST_LEVEL: 1 << 20, COMPACT_LEVEL: 8 << 20}
 #: Dictionary pages may hold a row group of distinct session ids (16 bytes each).
 DICTIONARY_PAGE_BYTES = 4 << 20
 #: Unique (or nearly unique) columns: a dictionary only costs time and bytes.
-NO_DICTIONARY = frozenset({"message", "message_body", "event_id", "log_event_id", "page_interaction_id",
+NO_DICTIONARY = frozenset({"message", "message_head", "message_tail", "event_id", "log_event_id", "page_interaction_id",
                            "parent_page_interaction_id", "source_line", "_seq", "event_timestamp",
                            "event_time", "log_time", "error_stack", "trace_id", "_reject"})
 #: Counters that grow by one from row to row.

@@ -359,18 +359,23 @@ def _cluster_day(
     return written, [f for f in fs if store.url(f["path"]) in replaced]
 
 
-def added_columns() -> dict[str, str]:
-    """Columns a newer dataset format added, with their SQL over an older file's columns.
+def added_columns(have: set[str]) -> dict[str, str]:
+    """Columns a newer dataset format added, with their SQL over an older file's columns ``have``.
 
     Version 3 added ``message_reconstructed``: events ingested before it were
-    all read from JSON, whose message is the original. Version 4 stores
+    all read from JSON, whose message is the original. Version 4 stored
     ``message`` as ``message_body`` and ``message_id_at`` (the event id's
-    characters left out, as an ingest does).
+    characters left out at that position); version 6 as ``message_head`` and
+    ``message_tail``, the texts before and after them.
     """
     from rumq.normalize import message_storage_sql
 
-    body, at = message_storage_sql("message", "event_id")
-    return {"message_reconstructed": "false", "message_body": body, "message_id_at": at}
+    if "message_id_at" in have:  # versions 4 and 5: cut the body where the id was
+        head = "CASE WHEN message_id_at IS NULL THEN message_body ELSE substr(message_body, 1, message_id_at) END"
+        tail = "CASE WHEN message_id_at IS NOT NULL THEN substr(message_body, message_id_at + 1) END"
+    else:  # versions 2 and 3: the whole message
+        head, tail = message_storage_sql("message", "event_id")
+    return {"message_reconstructed": "false", "message_head": head, "message_tail": tail}
 
 
 def migrate(data_dir: str | os.PathLike[str], *, wait: bool = True, on_notice=None) -> dict[str, Any]:
@@ -419,10 +424,10 @@ def migrate(data_dir: str | os.PathLike[str], *, wait: bool = True, on_notice=No
                 have = {r[0] for r in con.execute(
                     "SELECT name FROM parquet_schema(?)", [str(src)]).fetchall()}
                 if set(FILE_COLUMNS) <= have:
-                    kept.append(f)  # already has every column (e.g. 4 -> 5 moved only the input manifest)
+                    kept.append(f)  # already has every column (e.g. a migration that died after this file)
                     continue
                 cols = []
-                added = added_columns()
+                added = added_columns(have)
                 for c in FILE_COLUMNS:
                     if c in have:
                         cols.append(quote_identifier(c))

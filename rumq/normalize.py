@@ -161,12 +161,12 @@ def id_at_sql(raw: str, event_id: str) -> str:
 
 
 def message_storage_sql(raw: str, event_id: str, good: str = "true", at: str | None = None) -> tuple[str, str]:
-    """SQL of ``message_body`` and ``message_id_at`` (``rumq.schema.MESSAGE_STORAGE``) from a message and its id.
+    """SQL of ``message_head`` and ``message_tail`` (``rumq.schema.MESSAGE_STORAGE``) from a message and its id.
 
     The id's characters are left out when ``good`` holds and the message holds
     ``"event_id":"<id>"`` after an ASCII-only prefix (characters and bytes then
-    agree for every engine that rebuilds it); ``message_id_at`` is how many
-    characters precede them.
+    agree for every engine); the head is the text before them, the tail the
+    text after (NULL when nothing was left out: the head is the whole message).
 
     Args:
         raw: SQL of the message text.
@@ -177,9 +177,8 @@ def message_storage_sql(raw: str, event_id: str, good: str = "true", at: str | N
     at = at or id_at_sql(raw, event_id)
     cut = (f"({good} AND {event_id} IS NOT NULL AND {at} > {len(_ID_KEY) - 1} "
            f"AND strlen(left({raw}, {at})) = {at})")
-    body = f"CASE WHEN {cut} THEN concat(left({raw}, {at}), substr({raw}, {at} + 1 + length({event_id}))) ELSE {raw} END"
-    # INTEGER as rumq.schema declares it (Spark reads the files with that schema, INT32).
-    return body, f"CAST(CASE WHEN {cut} THEN {at} END AS INTEGER)"
+    head = f"CASE WHEN {cut} THEN left({raw}, {at}) ELSE {raw} END"
+    return head, f"CASE WHEN {cut} THEN substr({raw}, {at} + 1 + length({event_id})) END"
 
 
 def _projection() -> dict[str, str]:
@@ -187,7 +186,7 @@ def _projection() -> dict[str, str]:
     md = "n.s.metadata"
     ed = "n.s.event_details"
     nav = "navigation"
-    body, at = message_storage_sql("n.raw", "n.event_id_v", at="n.id_at")
+    head, tail = message_storage_sql("n.raw", "n.event_id_v", at="n.id_at")
     return {
         "event_id": "n.event_id_v",
         "event_type": "n.event_type_v",
@@ -266,8 +265,8 @@ def _projection() -> dict[str, str]:
         "http_error_message": _only("http", f"{ed}.error.message"),
         "trace_id": _only("http", f"{ed}.trace_id"),
         # A rejected record's message stays whole (the rejects file shows it).
-        "message_body": body,
-        "message_id_at": at,
+        "message_head": head,
+        "message_tail": tail,
         "message_reconstructed": "coalesce(n.reconstructed, false)",
         "source_file": "n.source_file",
         "source_line": "n.line",

@@ -49,16 +49,18 @@ from rumq.schema import PARTITION_COLUMN
 #: 3: event files hold ``message_reconstructed``; input entries may name ``missing_fields``.
 #: 4: ``message`` stored without the event id's characters (rumq.schema.MESSAGE_STORAGE).
 #: 5: the input manifest moved out of state.json into ``_rumq/inputs/`` (``State.inputs_file``).
-STATE_VERSION = 5
+#: 6: ``message`` stored as the texts around the event id (``message_head``, ``message_tail``).
+STATE_VERSION = 6
 #: Why each older version cannot be read (the hint of the error).
 _OLD_VERSIONS = {
     1: "version 1 stored session and user ids as text",
     2: "version 2 event files lack the message_reconstructed column",
-    3: "version 3 event files store the whole message, not message_body and message_id_at",
+    3: "version 3 event files store the whole message, not message_head and message_tail",
     4: "version 4 kept the input manifest inside state.json",
+    5: "version 5 event files store message_body and message_id_at, not message_head and message_tail",
 }
 #: Older versions ``rumq migrate`` upgrades in place (rumq.maintenance.migrate).
-MIGRATABLE_VERSIONS = frozenset({2, 3, 4})
+MIGRATABLE_VERSIONS = frozenset({2, 3, 4, 5})
 #: The manifest, relative to the dataset's root.
 STATE_FILE = "_rumq/state.json"
 #: The input manifests' folder (one current file, named by its writer).

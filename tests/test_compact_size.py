@@ -113,5 +113,5 @@ def test_ingested_and_compacted_files_carry_the_measured_settings(tmp_path):
         assert {c for comps, _ in enc.values() for c in comps} == {"ZSTD"}
         assert "BYTE_STREAM_SPLIT" in enc["duration"][1] and "BYTE_STREAM_SPLIT" in enc["vital_value"][1]
         assert "DELTA_BINARY_PACKED" in enc["_seq"][1] and "DELTA_BINARY_PACKED" in enc["source_line"][1]
-        assert "RLE_DICTIONARY" not in enc["message_body"][1] and "RLE_DICTIONARY" not in enc["event_id"][1]
+        assert "RLE_DICTIONARY" not in enc["message_tail"][1] and "RLE_DICTIONARY" not in enc["event_id"][1]
         assert "RLE_DICTIONARY" in enc["session_uuid"][1] and "RLE_DICTIONARY" in enc["event_name"][1]

@@ -73,11 +73,11 @@ def test_messages_are_stored_byte_for_byte_on_the_fast_path(tmp_path):
     ingest(tmp_path / "data", [str(p)])
     msgs = {}
     for f in Store(tmp_path / "data").event_files():
-        for r in pq.read_table(f, columns=["event_id", "message_body", "message_id_at"]).to_pylist():
+        for r in pq.read_table(f, columns=["event_id", "message_head", "message_tail"]).to_pylist():
             # Stored without the id's characters (rumq.schema.MESSAGE_STORAGE), put back here.
-            body, at = r["message_body"], r["message_id_at"]
-            assert at is not None and f'"event_id":"{r["event_id"]}"' not in body
-            msgs[r["event_id"]] = body[:at] + r["event_id"] + body[at:]
+            head, tail = r["message_head"], r["message_tail"]
+            assert tail is not None and f'"event_id":"{r["event_id"]}"' not in head + tail
+            msgs[r["event_id"]] = head + r["event_id"] + tail
     assert msgs == {e["event_id"]: dumps(e) for e in evs}
 
 

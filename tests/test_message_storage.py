@@ -46,19 +46,19 @@ def _dataset(tmp_path):
 def test_the_id_is_cut_out_only_where_it_can_be_put_back_exactly(tmp_path):
     data, msgs, _ = _dataset(tmp_path)
     con = duckdb.connect()
-    stored = {eid: (body, at) for eid, body, at in con.execute(
-        "SELECT event_id, message_body, message_id_at FROM read_parquet(?)",
+    stored = {eid: (head, tail) for eid, head, tail in con.execute(
+        "SELECT event_id, message_head, message_tail FROM read_parquet(?)",
         [[str(data / f["path"]) for f in Store(data).load_state().files]]).fetchall()}
     con.close()
-    assert {eid for eid, (_b, at) in stored.items() if at is not None} == {"id-plain", "id-early"}
+    assert {eid for eid, (_h, tail) in stored.items() if tail is not None} == {"id-plain", "id-early"}
     for eid in ("id-café", 'id-"q"', "id-spaced"):
         assert stored[eid] == (msgs[eid], None)
-    body, at = stored["id-plain"]
-    assert body == msgs["id-plain"].replace('"event_id":"id-plain"', '"event_id":""')
-    assert at == msgs["id-plain"].index('"event_id":"') + len('"event_id":"')
-    body, at = stored["id-early"]  # the first occurrence, inside metadata, was the one cut
-    assert at == msgs["id-early"].index('"event_id":"id-early"') + len('"event_id":"')
-    assert body.count("id-early") == 1
+    head, tail = stored["id-plain"]
+    at = msgs["id-plain"].index('"event_id":"') + len('"event_id":"')
+    assert (head, tail) == (msgs["id-plain"][:at], msgs["id-plain"][at + len("id-plain"):])
+    head, tail = stored["id-early"]  # the first occurrence, inside metadata, was the one cut
+    assert len(head) == msgs["id-early"].index('"event_id":"id-early"') + len('"event_id":"')
+    assert (head + tail).count("id-early") == 1
 
 
 def test_every_reader_of_message_gets_the_original_bytes(tmp_path):

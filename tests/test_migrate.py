@@ -26,9 +26,10 @@ def _v3_dataset(tmp_path):
 
 
 def _downgrade(data, version: int) -> None:
-    """Make ``data`` what rumq wrote at format ``version`` (2 or 3): the same events in that version's columns.
+    """Make ``data`` what rumq wrote at format ``version`` (2 to 5): the same events in that version's columns.
 
-    Version 3 stored the whole message (no message_body / message_id_at); version 2 also lacked
+    Versions 4 and 5 stored the message as message_body (the id's characters left out) and
+    message_id_at (where); version 3 stored the whole message; version 2 also lacked
     message_reconstructed.
     """
     store = Store(data)
@@ -37,9 +38,14 @@ def _downgrade(data, version: int) -> None:
         path = str(store.root / f["path"])
         cols = []
         for c in FILE_COLUMNS:
-            if c == "message_body":
+            if c == "message_head" and version >= 4:
+                cols.append("CASE WHEN message_tail IS NULL THEN message_head ELSE message_head || message_tail END "
+                            "AS message_body")
+                cols.append("CAST(CASE WHEN message_tail IS NOT NULL THEN length(message_head) END AS INTEGER) "
+                            "AS message_id_at")
+            elif c == "message_head":
                 cols.append(f"{MESSAGE_EXPR} AS message")
-            elif c == "message_id_at" or (c == "message_reconstructed" and version == 2):
+            elif c == "message_tail" or (c == "message_reconstructed" and version == 2):
                 continue
             else:
                 cols.append(c)
@@ -154,27 +160,27 @@ def test_a_version_3_dataset_is_migrated_to_messages_without_the_event_id(tmp_pa
     assert _messages(data) == messages and _summary(data) == before
     con = duckdb.connect()
     for f in Store(data).load_state().files:
-        for eid, body, at in con.execute("SELECT event_id, message_body, message_id_at FROM read_parquet(?)",
-                                         [str(data / f["path"])]).fetchall():
-            assert at is not None and eid not in body
-            assert body[:at] + eid + body[at:] == messages[eid]
+        for eid, head, tail in con.execute("SELECT event_id, message_head, message_tail FROM read_parquet(?)",
+                                           [str(data / f["path"])]).fetchall():
+            assert tail is not None and eid not in head + tail
+            assert head + eid + tail == messages[eid]
     con.close()
 
 
 def _downgrade_to_v4(data) -> None:
     """Make ``data`` what rumq wrote at format version 4: the input manifest inside state.json."""
     store = Store(data)
-    st = store.load_state()
-    inputs = st.inputs
+    inputs = store.load_state().inputs
+    _downgrade(data, 4)
     state = json.loads(store.state_path.read_text())
     (data / state.pop("inputs_file")).unlink()
     state.update(version=4, inputs=inputs)
     store.state_path.write_text(json.dumps(state))
 
 
-def test_version_4_moves_its_input_manifest_out_and_rewrites_no_event_file(tmp_path):
+def test_version_4_moves_its_input_manifest_out_and_splits_its_messages(tmp_path):
     data = _v3_dataset(tmp_path)
-    before = _summary(data)
+    before, messages = _summary(data), _messages(data)
     inputs = Store(data).load_state().inputs
     files = sorted(p.relative_to(data) for p in (data / "events").rglob("*.parquet"))
     _downgrade_to_v4(data)
@@ -187,8 +193,26 @@ def test_version_4_moves_its_input_manifest_out_and_rewrites_no_event_file(tmp_p
     assert state["version"] == STATE_VERSION and "inputs" not in state
     assert state["inputs_file"].startswith("_rumq/inputs/") and (data / state["inputs_file"]).is_file()
     assert Store(data).load_state().inputs == inputs
-    assert sorted(p.relative_to(data) for p in (data / "events").rglob("*.parquet")) == files
-    assert _summary(data) == before
+    after = sorted(p.relative_to(data) for p in (data / "events").rglob("*.parquet"))
+    assert len(after) == len(files) and not set(after) & set(files)  # every event file rewritten (version 6)
+    assert _summary(data) == before and _messages(data) == messages
     # a second ingest of the same file still knows it
     res = _run(data, "ingest", str(tmp_path / "in.jsonl"))
     assert res.exit_code == 0 and "already ingested" in res.stderr
+
+
+def test_a_version_5_dataset_gets_its_messages_as_head_and_tail(tmp_path):
+    data = _v3_dataset(tmp_path)
+    messages, before = _messages(data), _summary(data)
+    _downgrade(data, 5)
+    res = _run(data, "info")
+    assert res.exit_code == ExitCode.FAILURE and "has version 5" in res.stderr and "message_head" in res.stderr
+    r = migrate(data)
+    assert (r["from_version"], r["to_version"]) == (5, STATE_VERSION) and r["files"] > 0
+    assert _messages(data) == messages and _summary(data) == before
+    con = duckdb.connect()
+    for f in Store(data).load_state().files:
+        for eid, head, tail in con.execute("SELECT event_id, message_head, message_tail FROM read_parquet(?)",
+                                           [str(data / f["path"])]).fetchall():
+            assert head + eid + tail == messages[eid] and head.endswith('"event_id":"')
+    con.close()

@@ -234,7 +234,7 @@ class Views:
             lf = lf.filter(pl.col("application_id") == self.app)
         from rumq.api import _polars_message
 
-        # ``message`` is stored as message_body + message_id_at (rumq.schema.MESSAGE_EXPR).
+        # ``message`` is stored as message_head + message_tail (rumq.schema.MESSAGE_EXPR).
         message = _polars_message()
         derived = {
             "metadata": message.str.json_path_match("$.metadata").alias("metadata"),

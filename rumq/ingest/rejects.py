@@ -23,10 +23,10 @@ def write_rejects(con: Any, path: Path, parts: Path) -> tuple[int, dict[str, int
     if not files:
         return 0, reasons
     con.execute("SET VARIABLE rumq_rejected = ?::VARCHAR[]", [files]).fetchall()
-    # A rejected record's message_body is its whole text (only good events have the id cut out).
+    # A rejected record's message_head is its whole text (only good events have the id cut out).
     # Fetch in chunks on this connection (its variables are not seen by cursors).
     cur = con.execute(
-        "SELECT source_file, source_line, source_format, _reject, message_body "
+        "SELECT source_file, source_line, source_format, _reject, message_head "
         "FROM read_parquet(getvariable('rumq_rejected')) ORDER BY _seq"
     )
     with open(path, "w", encoding="utf-8") as out:
