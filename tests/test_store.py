@@ -189,6 +189,30 @@ def test_large_ingest_uses_worker_processes_and_stays_exact(tmp_path):
     assert _count(tmp_path / "data") == 11000
 
 
+@pytest.mark.parametrize("workers", ["1", "3"])
+def test_the_number_of_ingest_workers_changes_nothing_but_the_files(tmp_path, monkeypatch, workers):
+    a = _big_input(tmp_path / "a.jsonl", 6000)
+    lines = a.read_text().splitlines()
+    for i in (1, 2):  # three files, so three workers can each take one
+        (tmp_path / f"{i}.jsonl").write_text("\n".join(ln.replace('"ev-', f'"ev{i}-') for ln in lines) + "\n")
+    monkeypatch.setenv("RUMQ_INGEST_WORKERS", workers)
+    r = ingest(tmp_path / "data", [str(a), str(tmp_path / "1.jsonl"), str(tmp_path / "2.jsonl")])
+    assert (r.read, r.written, r.duplicates, r.rejected) == (18000, 18000, 0, 0)
+    assert _count(tmp_path / "data") == 18000
+    tags = {Path(f).stem.rsplit("-", 2)[-2] for f in Store(tmp_path / "data").event_files()}
+    assert len(tags) == int(workers)  # one writer tag (w0, w1, ...) per worker process
+
+
+@pytest.mark.parametrize("value", ["0", "two", "-1"])
+def test_a_bad_ingest_workers_value_is_a_usage_error(tmp_path, monkeypatch, value):
+    from rumq.errors import UsageError
+
+    monkeypatch.setenv("RUMQ_INGEST_WORKERS", value)
+    with pytest.raises(UsageError, match="RUMQ_INGEST_WORKERS"):
+        ingest(tmp_path / "data", [str(write_jsonl(tmp_path / "a.jsonl", [event()]))])
+    assert not (tmp_path / "data").exists()
+
+
 def test_repeated_small_ingests_do_not_pile_up_small_files(tmp_path):
     from rumq.maintenance import AUTO_COMPACT_FILES
 

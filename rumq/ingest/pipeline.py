@@ -78,6 +78,7 @@ def ingest(
     """
     if format is not None and format not in FORMATS:
         raise UsageError(f"unknown format {format!r}", hint=f"choose one of: {', '.join(FORMATS)}")
+    ingest_workers()  # a bad RUMQ_INGEST_WORKERS stops the ingest before any work
     files = expand(paths, store_options)
     store = Store(data_dir, store_options)
     notice = on_notice or (lambda _m: None)
@@ -244,11 +245,30 @@ def _read_and_commit(store: Store, state: State, todo: list[ToRead], report: Ing
         shutil.rmtree(staging_dir, ignore_errors=True)
 
 
+#: Parsing processes by default: measured on a 2-core machine (bench/ingest.py --workers).
+DEFAULT_WORKERS = 2
+
+
+def ingest_workers() -> int:
+    """Worker processes an ingest parses in: ``RUMQ_INGEST_WORKERS``, else min(cores, ``DEFAULT_WORKERS``).
+
+    Raises:
+        UsageError: the variable is not a positive whole number.
+    """
+    raw = os.environ.get("RUMQ_INGEST_WORKERS", "").strip()
+    if not raw:
+        return min(os.cpu_count() or 1, DEFAULT_WORKERS)
+    if not raw.isdigit() or int(raw) < 1:
+        raise UsageError(f"RUMQ_INGEST_WORKERS={raw!r} is not a positive whole number",
+                         hint="set it to the number of processes an ingest may parse in, e.g. 4")
+    return int(raw)
+
+
 def _stage(todo: list[ToRead], results: dict[str, FileResult], parts: Path, staging_dir: Path, ingest_id: str,
            ingested_at: datetime, log_group: str | None, on_progress: Callable[[int, int], None] | None) -> None:
     """Stage every record of ``todo`` under ``parts``, in this process or in workers."""
     total = sum(t.file.size for t in todo) or 1
-    workers = min(os.cpu_count() or 1, 2, len(todo))
+    workers = min(ingest_workers(), len(todo))
     objects = [t.file.path for t in todo if isinstance(t.file.path, StoredObject)]
     parallel = workers > 1 and total >= staging.PARALLEL_MIN_BYTES
     # A worker process gets an object as its description (bucket, key, ETag,
