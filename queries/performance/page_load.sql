@@ -3,7 +3,10 @@
 -- description: Page load time per page - percentiles, Apdex and the median of each load step
 -- definition: |
 --   Every navigation event in the window counts, cookieless or not (event-level), grouped by
---   the normalized page (or all pages with by=none). The load time is the navigation
+--   the normalized page (or all pages with by=none, or page group with by=group: each tag of the
+--   navigation event's own pageTags, as pages/groups defines groups; an event with several tags
+--   counts in each group, a repeated tag once, one without tags in '(none)'; the page column then
+--   holds the group). The load time is the navigation
 --   duration (loadEventEnd - startTime, ms); initiator restricts to full page loads
 --   (navigation) or SPA route changes. p50/p75/p90 are exact percentiles with linear
 --   interpolation. Apdex uses the CloudWatch RUM bands: satisfied <= 2000 ms, tolerating
@@ -16,15 +19,16 @@
 --   - name: by
 --     type: str
 --     default: page
---     choices: [page, none]
---     help: Group by page, or over all pages
+--     choices: [page, none, group]
+--     help: Group by page, over all pages, or by page group (pageTags)
 --     sql:
---       page: page
---       none: "'(all)'"
+--       page: "(SELECT *, page AS k FROM navigations)"
+--       none: "(SELECT *, '(all)' AS k FROM navigations)"
+--       group: "(SELECT n.*, unnest(CASE WHEN len(list_distinct(e.page_tags)) > 0 THEN list_distinct(e.page_tags) ELSE ['(none)'] END) AS k FROM navigations AS n JOIN events AS e ON e.event_id = n.event_id)"
 --   - {name: initiator, type: str, default: all, choices: [all, navigation, route_change], help: Kind of navigation}
 --   - {name: top, type: int, default: 50, min: 1, max: 100000, help: Number of pages to return}
 -- columns:
---   - {name: page, type: VARCHAR, meaning: "Normalized page ('(all)' with by=none)"}
+--   - {name: page, type: VARCHAR, meaning: "Normalized page ('(all)' with by=none, the page group with by=group)"}
 --   - {name: loads, type: BIGINT, meaning: Navigations with a duration}
 --   - {name: p50_ms, type: DOUBLE, meaning: Median load time}
 --   - {name: p75_ms, type: DOUBLE, meaning: 75th percentile}
@@ -42,7 +46,9 @@
 --   - {name: load_event_ms, type: DOUBLE, meaning: Median load event handlers}
 -- ---
 WITH g AS (
-    SELECT CAST({{by}} AS VARCHAR) AS page,
+    -- The page column holds the group the `by` relation gives each navigation (k); by=group
+    -- joins the events' pageTags, which the view does not carry, by the event id.
+    SELECT CAST(k AS VARCHAR) AS page,
            count(*) AS loads,
            quantile_cont(duration, [0.5, 0.75, 0.9]) AS q,
            count(*) FILTER (WHERE apdex_band = 'satisfied') AS satisfied,
@@ -55,7 +61,7 @@ WITH g AS (
            quantile_cont(response_time, 0.5) AS response_ms,
            quantile_cont(dom_processing_time, 0.5) AS dom_processing_ms,
            quantile_cont(load_event_time, 0.5) AS load_event_ms
-    FROM navigations
+    FROM {{by}}
     WHERE duration IS NOT NULL AND ($initiator = 'all' OR initiator_type = $initiator)
     GROUP BY ALL
 )

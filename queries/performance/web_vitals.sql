@@ -3,7 +3,10 @@
 -- description: Web vitals per page - p50, p75, p90 and good / needs-improvement / poor shares
 -- definition: |
 --   Every web vital event in the window counts, cookieless or not (event-level), grouped by
---   the normalized page it was recorded on (or all pages with by=none) and metric (LCP, FCP,
+--   the normalized page it was recorded on (or all pages with by=none, or page group with
+--   by=group: each tag of the event's own pageTags, as pages/groups groups its LCP events; an
+--   event with several tags counts in each group, a repeated tag once, an event without tags in
+--   '(none)'; the page column then holds the group) and metric (LCP, FCP,
 --   CLS, INP, FID, TTFB; ms except CLS). samples = events with a value; p50/p75/p90 are exact
 --   percentiles with linear interpolation (DuckDB quantile_cont; Logs Insights' pct is
 --   approximate, so numbers can differ slightly). Ratings use the thresholds of Google's
@@ -16,11 +19,12 @@
 --   - name: by
 --     type: str
 --     default: page
---     choices: [page, none]
---     help: Group by page, or over all pages
+--     choices: [page, none, group]
+--     help: Group by page, over all pages, or by page group (pageTags)
 --     sql:
---       page: page
---       none: "'(all)'"
+--       page: "(SELECT *, page AS k FROM web_vitals)"
+--       none: "(SELECT *, '(all)' AS k FROM web_vitals)"
+--       group: "(SELECT w.*, unnest(CASE WHEN len(list_distinct(e.page_tags)) > 0 THEN list_distinct(e.page_tags) ELSE ['(none)'] END) AS k FROM web_vitals AS w JOIN events AS e ON e.event_id = w.event_id)"
 --   - {name: metric, type: str, default: all, choices: [all, LCP, FCP, CLS, INP, FID, TTFB], help: Only this metric}
 --   - {name: min_samples, type: int, default: 1, min: 1, help: Hide groups with fewer samples}
 --   - {name: top, type: int, default: 100, min: 1, max: 100000, help: Number of rows to return}
@@ -36,7 +40,7 @@
 --       poor: "poor DESC, samples DESC, page, metric"
 --       page: "page, metric"
 -- columns:
---   - {name: page, type: VARCHAR, meaning: "Normalized page ('(all)' with by=none)"}
+--   - {name: page, type: VARCHAR, meaning: "Normalized page ('(all)' with by=none, the page group with by=group)"}
 --   - {name: metric, type: VARCHAR, meaning: "LCP, FCP, CLS, INP, FID or TTFB"}
 --   - {name: samples, type: BIGINT, meaning: Events with a value}
 --   - {name: p50, type: DOUBLE, meaning: Median}
@@ -47,13 +51,15 @@
 --   - {name: poor, type: DOUBLE, meaning: Share rated poor}
 -- ---
 WITH g AS (
-    SELECT CAST({{by}} AS VARCHAR) AS page, metric,
+    -- The page column holds the group the `by` relation gives each event (k); by=group joins the
+    -- events' pageTags, which the view does not carry, by the event id (the deduplication key).
+    SELECT CAST(k AS VARCHAR) AS page, metric,
            count(*) AS samples,
            quantile_cont(value, [0.5, 0.75, 0.9]) AS q,
            count(*) FILTER (WHERE rating = 'good') / count(*) AS good,
            count(*) FILTER (WHERE rating = 'needs-improvement') / count(*) AS needs_improvement,
            count(*) FILTER (WHERE rating = 'poor') / count(*) AS poor
-    FROM web_vitals
+    FROM {{by}}
     WHERE value IS NOT NULL AND ($metric = 'all' OR metric = $metric)
     GROUP BY ALL
 )
