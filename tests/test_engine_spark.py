@@ -140,6 +140,9 @@ CASES = [
     ("pages/entry", {"by_domain": "true"}),
     ("journeys/transitions", {"by_domain": "true", "top": "100"}),
     ("journeys/top_paths", {"by_domain": "true", "depth": "3"}),
+    # By page group (the events' pageTags).
+    ("performance/page_load", {"by": "group"}),
+    ("performance/web_vitals", {"by": "group", "sort": "p75"}),
 ]
 
 # Funnels (parameters, sessions per step by hand): sequential, strict, windows (one across
@@ -204,16 +207,6 @@ def test_refused_queries_name_the_construct(data, name):
 
     with pytest.raises(NotPortableError, match=re.escape(REFUSED[name])) as e:
         run_query(data, name, {})
-    assert e.value.exit_code == 2
-
-
-@pytest.mark.parametrize("name", ["performance/web_vitals", "performance/page_load"])
-def test_by_group_is_refused_by_name(data, name):
-    """by=group unnests each event's distinct pageTags (list_distinct), which Spark does not run yet."""
-    from rumq.engines.spark import run_query
-
-    with pytest.raises(NotPortableError, match="ArrayDistinct") as e:
-        run_query(data, name, {"by": "group"})
     assert e.value.exit_code == 2
 
 

@@ -22,9 +22,9 @@
 --     choices: [page, none, group]
 --     help: Group by page, over all pages, or by page group (pageTags)
 --     sql:
---       page: "(SELECT *, page AS k FROM navigations)"
---       none: "(SELECT *, '(all)' AS k FROM navigations)"
---       group: "(SELECT n.*, unnest(CASE WHEN len(list_distinct(e.page_tags)) > 0 THEN list_distinct(e.page_tags) ELSE ['(none)'] END) AS k FROM navigations AS n JOIN events AS e ON e.event_id = n.event_id)"
+--       page: by_page
+--       none: by_none
+--       group: by_group
 --   - {name: initiator, type: str, default: all, choices: [all, navigation, route_change], help: Kind of navigation}
 --   - {name: top, type: int, default: 50, min: 1, max: 100000, help: Number of pages to return}
 -- columns:
@@ -45,9 +45,20 @@
 --   - {name: dom_processing_ms, type: DOUBLE, meaning: Median DOM processing}
 --   - {name: load_event_ms, type: DOUBLE, meaning: Median load event handlers}
 -- ---
-WITH g AS (
-    -- The page column holds the group the `by` relation gives each navigation (k); by=group
-    -- joins the events' pageTags, which the view does not carry, by the event id.
+-- The `by` parameter picks one of these relations: each row of navigations with its group k.
+WITH by_page AS (SELECT *, page AS k FROM navigations),
+by_none AS (SELECT *, '(all)' AS k FROM navigations),
+tags AS (
+    -- by=group: the distinct tags of each event's own pageTags, which the view does not carry
+    -- (a tag repeated on one event once)
+    SELECT DISTINCT event_id, k
+    FROM (SELECT *, unnest(page_tags) AS k FROM (SELECT event_id, page_tags FROM events))
+    WHERE k IS NOT NULL
+),
+-- Each event once per tag, joined by the event id (the deduplication key); one without tags in '(none)'.
+by_group AS (SELECT n.*, coalesce(t.k, '(none)') AS k
+             FROM navigations AS n LEFT JOIN tags AS t ON t.event_id = n.event_id),
+g AS (
     SELECT CAST(k AS VARCHAR) AS page,
            count(*) AS loads,
            quantile_cont(duration, [0.5, 0.75, 0.9]) AS q,

@@ -22,9 +22,9 @@
 --     choices: [page, none, group]
 --     help: Group by page, over all pages, or by page group (pageTags)
 --     sql:
---       page: "(SELECT *, page AS k FROM web_vitals)"
---       none: "(SELECT *, '(all)' AS k FROM web_vitals)"
---       group: "(SELECT w.*, unnest(CASE WHEN len(list_distinct(e.page_tags)) > 0 THEN list_distinct(e.page_tags) ELSE ['(none)'] END) AS k FROM web_vitals AS w JOIN events AS e ON e.event_id = w.event_id)"
+--       page: by_page
+--       none: by_none
+--       group: by_group
 --   - {name: metric, type: str, default: all, choices: [all, LCP, FCP, CLS, INP, FID, TTFB], help: Only this metric}
 --   - {name: min_samples, type: int, default: 1, min: 1, help: Hide groups with fewer samples}
 --   - {name: top, type: int, default: 100, min: 1, max: 100000, help: Number of rows to return}
@@ -50,9 +50,20 @@
 --   - {name: needs_improvement, type: DOUBLE, meaning: Share rated needs-improvement}
 --   - {name: poor, type: DOUBLE, meaning: Share rated poor}
 -- ---
-WITH g AS (
-    -- The page column holds the group the `by` relation gives each event (k); by=group joins the
-    -- events' pageTags, which the view does not carry, by the event id (the deduplication key).
+-- The `by` parameter picks one of these relations: each row of web_vitals with its group k.
+WITH by_page AS (SELECT *, page AS k FROM web_vitals),
+by_none AS (SELECT *, '(all)' AS k FROM web_vitals),
+tags AS (
+    -- by=group: the distinct tags of each event's own pageTags, which the view does not carry
+    -- (a tag repeated on one event once)
+    SELECT DISTINCT event_id, k
+    FROM (SELECT *, unnest(page_tags) AS k FROM (SELECT event_id, page_tags FROM events))
+    WHERE k IS NOT NULL
+),
+-- Each event once per tag, joined by the event id (the deduplication key); one without tags in '(none)'.
+by_group AS (SELECT w.*, coalesce(t.k, '(none)') AS k
+             FROM web_vitals AS w LEFT JOIN tags AS t ON t.event_id = w.event_id),
+g AS (
     SELECT CAST(k AS VARCHAR) AS page, metric,
            count(*) AS samples,
            quantile_cont(value, [0.5, 0.75, 0.9]) AS q,
