@@ -14,8 +14,8 @@
 --   (metadata.domain): domain + page when the page starts with '/' or '#'
 --   (shop.example.com/cart), domain + ' ' + page otherwise, '(unknown)' for a missing domain, a
 --   page view without a page id stays a NULL page; repeats are collapsed on the qualified page,
---   so a move from www.example.com/cart to shop.example.com/cart is a step
---   (the path is cut after `depth` qualified pages).
+--   so a move from www.example.com/cart to shop.example.com/cart is a step (the path is cut
+--   after `depth` qualified pages).
 -- session_based: true
 -- params:
 --   - {name: depth, type: int, default: 5, min: 1, max: 100, help: Pages of each path to keep}

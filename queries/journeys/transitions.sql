@@ -18,11 +18,11 @@
 --   prefixed with their step number, so loops (A -> B -> A) appear as two edges of one graph.
 --   Cookieless sessions are excluded unless include_cookieless is true (their page loads are
 --   separate sessions, and would show as entry -> page -> exit); coverage is the share of the
---   window's page views in cookie sessions. With by_domain = true a page is qualified by the domain of its page view
---   (metadata.domain): domain + page when the page starts with '/' or '#'
---   (shop.example.com/cart), domain + ' ' + page otherwise, '(unknown)' for a missing domain, a
---   page view without a page id stays a NULL page; repeats are collapsed on the qualified page,
---   so a move from www.example.com/cart to shop.example.com/cart is a step.
+--   window's page views in cookie sessions. With by_domain = true a page is qualified by the
+--   domain of its page view (metadata.domain): domain + page when the page starts with '/' or
+--   '#' (shop.example.com/cart), domain + ' ' + page otherwise, '(unknown)' for a missing
+--   domain, a page view without a page id stays a NULL page; repeats are collapsed on the
+--   qualified page, so a move from www.example.com/cart to shop.example.com/cart is a step.
 -- session_based: true
 -- params:
 --   - {name: top, type: int, default: 50, min: 1, max: 100000, help: Number of edges to return}
