@@ -161,3 +161,65 @@ def test_domains_option_is_checked():
                      ("www.example.com,https://shop.example.com", "not a host name")):
         with pytest.raises(UsageError, match=why):
             check_domains(bad)
+
+
+# --- the qualification's edge cases, by hand ------------------------------------------------------
+
+X, Y = "5e55d000-0000-4000-8000-00000000000a", "5e55d000-0000-4000-8000-00000000000b"
+UX, UY = "0d000000-0000-4000-8000-00000000000a", "0d000000-0000-4000-8000-00000000000b"
+
+
+@pytest.fixture(scope="module")
+def edges(tmp_path_factory):
+    """X: Home (a custom page id) and /cart on www., /cart, #/pay and a page view without page id
+    on shop., /done without a domain; Y: /cart on shop., a bounce."""
+    import json
+
+    import analyses_data as A
+
+    def pv(at: str, page: str, i: int, domain: str | None, session: str = X, user: str = UX) -> dict:
+        m = A.msg("page_view", at, session=session, user=user, page=page, interaction=i, ctx=A.CHROME_US,
+                  domain=domain or "x")
+        if domain is None:
+            del m["metadata"]["domain"]
+        return m
+
+    no_id = pv("10:00:40", "/gone", 4, "shop.example.com")
+    del no_id["metadata"]["pageId"], no_id["event_details"]["pageId"]
+    messages = [pv("10:00:00", "Home", 0, "www.example.com"), pv("10:00:10", "/cart", 1, "www.example.com"),
+                pv("10:00:20", "/cart", 2, "shop.example.com"), pv("10:00:30", "#/pay", 3, "shop.example.com"),
+                no_id, pv("10:00:50", "/done", 5, None),
+                pv("11:00:00", "/cart", 0, "shop.example.com", Y, UY)]
+    tmp = tmp_path_factory.mktemp("domain-edges")
+    (tmp / "e.jsonl").write_text("".join(json.dumps(m) + "\n" for m in messages), encoding="utf-8")
+    assert ingest(tmp / "data", [str(tmp / "e.jsonl")]).written == 7
+    return Dataset(tmp / "data", notify=lambda _m: None)
+
+
+def test_qualified_pages_edge_cases(edges):
+    W, S = "www.example.com", "shop.example.com"
+    rows = edges.run("journeys/transitions", by_domain=True).to_dicts()
+    assert {(r["from_page"], r["to_page"]): r["transitions"] for r in rows} == {
+        ("(entry)", f"{W} Home"): 1,  # a page id without a leading '/': domain, space, page
+        (f"{W} Home", f"{W}/cart"): 1,
+        (f"{W}/cart", f"{S}/cart"): 1,  # the same path on two hosts in a row: two steps
+        (f"{S}/cart", f"{S}#/pay"): 1,  # a hash route joins like a path
+        (f"{S}#/pay", None): 1,  # no page id: a NULL page, with or without by_domain
+        (None, "(unknown)/done"): 1,  # no domain
+        ("(unknown)/done", "(exit)"): 1,
+        ("(entry)", f"{S}/cart"): 1, (f"{S}/cart", "(exit)"): 1,  # Y
+    }
+    # Without by_domain X's two /cart views are one step.
+    plain = edges.run("journeys/transitions").to_dicts()
+    assert ("/cart", "#/pay") in {(r["from_page"], r["to_page"]) for r in plain} and len(plain) == 8
+    # top_paths writes a NULL page '(unknown)' (its definition); X's six steps are cut at depth 5.
+    [path_y, path_x] = edges.run("journeys/top_paths", by_domain=True).sort("path").to_dicts()
+    assert (path_x["path"], path_x["length"]) == (f"{W} Home > {W}/cart > {S}/cart > {S}#/pay > (unknown) > …", 5)
+    assert (path_y["path"], path_y["length"]) == (f"{S}/cart", 1)
+    drop = {r["page"]: r for r in edges.run("pages/drop_off", by_domain=True).to_dicts()}
+    assert (drop[f"{S}/cart"]["page_views"], drop[f"{S}/cart"]["sessions"], drop[f"{S}/cart"]["exits"],
+            drop[f"{S}/cart"]["bounces"]) == (2, 2, 1, 1)
+    assert drop["(unknown)/done"]["exits"] == 1 and drop[None]["page_views"] == 1
+    entry = {r["entry_page"]: (r["sessions"], r["pages_per_session_mean"])
+             for r in edges.run("pages/entry", by_domain=True).to_dicts()}
+    assert entry == {f"{W} Home": (1, 6.0), f"{S}/cart": (1, 1.0)}
