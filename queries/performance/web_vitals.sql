@@ -2,19 +2,18 @@
 -- name: performance/web_vitals
 -- description: Web vitals per page - p50, p75, p90 and good / needs-improvement / poor shares
 -- definition: |
---   Every web vital event in the window counts, cookieless or not (event-level), grouped by
---   the normalized page it was recorded on (or all pages with by=none, or page group with
---   by=group: each tag of the event's own pageTags, as pages/groups groups its LCP events; an
---   event with several tags counts in each group, a repeated tag once, an event without tags in
---   '(none)'; the page column then holds the group) and metric (LCP, FCP,
---   CLS, INP, FID, TTFB; ms except CLS). samples = events with a value; p50/p75/p90 are exact
---   percentiles with linear interpolation (DuckDB quantile_cont; Logs Insights' pct is
---   approximate, so numbers can differ slightly). Ratings use the thresholds of Google's
---   web-vitals library: a value at or below the first threshold is good, at or below the
---   second needs improvement, above it poor (LCP 2500/4000, FCP 1800/3000, CLS 0.1/0.25,
---   INP 200/500, FID 100/300, TTFB 800/1800); the shares are of samples. The assessment
---   value Google uses is p75. Rows are ordered by sort (default: most samples first); ties by
---   page, then metric. top cuts after sorting.
+--   Every web vital event in the window counts, cookieless or not (event-level), grouped by the
+--   normalized page it was recorded on (or all pages with by=none, or page group with by=group:
+--   each tag of the event's own pageTags, as pages/groups groups its LCP events; an event with
+--   several tags counts in each group, a repeated tag once, an event without tags in '(none)';
+--   the page column then holds the group) and metric (LCP, FCP, CLS, INP, FID, TTFB; ms except
+--   CLS). samples = events with a value; p50/p75/p90 are exact percentiles with linear
+--   interpolation (DuckDB quantile_cont; Logs Insights' pct is approximate, so numbers can
+--   differ slightly). Ratings use the thresholds of Google's web-vitals library: a value at or
+--   below the first threshold is good, at or below the second needs improvement, above it poor
+--   (LCP 2500/4000, FCP 1800/3000, CLS 0.1/0.25, INP 200/500, FID 100/300, TTFB 800/1800); the
+--   shares are of samples. The assessment value Google uses is p75. Rows are ordered by sort
+--   (default: most samples first); ties by page, then metric. top cuts after sorting.
 -- params:
 --   - name: by
 --     type: str
