@@ -91,7 +91,7 @@ class ParamSpec:
     min: Any = None
     max: Any = None
     help: str = ""
-    sql: Mapping[str, str] | None = field(default=None)
+    sql: Mapping[Any, str] | None = field(default=None)
 
     @property
     def required(self) -> bool:
@@ -134,12 +134,20 @@ class ParamSpec:
         if sql is not None:
             if not isinstance(sql, Mapping) or not sql:
                 raise ValueError(f"parameter '{name}': 'sql' must map each allowed value to an SQL fragment")
-            if ptype != "str":
-                raise ValueError(f"parameter '{name}': an identifier parameter ('sql' map) must have type str")
+            if ptype not in ("str", "bool"):
+                raise ValueError(f"parameter '{name}': an identifier parameter ('sql' map) must have type str or bool")
             for k, v in sql.items():
                 if not isinstance(v, str) or not v.strip():
                     raise ValueError(f"parameter '{name}': sql fragment for {k!r} must be a non-empty string")
-            sql = {str(k): v for k, v in sql.items()}
+            if ptype == "bool":
+                # A switch between two fragments (e.g. two sources of rows): keys true and false.
+                keys = {k if isinstance(k, bool) else str(k).strip().lower() in _TRUE: k for k in sql}
+                if set(keys) != {True, False} or len(sql) != 2 or not all(
+                        isinstance(k, bool) or str(k).strip().lower() in _TRUE | _FALSE for k in sql):
+                    raise ValueError(f"parameter '{name}': a bool identifier parameter maps exactly true and false")
+                sql = {b: sql[k] for b, k in keys.items()}
+            else:
+                sql = {str(k): v for k, v in sql.items()}
         bare = cls(name=name, type=ptype, help=str(raw.get("help") or ""))
         choices = raw.get("choices")
         if choices is not None:
@@ -150,9 +158,9 @@ class ParamSpec:
                 choices = tuple(_parse_scalar(bare, elem, c) for c in choices)
             except ParameterError as e:
                 raise ValueError(f"parameter '{name}': bad choice: {e.message}") from None
-        elif sql is not None:
+        elif sql is not None and ptype == "str":
             choices = tuple(sql)
-        if sql is not None:
+        if sql is not None and choices is not None:
             missing = [c for c in choices if c not in sql]
             if missing:
                 raise ValueError(

@@ -37,6 +37,16 @@ C2 nil session id (old client), Edge mobile DE:
     pv /products/7 14:05:00, js_error Error "Timeout after 1 ms" 14:05:03
 
 Page views: 13 in cookie sessions + 2 cookieless = 15; coverage = 13/15.
+
+Domains (metadata.domain): every event is on shop.example.com except S1's
+/products/15?ref=x page view and its http and js_error events
+(www.example.com) and S2's /checkout page view (secure.example.com): with
+by_domain, S1's two /products/:id page views are two steps, S2 crosses to
+secure.example.com at checkout.
+
+Page tags (metadata.pageTags, on every event of the page, ``PAGE_TAGS``):
+/home ['landing'], /cart ['shop', 'funnel'] (S4's /cart repeats 'shop':
+['shop', 'funnel', 'shop']), /checkout ['funnel']; /products/*, /blog/a none.
 """
 
 from __future__ import annotations
@@ -52,6 +62,11 @@ APP = "a0000000-0000-0000-0000-00000000000a"
 DAY = "2026-11-02"
 U1, U2, U3 = (f"{n}{n}{n}{n}{n}{n}{n}{n}-0000-4000-8000-000000000000" for n in "123")
 S1, S2, S3, S4, C1 = (f"5e55{n}{n}{n}{n}-0000-4000-8000-000000000000" for n in "1234c")
+
+SHOP, WWW, SECURE = "shop.example.com", "www.example.com", "secure.example.com"
+#: The pageTags of the story's pages (as sent), on every event of the page.
+PAGE_TAGS = {"/home": ["landing"], "/cart/": ["shop", "funnel"], "/cart": ["shop", "funnel"],
+             "/checkout": ["funnel"]}
 
 COOKIE_PAGE_VIEWS = 13
 ALL_PAGE_VIEWS = 15
@@ -85,16 +100,24 @@ def msg(
     ctx: dict[str, str],
     details: dict[str, Any] | None = None,
     app: str = APP,
+    domain: str = SHOP,
+    tags: list[str] | None = None,
 ) -> dict[str, Any]:
-    """One RUM message as the web client sends it (``at`` = ``HH:MM:SS`` on ``DAY``)."""
+    """One RUM message as the web client sends it (``at`` = ``HH:MM:SS`` on ``DAY``).
+
+    ``tags`` default to the page's ``PAGE_TAGS`` (none: no ``pageTags`` key).
+    """
     global _counter
     _counter += 1
     when = datetime.fromisoformat(f"{DAY}T{at}").replace(tzinfo=UTC)
     md: dict[str, Any] = {
         "version": "1.0.0", "browserLanguage": "en-US", "browserVersion": "1.0", "osName": "Linux",
-        "osVersion": "6", "platformType": "web", "domain": "shop.example.com", "title": "Shop",
+        "osVersion": "6", "platformType": "web", "domain": domain, "title": "Shop",
         "pageId": page, "aws:client": "arw-module", "aws:clientVersion": "1.16.1", **ctx,
     }
+    tags = PAGE_TAGS.get(page) if tags is None else tags
+    if tags:
+        md["pageTags"] = tags
     ed: dict[str, Any] = {"version": "1.0.0"}
     if kind == "page_view":
         ed["pageId"] = page
@@ -152,24 +175,26 @@ def messages() -> list[dict[str, Any]]:
     _counter = 0
     out: list[dict[str, Any]] = []
 
-    def s1(kind: str, at: str, page: str, i: int | None = None, **d: Any) -> None:
-        out.append(msg(kind, at, session=S1, user=U1, page=page, interaction=i, ctx=CHROME_US, details=d))
+    def s1(kind: str, at: str, page: str, i: int | None = None, dom: str = SHOP, **d: Any) -> None:
+        out.append(msg(kind, at, session=S1, user=U1, page=page, interaction=i, ctx=CHROME_US, details=d,
+                       domain=dom))
 
     s1("session_start", "10:00:00", "/home", 0)
     s1("page_view", "10:00:00", "/home", 0)
     s1("navigation", "10:00:01", "/home", 0, **nav(1500, 10, 100, 10, 300, 1))
     s1("lcp", "10:00:02", "/home", 0, value=2000)
     s1("page_view", "10:00:30", "/products/12", 1)
-    s1("page_view", "10:01:00", "/products/15?ref=x", 2)
-    s1("http", "10:01:05", "/products/15?ref=x", 2, **http("GET", "https://api.shop.com/v1/items/15?x=1", 200))
-    s1("http", "10:01:06", "/products/15?ref=x", 2, **http("GET", "https://api.shop.com/v1/items/16", 404))
-    s1("js_error", "10:01:10", "/products/15?ref=x", 2,
+    s1("page_view", "10:01:00", "/products/15?ref=x", 2, WWW)
+    s1("http", "10:01:05", "/products/15?ref=x", 2, WWW, **http("GET", "https://api.shop.com/v1/items/15?x=1", 200))
+    s1("http", "10:01:06", "/products/15?ref=x", 2, WWW, **http("GET", "https://api.shop.com/v1/items/16", 404))
+    s1("js_error", "10:01:10", "/products/15?ref=x", 2, WWW,
        **js("TypeError", "Cannot read properties of undefined (reading 'id')", APP_STACK))
     s1("page_view", "10:02:00", "/cart/", 3)
     s1("cls", "10:02:00", "/cart/", 3, value=0.25)
 
-    def s2(kind: str, at: str, page: str, i: int, **d: Any) -> None:
-        out.append(msg(kind, at, session=S2, user=U1, page=page, interaction=i, ctx=CHROME_US, details=d))
+    def s2(kind: str, at: str, page: str, i: int, dom: str = SHOP, **d: Any) -> None:
+        out.append(msg(kind, at, session=S2, user=U1, page=page, interaction=i, ctx=CHROME_US, details=d,
+                       domain=dom))
 
     s2("page_view", "11:00:00", "/home", 0)
     s2("navigation", "11:00:01", "/home", 0, **nav(3000, 20, 200, 10, 500, 2))
@@ -177,7 +202,7 @@ def messages() -> list[dict[str, Any]]:
     s2("page_view", "11:00:15", "/cart", 1)
     s2("page_view", "11:00:30", "/home", 2)
     s2("page_view", "11:00:45", "/cart", 3)
-    s2("page_view", "11:01:00", "/checkout", 4)
+    s2("page_view", "11:01:00", "/checkout", 4, SECURE)
 
     def s3(kind: str, at: str, **d: Any) -> None:
         out.append(msg(kind, at, session=S3, user=U2, page="/home", interaction=0, ctx=FIREFOX_DE, details=d))
@@ -188,7 +213,9 @@ def messages() -> list[dict[str, Any]]:
     s3("http", "12:00:05", **http("POST", "https://api.shop.com/v1/cart", None))
 
     def s4(kind: str, at: str, page: str, i: int, **d: Any) -> None:
-        out.append(msg(kind, at, session=S4, user=U3, page=page, interaction=i, ctx=SAFARI_FR, details=d))
+        tags = ["shop", "funnel", "shop"] if page == "/cart" else None  # a tag repeated on one page view
+        out.append(msg(kind, at, session=S4, user=U3, page=page, interaction=i, ctx=SAFARI_FR, details=d,
+                       tags=tags))
 
     s4("page_view", "13:00:00", "/blog/a", 0)
     s4("page_view", "13:00:10", "/cart", 2)  # before /home in the file, same second

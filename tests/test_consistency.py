@@ -252,41 +252,79 @@ def test_error_sessions_agree(res):
         assert sum(round((r["error_session_rate"] or 0) * r["sessions"]) for r in rows) == error_sessions, q
 
 
-def test_page_views_agree(res):
+# The page-level identities hold with pages qualified by their domain too (by_domain).
+BY_DOMAIN = pytest.mark.parametrize("by_domain", [False, True], ids=["pages", "domain-pages"])
+
+
+@BY_DOMAIN
+def test_page_views_agree(res, by_domain):
     page_views = res.summary["page_views"]
-    assert sum(r["page_views"] for r in res("pages/drop_off", top=ALL)) == page_views
+    assert sum(r["page_views"] for r in res("pages/drop_off", top=ALL, by_domain=by_domain)) == page_views
     for q in AUDIENCE:
         assert sum(r["page_views"] for r in res(q, top=ALL)) == page_views, q
 
 
-def test_entries_agree(res):
-    entries = _by(res("pages/entry", top=ALL), "entry_page", "sessions")
+@BY_DOMAIN
+def test_entries_agree(res, by_domain):
+    entries = _by(res("pages/entry", top=ALL, by_domain=by_domain), "entry_page", "sessions")
     assert sum(entries.values()) == res.summary["sessions"]
-    assert _by(res("pages/drop_off", top=ALL), "page", "entries") == entries
-    edges = [r for r in res("journeys/transitions", top=ALL) if r["from_page"] == "(entry)"]
+    assert _by(res("pages/drop_off", top=ALL, by_domain=by_domain), "page", "entries") == entries
+    edges = [r for r in res("journeys/transitions", top=ALL, by_domain=by_domain) if r["from_page"] == "(entry)"]
     assert _by(edges, "to_page", "transitions") == entries
     assert _by(edges, "to_page", "sessions") == entries
 
 
-def test_exits_agree(res):
-    exits = _by(res("pages/drop_off", top=ALL), "page", "exits")
+@BY_DOMAIN
+def test_exits_agree(res, by_domain):
+    exits = _by(res("pages/drop_off", top=ALL, by_domain=by_domain), "page", "exits")
     assert sum(exits.values()) == res.summary["sessions"]
-    edges = [r for r in res("journeys/transitions", top=ALL) if r["to_page"] == "(exit)"]
+    edges = [r for r in res("journeys/transitions", top=ALL, by_domain=by_domain) if r["to_page"] == "(exit)"]
     assert _by(edges, "from_page", "transitions") == exits
     assert _by(edges, "from_page", "sessions") == exits
 
 
-def test_bounces_agree(res):
-    bounces = _by(res("pages/entry", top=ALL), "entry_page", "bounces")
+@BY_DOMAIN
+def test_bounces_agree(res, by_domain):
+    bounces = _by(res("pages/entry", top=ALL, by_domain=by_domain), "entry_page", "bounces")
     assert sum(bounces.values()) == res.count("bounce_rate")
-    assert _by(res("pages/drop_off", top=ALL), "page", "bounces") == bounces
+    assert _by(res("pages/drop_off", top=ALL, by_domain=by_domain), "page", "bounces") == bounces
 
 
-def test_paths_and_funnels_agree(res):
+@BY_DOMAIN
+def test_paths_and_funnels_agree(res, by_domain):
     # Every session has exactly one path; the sessions that saw a page are the
-    # sessions reaching a one-step funnel on it.
-    assert sum(r["sessions"] for r in res("journeys/top_paths", top=ALL)) == res.summary["sessions"]
+    # sessions reaching a one-step funnel on it (funnel steps match unqualified pages).
+    paths = res("journeys/top_paths", top=ALL, by_domain=by_domain)
+    assert sum(r["sessions"] for r in paths) == res.summary["sessions"]
+    if by_domain:
+        return
     seen = _by(res("pages/drop_off", top=ALL), "page", "sessions")
     for page in [p for p in seen if p is not None][:3]:
         [step] = res("funnels/conversion", steps=[page])
         assert step["sessions"] == seen[page], page
+
+
+def _unqualified(page: str | None) -> str | None:
+    """The page of a domain-qualified page (host names hold no '/', '#' or ' ')."""
+    if page is None or page.startswith("("):
+        return page
+    cut = min((i for i in (page.find(c) for c in "/# ") if i >= 0), default=len(page))
+    return page[cut + 1:] if page[cut:cut + 1] == " " else page[cut:]
+
+
+def test_domain_pages_add_up_to_the_pages(res):
+    """Page views, entries, exits and bounces are additive over domains: summed per unqualified page they
+    are the unqualified counts; transitions likewise per unqualified edge (when no edge joins two domains
+    of one page, which the generated apps do not have)."""
+    plain = res("pages/drop_off", top=ALL)
+    qualified = res("pages/drop_off", top=ALL, by_domain=True)
+    assert any(r["page"] and r["page"][0] not in "/#" for r in qualified)  # qualified indeed
+    for col in ("page_views", "exits", "entries", "bounces"):
+        summed: dict[Any, int] = defaultdict(int)
+        for r in qualified:
+            summed[_unqualified(r["page"])] += r[col]
+        assert {k: v for k, v in summed.items() if v} == _by(plain, "page", col), col
+    summed = defaultdict(int)
+    for r in res("journeys/transitions", top=ALL, by_domain=True):
+        summed[(_unqualified(r["from_page"]), _unqualified(r["to_page"]))] += r["transitions"]
+    assert summed == {(r["from_page"], r["to_page"]): r["transitions"] for r in res("journeys/transitions", top=ALL)}

@@ -135,6 +135,14 @@ CASES = [
     ("performance/page_load", {"by": "none", "initiator": "navigation"}),
     ("performance/web_vitals", {}),
     ("performance/web_vitals", {"by": "none", "metric": "LCP", "sort": "poor"}),
+    # Pages qualified by their domain (the story's sessions cross subdomains).
+    ("pages/drop_off", {"by_domain": "true", "include_cookieless": "true", "top": "100"}),
+    ("pages/entry", {"by_domain": "true"}),
+    ("journeys/transitions", {"by_domain": "true", "top": "100"}),
+    ("journeys/top_paths", {"by_domain": "true", "depth": "3"}),
+    # By page group (the events' pageTags).
+    ("performance/page_load", {"by": "group"}),
+    ("performance/web_vitals", {"by": "group", "sort": "p75"}),
 ]
 
 # Funnels (parameters, sessions per step by hand): sequential, strict, windows (one across

@@ -67,6 +67,14 @@ CASES = [
     ("journeys/transitions", {"steps": "2", "include_cookieless": "true"}),
     ("journeys/top_paths", {}),
     ("journeys/top_paths", {"depth": "2", "include_cookieless": "true"}),
+    # Pages qualified by their domain (the story's sessions cross subdomains).
+    ("pages/drop_off", {"by_domain": "true", "include_cookieless": "true", "top": "100"}),
+    ("pages/entry", {"by_domain": "true", "include_cookieless": "true"}),
+    ("journeys/transitions", {"by_domain": "true", "top": "100"}),
+    ("journeys/top_paths", {"by_domain": "true", "depth": "3", "include_cookieless": "true"}),
+    # By page group (the events' pageTags).
+    ("performance/page_load", {"by": "group"}),
+    ("performance/web_vitals", {"by": "group", "sort": "p75"}),
     ("sessions/summary", {"include_cookieless": "true"}),
     ("errors/rate_per_session", {"dimension": "browser", "bucket": "hour"}),
     ("errors/rate_per_session", {"dimension": "country", "bucket": "day", "include_cookieless": "true"}),

@@ -95,6 +95,20 @@ def test_identifier_param_choices_come_from_sql_map():
         p.parse("browser_name; DROP TABLE x")
 
 
+def test_bool_identifier_param_switches_between_two_fragments():
+    import yaml
+
+    # As a query header writes it: YAML reads the keys true and false as booleans.
+    raw = yaml.safe_load("{name: by_domain, type: bool, default: false, sql: {false: pages, true: domain_pages}}")
+    p = ParamSpec.from_header(raw)
+    assert p.is_identifier and p.choices is None and p.default is False
+    assert p.parse("yes") is True and p.accepted() == "true or false"
+    with pytest.raises(ParameterError, match="expected true or false"):
+        p.parse("domain_pages")
+    for given, table in (({}, "pages"), ({"by_domain": "true"}, "domain_pages"), ({"by_domain": False}, "pages")):
+        assert substitute_identifiers("FROM {{by_domain}}", [p], resolve([p], given)) == f"FROM {table}"
+
+
 @pytest.mark.parametrize(
     "raw, problem",
     [
@@ -105,7 +119,9 @@ def test_identifier_param_choices_come_from_sql_map():
         ({"name": "top", "type": "int", "default": 0, "min": 1}, "bad default"),
         ({"name": "top", "type": "str", "min": 1}, "'min' applies to int, float and duration"),
         ({"name": "d", "sql": {"a": "x"}, "choices": ["a", "b"]}, "no fragment"),
-        ({"name": "d", "type": "int", "sql": {"1": "x"}}, "must have type str"),
+        ({"name": "d", "type": "int", "sql": {"1": "x"}}, "must have type str or bool"),
+        ({"name": "d", "type": "bool", "sql": {True: "x"}}, "maps exactly true and false"),
+        ({"name": "d", "type": "bool", "sql": {"yes": "x", "maybe": "y"}}, "maps exactly true and false"),
         ({"name": "d", "sql": {"a": ""}}, "non-empty string"),
         ({"name": "d", "choices": []}, "non-empty list"),
         ("top", "must be a mapping"),

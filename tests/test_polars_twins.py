@@ -169,6 +169,15 @@ def test_a_user_query_hiding_a_builtin_has_no_twin(edges, tmp_path):
         run_twin(edges, "pages/drop_off", {}, library=Library([lib], env={}))
 
 
+@pytest.mark.parametrize("name, params", [("pages/drop_off", {"by_domain": "true"}),
+                                          ("journeys/transitions", {"by_domain": True}),
+                                          ("performance/web_vitals", {"by": "group"})])
+def test_a_parameter_value_no_twin_computes_is_refused_by_name(edges, name, params):
+    (key, value), = params.items()
+    with pytest.raises(UsageError, match=f"query '{name}' with {key}={str(value).lower()} has no Polars twin"):
+        run_twin(edges, name, params)
+
+
 def test_twin_parameters_are_validated_as_for_sql(edges):
     with pytest.raises(ParameterError, match="parameter 'dimension': invalid value 'planet'"):
         run_twin(edges, "errors/rate_per_session", {"dimension": "planet"})

@@ -47,7 +47,7 @@ def test_good_definition_loads(tmp_path):
     assert d.sections[1].resolved["top"] == 5 and d.sections[1].resolved["include_cookieless"] is False
     assert d.sections[1].chart.kind == "bar" and dict(d.sections[1].chart.options) == {"label": "page", "value": "exits"}
     assert d.sections[0].thresholds[0].column == "sessions"
-    assert d.to_json()["sections"][1]["params"] == {"top": "5", "include_cookieless": "false"}
+    assert d.to_json()["sections"][1]["params"] == {"top": "5", "include_cookieless": "false", "by_domain": "false"}
 
 
 @pytest.mark.parametrize("name", ["daily", "weekly"])

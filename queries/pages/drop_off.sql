@@ -13,14 +13,19 @@
 --   view in the window count, as in every session-based query. Exits and entries each add up to
 --   sessions/summary's sessions, page views to its page views. Cookieless sessions are excluded
 --   unless include_cookieless is true (each of their page loads would count as an exit);
---   coverage is the share of the window's page views in cookie sessions.
+--   coverage is the share of the window's page views in cookie sessions. With by_domain = true a
+--   page is qualified by the domain of its page view (metadata.domain): domain + page when the
+--   page starts with '/' or '#' (shop.example.com/cart), domain + ' ' + page otherwise,
+--   '(unknown)' for a missing domain, and a page view without a page id stays a NULL page; the
+--   same path on two domains is two pages, and the order, sessions and exits are unchanged.
 -- session_based: true
 -- estimate: [page_views, sessions, exits, entries, bounces]
 -- params:
 --   - {name: top, type: int, default: 20, min: 1, max: 100000, help: Number of pages to return}
+--   - {name: by_domain, type: bool, default: false, help: "Qualify each page with its domain (shop.example.com/cart)", sql: {false: session_pages, true: domain_pages}}
 --   - {name: include_cookieless, type: bool, default: false, help: Include cookieless sessions}
 -- columns:
---   - {name: page, type: VARCHAR, meaning: Normalized page}
+--   - {name: page, type: VARCHAR, meaning: "Normalized page (with by_domain, domain + page)"}
 --   - {name: page_views, type: BIGINT, meaning: Page views of the page}
 --   - {name: sessions, type: BIGINT, meaning: Sessions that saw the page}
 --   - {name: exits, type: BIGINT, meaning: Sessions that ended on the page}
@@ -30,7 +35,15 @@
 --   - {name: bounces, type: BIGINT, meaning: Sessions that started on the page and saw no other}
 --   - {name: coverage, type: DOUBLE, meaning: "Share of the window's page views in cookie sessions"}
 -- ---
-WITH per_session AS (
+WITH domain_pages AS (
+    -- by_domain: session_pages with each page qualified by its page view's domain, which the
+    -- view does not carry (joined by the event id, the dataset's deduplication key).
+    SELECT p.session_uuid, p.session_text, p.cookieless, p.seq, p.is_last,
+           CASE WHEN p.page IS NULL THEN NULL
+                WHEN p.page LIKE '/%' OR p.page LIKE '#%' THEN coalesce(e.domain, '(unknown)') || p.page
+                ELSE coalesce(e.domain, '(unknown)') || ' ' || p.page END AS page
+    FROM session_pages AS p JOIN events AS e ON e.event_id = p.event_id AND e.event_name = 'page_view'
+), per_session AS (
     -- Per page and session first (by the session's id pair and cookie state, as
     -- session_pages orders them; a UUID hashes faster than its text), then per
     -- page: cheaper than count(DISTINCT session_id).
@@ -39,7 +52,7 @@ WITH per_session AS (
            count(*) FILTER (WHERE is_last) AS exits,
            count(*) FILTER (WHERE seq = 1) AS entries,
            count(*) FILTER (WHERE seq = 1 AND is_last) AS bounces
-    FROM session_pages
+    FROM {{by_domain}}
     WHERE NOT cookieless OR $include_cookieless
     GROUP BY page, session_uuid, session_text, cookieless
 ), p AS (

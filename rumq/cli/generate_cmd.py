@@ -36,11 +36,14 @@ _GLUE_SCHEMAS = ("structs", "json-strings")  # rumq.generate.glue.GLUE_SCHEMAS (
               help="Output directory (must be missing or empty).")
 @click.option("--page-groups", is_flag=True,
               help="Page views of the web shop carry page groups (pageTags); the truth counts them per group.")
+@click.option("--domains", metavar="HOST,HOST",
+              help="Two host names: the web shop's checkout pages on the second, its other pages on the first "
+                   "(sessions cross subdomains); the truth counts them.")
 @click.option("--truth", "truth_path", type=click.Path(dir_okay=False),
               help="Ground-truth JSON path [default: <out>.truth.json, next to the output].")
 def generate(sessions: int | None, events: int | None, days: int, start: dt.datetime, seed: int, apps: int,
              cookieless_share: float, fmt: str, glue_schema: str, gzip: bool, compresslevel: int, workers: int | None,
-             out_dir: str, page_groups: bool, truth_path: str | None) -> None:
+             out_dir: str, page_groups: bool, domains: str | None, truth_path: str | None) -> None:
     """Generate realistic CloudWatch RUM traffic as a real export would hold it.
 
     Simulates visitors of a web shop and a help center (sessions, page views
@@ -57,6 +60,7 @@ def generate(sessions: int | None, events: int | None, days: int, start: dt.date
       rumq generate --events 2000000 --gzip --compresslevel 1 --out bench-data
       rumq generate --sessions 2000 --format firehose --out fh
       rumq generate --sessions 2000 --format firehose-parquet --glue-schema json-strings --out fhp
+      rumq generate --sessions 2000 --domains www.example.com,shop.example.com --out two-hosts
     """
     from rumq.errors import UsageError
     from rumq.generate import estimate_sessions
@@ -68,7 +72,8 @@ def generate(sessions: int | None, events: int | None, days: int, start: dt.date
         sessions = estimate_sessions(events, cookieless_share=cookieless_share, apps=apps, seed=seed)
     truth = run(out_dir, sessions=sessions, days=days, start=start.date(), seed=seed, apps=apps,
                 cookieless_share=cookieless_share, fmt=fmt, gzip=gzip, compresslevel=compresslevel,
-                workers=workers, truth_path=truth_path, glue_schema=glue_schema, page_groups=page_groups)
+                workers=workers, truth_path=truth_path, glue_schema=glue_schema, page_groups=page_groups,
+                domains=domains)
     t = truth.total
     click.echo(
         f"wrote {t['events']:,} events, {t['sessions']['total']:,} sessions "

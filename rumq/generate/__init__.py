@@ -24,6 +24,7 @@ from typing import Any
 import orjson
 
 from rumq.errors import UsageError
+from rumq.generate.domains import check_domains, page_domains
 from rumq.generate.session import Chunk, ChunkSpec, split
 from rumq.generate.site import APPS, WEEKDAY_WEIGHTS, AppSpec
 from rumq.generate.truth import AppTruth, GroundTruth, build
@@ -72,7 +73,7 @@ def _apps(apps: int | list[str]) -> list[AppSpec]:
 
 
 def plan(sessions: int, days: int, start: dt.date, seed: int, apps: list[AppSpec],
-         cookieless_share: float, page_groups: bool = False) -> list[ChunkSpec]:
+         cookieless_share: float, page_groups: bool = False, domains: tuple[str, ...] = ()) -> list[ChunkSpec]:
     """Split the run into chunks: sessions per (app, day) by app share and
     weekday weight, at most ``CHUNK_SESSIONS`` sessions per chunk."""
     start_epoch = int(dt.datetime(start.year, start.month, start.day, tzinfo=dt.UTC).timestamp())
@@ -89,7 +90,8 @@ def plan(sessions: int, days: int, start: dt.date, seed: int, apps: list[AppSpec
             continue
         parts = math.ceil(q / CHUNK_SESSIONS)
         for p, n in enumerate(split(q, [1.0] * parts)):
-            specs.append(ChunkSpec(a, d, p, n, seed, start_epoch, days, cookieless_share, users[a], page_groups))
+            specs.append(ChunkSpec(a, d, p, n, seed, start_epoch, days, cookieless_share, users[a], page_groups,
+                                   domains))
     return specs
 
 
@@ -158,6 +160,7 @@ def generate(
     firehose_buffer_seconds: int = 900,
     glue_schema: str = "structs",
     page_groups: bool = False,
+    domains: str | list[str] | tuple[str, ...] | None = None,
 ) -> GroundTruth:
     """Generate RUM traffic into ``out_dir`` in an export format, with ground truth.
 
@@ -188,6 +191,10 @@ def generate(
         page_groups: page views of the sites that define page groups (the
             webshop) carry them as ``pageTags``, as custom page views with
             tags do; the truth then counts ``page_groups``.
+        domains: two host names (a list or comma-separated text): the web
+            shop's checkout pages are served from the second, its other pages
+            from the first, so sessions cross subdomains
+            (``rumq.generate.domains``); the truth then counts ``domains``.
 
     Returns:
         The ``GroundTruth`` (also written as JSON).
@@ -201,11 +208,12 @@ def generate(
     if glue_schema not in GLUE_SCHEMAS:
         raise UsageError(f"unknown Glue schema {glue_schema!r}", hint="choose from " + ", ".join(GLUE_SCHEMAS))
     app_specs = _apps(apps)
+    doms = check_domains(domains)
     out = Path(out_dir)
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise UsageError(f"output directory {out} is not empty", hint="choose a new directory or remove this one")
     out.mkdir(parents=True, exist_ok=True)
-    specs = plan(sessions, days, start, seed, app_specs, cookieless_share, page_groups)
+    specs = plan(sessions, days, start, seed, app_specs, cookieless_share, page_groups, doms)
     if workers is None:
         workers = 1 if sessions < 20_000 else min(2, os.cpu_count() or 1)
     jobs = [(s, app_specs[s.app], fmt, str(out), gzip, compresslevel, firehose_buffer_seconds, glue_schema)
@@ -224,12 +232,15 @@ def generate(
     else:
         results = [_run_chunk(j) for j in jobs]
     finalize(fmt, out)
-    per_app = [AppTruth(a.site.kind, a.site.groups if page_groups else None) for a in app_specs]
+    per_app = [AppTruth(a.site.kind, a.site.groups if page_groups else None,
+                        page_domains(list(a.site.pages), a.site.groups, a.domain, doms) if doms else None)
+               for a in app_specs]
     for s, r in zip(specs, results, strict=True):
         per_app[s.app].merge(r)
     params = {"sessions": sessions, "days": days, "start": start.isoformat(), "seed": seed,
               "apps": [a.name for a in app_specs], "cookieless_share": cookieless_share, "format": fmt,
               "gzip": gzip, "generator_version": 1, **({"page_groups": True} if page_groups else {}),
+              **({"domains": list(doms)} if doms else {}),
               **({"glue_schema": glue_schema} if fmt == "firehose-parquet" else {})}
     doc = build(params, list(zip(app_specs, per_app, strict=True)))
     tp = Path(truth_path) if truth_path is not None else default_truth_path(out)

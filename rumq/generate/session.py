@@ -32,6 +32,7 @@ from typing import Protocol
 import orjson
 
 from rumq.generate import events as ev
+from rumq.generate.domains import page_domains
 from rumq.generate.site import (
     BROWSER_ERROR_MULT,
     DEVICE_SAMPLER,
@@ -86,6 +87,8 @@ class ChunkSpec:
         cookieless_share: probability a visit runs without cookies.
         users: size of the app's returning-user pool.
         page_groups: page views carry the site's page groups (``pageTags``).
+        domains: two host names: the site's checkout pages on the second, the others on the first
+            (``rumq.generate.domains``); () keeps the app's domain.
     """
 
     app: int
@@ -98,6 +101,7 @@ class ChunkSpec:
     cookieless_share: float
     users: int
     page_groups: bool = False
+    domains: tuple[str, ...] = ()
 
     @property
     def key(self) -> str:
@@ -168,7 +172,11 @@ class Chunk:
         self.site = app.site
         self.sink = sink
         self.rng = random.Random(spec.key)
-        self.truth = AppTruth(app.site.kind, app.site.groups if spec.page_groups else None)
+        # --domains: the metadata's domain per page pattern (None: the app's own everywhere)
+        doms = page_domains(list(app.site.pages), app.site.groups, app.domain, spec.domains) if spec.domains else None
+        self._own_domain = '"domain":' + _s(app.domain)
+        self._domain = {p: '"domain":' + _s(d) for p, d in doms.items()} if doms else None
+        self.truth = AppTruth(app.site.kind, app.site.groups if spec.page_groups else None, doms)
         # '"pageTags":[...],' per pattern, in the metadata of every event of the page
         self._tags = {pat: '"pageTags":' + orjson.dumps(list(g)).decode() + ","
                       for pat, g in app.site.groups.items()} if spec.page_groups else {}
@@ -200,6 +208,10 @@ class Chunk:
         self._js_head = ev.resource_head(self._js_url, "script", 180.0)
         self._css_head = ev.resource_head(self._css_url, "link", 175.0)
         self._font_head = ev.resource_head(self._font_url, "css", 420.0)
+
+    def _on_domain(self, post: str, page: Page) -> str:
+        """The metadata tail with the domain ``page`` is served from (``--domains``)."""
+        return post if self._domain is None else post.replace(self._own_domain, self._domain[page.pattern], 1)
 
     # -- driving -------------------------------------------------------------
 
@@ -367,7 +379,7 @@ class Chunk:
                 page_md = (f'"pageId":{q_raw},"interaction":{interaction},"parentPageId":{_s(parent_raw)},'
                            f'"title":{self._title(page, pid)},{self._tags.get(page.pattern, "")}')
             self._tail = (f',"application_id":"{self.app.id}","application_version":{q_ver},'
-                          f'"metadata":{pre}{page_md}{post},'
+                          f'"metadata":{pre}{page_md}{self._on_domain(post, page)},'
                           f'"user_details":{{"sessionId":"{sid}","userId":"{uid}"}},"event_details":')
             if new:
                 self._emit(t, ev.T_SESSION_START, ev.SESSION_START_DETAILS)
@@ -409,7 +421,7 @@ class Chunk:
             q_raw = _s(raw)
             page_md = f'"pageId":{q_raw},"title":{self._title(page, pid)},{self._tags.get(page.pattern, "")}'
             self._tail = (f',"application_id":"{self.app.id}","application_version":{_s(ver)},'
-                          f'"metadata":{pre}{page_md}{post},'
+                          f'"metadata":{pre}{page_md}{self._on_domain(post, page)},'
                           f'"user_details":{{"sessionId":"{sid}","userId":"{NIL_UUID}"}},"event_details":')
             self._emit(t, ev.T_SESSION_START, ev.SESSION_START_DETAILS)
             recorded = self._emit(t, ev.T_PAGE_VIEW, f'{{"version":"1.0.0","pageId":{q_raw}}}')

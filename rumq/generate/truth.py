@@ -34,6 +34,13 @@ Definitions (also in docs/generator.md; the analyses are tested against them):
 * *Custom events* (``custom_events``): per custom event type (outside
   ``com.amazon.rum.*``), the recorded events, the distinct sessions (cookie and
   cookieless) and users that sent one.
+* *Domains* (``domains``, runs with ``--domains`` only): ``pages`` maps each
+  page pattern to the domain its events carry; ``sessions_by_domains`` counts
+  the sessions per set of domains their page views touched (sorted,
+  comma-separated, as ``sessions/list`` shows them); ``cross_domain_sessions``
+  those with two or more; ``cross_domain_transitions`` the transitions (at
+  the pattern level, as above) between pages on two different domains, with
+  each page written ``domain + pattern`` as ``by_domain`` qualifies it.
 * Session-based figures are given for cookie sessions (the default of
   session-based queries) and again under ``all_sessions`` with cookieless
   sessions included.
@@ -68,8 +75,13 @@ FUNNELS: dict[str, tuple[str, ...]] = {
 class _Population:
     """Session-level counters for one population of sessions."""
 
-    def __init__(self, steps: tuple[str, ...], groups: dict[str, tuple[str, ...]] | None = None) -> None:
+    def __init__(self, steps: tuple[str, ...], groups: dict[str, tuple[str, ...]] | None = None,
+                 domains: dict[str, str] | None = None) -> None:
         self.sessions = 0
+        #: pattern -> domain (None: the run has no --domains)
+        self.domains = domains
+        self.domain_sets: Counter[str] = Counter()
+        self.cross_trans: Counter[tuple[str, str]] = Counter()
         #: pattern -> page groups (None: the run has no page groups)
         self.groups = groups
         #: group -> [page views, sessions, entries, exits, bounces, error sessions]
@@ -102,6 +114,8 @@ class _Population:
         self.views_pat.update(pats)
         if self.groups is not None:
             self._add_groups(pats, js or http)
+        if self.domains is not None:
+            self._add_domains(pats)
         self.entries_raw[raws[0]] += 1
         self.entries_pat[pats[0]] += 1
         self.exits_raw[raws[-1]] += 1
@@ -121,6 +135,14 @@ class _Population:
                 j += 1
         for k in range(j):
             self.funnel[k] += 1
+
+    def _add_domains(self, pats: list[str]) -> None:
+        doms = self.domains
+        assert doms is not None
+        self.domain_sets[",".join(sorted({doms[p] for p in pats}))] += 1
+        for a, b in zip(pats, pats[1:], strict=False):  # consecutive repeats have one domain: no edge
+            if doms[a] != doms[b]:
+                self.cross_trans[(doms[a] + a, doms[b] + b)] += 1
 
     def _add_groups(self, pats: list[str], error: bool) -> None:
         def of(pat: str) -> tuple[str, ...]:
@@ -149,7 +171,7 @@ class _Population:
             for i, n in enumerate(v):
                 mine[i] += n
         for a in ("views_raw", "views_pat", "entries_raw", "entries_pat", "exits_raw", "exits_pat",
-                  "trans_raw", "trans_pat"):
+                  "trans_raw", "trans_pat", "domain_sets", "cross_trans"):
             getattr(self, a).update(getattr(o, a))
         self.err_js += o.err_js
         self.err_http += o.err_http
@@ -173,18 +195,24 @@ class _Population:
             **({"page_groups": {g: dict(zip(("page_views", "sessions", "entries", "exits", "bounces",
                                                 "error_sessions"), v, strict=True))
                                 for g, v in sorted(self.by_group.items())}} if self.groups is not None else {}),
+            **({"domains": {"pages": dict(sorted(self.domains.items())),
+                            "sessions_by_domains": dict(sorted(self.domain_sets.items())),
+                            "cross_domain_sessions": sum(n for k, n in self.domain_sets.items() if "," in k),
+                            "cross_domain_transitions": trans(self.cross_trans)}} if self.domains is not None else {}),
         }
 
 
 class AppTruth:
     """Everything counted for one application (mergeable across chunks)."""
 
-    def __init__(self, site_kind: str, groups: dict[str, tuple[str, ...]] | None = None) -> None:
+    def __init__(self, site_kind: str, groups: dict[str, tuple[str, ...]] | None = None,
+                 domains: dict[str, str] | None = None) -> None:
         self.site_kind = site_kind
         steps = FUNNELS.get(site_kind, ())
         self.groups = groups
-        self.cookie = _Population(steps, groups)
-        self.cookieless = _Population(steps, groups)
+        self.domains = domains
+        self.cookie = _Population(steps, groups, domains)
+        self.cookieless = _Population(steps, groups, domains)
         self.events: Counter[str] = Counter()
         self.dropped = 0
         self.capped_sessions = 0
@@ -254,7 +282,7 @@ class AppTruth:
             setattr(self, attr, b if a is None else (a if b is None else fn(a, b)))
 
     def to_json(self) -> dict[str, Any]:
-        both = _Population(self.cookie.steps, self.groups)
+        both = _Population(self.cookie.steps, self.groups, self.domains)
         both.merge(self.cookie)
         both.merge(self.cookieless)
         pv_cookie = sum(self.cookie.views_raw.values())
