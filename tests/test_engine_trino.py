@@ -13,21 +13,55 @@ a session across midnight, ...). Athena itself is not reachable here.
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
 from clirun import invoke
 from polars_data import ingest_messages
-from test_engine_spark import RULES, _messages, assert_engines_agree
+from test_engine_spark import FUNNELS, RULES, _messages, assert_engines_agree
 
 from rumq.engines.portable import NotPortableError
 
 SINCE, UNTIL = "2026-11-01", "2026-11-04"
+CART = "com.example.shop.add_to_cart"
+
+
+def _trino_messages() -> list[dict]:
+    """test_engine_spark's messages plus what the users/*, events/custom, pages/groups and event-step
+    funnels read: page tags (a repeated tag, a NULL tag), custom events (a nested field, numeric text,
+    one without a session id), U1 seen before the window (so not new in it) and U2 again the next day."""
+    import analyses_data as A
+
+    out = _messages()
+    tags = {"/home": ["home"], "/products/12": ["product", "sale", "product"], "/cart/": ["sale", None]}
+    for m in out:
+        if m["user_details"]["sessionId"] == A.S1 and m["metadata"]["pageId"] in tags:
+            m["metadata"]["pageTags"] = tags[m["metadata"]["pageId"]]
+
+    def add(at, session, user, page, i=None, kind="page_view", days=0, **details):
+        m = A.msg("lcp" if kind != "page_view" else kind, at, session=session, user=user, page=page,
+                  interaction=i, ctx=A.CHROME_US)
+        if kind != "page_view":
+            m["event_type"], m["event_details"] = kind, {"version": "1.0.0", **details}
+        m["event_timestamp"] += days * 86_400_000
+        out.append(m)
+
+    add("10:00:40", A.S1, A.U1, "/products/12", 1, CART, price=10, item={"sku": "n1"})
+    add("11:00:20", A.S2, A.U1, "/cart", 1, CART, price="5.5", sku="x2")
+    add("11:00:21", A.S2, A.U1, "/cart", 1, CART, price="n/a")
+    add("14:10:00", None, None, "/search", None, "com.example.shop.search", q="shoes")
+    u1_before = "5e55aaaa-0000-4000-8000-000000000000"
+    add("09:00:00", u1_before, A.U1, "/home", 0, days=-2)  # 2026-10-31: before the window
+    u2_again = "5e55bbbb-0000-4000-8000-000000000000"
+    add("09:00:00", u2_again, A.U2, "/home", 0, days=1)
+    add("09:00:05", u2_again, A.U2, "/cart", 1, CART, days=1, price=7)
+    return out
 
 
 @pytest.fixture(scope="module")
 def data(tmp_path_factory):
-    return ingest_messages(tmp_path_factory.mktemp("trino"), _messages(), RULES)
+    return ingest_messages(tmp_path_factory.mktemp("trino"), _trino_messages(), RULES)
 
 
 @pytest.fixture(scope="module")
@@ -80,18 +114,42 @@ CASES = [
     ("performance/page_load", {"by": "none", "initiator": "navigation"}),
     ("performance/web_vitals", {}),
     ("performance/web_vitals", {"by": "none", "metric": "LCP", "sort": "poor"}),
+    ("users/summary", {}),
+    ("users/summary", {"period": "day"}),
+    ("users/summary", {"period": "hour"}),
+    ("users/summary", {"period": "week"}),
+    ("users/retention", {}),
+    ("users/retention", {"period": "day"}),
+    ("users/retention", {"period": "hour"}),
+    ("sessions/list", {}),
+    ("sessions/list", {"include_cookieless": "true", "top": "3"}),
+    ("sessions/list", {"page": "/c?rt", "js_error": "false", "min_duration": "10s"}),
+    ("sessions/list", {"domain": "SHOP.example.com", "browser": "chrome", "max_duration": "100s"}),
+    ("sessions/list", {"http_error": "true", "include_cookieless": "true", "min_pages": "2"}),
+    ("events/custom", {}),
+    ("events/custom", {"field": "price"}),
+    ("events/custom", {"field": "item/sku", "type": "com.example.*"}),
+    ("events/custom", {"field": "price", "numeric": "true"}),
+    ("pages/groups", {}),
+    ("pages/groups", {"include_cookieless": "true", "top": "2"}),
 ]
+# The funnels of test_engine_spark (sequential, strict, windows, an export-line tie, wildcards, '%'
+# and '_' kept literal), with sessions per step by hand: its counts, plus U2's session of 11-03,
+# one more /home start that reaches no page after it. And event steps (custom events in the path):
+# /home, add_to_cart, /cart: S1 (10:00:00, 10:00:40, 10:02:00) and S2 (11:00:00, 11:00:20, 11:00:45);
+# U2's session of 11-03 has /home then add_to_cart (+5 s) and no /cart page. Strict: only U2 goes from
+# /home straight to the event. A 30 s window: S2 (+20 s) and U2 (+5 s), not S1 (+40 s).
+FUNNELS_HERE = [(p, [n[0] + 1, *n[1:]] if p["steps"].startswith(("/home", "/?ome")) else n) for p, n in FUNNELS]
+EVENT_FUNNELS = [
+    ({"steps": f"/home,event:{CART},/cart"}, [6, 3, 2]),
+    ({"steps": f"/home,event:{CART},/cart", "mode": "strict"}, [6, 1, 0]),
+    ({"steps": "/home,event:com.example.*", "window": "30s"}, [6, 2]),
+]
+CASES += [("funnels/conversion", p) for p, _ in FUNNELS_HERE + EVENT_FUNNELS]
+FUNNEL_SESSIONS = {json.dumps(p, sort_keys=True): n for p, n in FUNNELS_HERE + EVENT_FUNNELS}
 
 #: The built-in queries not rendered for Trino, and the construct each is refused for.
-REFUSED = {
-    "funnels/conversion": "RANGE(",
-    "pages/groups": "unnest() in a select list",
-    "events/custom": "GLOB",
-    "sessions/list": "GroupConcat",
-    # The users' first session comes from the whole history (a DuckDB table macro over every file).
-    "users/retention": "the table function RUMQ_USER_FIRST_SEEN()",
-    "users/summary": "the table function RUMQ_USER_FIRST_SEEN()",
-}
+REFUSED: dict[str, str] = {}
 
 
 def _statement(data, name, params):
@@ -113,6 +171,8 @@ def test_trino_statement_answers_as_duckdb(data, athena_like, name, params):
     assert "event_date >= '2026-11-01'" in sql and "event_date <= '2026-11-03'" in sql  # partitions by literal
     duck = Dataset(data, notify=lambda _: None).run(name, since=SINCE, until=UNTIL, **params)
     assert duck.height > 0  # an empty result would prove nothing
+    if name == "funnels/conversion":  # and a funnel that stops at step 1 would prove little
+        assert duck["sessions"].to_list() == FUNNEL_SESSIONS[json.dumps(params, sort_keys=True)]
     assert_engines_agree(duck, athena_like.sql(twin(sql)).pl())
 
 
