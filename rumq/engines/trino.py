@@ -520,6 +520,8 @@ def _node(node: exp.Expression, what: str) -> exp.Expression:
         if unit not in _TRUNC_UNITS:
             raise _refuse(what, f"date_trunc to {unit or 'an unknown unit'}")
         return node
+    if isinstance(node, exp.TryCast) and node.to.is_type("double") and not _is_number(node.this):
+        return _try_double(node.this)
     if isinstance(node, exp.Cast) and node.to.is_type("tinyint", "smallint", "int", "bigint"):
         from rumq.engines.portable import _is_integer
 
@@ -716,13 +718,20 @@ def _json_text(node: exp.Expression, what: str) -> exp.Expression:
     from sqlglot import exp
 
     path = node.expression
+    if isinstance(path, exp.DPipe) and all(isinstance(x, exp.Literal) and x.is_string for x in path.flatten()):
+        # '/' || $field, the field bound: one text, known when the statement is rendered.
+        path = exp.Literal.string("".join(x.name for x in path.flatten()))
     text = path.sql(dialect="trino") if isinstance(path, exp.JSONPath) else None
     if isinstance(path, exp.Literal) and path.is_string:
         p = path.name
         if p.startswith("/"):
             parts = p[1:].split("/")
             if not all(re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", s) for s in parts):
-                raise _refuse(what, f"the JSON pointer {p!r} (only name segments are rendered)")
+                if _dead(node):  # a branch the bound values never take (events/custom without a field)
+                    return exp.cast(exp.Null(), "VARCHAR")
+                raise _refuse(what, f"the JSON pointer {p!r} (only name segments, letters, digits and _ "
+                                    "not starting with a digit, are rendered: a number would index an array "
+                                    "in a JSON pointer and not in a JSONPath)")
             p = "$." + ".".join(parts)
         if not p.startswith("$"):
             raise _refuse(what, f"the JSON path {p!r}")
@@ -733,6 +742,95 @@ def _json_text(node: exp.Expression, what: str) -> exp.Expression:
     return sqlglot.parse_one(
         f"COALESCE(json_extract_scalar({j}, {text}), NULLIF(json_format(json_extract({j}, {text})), 'null'))",
         read="trino")
+
+
+def _const_bool(e: exp.Expression) -> bool | None:
+    """The value of a condition over literals only (bound parameters are literals by now), else None."""
+    from sqlglot import exp
+
+    while isinstance(e, exp.Paren):
+        e = e.this
+    if isinstance(e, exp.Boolean):
+        return bool(e.this)
+    if isinstance(e, (exp.EQ, exp.NEQ)) and all(isinstance(x, exp.Literal) for x in (e.this, e.expression)):
+        a, b = e.this, e.expression
+        if a.is_string != b.is_string:
+            return None
+        same = a.name == b.name if a.is_string else float(a.name) == float(b.name)
+        return same if isinstance(e, exp.EQ) else not same
+    if isinstance(e, exp.Not):
+        v = _const_bool(e.this)
+        return None if v is None else not v
+    if isinstance(e, (exp.And, exp.Or)):
+        a, b = _const_bool(e.this), _const_bool(e.expression)
+        if isinstance(e, exp.Or) and True in (a, b):
+            return True
+        if isinstance(e, exp.And) and False in (a, b):
+            return False
+        return None if None in (a, b) else (a or b if isinstance(e, exp.Or) else a and b)
+    return None
+
+
+def _dead(node: exp.Expression) -> bool:
+    """``node`` sits in a CASE branch that is never taken: an earlier WHEN is always true, or its own always false."""
+    from sqlglot import exp
+
+    child, parent = node, node.parent
+    while parent is not None:
+        if isinstance(parent, exp.Case):
+            ifs = parent.args.get("ifs") or []
+            before = ifs if child is parent.args.get("default") else ifs[:next(
+                (i for i, w in enumerate(ifs) if w is child), len(ifs))]
+            if any(_const_bool(w.this) is True for w in before):
+                return True
+            if isinstance(child, exp.If) and child in ifs and _const_bool(child.this) is False:
+                return True
+        child, parent = parent, parent.parent
+    return False
+
+
+def _is_number(e: exp.Expression) -> bool:
+    """Provably a number: a numeric literal, an integer column or expression, a cast to a number."""
+    from sqlglot import exp
+
+    from rumq.engines.portable import _is_integer
+
+    return ((isinstance(e, exp.Literal) and not e.is_string) or _is_integer(e)
+            or (isinstance(e, exp.Cast) and e.to.is_type(*exp.DataType.NUMERIC_TYPES)))
+
+
+#: Blanks DuckDB trims around a number, as a (Java and RE2) class.
+_WS = r"[ \t\n\x0B\f\r]"
+#: The decimal numbers whose text DuckDB's TRY_CAST and Java's Double.parseDouble (Trino's CAST) read alike
+#: once the underscores DuckDB allows between digits are dropped (both round correctly).
+_DECIMAL = r"^[+-]?([0-9]+(_[0-9]+)*(\.([0-9]+(_[0-9]+)*)?)?|\.[0-9]+(_[0-9]+)*)([eE][+-]?[0-9]+(_[0-9]+)*)?\z"
+
+
+def _try_double(x: exp.Expression) -> exp.Expression:
+    """``TRY_CAST(text AS DOUBLE)`` with DuckDB's answer, or the query stops.
+
+    Trino's CAST of a VARCHAR to DOUBLE is Java's ``Double.parseDouble`` (trinodb/trino
+    ``VarcharOperators.castToDouble``), which reads texts DuckDB does not ('1.5f', '0x1p3',
+    '1d') and not some DuckDB reads ('1_000', 'inf'). Here, blanks trimmed: a plain decimal
+    number (underscores between digits dropped) is cast; 'inf', 'infinity', 'nan' (any case,
+    signed) are the special values; text without a digit is NULL (DuckDB reads no number out of
+    it); anything else with a digit (e.g. '5px', '+-1') stops the query with Trino's cast error
+    naming the text, rather than guess DuckDB's answer. A value that is not text casts as it is.
+    """
+    import sqlglot
+
+    v = x.sql(dialect="trino")
+    t = f"regexp_replace(CAST({v} AS VARCHAR), '^{_WS}+|{_WS}+\\z', '')"
+    special = "regexp_like({t}, '(?i)^{sign}(inf|infinity)\\z')"
+    text = (f"CASE WHEN lower(typeof({v})) NOT LIKE 'varchar%' THEN TRY_CAST({v} AS DOUBLE) "
+            f"WHEN {v} IS NULL THEN NULL "
+            f"WHEN regexp_like({t}, '{_DECIMAL}') THEN CAST(replace({t}, '_', '') AS DOUBLE) "
+            f"WHEN {special.format(t=t, sign='[+]?')} THEN CAST('Infinity' AS DOUBLE) "
+            f"WHEN {special.format(t=t, sign='-')} THEN CAST('-Infinity' AS DOUBLE) "
+            f"WHEN regexp_like({t}, '(?i)^[+-]?nan\\z') THEN CAST('NaN' AS DOUBLE) "
+            f"WHEN NOT regexp_like({t}, '[0-9]') THEN CAST(NULL AS DOUBLE) "
+            f"ELSE CAST(concat('rumq: not read as DuckDB reads it: ', {t}) AS DOUBLE) END")
+    return sqlglot.parse_one(text, read="trino")
 
 
 def _half_even_cast(node: exp.Cast) -> exp.Expression:
