@@ -24,11 +24,21 @@ and goes through rewrites that keep DuckDB's answer on Trino:
   is rendered); ``regexp_full_match`` -> ``regexp_like`` anchored;
 - ``arg_min/arg_max`` -> ``min_by/max_by`` with the key NULLed where the value is NULL;
 - ``l[k]`` -> ``element_at`` (NULL out of range, as DuckDB);
-- ``SELECT *, unnest(l) AS k FROM s`` -> ``SELECT * FROM s CROSS JOIN UNNEST(l) AS u(k)``;
+- ``SELECT a, unnest(l) AS k FROM s, t`` -> ``SELECT a, k FROM s CROSS JOIN t CROSS JOIN UNNEST(l) AS u(k)``;
 - ``list_transform(list_sort(list({...})), lambda x: x.f)`` -> ``array_agg(f ORDER BY <fields>
   NULLS LAST)``, and ``array_to_string`` of it -> ``array_join``;
 - a struct key of ``arg_min``/``arg_max`` -> a ``ROW`` without NULL fields that orders as
-  DuckDB's struct (``_row_key``).
+  DuckDB's struct (``_row_key``), or, for fields of no known type, the first value of
+  ``array_agg(x ORDER BY <fields>)`` (``_ordered_arg``);
+- ``range(a, b[, s])`` (end exclusive) -> ``filter(sequence(...), x -> x < b)`` (``_series``),
+  ``len(<list>)`` -> ``cardinality``, ``list_distinct`` -> ``array_distinct`` without NULLs;
+- ``s GLOB p`` -> ``s LIKE p' ESCAPE '\\'``, every value ``p`` can take checked when rendered;
+- ``WITH RECURSIVE`` -> the recursive CTE nested alone (Trino wants column aliases on every
+  query of a recursive list);
+- ``string_agg([DISTINCT] x, sep [ORDER BY x])`` -> ``array_join`` of the non-NULL values;
+- ``rumq_user_first_seen()`` -> a CTE over the table's history up to the window's end;
+- a JSON pointer built from a bound field -> a JSONPath; ``epoch(<bound duration>)`` -> seconds;
+- ``TRY_CAST(text AS DOUBLE)`` -> DuckDB's reading of the text, or a cast error (``_try_double``).
 
 Everything else must be on ``rumq.engines.portable``'s allow-list minus what Trino
 computes differently; the rest raises ``NotPortableError`` naming the construct.
