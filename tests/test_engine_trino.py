@@ -460,7 +460,7 @@ def test_recursive_cte_is_nested_with_its_column_list():
     sql = ("WITH RECURSIVE a AS (SELECT 3 AS m), t(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM t, a WHERE n < a.m) "
            "SELECT sum(n) AS s FROM t")
     trino_sql = rewrite(sqlglot.parse_one(sql, read="duckdb"), "test").sql(dialect="trino")
-    assert trino_sql.startswith("WITH a AS") and "t(n) AS (WITH RECURSIVE t(n) AS" in trino_sql
+    assert trino_sql.startswith("WITH a AS") and "t(n) AS (WITH RECURSIVE rumq_rec_t(n) AS" in trino_sql
     assert duckdb.sql(twin(trino_sql)).fetchall() == [(6,)] == duckdb.sql(sql).fetchall()
     with pytest.raises(NotPortableError, match="needs UNION ALL and a column list"):
         rewrite(sqlglot.parse_one("WITH RECURSIVE t AS (SELECT 1 AS n UNION ALL SELECT n + 1 FROM t WHERE n < 3) "

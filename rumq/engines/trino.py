@@ -184,7 +184,7 @@ def rewrite(tree: exp.Expression, what: str) -> exp.Expression:
 
 def _nest_recursive(tree: exp.Expression, what: str) -> None:
     """``WITH RECURSIVE a AS (...), r(cols) AS (base UNION ALL step), ...`` -> a plain ``WITH`` whose
-    ``r`` is ``(WITH RECURSIVE r(cols) AS (base UNION ALL step) SELECT * FROM r)``.
+    ``r`` is ``(WITH RECURSIVE rumq_rec_r(cols) AS (base UNION ALL step) SELECT * FROM rumq_rec_r)``.
 
     Trino wants column aliases on every query of a ``WITH RECURSIVE`` list (the views and the
     other CTEs have none); nested, the recursive list holds only the recursive query, which
@@ -204,8 +204,16 @@ def _nest_recursive(tree: exp.Expression, what: str) -> None:
             cols = cte.args["alias"].columns if cte.args.get("alias") else []
             if not cols or not isinstance(body, exp.Union) or body.args.get("distinct"):
                 raise _refuse(what, f"the recursive CTE {name} (Trino needs UNION ALL and a column list)")
-            inner = exp.With(recursive=True, expressions=[exp.CTE(this=body.copy(), alias=cte.args["alias"].copy())])
-            nested = exp.select("*").from_(exp.to_identifier(name))
+            # The inner query gets a name of its own: no name is defined twice, whatever Trino's scoping.
+            inner_name, body = f"rumq_rec_{name}", body.copy()
+            for t in body.find_all(exp.Table):
+                if t.name == name and not t.db:
+                    if not t.args.get("alias"):
+                        t.set("alias", exp.TableAlias(this=exp.to_identifier(name)))
+                    t.set("this", exp.to_identifier(inner_name))
+            alias = exp.TableAlias(this=exp.to_identifier(inner_name), columns=[c.copy() for c in cols])
+            inner = exp.With(recursive=True, expressions=[exp.CTE(this=body, alias=alias)])
+            nested = exp.select("*").from_(exp.to_identifier(inner_name))
             nested.set("with_" if "with_" in exp.Select.arg_types else "with", inner)
             cte.set("this", nested)
 
