@@ -340,6 +340,8 @@ def _unnest_projection(sel: exp.Select) -> int | None:
             or sel.args.get("having") or sel.args.get("qualify"):
         return None
     k = e[at[0]].alias
+    if e[at[0]].this.find(exp.AggFunc, exp.Window):
+        return None  # unnest(list(x)), a planner hint, is rendered as x; any other is refused
     others = [x for i, x in enumerate(e) if i != at[0]]
     if any(x.find(exp.Explode, exp.AggFunc, exp.Window) for x in others):
         return None
