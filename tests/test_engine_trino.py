@@ -294,6 +294,11 @@ def test_cli_print_sql_prints_one_statement(data):
     assert code == 0 and f"application_id = '{app}'" in out
     code, out, _ = invoke(["--data", str(data), "insights", "stats count(*)", "--engine", "athena", "--print-sql"])
     assert code == 0 and '"count(*)"' in out
+    code, out, err = invoke(["--data", str(data), "run", "funnels/conversion", "--engine", "athena", "--print-sql",
+                             "-p", "steps=/home,event:com.example.*", "-p", "window=1h"])
+    assert code == 0, err
+    assert len(sqlglot.parse(out, read="trino")) == 1 and "WITH RECURSIVE rumq_rec_walk(" in out
+    assert "INTERVAL '3600' SECOND" in out and "ESCAPE '\\'" in out
 
 
 @pytest.mark.parametrize("args, message", [
