@@ -219,15 +219,19 @@ def _nest_recursive(tree: exp.Expression, what: str) -> None:
 
 
 def _exempt(tree: exp.Expression, what: str) -> set[int]:
-    """The nodes of the three shapes rendered below although their functions are not on the allow-list.
+    """The nodes of the shapes rendered below although their functions are not on the allow-list.
 
-    - ``SELECT *, unnest(<list>) AS k FROM <one source>`` -> ``SELECT * FROM <source> CROSS JOIN
-      UNNEST(<array>) AS u(k)`` (both drop a row whose list is empty or NULL);
+    - ``SELECT ..., unnest(<list>) AS k, ... FROM <sources>`` -> ``... CROSS JOIN UNNEST(<array>) AS
+      rumq_u(k)`` (``_unnest_projection``; both drop a row whose list is empty or NULL);
     - ``list_transform(list_sort(list({...}) [FILTER]), lambda x: x.f)`` -> ``array_agg(<f> ORDER BY
       <fields> NULLS LAST) [FILTER]`` (the list of one field in the struct's order; DuckDB sorts
       NULL struct fields last), and ``array_to_string`` of it -> ``array_join`` (both skip NULLs);
     - a struct literal as the key of ``arg_min``/``arg_max`` -> ``ROW(...)`` without NULL fields
-      (``_row_key``: Trino's comparison of rows with NULL fields is not DuckDB's).
+      (``_row_key``: Trino's comparison of rows with NULL fields is not DuckDB's), or the ordered
+      ``array_agg`` (``_ordered_arg``) when a field's type is not known here;
+    - ``count(DISTINCT {...})``, ``range()`` as a table or unnested, ``len(<list>)``,
+      ``string_agg`` (``_string_agg``), ``list_contains(string_split(s, '<sep>'), x)`` and
+      ``GLOB`` (its pattern's values checked here, ``_glob_values``).
 
     The expressions inside (the list, the fields, the filter) are still checked.
     """
