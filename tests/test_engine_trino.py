@@ -490,3 +490,21 @@ def test_users_history_reads_before_the_window(data):
     [row] = Dataset(data, notify=lambda _: None).run("users/summary", since=SINCE, until=UNTIL).rows(named=True)
     # By hand: U1, U2, U3, U9 and legacy-user have cookie sessions in the window; all but U1 are new.
     assert (row["users"], row["new_users"], row["returning_users"]) == (5, 4, 1)
+
+
+def test_a_json_pointer_is_skipped_only_in_a_branch_never_taken():
+    """events/custom without a field never extracts '/': that branch is not rendered; a live one is refused."""
+    import sqlglot
+
+    from rumq.engines.trino import rewrite
+
+    def render(sql):
+        return rewrite(sqlglot.parse_one(sql, read="duckdb"), "q").sql(dialect="trino")
+
+    dead = render("SELECT CASE WHEN '' = '' THEN NULL ELSE json_extract_string(j, '/' || '') END FROM t")
+    assert "JSON_EXTRACT" not in dead.upper()
+    for live in ("SELECT CASE WHEN 'a' = '' THEN NULL ELSE json_extract_string(j, '/' || '0') END FROM t",
+                 "SELECT CASE x WHEN true THEN NULL ELSE json_extract_string(j, '/0') END FROM t"):
+        with pytest.raises(NotPortableError, match="the JSON pointer '/0'"):
+            render(live)
+    assert "$.item.sku" in render("SELECT json_extract_string(j, '/' || 'item/sku') FROM t")

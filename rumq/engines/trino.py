@@ -801,7 +801,7 @@ def _dead(node: exp.Expression) -> bool:
 
     child, parent = node, node.parent
     while parent is not None:
-        if isinstance(parent, exp.Case):
+        if isinstance(parent, exp.Case) and parent.args.get("this") is None:  # CASE WHEN <condition> ...
             ifs = parent.args.get("ifs") or []
             before = ifs if child is parent.args.get("default") else ifs[:next(
                 (i for i, w in enumerate(ifs) if w is child), len(ifs))]
