@@ -24,11 +24,21 @@ and goes through rewrites that keep DuckDB's answer on Trino:
   is rendered); ``regexp_full_match`` -> ``regexp_like`` anchored;
 - ``arg_min/arg_max`` -> ``min_by/max_by`` with the key NULLed where the value is NULL;
 - ``l[k]`` -> ``element_at`` (NULL out of range, as DuckDB);
-- ``SELECT *, unnest(l) AS k FROM s`` -> ``SELECT * FROM s CROSS JOIN UNNEST(l) AS u(k)``;
+- ``SELECT a, unnest(l) AS k FROM s, t`` -> ``SELECT a, k FROM s CROSS JOIN t CROSS JOIN UNNEST(l) AS u(k)``;
 - ``list_transform(list_sort(list({...})), lambda x: x.f)`` -> ``array_agg(f ORDER BY <fields>
   NULLS LAST)``, and ``array_to_string`` of it -> ``array_join``;
 - a struct key of ``arg_min``/``arg_max`` -> a ``ROW`` without NULL fields that orders as
-  DuckDB's struct (``_row_key``).
+  DuckDB's struct (``_row_key``), or, for fields of no known type, the first value of
+  ``array_agg(x ORDER BY <fields>)`` (``_ordered_arg``);
+- ``range(a, b[, s])`` (end exclusive) -> ``filter(sequence(...), x -> x < b)`` (``_series``),
+  ``len(<list>)`` -> ``cardinality``, ``list_distinct`` -> ``array_distinct`` without NULLs;
+- ``s GLOB p`` -> ``s LIKE p' ESCAPE '\\'``, every value ``p`` can take checked when rendered;
+- ``WITH RECURSIVE`` -> the recursive CTE nested alone (Trino wants column aliases on every
+  query of a recursive list);
+- ``string_agg([DISTINCT] x, sep [ORDER BY x])`` -> ``array_join`` of the non-NULL values;
+- ``rumq_user_first_seen()`` -> a CTE over the table's history up to the window's end;
+- a JSON pointer built from a bound field -> a JSONPath; ``epoch(<bound duration>)`` -> seconds;
+- ``TRY_CAST(text AS DOUBLE)`` -> DuckDB's reading of the text, or a cast error (``_try_double``).
 
 Everything else must be on ``rumq.engines.portable``'s allow-list minus what Trino
 computes differently; the rest raises ``NotPortableError`` naming the construct.
@@ -69,7 +79,7 @@ def _allowed() -> tuple[type, ...]:
         exp.TimestampTrunc, exp.RowNumber, exp.Lag, exp.Lead, exp.FirstValue,
         exp.Lower, exp.Upper, exp.StartsWith, exp.Substring, exp.SplitPart,
         exp.MD5, exp.Cast, exp.ConcatWs, exp.Array, exp.Least, exp.Greatest, exp.JSONExtract,
-        exp.TimeToStr, exp.JSONExtractScalar, exp.RegexpLike, exp.RegexpFullMatch, exp.RegexpReplace, exp.RegexpExtract, exp.Avg, exp.PercentileCont, exp.TimeToUnix,
+        exp.Exists, exp.ArrayDistinct, exp.TimeToStr, exp.JSONExtractScalar, exp.RegexpLike, exp.RegexpFullMatch, exp.RegexpReplace, exp.RegexpExtract, exp.Avg, exp.PercentileCont, exp.TimeToUnix,
     )
 
 
@@ -157,7 +167,7 @@ def rewrite(tree: exp.Expression, what: str) -> exp.Expression:
             raise _refuse(what, _NAMES.get(name) or f"{node.sql(dialect='duckdb')[:40]} ({name})")
         if isinstance(node, (exp.Create, exp.Columns, exp.Glob, exp.Qualify)):
             raise _refuse(what, _NAMES.get(name) or name)
-        if isinstance(node, exp.Table) and isinstance(node.this, exp.Func):
+        if isinstance(node, exp.Table) and isinstance(node.this, exp.Func) and id(node.this) not in exempt:
             raise _refuse(what, f"the table function {node.this.sql(dialect='duckdb')[:40]}")
         if isinstance(node, exp.IntDiv) and not _integer_div(node):
             raise _refuse(what, f"{node.sql(dialect='duckdb')} ('//' other than integer column // integer literal)")
@@ -168,19 +178,60 @@ def rewrite(tree: exp.Expression, what: str) -> exp.Expression:
     for group in list(tree.find_all(exp.Group)):
         if group.args.get("all"):
             _group_by_all(group, what)
+    _nest_recursive(tree, what)
     return rewrite_bottom_up(tree, lambda node: _node(node, what))
 
 
-def _exempt(tree: exp.Expression, what: str) -> set[int]:
-    """The nodes of the three shapes rendered below although their functions are not on the allow-list.
+def _nest_recursive(tree: exp.Expression, what: str) -> None:
+    """``WITH RECURSIVE a AS (...), r(cols) AS (base UNION ALL step), ...`` -> a plain ``WITH`` whose
+    ``r`` is ``(WITH RECURSIVE rumq_rec_r(cols) AS (base UNION ALL step) SELECT * FROM rumq_rec_r)``.
 
-    - ``SELECT *, unnest(<list>) AS k FROM <one source>`` -> ``SELECT * FROM <source> CROSS JOIN
-      UNNEST(<array>) AS u(k)`` (both drop a row whose list is empty or NULL);
+    Trino wants column aliases on every query of a ``WITH RECURSIVE`` list (the views and the
+    other CTEs have none); nested, the recursive list holds only the recursive query, which
+    must have them. The same rows: the nested query is the recursive CTE itself.
+    """
+    from sqlglot import exp
+
+    for with_ in list(tree.find_all(exp.With)):
+        if not with_.args.get("recursive"):
+            continue
+        with_.set("recursive", None)
+        for cte in with_.expressions:
+            name = cte.alias_or_name
+            body = cte.this
+            if not any(t.name == name and not t.db for t in body.find_all(exp.Table)):
+                continue  # not recursive: a plain CTE
+            cols = cte.args["alias"].columns if cte.args.get("alias") else []
+            if not cols or not isinstance(body, exp.Union) or body.args.get("distinct"):
+                raise _refuse(what, f"the recursive CTE {name} (Trino needs UNION ALL and a column list)")
+            # The inner query gets a name of its own: no name is defined twice, whatever Trino's scoping.
+            inner_name, body = f"rumq_rec_{name}", body.copy()
+            for t in body.find_all(exp.Table):
+                if t.name == name and not t.db:
+                    if not t.args.get("alias"):
+                        t.set("alias", exp.TableAlias(this=exp.to_identifier(name)))
+                    t.set("this", exp.to_identifier(inner_name))
+            alias = exp.TableAlias(this=exp.to_identifier(inner_name), columns=[c.copy() for c in cols])
+            inner = exp.With(recursive=True, expressions=[exp.CTE(this=body, alias=alias)])
+            nested = exp.select("*").from_(exp.to_identifier(inner_name))
+            nested.set("with_" if "with_" in exp.Select.arg_types else "with", inner)
+            cte.set("this", nested)
+
+
+def _exempt(tree: exp.Expression, what: str) -> set[int]:
+    """The nodes of the shapes rendered below although their functions are not on the allow-list.
+
+    - ``SELECT ..., unnest(<list>) AS k, ... FROM <sources>`` -> ``... CROSS JOIN UNNEST(<array>) AS
+      rumq_u(k)`` (``_unnest_projection``; both drop a row whose list is empty or NULL);
     - ``list_transform(list_sort(list({...}) [FILTER]), lambda x: x.f)`` -> ``array_agg(<f> ORDER BY
       <fields> NULLS LAST) [FILTER]`` (the list of one field in the struct's order; DuckDB sorts
       NULL struct fields last), and ``array_to_string`` of it -> ``array_join`` (both skip NULLs);
     - a struct literal as the key of ``arg_min``/``arg_max`` -> ``ROW(...)`` without NULL fields
-      (``_row_key``: Trino's comparison of rows with NULL fields is not DuckDB's).
+      (``_row_key``: Trino's comparison of rows with NULL fields is not DuckDB's), or the ordered
+      ``array_agg`` (``_ordered_arg``) when a field's type is not known here;
+    - ``count(DISTINCT {...})``, ``range()`` as a table or unnested, ``len(<list>)``,
+      ``string_agg`` (``_string_agg``), ``list_contains(string_split(s, '<sep>'), x)`` and
+      ``GLOB`` (its pattern's values checked here, ``_glob_values``).
 
     The expressions inside (the list, the fields, the filter) are still checked.
     """
@@ -200,19 +251,108 @@ def _exempt(tree: exp.Expression, what: str) -> set[int]:
             try:
                 _row_key(node, what)
             except NotPortableError:
-                continue  # refused by the check as a struct literal, after any construct before it
+                if isinstance(node.parent.parent, (exp.Filter, exp.Window)):
+                    continue  # refused by the check as a struct literal, after any construct before it
+                node.parent.meta["rumq_ordered"] = True  # element_at(array_agg(x ORDER BY <fields>), 1)
             out.add(id(node))
+        elif isinstance(node, exp.Struct) and isinstance(node.parent, exp.Distinct) \
+                and isinstance(node.parent.parent, exp.Count) and len(node.parent.expressions) == 1:
+            out.add(id(node))  # count(DISTINCT {...}) -> count(DISTINCT ROW(...))
+        elif isinstance(node, exp.Table) and _range_args(node.this) is not None:
+            out.add(id(node.this))  # FROM range(a, b) AS r(k) -> FROM UNNEST(<array>) AS r(k)
+        elif isinstance(node, exp.Length) and _is_list(node.this):
+            out.add(id(node))  # len(<list>) -> cardinality
+        elif isinstance(node, exp.GroupConcat) and _string_agg(node) is not None:
+            out.add(id(node))
+        elif isinstance(node, exp.ArrayContains) and isinstance(node.this, exp.Split) \
+                and isinstance(node.this.expression, exp.Literal) and node.this.expression.name:
+            out |= {id(node), id(node.this)}  # list_contains(string_split(s, ','), x): no NULL element
+        elif isinstance(node, exp.Glob):
+            _glob_values(node.expression, what)
+            out.add(id(node))
+    for node in tree.walk():
+        if isinstance(node, exp.Select) and _unnest_projection(node) is not None:
+            explode = node.expressions[_unnest_projection(node)].this
+            out.add(id(explode))
+            if _range_args(explode.this) is not None:
+                out.add(id(explode.this))
     return out
 
 
-def _unnest_projection(sel: exp.Select) -> bool:
-    """``SELECT *, unnest(<list>) AS k FROM <one table or subquery>`` (no join, no grouping)."""
+def _range_args(node: exp.Expression) -> tuple[exp.Expression, exp.Expression, exp.Expression | None] | None:
+    """``range(a, b[, step])`` / ``generate_series(a, b[, step])``: (a, the exclusive end, step); else None."""
+    from sqlglot import exp
+
+    if not isinstance(node, exp.GenerateSeries):
+        return None
+    end = node.args["end"]
+    if not node.args.get("is_end_exclusive"):
+        return None  # generate_series (end inclusive) is not in the library: not rendered
+    return node.args["start"], end, node.args.get("step")
+
+
+def _is_list(node: exp.Expression) -> bool:
+    """Provably a list: a value cast to a list type, or list_distinct(...)."""
+    from sqlglot import exp
+
+    from rumq.engines.portable import _is_list_cast
+
+    return _is_list_cast(node) or isinstance(node, exp.ArrayDistinct)
+
+
+def _string_agg(node: exp.GroupConcat) -> tuple[exp.Expression, bool, bool, exp.Expression] | None:
+    """``string_agg([DISTINCT] x, '<sep>' [ORDER BY x])``: (x, distinct, ordered, separator); else None.
+
+    Only the order by the aggregated value itself, ascending (the order ``array_sort`` gives), or none
+    at all when there is no DISTINCT (then DuckDB's order is unspecified too).
+    """
+    from sqlglot import exp
+
+    sep = node.args.get("separator")
+    sep = exp.Literal.string(",") if sep is None else sep
+    if not (isinstance(sep, exp.Literal) and sep.is_string) or isinstance(node.parent, (exp.Filter, exp.Window)):
+        return None
+    arg, order = node.this, None
+    if isinstance(arg, exp.Order):
+        arg, order = arg.this, arg.expressions
+    distinct = isinstance(arg, exp.Distinct)
+    if distinct:
+        if len(arg.expressions) != 1:
+            return None
+        arg = arg.expressions[0]
+    if order is not None:
+        if len(order) != 1 or order[0].args.get("desc") or order[0].this != arg:
+            return None
+    elif distinct:
+        return None
+    return arg, distinct, order is not None, sep
+
+
+def _unnest_projection(sel: exp.Select) -> int | None:
+    """``SELECT ..., unnest(<list>) AS k, ... FROM <sources> [WHERE w]``: the position of the one
+    ``unnest``; else None.
+
+    No grouping, no DISTINCT, no window, no other ``unnest`` and no aggregate in the select list, and
+    ``w`` does not read ``k`` (DuckDB's WHERE may name a select alias): then the ``WHERE`` filters
+    the same rows before or after the list is expanded.
+    """
     from sqlglot import exp
 
     e = sel.expressions
-    return (len(e) == 2 and isinstance(e[0], exp.Star) and isinstance(e[1], exp.Alias)
-            and isinstance(e[1].this, exp.Explode) and sel.args.get("from_") is not None
-            and not sel.args.get("joins") and not sel.args.get("group") and not sel.args.get("where"))
+    at = [i for i, x in enumerate(e) if isinstance(x, exp.Alias) and isinstance(x.this, exp.Explode)]
+    if len(at) != 1 or sel.args.get("from_") is None or sel.args.get("group") or sel.args.get("distinct") \
+            or sel.args.get("having") or sel.args.get("qualify"):
+        return None
+    k = e[at[0]].alias
+    if e[at[0]].this.find(exp.AggFunc, exp.Window):
+        return None  # unnest(list(x)), a planner hint, is rendered as x; any other is refused
+    others = [x for i, x in enumerate(e) if i != at[0]]
+    if any(x.find(exp.Explode, exp.AggFunc, exp.Window) for x in others):
+        return None
+    where = sel.args.get("where")
+    if where is not None and any(c.name == k and not c.table for c in where.find_all(exp.Column)):
+        return None
+    return at[0]
 
 
 def _field_list(node: exp.Transform) -> tuple[exp.Expression, exp.ArrayAgg, int, exp.Where | None] | None:
@@ -311,13 +451,35 @@ def _node(node: exp.Expression, what: str) -> exp.Expression:
 
     if isinstance(node, exp.Explode) and _is_unnest_of_list(node):
         return node.this.this.copy()
-    if isinstance(node, exp.Select) and _unnest_projection(node):
-        alias = node.expressions[1]
-        join = exp.Join(kind="CROSS", this=exp.Unnest(
-            expressions=[alias.this.this.copy()],
-            alias=exp.TableAlias(this=exp.to_identifier("rumq_u"), columns=[exp.to_identifier(alias.alias)])))
-        node.set("expressions", [exp.Star()])
-        node.append("joins", join)
+    if isinstance(node, exp.Select) and _unnest_projection(node) is not None:
+        return _cross_join_unnest(node)
+    if isinstance(node, exp.GenerateSeries):
+        return _series(node, what)
+    if isinstance(node, exp.Table) and node.this.meta.get("rumq_series"):
+        alias = node.args.get("alias")
+        return exp.Unnest(expressions=[node.this.copy()], alias=alias.copy() if alias else None)
+    if isinstance(node, exp.Length):
+        return exp.ArraySize(this=node.this.copy())
+    if isinstance(node, exp.ArrayDistinct):
+        # DuckDB's list_distinct drops NULL elements (its order is unspecified); Trino's keeps one NULL.
+        import sqlglot
+
+        return sqlglot.parse_one(f"array_distinct(filter({node.this.sql(dialect='trino')}, "
+                                 "rumq_e -> rumq_e IS NOT NULL))", read="trino")
+    if isinstance(node, exp.GroupConcat):
+        return _array_join(node)
+    if isinstance(node, exp.Glob):
+        return _like(node)
+    if isinstance(node, exp.Struct) and isinstance(node.parent, exp.Distinct):
+        # count(DISTINCT ROW(...)): DISTINCT compares NULL fields as equal, as DuckDB's does for structs.
+        return exp.Struct(expressions=[f.expression.copy() if isinstance(f, exp.PropertyEQ) else f.copy()
+                                       for f in node.expressions])
+    if isinstance(node, exp.TimeToUnix) and isinstance(node.this, exp.Interval):
+        return _interval_seconds(node, what)
+    if isinstance(node, (exp.ArgMin, exp.ArgMax)) and node.meta.get("rumq_ordered"):
+        return _ordered_arg(node)
+    if isinstance(node, exp.Struct) and isinstance(node.parent, (exp.ArgMin, exp.ArgMax)) \
+            and node.parent.meta.get("rumq_ordered"):
         return node
     if isinstance(node, exp.Transform) and _field_list(node):
         return _ordered_list(node)
@@ -382,6 +544,8 @@ def _node(node: exp.Expression, what: str) -> exp.Expression:
         if unit not in _TRUNC_UNITS:
             raise _refuse(what, f"date_trunc to {unit or 'an unknown unit'}")
         return node
+    if isinstance(node, exp.TryCast) and node.to.is_type("double") and not _is_number(node.this):
+        return _try_double(node.this)
     if isinstance(node, exp.Cast) and node.to.is_type("tinyint", "smallint", "int", "bigint"):
         from rumq.engines.portable import _is_integer
 
@@ -392,6 +556,155 @@ def _node(node: exp.Expression, what: str) -> exp.Expression:
     if isinstance(node, exp.Cast) and node.to.is_type("varchar", "text") and _is_uuid(node.this):
         return _uuid_text(node.this.copy())
     return node
+
+
+def _cross_join_unnest(node: exp.Select) -> exp.Select:
+    """``SELECT a, unnest(l) AS k FROM s`` -> ``SELECT a, k FROM s CROSS JOIN UNNEST(l) AS rumq_u(k)``.
+
+    Both drop a row whose list is empty or NULL. Comma joins become CROSS JOINs first: Trino
+    binds a comma looser than a JOIN, and the UNNEST must see every source's columns.
+    """
+    from sqlglot import exp
+
+    i = _unnest_projection(node)
+    alias = node.expressions[i]
+    for join in node.args.get("joins") or []:
+        if not join.args.get("kind") and not join.args.get("side") and not join.args.get("on") \
+                and not join.args.get("using"):
+            join.set("kind", "CROSS")
+    join = exp.Join(kind="CROSS", this=exp.Unnest(
+        expressions=[alias.this.this.copy()],
+        alias=exp.TableAlias(this=exp.to_identifier("rumq_u"), columns=[exp.to_identifier(alias.alias)])))
+    items = list(node.expressions)
+    items[i] = exp.column(alias.alias, table="rumq_u")
+    if isinstance(items[0], exp.Star) and len(items) == 2 and i == 1:
+        items = [exp.Star()]  # SELECT *, unnest(l) AS k: the star takes k in too
+    node.set("expressions", items)
+    node.append("joins", join)
+    return node
+
+
+def _series(node: exp.Expression, what: str) -> exp.Expression:
+    """DuckDB's ``range(a, b[, s])`` (end exclusive, empty when the step points away from ``b``) as a Trino array.
+
+    Trino's ``sequence(a, c, s)`` includes ``c`` and fails when ``s`` points away from ``c``, so it runs
+    from ``a`` to ``greatest(a, b)`` (``least`` for a negative step: ``a + s < a``, true for a number or
+    an interval) and keeps the values before ``b``. The same values for BIGINTs and for TIMESTAMPs with
+    an interval step; ``sequence`` refuses more than 10,000 values (an error, never fewer values).
+    """
+    import sqlglot
+
+    start, end, step = _range_args(node)
+    a, b = start.sql(dialect="trino"), end.sql(dialect="trino")
+    s = step.sql(dialect="trino") if step is not None else "1"
+    up = f"filter(sequence({a}, greatest({a}, {b}), {s}), rumq_x -> rumq_x < {b})"
+    if step is None or (step.is_number and float(step.to_py()) > 0):
+        out = sqlglot.parse_one(up, read="trino")
+    else:
+        down = f"filter(sequence({a}, least({a}, {b}), {s}), rumq_x -> rumq_x > {b})"
+        out = sqlglot.parse_one(f"CASE WHEN {a} + {s} > {a} THEN {up} ELSE {down} END", read="trino")
+    out.meta["rumq_series"] = True
+    return out
+
+
+#: What a GLOB pattern may hold to be rendered as a LIKE pattern: no character class, no escape.
+_GLOB_REFUSED = ("[", "\\")
+
+
+def _glob_values(pattern: exp.Expression, what: str) -> None:
+    """A GLOB pattern's possible values, checked when the statement is rendered (they are literals by then).
+
+    The pattern is a string literal (a bound ``$p``) or an element of a literal list (the funnel's
+    ``($steps::VARCHAR[])[k]``); a value with ``[`` or ``\\`` (DuckDB's character classes and escapes,
+    which LIKE has no twin for) is refused, and so is any other pattern expression.
+    """
+    from sqlglot import exp
+
+    p = pattern
+    while isinstance(p, (exp.Paren, exp.Cast)):
+        p = p.this
+    if isinstance(p, exp.Bracket):
+        lst = p.this
+        while isinstance(lst, (exp.Paren, exp.Cast)):
+            lst = lst.this
+        values = lst.expressions if isinstance(lst, exp.Array) else None
+    else:
+        values = [p]
+    if values is None or not all(isinstance(v, exp.Literal) and v.is_string for v in values):
+        raise _refuse(what, f"GLOB with the pattern {pattern.sql(dialect='duckdb')[:40]} "
+                            "(only a literal or bound pattern, or an element of a bound list)")
+    for v in values:
+        if any(c in v.name for c in _GLOB_REFUSED):
+            raise _refuse(what, f"the GLOB pattern {v.name!r} (a character class [...] or an escape \\ "
+                                "has no LIKE equivalent)")
+
+
+def _like(node: exp.Glob) -> exp.Expression:
+    """``s GLOB p`` -> ``s LIKE p' ESCAPE '\\'``: ``*`` -> ``%``, ``?`` -> ``_``, and ``%``, ``_`` escaped.
+
+    Trino's LIKE has no default escape character, hence the explicit ``ESCAPE``; the patterns were
+    checked for ``[`` and ``\\`` when rendered (``_glob_values``).
+    """
+    from sqlglot import exp
+
+    like: exp.Expression = node.expression.copy()
+    for glob_char, like_text in (("%", "\\%"), ("_", "\\_"), ("*", "%"), ("?", "_")):
+        like = exp.Anonymous(this="replace", expressions=[like, exp.Literal.string(glob_char),
+                                                          exp.Literal.string(like_text)])
+    return exp.Escape(this=exp.Like(this=node.this.copy(), expression=like), expression=exp.Literal.string("\\"))
+
+
+def _array_join(node: exp.GroupConcat) -> exp.Expression:
+    """``string_agg([DISTINCT] x, sep [ORDER BY x])`` -> ``array_join`` of the non-NULL values.
+
+    DuckDB's string_agg skips NULLs and is NULL without a value: ``array_agg`` over no row is NULL in
+    Trino and ``array_join`` of NULL is NULL. ``array_sort`` orders VARCHARs by code point, as
+    DuckDB's ORDER BY does.
+    """
+    import sqlglot
+
+    arg, distinct, ordered, sep = _string_agg(node)
+    x = arg.sql(dialect="trino")
+    agg = f"array_agg({x}) FILTER (WHERE {x} IS NOT NULL)"
+    if distinct:
+        agg = f"array_distinct({agg})"
+    if ordered:
+        agg = f"array_sort({agg})"
+    return sqlglot.parse_one(f"array_join({agg}, {sep.sql(dialect='trino')})", read="trino")
+
+
+def _interval_seconds(node: exp.Expression, what: str) -> exp.Expression:
+    """``epoch(INTERVAL 'n' SECOND)`` (a bound duration) -> ``n`` as a DOUBLE, as DuckDB's epoch of an interval."""
+    from sqlglot import exp
+
+    iv = node.this
+    n = iv.this
+    if not (isinstance(n, exp.Literal) and iv.text("unit").upper() == "SECOND"):
+        raise _refuse(what, f"epoch of {iv.sql(dialect='duckdb')}")
+    try:
+        seconds = float(n.name)
+    except ValueError:
+        raise _refuse(what, f"epoch of {iv.sql(dialect='duckdb')}") from None
+    return exp.cast(exp.Literal.number(repr(seconds)), "DOUBLE")
+
+
+def _ordered_arg(node: exp.Expression) -> exp.Expression:
+    """``arg_min(x, {f1, f2, ...})`` -> ``element_at(array_agg(x ORDER BY f1, f2, ...) FILTER (x IS NOT NULL), 1)``.
+
+    For a struct key whose fields may be NULL and have no type known here (``_row_key`` needs one):
+    DuckDB compares structs field by field with NULL after every value, so the first row in
+    ``ORDER BY f ASC NULLS LAST`` (``arg_max``: ``DESC NULLS FIRST``) is the one DuckDB picks, among
+    the rows whose value is not NULL; no row -> NULL as in DuckDB. Ties: any of the tied rows, as in DuckDB.
+    """
+    from sqlglot import exp
+
+    desc = isinstance(node, exp.ArgMax)
+    fields = [f.expression if isinstance(f, exp.PropertyEQ) else f for f in node.expression.expressions]
+    order = [exp.Ordered(this=f.copy(), desc=desc, nulls_first=desc) for f in fields]
+    x = node.this
+    agg = exp.Filter(this=exp.ArrayAgg(this=exp.Order(this=x.copy(), expressions=order)),
+                     expression=exp.Where(this=exp.Not(this=exp.Is(this=x.copy(), expression=exp.Null()))))
+    return exp.Anonymous(this="element_at", expressions=[agg, exp.Literal.number(1)])
 
 
 #: strftime formats rendered, as (DuckDB format, the same with microseconds, characters kept).
@@ -429,13 +742,20 @@ def _json_text(node: exp.Expression, what: str) -> exp.Expression:
     from sqlglot import exp
 
     path = node.expression
+    if isinstance(path, exp.DPipe) and all(isinstance(x, exp.Literal) and x.is_string for x in path.flatten()):
+        # '/' || $field, the field bound: one text, known when the statement is rendered.
+        path = exp.Literal.string("".join(x.name for x in path.flatten()))
     text = path.sql(dialect="trino") if isinstance(path, exp.JSONPath) else None
     if isinstance(path, exp.Literal) and path.is_string:
         p = path.name
         if p.startswith("/"):
             parts = p[1:].split("/")
             if not all(re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", s) for s in parts):
-                raise _refuse(what, f"the JSON pointer {p!r} (only name segments are rendered)")
+                if _dead(node):  # a branch the bound values never take (events/custom without a field)
+                    return exp.cast(exp.Null(), "VARCHAR")
+                raise _refuse(what, f"the JSON pointer {p!r} (only name segments, letters, digits and _ "
+                                    "not starting with a digit, are rendered: a number would index an array "
+                                    "in a JSON pointer and not in a JSONPath)")
             p = "$." + ".".join(parts)
         if not p.startswith("$"):
             raise _refuse(what, f"the JSON path {p!r}")
@@ -446,6 +766,95 @@ def _json_text(node: exp.Expression, what: str) -> exp.Expression:
     return sqlglot.parse_one(
         f"COALESCE(json_extract_scalar({j}, {text}), NULLIF(json_format(json_extract({j}, {text})), 'null'))",
         read="trino")
+
+
+def _const_bool(e: exp.Expression) -> bool | None:
+    """The value of a condition over literals only (bound parameters are literals by now), else None."""
+    from sqlglot import exp
+
+    while isinstance(e, exp.Paren):
+        e = e.this
+    if isinstance(e, exp.Boolean):
+        return bool(e.this)
+    if isinstance(e, (exp.EQ, exp.NEQ)) and all(isinstance(x, exp.Literal) for x in (e.this, e.expression)):
+        a, b = e.this, e.expression
+        if a.is_string != b.is_string:
+            return None
+        same = a.name == b.name if a.is_string else float(a.name) == float(b.name)
+        return same if isinstance(e, exp.EQ) else not same
+    if isinstance(e, exp.Not):
+        v = _const_bool(e.this)
+        return None if v is None else not v
+    if isinstance(e, (exp.And, exp.Or)):
+        a, b = _const_bool(e.this), _const_bool(e.expression)
+        if isinstance(e, exp.Or) and True in (a, b):
+            return True
+        if isinstance(e, exp.And) and False in (a, b):
+            return False
+        return None if None in (a, b) else (a or b if isinstance(e, exp.Or) else a and b)
+    return None
+
+
+def _dead(node: exp.Expression) -> bool:
+    """``node`` sits in a CASE branch that is never taken: an earlier WHEN is always true, or its own always false."""
+    from sqlglot import exp
+
+    child, parent = node, node.parent
+    while parent is not None:
+        if isinstance(parent, exp.Case) and parent.args.get("this") is None:  # CASE WHEN <condition> ...
+            ifs = parent.args.get("ifs") or []
+            before = ifs if child is parent.args.get("default") else ifs[:next(
+                (i for i, w in enumerate(ifs) if w is child), len(ifs))]
+            if any(_const_bool(w.this) is True for w in before):
+                return True
+            if isinstance(child, exp.If) and child in ifs and _const_bool(child.this) is False:
+                return True
+        child, parent = parent, parent.parent
+    return False
+
+
+def _is_number(e: exp.Expression) -> bool:
+    """Provably a number: a numeric literal, an integer column or expression, a cast to a number."""
+    from sqlglot import exp
+
+    from rumq.engines.portable import _is_integer
+
+    return ((isinstance(e, exp.Literal) and not e.is_string) or _is_integer(e)
+            or (isinstance(e, exp.Cast) and e.to.is_type(*exp.DataType.NUMERIC_TYPES)))
+
+
+#: Blanks DuckDB trims around a number, as a (Java and RE2) class.
+_WS = r"[ \t\n\x0B\f\r]"
+#: The decimal numbers whose text DuckDB's TRY_CAST and Java's Double.parseDouble (Trino's CAST) read alike
+#: once the underscores DuckDB allows between digits are dropped (both round correctly).
+_DECIMAL = r"^[+-]?([0-9]+(_[0-9]+)*(\.([0-9]+(_[0-9]+)*)?)?|\.[0-9]+(_[0-9]+)*)([eE][+-]?[0-9]+(_[0-9]+)*)?\z"
+
+
+def _try_double(x: exp.Expression) -> exp.Expression:
+    """``TRY_CAST(text AS DOUBLE)`` with DuckDB's answer, or the query stops.
+
+    Trino's CAST of a VARCHAR to DOUBLE is Java's ``Double.parseDouble`` (trinodb/trino
+    ``VarcharOperators.castToDouble``), which reads texts DuckDB does not ('1.5f', '0x1p3',
+    '1d') and not some DuckDB reads ('1_000', 'inf'). Here, blanks trimmed: a plain decimal
+    number (underscores between digits dropped) is cast; 'inf', 'infinity', 'nan' (any case,
+    signed) are the special values; text without a digit is NULL (DuckDB reads no number out of
+    it); anything else with a digit (e.g. '5px', '+-1') stops the query with Trino's cast error
+    naming the text, rather than guess DuckDB's answer. A value that is not text casts as it is.
+    """
+    import sqlglot
+
+    v = x.sql(dialect="trino")
+    t = f"regexp_replace(CAST({v} AS VARCHAR), '^{_WS}+|{_WS}+\\z', '')"
+    special = "regexp_like({t}, '(?i)^{sign}(inf|infinity)\\z')"
+    text = (f"CASE WHEN lower(typeof({v})) NOT LIKE 'varchar%' THEN TRY_CAST({v} AS DOUBLE) "
+            f"WHEN {v} IS NULL THEN NULL "
+            f"WHEN regexp_like({t}, '{_DECIMAL}') THEN CAST(replace({t}, '_', '') AS DOUBLE) "
+            f"WHEN {special.format(t=t, sign='[+]?')} THEN CAST('Infinity' AS DOUBLE) "
+            f"WHEN {special.format(t=t, sign='-')} THEN CAST('-Infinity' AS DOUBLE) "
+            f"WHEN regexp_like({t}, '(?i)^[+-]?nan\\z') THEN CAST('NaN' AS DOUBLE) "
+            f"WHEN NOT regexp_like({t}, '[0-9]') THEN CAST(NULL AS DOUBLE) "
+            f"ELSE CAST(concat('rumq: not read as DuckDB reads it: ', {t}) AS DOUBLE) END")
+    return sqlglot.parse_one(text, read="trino")
 
 
 def _half_even_cast(node: exp.Cast) -> exp.Expression:
@@ -620,6 +1029,7 @@ def statement(
 
     trees["events"] = sqlglot.parse_one(
         f"SELECT {', '.join([c.name for c in COLUMNS] + [PARTITION_COLUMN])} FROM rumq_window", read="trino")
+    _user_first_seen(query, trees, table=table, until=until, app=app, cfg=cfg, what=what)
     if ingest_totals is not None:
         cols = ", ".join(f"{literal(ingest_totals.get(k)).sql(dialect='trino')} AS {k}"
                          if ingest_totals.get(k) is not None else f"CAST(NULL AS BIGINT) AS {k}"
@@ -659,11 +1069,58 @@ def statement(
     body.set(key, exp.With(expressions=ctes + own_ctes))
     # rumq_events (the views' table) is the window CTE; the Athena table is only read by it.
     for tab in body.find_all(exp.Table):
-        if tab.name == "rumq_events" and not tab.db and tab.parent_select is not trees["rumq_window"]:
+        if tab.name == "rumq_events" and not tab.db \
+                and all(tab.parent_select is not trees.get(n) for n in (WINDOW_CTE, HISTORY_CTE)):
             tab.set("this", exp.to_identifier(WINDOW_CTE))
+    for node in body.walk():  # the query file's comments explain DuckDB's text, not this one
+        node.comments = None
     out = body.sql(dialect="trino", pretty=True)
     _check_constructs(out, what)
     return out
+
+
+#: The CTE over the dataset's whole history up to the window's end (users/*).
+HISTORY_CTE = "rumq_history"
+
+
+def _user_first_seen(query: exp.Expression, trees: dict[str, exp.Expression], *, table: str,
+                     until: dt.datetime | None, app: str | None, cfg: PageConfig | None, what: str) -> bool:
+    """``rumq_user_first_seen()`` (a DuckDB table macro over every event file up to the window's end)
+    -> the CTE ``rumq_user_first_seen`` over ``rumq_history``: the Athena table up to the window's end
+    (no lower bound: the whole history, as on DuckDB), with ``--app``. The macro's SQL
+    (``rumq.views``) is rendered itself, its ``getvariable(...)`` bound as literals.
+    """
+    import sqlglot
+    from sqlglot import exp
+
+    from rumq.engines.portable import parse
+    from rumq.pages import PageConfig
+    from rumq.views import _USER_FIRST_SEEN_SQL, USER_FIRST_SEEN, _select_pages
+
+    calls = [t for t in query.find_all(exp.Table)
+             if isinstance(t.this, exp.Anonymous) and t.this.name.lower() == USER_FIRST_SEEN]
+    if not calls:
+        return False
+    for t in calls:
+        if t.this.expressions:
+            raise _refuse(what, f"{USER_FIRST_SEEN}() with arguments")
+        t.set("this", exp.to_identifier(USER_FIRST_SEEN))
+    cfg = cfg or PageConfig()
+    body = parse(_select_pages(_USER_FIRST_SEEN_SQL, cfg) if cfg.selects_pages else _USER_FIRST_SEEN_SQL,
+                 what=f"{what}: {USER_FIRST_SEEN}()")
+    for t in list(body.find_all(exp.Table)):
+        if isinstance(t.this, exp.Func):  # read_parquet(getvariable('rumq_history_files'), ...)
+            t.replace(exp.Table(this=exp.to_identifier(HISTORY_CTE)))
+    bound = {"rumq_app": literal(app), "rumq_until": literal(until)}
+    for call in list(body.find_all(exp.Anonymous)):
+        if call.name.lower() == "getvariable":
+            var = call.expressions[0].name
+            if var not in bound:
+                raise _refuse(what, f"getvariable({var!r}) in {USER_FIRST_SEEN}()")
+            call.replace(bound[var].copy())
+    trees[HISTORY_CTE] = sqlglot.parse_one(_window_cte(table, None, until, app), read="trino")
+    trees[USER_FIRST_SEEN] = rewrite(body, f"{what}: {USER_FIRST_SEEN}()")
+    return True
 
 
 def _check_table(table: str) -> None:
@@ -672,7 +1129,7 @@ def _check_table(table: str) -> None:
     if not re.fullmatch(r"[a-z_][a-z0-9_]{0,127}(\.[a-z_][a-z0-9_]{0,127})?", table):
         raise NotPortableError(f"Athena table {table!r} is not a valid name",
                                hint="lowercase letters, digits and underscores; database.table to qualify it")
-    if table.split(".")[-1] in ("events", WINDOW_CTE):
+    if table.split(".")[-1] in ("events", WINDOW_CTE, HISTORY_CTE, "rumq_user_first_seen"):
         raise NotPortableError(f"Athena table {table!r}: the name is taken by the statement's CTEs",
                                hint="name the table as rumq athena ddl does (rumq_events)")
 
