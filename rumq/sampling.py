@@ -10,13 +10,20 @@ rumq.toml, with the date it took effect (rates change)::
     since = "2026-11-01"     # UTC date; in force until the app's next entry
 
 With ``--estimate`` (``Dataset.run(..., estimate=True)``) the count-like
-columns a query declares in its header (``estimate: [sessions, users]``) are
-divided by the rate in force; rates, shares and percentiles are never scaled.
-The result gets an ``estimate_scale`` column (1 / rate) and a notice says so.
-One rate must be in force over the whole window for every application in it:
-a window across a rate change (or over applications sampled differently) is a
-usage error naming the change, since a count over both parts cannot be scaled
-by one factor; split the window there, or pick the application with --app.
+columns a query declares in its header (``estimate: [sessions, users]``) become
+estimates of the full traffic; rates, shares and percentiles are never scaled.
+Each session counts with the rate in force for its application on the UTC day
+it started (its first event in the window); an event without a session id,
+with its own day. With one rate in the window every count is divided by it
+and ``estimate_scale`` is 1 / rate. With several (a rate change, or
+applications sampled differently) the query runs again on the sessions of
+each rate alone (``rumq.catalog.connect(stratum=...)``) and each count is the
+sum of its parts divided by their rates: exact for counts that add up over
+disjoint sets of sessions. A count whose parts do not add up to the measured
+value in a row (distinct users with sessions at two rates) has no exact
+estimate: it is left empty there, with a warning naming the column.
+``estimate_scale`` is then per row: 1 / rate when all of the row's counts come
+from one rate, empty when they mix. docs/analyses.md states the definition.
 Without a declared rate nothing changes (the scale is 1, said once).
 """
 
