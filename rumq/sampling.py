@@ -130,6 +130,13 @@ class Stratum:
 
 def strata(con: duckdb.DuckDBPyConnection, rates: list[SampleRate]) -> list[Stratum]:
     """The window's sessions grouped by the rate in force at their start (one stratum per rate)."""
+    # A session starts on one of the window's event days: when those all have one
+    # rate, so do the sessions, and the per-session pass (a window over every event) is not needed.
+    days = con.execute("SELECT DISTINCT application_id, application_name, event_date FROM rumq_events "
+                       "ORDER BY 3, 1").fetchall()
+    one = {rate_on(rates, {app_id or "", app_name or ""}, day) for app_id, app_name, day in days}
+    if len(one) <= 1:
+        return [Stratum(r, (), "the whole window") for r in one]
     rows = con.execute(
         f"SELECT DISTINCT _k, application_id, application_name, CAST(_d AS DATE) FROM "
         f"(SELECT {KEY_SQL} AS _k, {_DAY} AS _d, application_id, application_name FROM rumq_events) "

@@ -185,3 +185,18 @@ def test_report_section_estimate(data, tmp_path):
                     encoding="utf-8")
     with pytest.raises(RumqError, match="declares no count-like columns"):
         run_report(defn, at="2026-11-02", out_dir=tmp_path / "o2", data_dir=data)
+
+
+def test_report_section_across_the_rate_change(change, tmp_path):
+    import polars as pl
+
+    from rumq.report.run import run_report
+
+    defn = tmp_path / "r.toml"
+    defn.write_text('title = "t"\nwindow = "3d"\n[[section]]\nid = "s"\nquery = "sessions/summary"\n'
+                    'estimate = true\n', encoding="utf-8")
+    res = run_report(defn, at="2026-11-04T00:00:00", out_dir=tmp_path / "o", data_dir=change)
+    got = pl.read_csv(res.folder / "s.csv")
+    assert got["sessions"].to_list() == [27.0] and got["estimate_scale"].to_list() == [None]
+    text = (res.folder / "report.md").read_text()
+    assert "are estimates of the full traffic" in text and "users is left empty" in text
