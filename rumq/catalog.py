@@ -124,7 +124,7 @@ def connect(
         allow_writes: leave the connection unrestricted; by default it can read
             only the window's files and its configuration is locked (``restrict``).
         stratum: keep only the sessions (and session-less events) of these sampling keys
-            (``rumq.sampling.stratum_key``: application and start date), for ``--estimate``
+            (``rumq.sampling.KEY_SQL``: application id and session start day), for ``--estimate``
             across rate changes; None: every event.
 
     Returns:

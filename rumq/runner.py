@@ -286,7 +286,8 @@ def _stratum_runner(data_dir: str | os.PathLike[str], query: Query, values: Mapp
     """Runs ``query`` on the sessions of some sampling keys only (``rumq.sampling``), every row of it.
 
     The parts of an estimate across rate changes are matched row by row, so a
-    ``top`` parameter is raised to its maximum and no limit applies.
+    ``top`` parameter is raised to its maximum and no limit applies. (A query
+    allowed to write writes once per part too.)
     """
     top = query.param("top")
     if top is not None and top.max is not None:

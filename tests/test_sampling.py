@@ -200,3 +200,11 @@ def test_report_section_across_the_rate_change(change, tmp_path):
     assert got["sessions"].to_list() == [27.0] and got["estimate_scale"].to_list() == [None]
     text = (res.folder / "report.md").read_text()
     assert "are estimates of the full traffic" in text and "users is left empty" in text
+
+
+def test_a_session_begun_before_the_window_takes_its_first_day_inside_it(change):
+    # From D3: S4's /cart (00:00:30) is its first event in the window, so S4 counts at D3's
+    # rate (0.1) although it started on D2 (0.5), as docs/analyses.md defines; S5, S6 at 0.1,
+    # S7 (APP2) at 1: 3 x 10 + 1.
+    [row], _ = run(change, "sessions/summary", since="2026-11-03", estimate=True)
+    assert (row["sessions"], row["page_views"]) == (31.0, 41.0)  # page views: (1 + 1 + 2) x 10 + 1
