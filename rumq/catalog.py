@@ -108,6 +108,7 @@ def connect(
     views: bool = True,
     for_sql: str | None = None,
     allow_writes: bool = False,
+    stratum: Sequence[str] | None = None,
 ) -> duckdb.DuckDBPyConnection:
     """Open an in-memory DuckDB connection with the dataset's views.
 
@@ -122,6 +123,9 @@ def connect(
             None: every view (for ad-hoc SQL). Each view costs a few ms to create.
         allow_writes: leave the connection unrestricted; by default it can read
             only the window's files and its configuration is locked (``restrict``).
+        stratum: keep only the sessions (and session-less events) of these sampling keys
+            (``rumq.sampling.KEY_SQL``: application id and session start day), for ``--estimate``
+            across rate changes; None: every event.
 
     Returns:
         A connection with the view ``events`` (canonical columns + ``event_date``)
@@ -164,9 +168,13 @@ def connect(
     # rumq_events: the stored columns (the id storage pairs the session views
     # group by) plus the derived ones; events: the canonical table.
     derived = [f"{expr} AS {name}" for name, expr in DERIVED.items()]
-    con.execute(
-        f"CREATE VIEW rumq_events AS SELECT {', '.join(stored + derived)} FROM {source} WHERE {' AND '.join(where)}"
-    ).fetchall()
+    rows = f"SELECT {', '.join(stored + derived)} FROM {source} WHERE {' AND '.join(where)}"
+    if stratum is not None:
+        from rumq.sampling import stratum_sql
+
+        con.execute("SET VARIABLE rumq_stratum = ?::VARCHAR[]", [list(stratum)]).fetchall()
+        rows = stratum_sql(rows, "getvariable('rumq_stratum')")
+    con.execute(f"CREATE VIEW rumq_events AS {rows}").fetchall()
     con.execute(
         f"CREATE VIEW events AS SELECT {', '.join([c.name for c in COLUMNS] + [PARTITION_COLUMN])} FROM rumq_events"
     ).fetchall()

@@ -12,7 +12,7 @@ import datetime as dt
 import math
 import os
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from rumq.errors import DatasetError, QueryExecutionError, RumqError, UsageError
@@ -268,7 +268,8 @@ def run_query(
             if estimate:
                 from rumq import sampling
 
-                df = sampling.estimate(con, query, df, sampling.load_rates(data_dir), say)
+                df = sampling.estimate(con, query, df, sampling.load_rates(data_dir), say,
+                                       rerun=_stratum_runner(data_dir, query, values, w, app, writes))
             _say_if_empty(con, data_dir, w, app, say)
             _say_page_selection(con, data_dir, say)
         finally:
@@ -277,6 +278,33 @@ def run_query(
     if warning:
         say("warning: " + warning)
     return df
+
+
+def _stratum_runner(data_dir: str | os.PathLike[str], query: Query, values: Mapping[str, Any], w: TimeWindow,
+                    app: str | None, writes: bool) -> Callable[[Sequence[str]], pl.DataFrame]:
+    """Runs ``query`` on the sessions of some sampling keys only (``rumq.sampling``), every row of it.
+
+    The parts of an estimate across rate changes are matched row by row, so a
+    ``top`` parameter is raised to its maximum and no limit applies. (A query
+    allowed to write writes once per part too.)
+    """
+    top = query.param("top")
+    if top is not None and top.max is not None:
+        values = {**values, "top": top.max}
+    sql = substitute_identifiers(query.body, query.params, values)
+    bound = bind_values(sql, query.params, values)
+
+    def run(keys: Sequence[str]) -> pl.DataFrame:
+        from rumq import catalog
+
+        con = catalog.connect(data_dir, since=w.since, until=w.until, app=catalog.resolve_app(data_dir, app),
+                              for_sql=sql, allow_writes=writes, stratum=keys)
+        try:
+            return execute(con, sql, bound, what=f"query '{query.name}'", read_only=not writes)
+        finally:
+            con.close()
+
+    return run
 
 
 def run_polars(

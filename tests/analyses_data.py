@@ -36,6 +36,12 @@ C1 session id present (client >= 1.13), Chrome desktop US:
 C2 nil session id (old client), Edge mobile DE:
     pv /products/7 14:05:00, js_error Error "Timeout after 1 ms" 14:05:03
 
+Custom events (last in the file, after every line above):
+    S1 com.example.shop.add_to_cart {price 10, sku x1} 10:00:40 (/products/12, i1),
+       com.example.shop.add_to_cart {price "12.5", sku x2} 10:01:20 (/products/15?ref=x, i2)
+    S4 com.example.shop.add_to_cart {price 4, sku x1} 13:00:05 (/blog/a, i0)
+    C1 com.example.shop.search {q shoes} 14:00:03 (/home)
+
 Page views: 13 in cookie sessions + 2 cookieless = 15; coverage = 13/15.
 
 Domains (metadata.domain): every event is on shop.example.com except S1's
@@ -87,6 +93,8 @@ _TYPES = {
     "js_error": "com.amazon.rum.js_error_event",
 }
 _counter = 0
+CART = "com.example.shop.add_to_cart"
+SEARCH = "com.example.shop.search"
 
 
 def msg(
@@ -129,7 +137,7 @@ def msg(
     ed.update(details or {})
     return {
         "event_timestamp": int(when.timestamp() * 1000),
-        "event_type": _TYPES[kind],
+        "event_type": _TYPES.get(kind, kind),  # a custom event: its own type
         "event_id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"rumq-analyses/{_counter}")),
         "event_version": "1.0.0",
         "log_stream": when.strftime("%Y-%m-%dT%H"),
@@ -235,6 +243,16 @@ def messages() -> list[dict[str, Any]]:
     out.append(msg("page_view", "14:05:00", session=None, user=None, page="/products/7", ctx=EDGE_DE))
     out.append(msg("js_error", "14:05:03", session=None, user=None, page="/products/7", ctx=EDGE_DE,
                    details=js("Error", "Timeout after 1 ms", timeout_stack(1))))
+
+    # Custom events, last in the file so that every line above keeps its number.
+    out.append(msg(CART, "10:00:40", session=S1, user=U1, page="/products/12", interaction=1, ctx=CHROME_US,
+                   details={"price": 10, "sku": "x1"}))
+    out.append(msg(CART, "10:01:20", session=S1, user=U1, page="/products/15?ref=x", interaction=2,
+                   ctx=CHROME_US, details={"price": "12.5", "sku": "x2"}))
+    out.append(msg(CART, "13:00:05", session=S4, user=U3, page="/blog/a", interaction=0, ctx=SAFARI_FR,
+                   details={"price": 4, "sku": "x1"}))
+    out.append(msg(SEARCH, "14:00:03", session=C1, user=None, page="/home", ctx=CHROME_US,
+                   details={"q": "shoes"}))
     return out
 
 

@@ -24,33 +24,35 @@ def data(tmp_path_factory):
 
 def test_quality(data):
     rows = [(r["check"], r["item"], r["count"], r["share"]) for r in fx.run(data, "data/quality")]
-    # 34 events (S1 11, S2 7, S3 4, S4 6, C1 4, C2 2); cookieless: C1's 4 + C2's 2 = 6/34;
-    # without a session id: C2's 2. Page views 15, 13 of them in cookie sessions.
-    # Sessions: S1-S4 cookie; C1 + C2's pseudo session cookieless.
-    # S1 has the most events (11). Manifest: 34 + 2 read, 1 duplicate, 1 rejected.
+    # 38 events (S1 13, S2 7, S3 4, S4 7, C1 5, C2 2: 34 of the web client, 4 custom);
+    # cookieless: C1's 5 + C2's 2 = 7/38; without a session id: C2's 2. Page views 15, 13 of
+    # them in cookie sessions. Sessions: S1-S4 cookie; C1 + C2's pseudo session cookieless.
+    # S1 has the most events (13). Manifest: 38 + 2 read, 1 duplicate, 1 rejected.
     assert rows == [
-        ("events", None, 34, None),
+        ("events", None, 38, None),
         ("page_views", None, 15, None),
         ("cookie_coverage", None, 13, approx(13 / 15)),
-        ("cookieless_event_share", None, 6, approx(6 / 34)),
-        ("events_without_session", None, 2, approx(2 / 34)),
+        ("cookieless_event_share", None, 7, approx(7 / 38)),
+        ("events_without_session", None, 2, approx(2 / 38)),
         ("sessions", "cookie", 4, None),
         ("sessions", "cookieless", 2, None),
         ("sessions_near_event_cap", None, 0, None),
-        ("max_events_per_session", None, 11, None),
-        ("records_read", None, 36, None),
+        ("max_events_per_session", None, 13, None),
+        ("records_read", None, 40, None),
         ("duplicates_dropped", None, 1, None),
         ("rejected_records", None, 1, None),
-        ("event_type", "page_view", 15, approx(15 / 34)),
-        ("event_type", "http", 4, approx(4 / 34)),
-        ("event_type", "js_error", 4, approx(4 / 34)),
-        ("event_type", "lcp", 4, approx(4 / 34)),
-        ("event_type", "navigation", 4, approx(4 / 34)),
-        ("event_type", "cls", 2, approx(2 / 34)),
-        ("event_type", "session_start", 1, approx(1 / 34)),
-        ("web_client_version", "arw-module 1.16.1", 34, approx(1.0)),
+        ("event_type", "page_view", 15, approx(15 / 38)),
+        ("event_type", "http", 4, approx(4 / 38)),
+        ("event_type", "js_error", 4, approx(4 / 38)),
+        ("event_type", "lcp", 4, approx(4 / 38)),
+        ("event_type", "navigation", 4, approx(4 / 38)),
+        ("event_type", "com.example.shop.add_to_cart", 3, approx(3 / 38)),
+        ("event_type", "cls", 2, approx(2 / 38)),
+        ("event_type", "com.example.shop.search", 1, approx(1 / 38)),
+        ("event_type", "session_start", 1, approx(1 / 38)),
+        ("web_client_version", "arw-module 1.16.1", 38, approx(1.0)),
     ]
-    assert all(type(r[2]) is int for r in rows)  # 34, not 34.0
+    assert all(type(r[2]) is int for r in rows)  # 38, not 38.0
 
 
 def test_quality_counts_print_as_integers(data):
@@ -63,11 +65,11 @@ def test_quality_counts_print_as_integers(data):
     assert res.exit_code == 0, res.output
     lines = res.stdout.splitlines()
     assert lines[0] == "check,item,count,share"
-    assert lines[1:4] == ["events,,34,", "page_views,,15,", f"cookie_coverage,,13,{13 / 15}"]
+    assert lines[1:4] == ["events,,38,", "page_views,,15,", f"cookie_coverage,,13,{13 / 15}"]
     res = CliRunner().invoke(cli, ["--data", str(data), "run", "data/quality", "-f", "json"])
-    assert res.stdout.startswith('[{"check":"events","item":null,"count":34,"share":null},')
+    assert res.stdout.startswith('[{"check":"events","item":null,"count":38,"share":null},')
     res = CliRunner().invoke(cli, ["--data", str(data), "run", "data/quality"])
-    assert res.stdout.splitlines()[2].split() == ["events", "null", "34", "null"]
+    assert res.stdout.splitlines()[2].split() == ["events", "null", "38", "null"]
 
 
 def test_sessions_near_the_event_cap(tmp_path):

@@ -31,7 +31,7 @@ def test_session_events_in_order_with_their_essentials(data):
     assert (s["session_id"], s["user_id"], s["browser"], s["device"], s["country"]) == (
         fx.S1, fx.U1, "Chrome", "desktop", "US")
     assert (s["duration_s"], s["page_views"], s["js_errors"], s["http_errors"], s["errors"], s["events"]) == (
-        120.0, 4, 1, 1, 2, 11)
+        120.0, 4, 1, 1, 2, 13)  # 11 web client events and 2 custom ones
     rows = [(r["t_s"], r["event"], r["page"], r["detail"]) for r in d.events.to_dicts()]
     assert rows == [
         (0.0, "session_start", "/home", None),
@@ -39,10 +39,12 @@ def test_session_events_in_order_with_their_essentials(data):
         (1.0, "navigation", "/home", "navigate 1500.0 ms"),
         (2.0, "lcp", "/home", "LCP 2000.0"),
         (30.0, "page_view", "/products/12", "interaction 1"),
+        (40.0, "com.example.shop.add_to_cart", "/products/12", '{"version":"1.0.0","price":10,"sku":"x1"}'),
         (60.0, "page_view", "/products/15?ref=x", "interaction 2"),
         (65.0, "http", "/products/15?ref=x", "GET https://api.shop.com/v1/items/15?x=1 -> 200"),
         (66.0, "http", "/products/15?ref=x", "GET https://api.shop.com/v1/items/16 -> 404"),
         (70.0, "js_error", "/products/15?ref=x", "TypeError: Cannot read properties of undefined (reading 'id')"),
+        (80.0, "com.example.shop.add_to_cart", "/products/15?ref=x", '{"version":"1.0.0","price":"12.5","sku":"x2"}'),
         (120.0, "page_view", "/cart/", "interaction 3"),
         (120.0, "cls", "/cart/", "CLS 0.25"),
     ]
@@ -64,12 +66,12 @@ def test_cli_session_table_and_json(data):
     assert r.exit_code == 0, r.output
     first, *table = r.output.splitlines()
     assert first.startswith(f"session {fx.S1}  user {fx.U1}  2026-11-02 10:00:00Z  Chrome / desktop / US  "
-                            "duration 120s  pages 4  errors 2 (js 1, http 1)  events 11  domains shop.example.com")
-    assert len(table) == 2 + 11 and "TypeError: Cannot read properties" in r.output
+                            "duration 120s  pages 4  errors 2 (js 1, http 1)  events 13  domains shop.example.com")
+    assert len(table) == 2 + 13 and "TypeError: Cannot read properties" in r.output
     r = invoke(data, "session", fx.C1, "--format", "json")
     doc = json.loads(r.output)
     assert doc["session"]["user_id"] is None and doc["session"]["http_errors"] == 1
-    assert [e["event"] for e in doc["events"]] == ["page_view", "navigation", "lcp", "http"]
+    assert [e["event"] for e in doc["events"]] == ["page_view", "navigation", "lcp", "http", "com.example.shop.search"]
     assert doc["events"][3]["detail"] == "GET https://api.shop.com/v1/items/99 -> 500"
     assert doc["session"]["start"] == "2026-11-02T14:00:00Z"
 

@@ -79,9 +79,10 @@ def test_window_reads_only_its_partitions(spark, data):
     nxt = read_events(spark, data, since=datetime(2026, 11, 3))
     assert [r.session_id for r in nxt.select("session_id").collect()] == [LEGACY_SESSION]
     # Bounds inside a day: [10:00:30, 11:00) holds S1's events from its second page view on:
-    # page views at 10:00:30, 10:01:00, 10:02:00, two http, one js_error, one cls.
+    # page views at 10:00:30, 10:01:00, 10:02:00, two http, one js_error, one cls, and the two
+    # custom add_to_cart events at 10:00:40 and 10:01:20.
     part = read_events(spark, data, since=datetime(2026, 11, 2, 10, 0, 30), until=datetime(2026, 11, 2, 11))
-    assert part.count() == 7 and {r.session_id for r in part.select("session_id").collect()} == {A.S1}
+    assert part.count() == 9 and {r.session_id for r in part.select("session_id").collect()} == {A.S1}
 
 
 def test_settings_come_from_option_env_and_rumq_toml(tmp_path, monkeypatch):

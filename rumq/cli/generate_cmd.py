@@ -39,11 +39,16 @@ _GLUE_SCHEMAS = ("structs", "json-strings")  # rumq.generate.glue.GLUE_SCHEMAS (
 @click.option("--domains", metavar="HOST,HOST",
               help="Two host names: the web shop's checkout pages on the second, its other pages on the first "
                    "(sessions cross subdomains); the truth counts them.")
+@click.option("--sample-rate", "sample_rates", multiple=True, metavar="RATE[@DAY]",
+              help="Write only the sessions an app monitor sampling at RATE (0 < RATE <= 1) would record, from "
+                   "DAY (YYYY-MM-DD; default: the first day) on; repeat for a rate change. The truth keeps the "
+                   "full traffic and gives the rates to declare in rumq.toml.")
 @click.option("--truth", "truth_path", type=click.Path(dir_okay=False),
               help="Ground-truth JSON path [default: <out>.truth.json, next to the output].")
 def generate(sessions: int | None, events: int | None, days: int, start: dt.datetime, seed: int, apps: int,
              cookieless_share: float, fmt: str, glue_schema: str, gzip: bool, compresslevel: int, workers: int | None,
-             out_dir: str, page_groups: bool, domains: str | None, truth_path: str | None) -> None:
+             out_dir: str, page_groups: bool, domains: str | None, sample_rates: tuple[str, ...],
+             truth_path: str | None) -> None:
     """Generate realistic CloudWatch RUM traffic as a real export would hold it.
 
     Simulates visitors of a web shop and a help center (sessions, page views
@@ -61,10 +66,12 @@ def generate(sessions: int | None, events: int | None, days: int, start: dt.date
       rumq generate --sessions 2000 --format firehose --out fh
       rumq generate --sessions 2000 --format firehose-parquet --glue-schema json-strings --out fhp
       rumq generate --sessions 2000 --domains www.example.com,shop.example.com --out two-hosts
+      rumq generate --sessions 4000 --sample-rate 0.25 --sample-rate 0.5@2024-03-07 --out sampled
     """
     from rumq.errors import UsageError
     from rumq.generate import estimate_sessions
     from rumq.generate import generate as run
+    from rumq.generate.sampling import parse_rates
 
     if (sessions is None) == (events is None):
         raise UsageError("give exactly one of --sessions and --events")
@@ -73,11 +80,17 @@ def generate(sessions: int | None, events: int | None, days: int, start: dt.date
     truth = run(out_dir, sessions=sessions, days=days, start=start.date(), seed=seed, apps=apps,
                 cookieless_share=cookieless_share, fmt=fmt, gzip=gzip, compresslevel=compresslevel,
                 workers=workers, truth_path=truth_path, glue_schema=glue_schema, page_groups=page_groups,
-                domains=domains)
+                domains=domains,
+                sample_rates=parse_rates(sample_rates, start.date()) if sample_rates else None)
     t = truth.total
     click.echo(
         f"wrote {t['events']:,} events, {t['sessions']['total']:,} sessions "
         f"({t['sessions']['cookieless']:,} cookieless), {t['users']:,} users as {fmt} to {out_dir}",
         err=True,
     )
+    if "sampling" in truth.data:
+        kept = sum(d["recorded"]["sessions"] + d["recorded"]["cookieless_sessions"]
+                   for a in truth.data["sampling"]["apps"].values() for d in a["days"])
+        click.echo(f"sampled: wrote the events of {kept:,} sessions with a page view (the counts above and the "
+                   "truth are the full traffic; the truth's sampling part gives the rates to declare)", err=True)
     click.echo(f"ground truth: {truth.path}", err=True)

@@ -128,11 +128,16 @@ def estimate_sessions(events: int, *, cookieless_share: float = 0.1, apps: int |
     return max(1, round(events * pilot / max(n, 1)))
 
 
-def _run_chunk(args: tuple) -> AppTruth:
-    spec, app, fmt, out, gzip, level, buffer_s, glue = args
+def _run_chunk(args: tuple) -> tuple[AppTruth, dict[str, Any] | None]:
+    spec, app, fmt, out, gzip, level, buffer_s, glue, rates = args
     sink = open_sink(fmt, Path(out), app, spec, gzip=gzip, level=level, firehose_buffer_seconds=buffer_s,
                      glue_schema=glue)
-    return Chunk(spec, app, sink).run()
+    if rates:
+        from rumq.generate.sampling import SamplingSink
+
+        sampler = SamplingSink(sink, rates)
+        return Chunk(spec, app, sampler).run(), sampler.counts
+    return Chunk(spec, app, sink).run(), None
 
 
 def default_truth_path(out_dir: str | os.PathLike[str]) -> Path:
@@ -161,6 +166,7 @@ def generate(
     glue_schema: str = "structs",
     page_groups: bool = False,
     domains: str | list[str] | tuple[str, ...] | None = None,
+    sample_rates: list[tuple[dt.date, float]] | None = None,
 ) -> GroundTruth:
     """Generate RUM traffic into ``out_dir`` in an export format, with ground truth.
 
@@ -195,6 +201,9 @@ def generate(
             shop's checkout pages are served from the second, its other pages
             from the first, so sessions cross subdomains
             (``rumq.generate.domains``); the truth then counts ``domains``.
+        sample_rates: (first day, rate) pairs (``rumq.generate.sampling``): write only
+            the sessions an app monitor sampled at these rates would record; the truth
+            still counts the full traffic, and its ``sampling`` part the recorded share.
 
     Returns:
         The ``GroundTruth`` (also written as JSON).
@@ -216,8 +225,8 @@ def generate(
     specs = plan(sessions, days, start, seed, app_specs, cookieless_share, page_groups, doms)
     if workers is None:
         workers = 1 if sessions < 20_000 else min(2, os.cpu_count() or 1)
-    jobs = [(s, app_specs[s.app], fmt, str(out), gzip, compresslevel, firehose_buffer_seconds, glue_schema)
-            for s in specs]
+    jobs = [(s, app_specs[s.app], fmt, str(out), gzip, compresslevel, firehose_buffer_seconds, glue_schema,
+             sample_rates) for s in specs]
     if workers > 1 and len(jobs) > 1:
         from concurrent.futures import ProcessPoolExecutor
 
@@ -235,14 +244,25 @@ def generate(
     per_app = [AppTruth(a.site.kind, a.site.groups if page_groups else None,
                         page_domains(list(a.site.pages), a.site.groups, a.domain, doms) if doms else None)
                for a in app_specs]
-    for s, r in zip(specs, results, strict=True):
+    sampled: list[dict[str, Any]] = [{} for _ in app_specs]
+    for s, (r, counts) in zip(specs, results, strict=True):
         per_app[s.app].merge(r)
+        if counts is not None:
+            from rumq.generate.sampling import merge
+
+            merge(sampled[s.app], counts)
     params = {"sessions": sessions, "days": days, "start": start.isoformat(), "seed": seed,
               "apps": [a.name for a in app_specs], "cookieless_share": cookieless_share, "format": fmt,
               "gzip": gzip, "generator_version": 1, **({"page_groups": True} if page_groups else {}),
               **({"domains": list(doms)} if doms else {}),
               **({"glue_schema": glue_schema} if fmt == "firehose-parquet" else {})}
     doc = build(params, list(zip(app_specs, per_app, strict=True)))
+    if sample_rates:
+        from rumq.generate.sampling import truth_part
+
+        params["sample_rates"] = [[d.isoformat(), r] for d, r in sample_rates]
+        doc["sampling"] = truth_part(sample_rates, [(a.name, a.id, c) for a, c in zip(app_specs, sampled,
+                                                                                        strict=True)])
     tp = Path(truth_path) if truth_path is not None else default_truth_path(out)
     tp.parent.mkdir(parents=True, exist_ok=True)
     tp.write_bytes(orjson.dumps(doc, option=orjson.OPT_INDENT_2))
