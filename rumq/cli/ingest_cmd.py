@@ -100,15 +100,7 @@ def _print_summary(report) -> None:
         if f.control_messages:
             lines.append(f"note        {f.path}: skipped {f.control_messages} Firehose CONTROL_MESSAGE document(s)")
     lines += _failed_lines(failed)
-    if report.written >= COMPACT_HINT_EVENTS:
-        lines.append("hint        run `rumq compact` to cluster the new days by event type "
-                     "(page-view analyses then read a tenth of the data)")
     click.echo("\n".join(lines), file=err)
-
-
-#: A large ingest ends with a hint to run compact (it rewrites whole days, so
-#: it is not run silently after every ingest).
-COMPACT_HINT_EVENTS = 1_000_000
 
 
 def _failed_lines(failed) -> list[str]:
