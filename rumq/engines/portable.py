@@ -114,6 +114,8 @@ def _spark_same() -> tuple[type, ...]:
         # Rewritten or checked below: left() with a literal length >= 0, strftime with the formats
         # the Logs Insights compiler writes, regexp_matches (RLIKE, Java pattern), epoch_ms.
         exp.Left, exp.TimeToStr, exp.RegexpLike, exp.UnixToTime,
+        # json_extract_string / ->> with a literal or bound path: rumq.engines.spark_json.
+        exp.JSONExtractScalar,
     )
 
 
@@ -194,6 +196,17 @@ def render_bound(sql: str, params: dict[str, Any], engine: str = "spark", *,
             raise NotPortableError(f"{what}: the parameter ${name} is both a regular expression and a value")
         if isinstance(out.get(name), str):
             out[name] = spark_pattern(out[name], what)
+    from rumq.engines import spark_json
+
+    for i, node in enumerate(_bound_json_nodes(tree)):
+        prefix, name = spark_json.bound_path(node.expression)
+        if name not in out:
+            raise NotPortableError(f"{what}: the parameter ${name} has no value")
+        args = spark_json.bound_args(prefix, out[name], i)
+        if args[spark_json.param_names(i)[2]] is not None and not prefix:
+            # A pointer bound as it is (the Logs Insights compiler's): refused before Spark starts.
+            raise NotPortableError(f"{what}: {args[spark_json.param_names(i)[2]]}")
+        out.update(args)
     return rendered, out
 
 
@@ -286,6 +299,9 @@ def _expand_table_macros(tree: exp.Expression, what: str) -> exp.Expression:
 def _rewrite_spark(tree: exp.Expression, what: str) -> exp.Expression:
     from sqlglot import exp
 
+    # Bound JSON pointers are numbered on the tree as parsed; render_bound numbers them alike.
+    for i, node in enumerate(_bound_json_nodes(tree)):
+        node.meta["json_param"] = i
     tree = _expand_table_macros(tree.copy(), what)
     allowed = _spark_same()
     # Refuse first, on the tree as written: a rewrite must not hide a construct.
@@ -311,6 +327,8 @@ def _rewrite_spark(tree: exp.Expression, what: str) -> exp.Expression:
             _glob_literal_check(node.expression, what)
         if isinstance(node, exp.Explode) and not isinstance(node.parent, (exp.Alias, exp.Select)):
             raise _refuse(what, node)
+        if isinstance(node, exp.JSONExtractScalar):
+            _json_path_check(node, what)
         if isinstance(node, exp.IntDiv) and not _integer_div(node):
             raise NotPortableError(
                 f"{what}: {node.sql(dialect='duckdb')}: '//' is rendered for Spark only as an integer column "
@@ -499,6 +517,63 @@ def _regexp_matches(node: exp.Expression, what: str) -> exp.Expression:
     raise NotPortableError(f"{what}: regexp_matches needs a literal or bound pattern to render for Spark")
 
 
+def _bound_json_nodes(tree: exp.Expression) -> list[exp.JSONExtractScalar]:
+    """The ``->>`` whose path is built from a bound parameter, in a fixed order (``spark_json``)."""
+    from sqlglot import exp
+
+    from rumq.engines.spark_json import bound_path
+
+    return [n for n in tree.find_all(exp.JSONExtractScalar) if bound_path(n.expression) is not None]
+
+
+def _json_path_check(node: exp.JSONExtractScalar, what: str) -> None:
+    from rumq.engines.spark_json import PathError, bound_path, literal_paths
+
+    if bound_path(node.expression) is not None:
+        return
+    try:
+        literal_paths(node.expression)
+    except PathError as e:
+        raise NotPortableError(f"{what}: ->> (json_extract_string) with the path "
+                               f"{node.expression.sql(dialect='duckdb')[:60]}: the path {e}") from None
+
+
+def _json_text(node: exp.JSONExtractScalar) -> exp.Expression:
+    """``x ->> path`` for Spark (``rumq.engines.spark_json``): literal paths inline, bound ones as parameters."""
+    from sqlglot import exp
+
+    from rumq.engines import spark_json
+
+    i = node.meta.get("json_param")
+    if i is not None:
+        a, b, err = (exp.Placeholder(this=n) for n in spark_json.param_names(i))
+        return spark_json.render(node.this, a, b, err)
+    pa, pb = spark_json.literal_paths(node.expression)
+    return spark_json.render(node.this, exp.Literal.string(pa), exp.Literal.string(pb), None)
+
+
+#: Text that Spark's cast reads as a number and DuckDB's does not: Java's float suffixes (1.5d, 2f).
+_JAVA_FLOAT_SUFFIX = r"[0-9.][dDfF][ \t\n\r]*$"
+
+
+def _try_double(node: exp.TryCast) -> exp.Expression:
+    """``TRY_CAST(s AS DOUBLE)`` with DuckDB's answers: NULL for ``1.5d`` (Spark reads Java's suffixes);
+    text with ``_`` that reads as a number without it (DuckDB takes ``1_000``) stops the query."""
+    import sqlglot
+    from sqlglot import exp
+
+    x = node.this.sql(dialect="spark")
+    lit = lambda t: exp.Literal.string(t).sql(dialect="spark")  # noqa: E731
+    # transform(array(s), rumq_s -> ...)[1] names the text once (Spark SQL has no LET).
+    return sqlglot.parse_one(
+        f"element_at(transform(array(CAST({x} AS STRING)), rumq_s -> CASE "
+        f"WHEN rumq_s RLIKE {lit(_JAVA_FLOAT_SUFFIX)} THEN CAST(NULL AS DOUBLE) "
+        f"WHEN instr(rumq_s, '_') > 0 AND TRY_CAST(replace(rumq_s, '_', '') AS DOUBLE) IS NOT NULL "
+        f"THEN raise_error(concat('the text ', rumq_s, ' has _ between digits, which DuckDB reads as a number '"
+        f"'and Spark does not: run the query on DuckDB')) "
+        f"ELSE TRY_CAST(rumq_s AS DOUBLE) END), 1)", read="spark")
+
+
 def _is_unnest_of_list(node: exp.Expression | None) -> bool:
     """``unnest(list(x))`` as the only projection of an ungrouped SELECT (a DuckDB planner hint)."""
     from sqlglot import exp
@@ -567,6 +642,10 @@ def _node_spark(node: exp.Expression, what: str) -> exp.Expression:
         return node
     if isinstance(node, exp.TimeToStr):
         return _strftime(node, what)
+    if isinstance(node, exp.JSONExtractScalar):
+        return _json_text(node)
+    if isinstance(node, exp.TryCast) and node.to.is_type("double") and not _is_integer(node.this):
+        return _try_double(node)
     if isinstance(node, exp.RegexpLike):
         return _regexp_matches(node, what)
     if isinstance(node, exp.UnixToTime):
@@ -680,6 +759,10 @@ def _is_integer(node: exp.Expression) -> bool:
     from rumq.schema import COLUMNS_BY_NAME
 
     if isinstance(node, exp.Count) or (isinstance(node, exp.Literal) and node.is_int):
+        return True
+    # A truth value casts to 1/0 on both (and Spark's bround would not take it).
+    if isinstance(node, (exp.Predicate, exp.Connector, exp.Not, exp.Boolean)) or (
+            isinstance(node, exp.Paren) and isinstance(node.this, (exp.Predicate, exp.Connector, exp.Not))):
         return True
     c = COLUMNS_BY_NAME.get(node.name) if isinstance(node, exp.Column) else None
     return c is not None and c.type in ("INTEGER", "BIGINT")

@@ -279,7 +279,7 @@ def run_query(
         QueryExecutionError: Spark failed while running it.
         (and the errors of ``rumq.runner.run_query`` for names, parameters and windows)
     """
-    from rumq.engines.portable import spark_query, spark_views
+    from rumq.engines.portable import render_bound, spark_query, spark_views
     from rumq.library import Library
     from rumq.pages import load_config
     from rumq.params import bind_values, resolve, substitute_identifiers
@@ -297,9 +297,10 @@ def run_query(
     _check_limit(limit)
     w = window(since, until, now)
     sql = substitute_identifiers(query.body, query.params, values)
-    rendered = spark_query(sql, what=query.name)
+    spark_query(sql, what=query.name)
     spark_views(load_config(data_dir=data_dir))  # every view must render before Spark starts
-    bound = bind_values(sql, query.params, values)
+    # The values Spark gets: bound patterns and JSON pointers translated (render_bound).
+    rendered, bound = render_bound(sql, bind_values(sql, query.params, values), "spark", what=query.name)
     from rumq.catalog import resolve_app
 
     app = resolve_app(data_dir, app)
