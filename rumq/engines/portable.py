@@ -696,9 +696,19 @@ def _node_spark(node: exp.Expression, what: str) -> exp.Expression:
         elif not isinstance(p, exp.Placeholder):  # a bound one is translated by render_bound
             raise NotPortableError(f"{what}: regexp_extract needs a literal or bound pattern to render for Spark")
         group = node.args.get("group")
+        if isinstance(group, exp.Array) and group.expressions and all(
+                isinstance(g, exp.Literal) and g.is_string for g in group.expressions):
+            # regexp_extract(s, p, ['a', 'b']): DuckDB's struct of groups 1, 2, ... named a, b (the
+            # Logs Insights parse); Spark's named_struct of the groups by index ('' when a group
+            # takes no part, as DuckDB).
+            fields: list[exp.Expression] = []
+            for k, name in enumerate(group.expressions, start=1):
+                one = exp.RegexpExtract(this=node.this.copy(), expression=node.expression.copy(),
+                                        group=exp.Literal.number(k))
+                fields += [exp.Literal.string(name.name), one]
+            return exp.Anonymous(this="named_struct", expressions=fields)
         if group is not None and not (isinstance(group, exp.Literal) and group.is_int):
-            # regexp_extract(s, p, ['name', ...]) gives DuckDB a struct of named groups.
-            raise NotPortableError(f"{what}: regexp_extract with group names (a struct of the groups) "
+            raise NotPortableError(f"{what}: regexp_extract with the groups {group.sql(dialect='duckdb')} "
                                    "is not rendered for Spark")
         # DuckDB's default group is 0 (the whole match), Spark's 1: always say which.
         if node.args.get("group") is None:

@@ -364,7 +364,7 @@ def run_sql(
         QueryExecutionError: Spark failed while running it.
     """
     from rumq.catalog import resolve_app
-    from rumq.engines.portable import render, spark_views
+    from rumq.engines.portable import render_bound, spark_views
     from rumq.pages import load_config
     from rumq.runner import _check_limit, window
 
@@ -373,12 +373,12 @@ def run_sql(
         raise UsageError("no SQL given", hint='rumq sql --engine spark "SELECT count(*) FROM events"')
     _check_limit(limit)
     w = window(since, until, now)
-    rendered = render(sql, "spark", what="SQL")
+    rendered, bound = render_bound(sql, dict(params or {}), "spark", what="SQL")
     spark_views(load_config(data_dir=data_dir))
     app = resolve_app(data_dir, app)
     spark = session(data_dir, master)
     register(spark, data_dir, since=w.since, until=w.until, app=app)
-    return _execute(spark, rendered, params, "SQL", limit)
+    return _execute(spark, rendered, bound, "SQL", limit)
 
 
 def run_insights(

@@ -42,7 +42,7 @@ if TYPE_CHECKING:  # pragma: no cover
 #: and a surrogate pair escaped inside an object/array.
 DIFFERENT_TEXT = (
     r'(?s)^-?[0-9]\.[0-9]+E-?[0-9]+$|^"-?Infinity"$'
-    r'|^[\[{].*([:,\[]-?[0-9]\.[0-9]+E-?[0-9]+[,\]}]|[:,\[]"-?Infinity"[,\]}]|\\u[Dd][89ABab])'
+    r'|^(?=[\[{]).*([:,\[]-?[0-9]\.[0-9]+E-?[0-9]+[,\]}]|[:,\[]"-?Infinity"[,\]}]|\\u[Dd][89ABab])'
 )
 #: The JSON document ``null`` (JSON whitespace around it).
 JSON_NULL = r"^[ \t\n\r]*null[ \t\n\r]*$"
