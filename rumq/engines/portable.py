@@ -116,6 +116,9 @@ def _spark_same() -> tuple[type, ...]:
         exp.Left, exp.TimeToStr, exp.RegexpLike, exp.UnixToTime,
         # json_extract_string / ->> with a literal or bound path: rumq.engines.spark_json.
         exp.JSONExtractScalar,
+        # regexp_extract_all with a literal pattern that never matches '' (checked below);
+        # lpad/rpad (both pad or cut to the length).
+        exp.RegexpExtractAll, exp.Pad,
     )
 
 
@@ -309,6 +312,8 @@ def _rewrite_spark(tree: exp.Expression, what: str) -> exp.Expression:
         if isinstance(node, exp.Func) and not isinstance(node, allowed):
             if isinstance(node, exp.ArrayAgg) and (_is_unnest_of_list(node.parent) or _is_sorted_struct_list(node)):
                 continue
+            if _is_first_seen(node) and isinstance(node.parent, exp.Table):
+                continue
             raise _refuse(what, node)
         if isinstance(node, exp.ArraySort) and not _sorted_struct_list(node):
             raise NotPortableError(f"{what}: list_sort is rendered for Spark only over list(<struct>) "
@@ -316,13 +321,15 @@ def _rewrite_spark(tree: exp.Expression, what: str) -> exp.Expression:
         if isinstance(node, (exp.Create, exp.Columns, exp.Qualify)):
             raise _refuse(what, node)
         if isinstance(node, exp.Table) and isinstance(node.this, exp.Func) \
-                and not _range_table(node.this):
+                and not _range_table(node.this) and not _is_first_seen(node.this):
             raise _refuse(what, node.this)
         if isinstance(node, exp.GenerateSeries) and not (isinstance(node.parent, exp.Table)
                                                          and _range_table(node)):
             raise _refuse(what, node)
-        if isinstance(node, exp.Length) and not _is_list_cast(node.this):
+        if isinstance(node, exp.Length) and not (_is_list_cast(node.this) or _is_chunk(node.this)):
             raise _refuse(what, node)
+        if isinstance(node, exp.RegexpExtractAll):
+            _extract_all_check(node, what)
         if isinstance(node, exp.Glob):
             _glob_literal_check(node.expression, what)
         if isinstance(node, exp.Explode) and not isinstance(node.parent, (exp.Alias, exp.Select)):
@@ -355,6 +362,16 @@ def rewrite_bottom_up(tree: Any, rewrite: Callable[[Any], Any]) -> Any:
             else:
                 node.replace(new)
     return tree
+
+
+#: The Spark view that stands for DuckDB's table macro ``rumq_user_first_seen()`` (rumq.views).
+FIRST_SEEN_VIEW = "rumq_user_first_seen"
+
+
+def _is_first_seen(node: exp.Expression) -> bool:
+    from sqlglot import exp
+
+    return isinstance(node, exp.Anonymous) and node.name.lower() == FIRST_SEEN_VIEW and not node.expressions
 
 
 def _range_table(node: exp.Expression) -> bool:
@@ -574,6 +591,57 @@ def _try_double(node: exp.TryCast) -> exp.Expression:
         f"ELSE TRY_CAST(rumq_s AS DOUBLE) END), 1)", read="spark")
 
 
+def _extract_all_check(node: exp.RegexpExtractAll, what: str) -> None:
+    """``regexp_extract_all(s, '<literal>')`` (group 0) whose pattern never matches '' (RE2 and
+    Java step over empty matches differently)."""
+    from sqlglot import exp
+
+    p, group = node.expression, node.args.get("group")
+    if not (isinstance(p, exp.Literal) and p.is_string) or (
+            group is not None and not (isinstance(group, exp.Literal) and group.name == "0")):
+        raise NotPortableError(f"{what}: regexp_extract_all is rendered for Spark only with a literal pattern "
+                               "and the whole match (group 0)")
+    try:
+        empty = re.fullmatch(p.name, "") is not None
+    except re.error:
+        empty = True
+    if empty:
+        raise NotPortableError(f"{what}: regexp_extract_all with the pattern {p.name!r}, which can match '', "
+                               "is not rendered for Spark")
+    java_pattern(p.name, what)
+
+
+def _is_chunk(node: exp.Expression) -> bool:
+    """The lambda variable of ``list_transform(regexp_extract_all(...), lambda c: ...)``: a string
+    (so ``len(c)`` is its length and ``c[1]`` its first character, as the natural sort key uses them)."""
+    from sqlglot import exp
+
+    if not isinstance(node, (exp.Identifier, exp.Column)) or (isinstance(node, exp.Column) and node.table):
+        return False
+    name = node.name
+    parent = node.parent
+    while parent is not None:
+        if isinstance(parent, exp.Lambda) and any(v.name == name for v in parent.expressions):
+            t = parent.parent
+            return isinstance(t, exp.Transform) and t.expression is parent \
+                and isinstance(t.this, exp.RegexpExtractAll)
+        parent = parent.parent
+    return False
+
+
+def _chunk_char(node: exp.Bracket, what: str) -> exp.Expression:
+    """``c[k]`` of a string (DuckDB: the k-th character, 1-based) -> ``substring(c, k, 1)``."""
+    from sqlglot import exp
+
+    index = node.expressions[0] if len(node.expressions) == 1 else None
+    if not (isinstance(index, exp.Literal) and index.is_int and int(index.name) >= 0):
+        raise NotPortableError(f"{what}: {node.sql(dialect='duckdb')}: only a literal character position "
+                               "is rendered for Spark")
+    # sqlglot keeps a literal index 0-based; DuckDB's c[1] is the first character.
+    return exp.Substring(this=node.this.copy(), start=exp.Literal.number(int(index.name) + 1),
+                         length=exp.Literal.number(1))
+
+
 def _is_unnest_of_list(node: exp.Expression | None) -> bool:
     """``unnest(list(x))`` as the only projection of an ungrouped SELECT (a DuckDB planner hint)."""
     from sqlglot import exp
@@ -650,10 +718,23 @@ def _node_spark(node: exp.Expression, what: str) -> exp.Expression:
         return _regexp_matches(node, what)
     if isinstance(node, exp.UnixToTime):
         return _epoch_ms(node, what)
+    if isinstance(node, exp.Length) and _is_chunk(node.this):
+        return exp.Anonymous(this="char_length", expressions=[node.this.copy()])
+    if isinstance(node, exp.Bracket) and _is_chunk(node.this):
+        return _chunk_char(node, what)
+    if isinstance(node, exp.RegexpExtractAll):
+        # DuckDB's default group is 0 (every whole match), Spark's 1.
+        node.set("expression", exp.Literal.string(spark_pattern(node.expression.name, what)))
+        node.set("group", exp.Literal.number(0))
+        return node
     if isinstance(node, exp.Length):
         x = node.this.copy()
         return exp.If(this=exp.Is(this=x, expression=exp.Null()), true=exp.Null(),
                       false=exp.Anonymous(this="size", expressions=[x.copy()]))
+    if isinstance(node, exp.Table) and _is_first_seen(node.this):
+        # The table macro -> the view rumq.engines.spark.register creates over the whole history.
+        node.set("this", exp.to_identifier(FIRST_SEEN_VIEW))
+        return node
     if isinstance(node, exp.Table) and isinstance(node.this, exp.GenerateSeries):
         g = node.this
         end = g.args["end"].copy()

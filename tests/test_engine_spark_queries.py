@@ -1,0 +1,49 @@
+"""events/custom on Spark: the field's value is a JSON pointer built from a parameter ('/' || $field).
+
+The hand-built story of tests/test_events_custom.py (numbers and numeric text as prices, a nested
+item/sku, a cookieless session, an event without a session); each parameter set gives DuckDB's
+answer on Spark, and a field whose pointer has no exact Spark path stops the query by name.
+"""
+
+from __future__ import annotations
+
+import pytest
+from test_engine_spark import assert_engines_agree
+from test_events_custom import CART, ds  # noqa: F401 (the module's dataset fixture)
+
+from rumq.errors import QueryExecutionError
+
+CUSTOM = [
+    {},
+    {"field": "sku"},
+    {"field": "price"},
+    {"field": "item/sku", "type": CART},
+    {"field": "price", "numeric": "true", "type": "*.add_to_cart"},
+    {"field": "nothing", "top": "2"},
+]
+
+
+@pytest.mark.parametrize("params", CUSTOM, ids=[str(p) for p in CUSTOM])
+def test_events_custom_on_spark(spark, ds, params):  # noqa: F811
+    from rumq.engines.spark import run_query
+
+    duck = ds.run("events/custom", **params)
+    assert duck.height > 0
+    assert_engines_agree(duck, run_query(ds.path, "events/custom", params))
+
+
+def test_events_custom_price_text_by_hand(spark, ds):  # noqa: F811
+    from rumq.engines.spark import run_query
+
+    got = run_query(ds.path, "events/custom", {"field": "price", "type": CART})
+    # By hand: prices 10, 20, "5.5", "n/a", 100 (one event each), as DuckDB's text of the JSON value.
+    assert sorted(got["value"].to_list()) == ["10", "100", "20", "5.5", "n/a"]
+
+
+def test_events_custom_field_without_a_spark_path_stops(spark, ds):  # noqa: F811
+    from rumq.engines.spark import run_query
+
+    # Two numeric segments: each an index or a key depending on the value.
+    assert ds.run("events/custom", field="item/0/1").height > 0
+    with pytest.raises(QueryExecutionError, match="more than one numeric segment"):
+        run_query(ds.path, "events/custom", {"field": "item/0/1"})
