@@ -138,6 +138,10 @@ CASES = [
     ("users/summary", {}),
     ("users/summary", {"period": "day"}),
     ("users/summary", {"period": "week"}),
+    ("sessions/list", {}),
+    ("sessions/list", {"include_cookieless": "true", "min_duration": "10s", "max_duration": "2m"}),
+    ("sessions/list", {"include_cookieless": "true", "domain": "SHOP.example.com", "page": "/c*"}),
+    ("sessions/list", {"include_cookieless": "true", "js_error": "true"}),
 ]
 
 # Funnels (parameters, sessions per step by hand): sequential, strict, windows (one across
@@ -181,7 +185,6 @@ def test_page_rules_and_ids_normalize_alike(spark, data):
 #: The built-in queries Spark does not run yet, and the construct each is refused for.
 REFUSED = {
     "pages/groups": "ArrayDistinct",
-    "sessions/list": "GroupConcat",
     "users/retention": "range()/generate_series",
 }
 

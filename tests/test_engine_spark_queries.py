@@ -47,3 +47,25 @@ def test_events_custom_field_without_a_spark_path_stops(spark, ds):  # noqa: F81
     assert ds.run("events/custom", field="item/0/1").height > 0
     with pytest.raises(QueryExecutionError, match="more than one numeric segment"):
         run_query(ds.path, "events/custom", {"field": "item/0/1"})
+
+
+def test_sessions_list_constructs_agree(spark, ds):  # noqa: F811
+    """sessions/list's string_agg(DISTINCT ... ORDER BY ...), string_split/list_contains and epoch(duration),
+    on values chosen for the differences: NULLs, duplicates, '' , byte order ('B' < 'a' < 'é'), a trailing
+    separator."""
+    from datetime import timedelta
+
+    from rumq.engines.spark import run_sql as on_spark
+    from rumq.runner import run_sql as on_duckdb
+
+    rows = ("(1, 'a'), (1, 'B'), (1, NULL), (1, 'a'), (1, '\u00e9'), (1, ''), (2, NULL), (3, 'x,'), (3, 'y')")
+    sql = (f"WITH d AS (SELECT k, string_agg(DISTINCT domain, ',' ORDER BY domain) AS domains "
+           f"FROM (VALUES {rows}) AS t(k, domain) GROUP BY k) "
+           "SELECT k, domains, list_contains(string_split(domains, ','), $x) AS has_x, "
+           "len(CAST(string_split(domains, ',') AS VARCHAR[])) AS parts, epoch($d) AS secs FROM d ORDER BY k")
+    params = {"x": "", "d": timedelta(minutes=2, microseconds=500)}
+    duck = on_duckdb(ds.path, sql, params=params)
+    # By hand: bytes order 'B' (0x42) < 'a' < 'é'; '' is a value; all-NULL gives NULL; 'x,' splits in two.
+    assert duck.rows() == [(1, ",B,a,\u00e9", True, 4, 120.0005), (2, None, None, None, 120.0005),
+                           (3, "x,,y", True, 3, 120.0005)]
+    assert_engines_agree(duck, on_spark(ds.path, sql, params=params))

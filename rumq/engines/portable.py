@@ -119,6 +119,11 @@ def _spark_same() -> tuple[type, ...]:
         # regexp_extract_all with a literal pattern that never matches '' (checked below);
         # lpad/rpad (both pad or cut to the length).
         exp.RegexpExtractAll, exp.Pad,
+        # trim/ltrim/rtrim without characters: both remove spaces (' ') only (checked below).
+        exp.Trim,
+        # Checked and rewritten below: string_agg(DISTINCT s, sep ORDER BY s) of a text column,
+        # string_split with a literal separator, list_contains over a string_split (no NULL elements).
+        exp.GroupConcat, exp.Split, exp.ArrayContains,
     )
 
 
@@ -330,6 +335,18 @@ def _rewrite_spark(tree: exp.Expression, what: str) -> exp.Expression:
             raise _refuse(what, node)
         if isinstance(node, exp.RegexpExtractAll):
             _extract_all_check(node, what)
+        if isinstance(node, exp.GroupConcat) and _distinct_sorted_text(node) is None:
+            raise NotPortableError(f"{what}: string_agg is rendered for Spark only as "
+                                   "string_agg(DISTINCT <text column>, '<separator>' ORDER BY <the column>)")
+        if isinstance(node, exp.Split) and not (isinstance(node.expression, exp.Literal)
+                                                and node.expression.is_string and node.expression.name
+                                                and "\\E" not in node.expression.name):
+            raise NotPortableError(f"{what}: string_split is rendered for Spark only with a literal separator")
+        if isinstance(node, exp.ArrayContains) and not isinstance(node.this, exp.Split):
+            # Spark's array_contains is NULL, DuckDB's list_contains false, when a NULL element is there.
+            raise NotPortableError(f"{what}: list_contains is rendered for Spark only over string_split()")
+        if isinstance(node, exp.Trim) and (node.expression is not None or node.args.get("collation")):
+            raise NotPortableError(f"{what}: trim() with characters to remove is not rendered for Spark")
         if isinstance(node, exp.Glob):
             _glob_literal_check(node.expression, what)
         if isinstance(node, exp.Explode) and not isinstance(node.parent, (exp.Alias, exp.Select)):
@@ -611,6 +628,37 @@ def _extract_all_check(node: exp.RegexpExtractAll, what: str) -> None:
     java_pattern(p.name, what)
 
 
+def _distinct_sorted_text(node: exp.GroupConcat) -> exp.Column | None:
+    """The text column of ``string_agg(DISTINCT c, '<sep>' ORDER BY c)`` (ascending), else None."""
+    from sqlglot import exp
+
+    from rumq.schema import COLUMNS_BY_NAME
+
+    order, sep = node.this, node.args.get("separator")
+    if not (isinstance(order, exp.Order) and isinstance(order.this, exp.Distinct)
+            and isinstance(sep, exp.Literal) and sep.is_string):
+        return None
+    cols = order.this.expressions
+    keys = order.expressions
+    if len(cols) != 1 or len(keys) != 1 or keys[0].args.get("desc") or keys[0].this != cols[0]:
+        return None
+    c = cols[0]
+    typ = COLUMNS_BY_NAME[c.name].type if isinstance(c, exp.Column) and c.name in COLUMNS_BY_NAME else None
+    return c if typ == "VARCHAR" else None
+
+
+def _string_agg(node: exp.GroupConcat) -> exp.Expression:
+    """``string_agg(DISTINCT c, sep ORDER BY c)``: the distinct values sorted (both compare text by
+    its bytes) and joined; NULL when every value is NULL (array_join of [] would be '')."""
+    import sqlglot
+    from sqlglot import exp
+
+    c = _distinct_sorted_text(node).sql(dialect="spark")
+    sep = exp.Literal.string(node.args["separator"].name).sql(dialect="spark")
+    return sqlglot.parse_one(f"CASE WHEN count({c}) = 0 THEN NULL "
+                             f"ELSE array_join(array_sort(collect_set({c})), {sep}) END", read="spark")
+
+
 def _is_chunk(node: exp.Expression) -> bool:
     """The lambda variable of ``list_transform(regexp_extract_all(...), lambda c: ...)``: a string
     (so ``len(c)`` is its length and ``c[1]`` its first character, as the natural sort key uses them)."""
@@ -718,6 +766,19 @@ def _node_spark(node: exp.Expression, what: str) -> exp.Expression:
         return _regexp_matches(node, what)
     if isinstance(node, exp.UnixToTime):
         return _epoch_ms(node, what)
+    if isinstance(node, exp.GroupConcat):
+        return _string_agg(node)
+    if isinstance(node, exp.Split):
+        # Spark's split takes a regular expression: the separator quoted; -1 keeps trailing ''.
+        sep = exp.Literal.string("\\Q" + node.expression.name + "\\E")
+        return exp.Anonymous(this="split", expressions=[node.this.copy(), sep, exp.Literal.number(-1)])
+    if isinstance(node, exp.TimeToUnix) and isinstance(node.this, exp.Placeholder):
+        # A bound value in epoch() is a duration (rumq binds `duration` parameters as intervals):
+        # its seconds as DOUBLE, as DuckDB's epoch(INTERVAL).
+        micros = exp.Anonymous(this="unix_micros", expressions=[exp.Add(
+            this=exp.Anonymous(this="timestamp_micros", expressions=[exp.Literal.number(0)]),
+            expression=node.this.copy())])
+        return exp.Paren(this=exp.Div(this=micros, expression=exp.cast(exp.Literal.number(1000000), "DOUBLE")))
     if isinstance(node, exp.Length) and _is_chunk(node.this):
         return exp.Anonymous(this="char_length", expressions=[node.this.copy()])
     if isinstance(node, exp.Bracket) and _is_chunk(node.this):
@@ -758,7 +819,7 @@ def _node_spark(node: exp.Expression, what: str) -> exp.Expression:
         return _element_at(node, what)
     if isinstance(node, exp.TimeToUnix):
         micros = exp.Anonymous(this="unix_micros", expressions=[exp.cast(node.this.copy(), "TIMESTAMP")])
-        return exp.Paren(this=exp.Div(this=micros, expression=exp.Literal.number("1000000.0")))
+        return exp.Paren(this=exp.Div(this=micros, expression=exp.cast(exp.Literal.number(1000000), "DOUBLE")))
     if isinstance(node, exp.Div):
         return _ieee_divide(node.this.copy(), node.expression.copy())
     if isinstance(node, exp.RegexpReplace):
