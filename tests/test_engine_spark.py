@@ -184,7 +184,6 @@ def test_page_rules_and_ids_normalize_alike(spark, data):
 
 #: The built-in queries Spark does not run yet, and the construct each is refused for.
 REFUSED = {
-    "pages/groups": "ArrayDistinct",
     "users/retention": "range()/generate_series",
 }
 
@@ -203,8 +202,9 @@ def test_users_first_seen_reads_the_history_before_the_window(spark, data):
     assert_engines_agree(duck, run_query(data, "users/summary", {"period": "day"}, since=since))
 
 
-#: Compared on a dataset of their own: events/custom in tests/test_engine_spark_queries.py.
-COMPARED_ELSEWHERE = {"events/custom"}
+#: Compared on datasets of their own: events/custom in tests/test_engine_spark_queries.py,
+#: pages/groups (tagged page views) in tests/test_engine_spark_groups.py.
+COMPARED_ELSEWHERE = {"events/custom", "pages/groups"}
 
 
 def test_every_builtin_is_compared_or_refused_by_name():

@@ -45,6 +45,18 @@ Rewrites for Spark (each keeps DuckDB's result and type):
   pattern with ``[`` or ``\\`` (DuckDB's character classes and escapes) is refused when it is a
   literal and stops the query with ``raise_error`` when it is a bound value, so a pattern Spark
   would read differently never answers;
+- ``json_extract_string`` / ``->>`` with a literal or bound JSON pointer -> ``get_json_object``
+  where its text is DuckDB's, ``raise_error`` where not (``rumq.engines.spark_json``);
+- ``regexp_extract(s, p, ['g1', ...])`` (a struct of the groups) -> ``named_struct`` of the groups
+  by index; ``regexp_extract_all`` with a literal pattern that cannot match '' (group 0), and in a
+  ``list_transform`` over it the chunk's ``len(c)`` -> ``char_length``, ``c[k]`` -> ``substring``;
+- ``TRY_CAST(s AS DOUBLE)`` -> NULL for Java's float suffixes (``1.5d``), a stop for ``_`` between
+  digits (DuckDB reads ``1_000``);
+- ``string_agg(DISTINCT c, sep ORDER BY c)`` of a text column -> ``array_join(array_sort(collect_set(c)))``
+  (NULL for no value); ``string_split(s, sep)`` -> ``split(s, '\\Q<sep>\\E', -1)``; ``list_contains``
+  only over ``string_split``; ``list_distinct`` only inside ``len()``/``unnest()``, NULLs dropped;
+- ``epoch($duration)`` (a bound value) -> the interval's seconds as DOUBLE;
+- ``rumq_user_first_seen()`` -> the view of that name ``rumq.engines.spark.register`` creates;
 - ``$name`` -> ``:name``, bound by ``spark.sql(args=...)``.
 
 Importing this module does not import sqlglot.
@@ -124,6 +136,8 @@ def _spark_same() -> tuple[type, ...]:
         # Checked and rewritten below: string_agg(DISTINCT s, sep ORDER BY s) of a text column,
         # string_split with a literal separator, list_contains over a string_split (no NULL elements).
         exp.GroupConcat, exp.Split, exp.ArrayContains,
+        # list_distinct: only where its order does not show (len(), unnest()), checked below.
+        exp.ArrayDistinct,
     )
 
 
@@ -331,7 +345,11 @@ def _rewrite_spark(tree: exp.Expression, what: str) -> exp.Expression:
         if isinstance(node, exp.GenerateSeries) and not (isinstance(node.parent, exp.Table)
                                                          and _range_table(node)):
             raise _refuse(what, node)
-        if isinstance(node, exp.Length) and not (_is_list_cast(node.this) or _is_chunk(node.this)):
+        if isinstance(node, exp.ArrayDistinct) and not _order_hidden(node):
+            raise NotPortableError(f"{what}: list_distinct is rendered for Spark only inside len() or unnest() "
+                                   "(the order of its elements is DuckDB's own)")
+        if isinstance(node, exp.Length) and not (_is_list_cast(node.this) or _is_chunk(node.this)
+                                                 or isinstance(node.this, exp.ArrayDistinct)):
             raise _refuse(what, node)
         if isinstance(node, exp.RegexpExtractAll):
             _extract_all_check(node, what)
@@ -659,6 +677,16 @@ def _string_agg(node: exp.GroupConcat) -> exp.Expression:
                              f"ELSE array_join(array_sort(collect_set({c})), {sep}) END", read="spark")
 
 
+def _order_hidden(node: exp.Expression) -> bool:
+    """``node`` reaches a ``len()`` or an ``unnest()`` (into rows) through CASE branches only."""
+    from sqlglot import exp
+
+    up = node.parent
+    while isinstance(up, (exp.If, exp.Case)):
+        up = up.parent
+    return isinstance(up, (exp.Length, exp.Explode))
+
+
 def _is_chunk(node: exp.Expression) -> bool:
     """The lambda variable of ``list_transform(regexp_extract_all(...), lambda c: ...)``: a string
     (so ``len(c)`` is its length and ``c[1]`` its first character, as the natural sort key uses them)."""
@@ -744,6 +772,7 @@ def _struct_sort(node: exp.ArraySort) -> exp.Expression:
 
 
 def _node_spark(node: exp.Expression, what: str) -> exp.Expression:
+    import sqlglot
     from sqlglot import exp
 
     if isinstance(node, exp.ArraySort):
@@ -779,6 +808,10 @@ def _node_spark(node: exp.Expression, what: str) -> exp.Expression:
             this=exp.Anonymous(this="timestamp_micros", expressions=[exp.Literal.number(0)]),
             expression=node.this.copy())])
         return exp.Paren(this=exp.Div(this=micros, expression=exp.cast(exp.Literal.number(1000000), "DOUBLE")))
+    if isinstance(node, exp.ArrayDistinct):
+        # DuckDB's list_distinct drops NULL elements; Spark's array_distinct keeps one.
+        return sqlglot.parse_one(f"array_distinct(filter({node.this.sql(dialect='spark')}, rumq_e -> "
+                                 "rumq_e IS NOT NULL))", read="spark")
     if isinstance(node, exp.Length) and _is_chunk(node.this):
         return exp.Anonymous(this="char_length", expressions=[node.this.copy()])
     if isinstance(node, exp.Bracket) and _is_chunk(node.this):
