@@ -56,6 +56,8 @@ Rewrites for Spark (each keeps DuckDB's result and type):
   (NULL for no value); ``string_split(s, sep)`` -> ``split(s, '\\Q<sep>\\E', -1)``; ``list_contains``
   only over ``string_split``; ``list_distinct`` only inside ``len()``/``unnest()``, NULLs dropped;
 - ``epoch($duration)`` (a bound value) -> the interval's seconds as DOUBLE;
+- ``date_trunc($unit, ts)`` with the unit's value checked by ``render_bound``;
+  ``unnest(range(a, b, step))`` -> ``explode`` of ``sequence`` without its end (empty when ``a >= b``);
 - ``rumq_user_first_seen()`` -> the view of that name ``rumq.engines.spark.register`` creates;
 - ``$name`` -> ``:name``, bound by ``spark.sql(args=...)``.
 
@@ -218,6 +220,13 @@ def render_bound(sql: str, params: dict[str, Any], engine: str = "spark", *,
             raise NotPortableError(f"{what}: the parameter ${name} is both a regular expression and a value")
         if isinstance(out.get(name), str):
             out[name] = spark_pattern(out[name], what)
+    for node in tree.find_all(exp.TimestampTrunc):
+        unit = node.args.get("unit")
+        if isinstance(unit, exp.Placeholder):
+            value = out.get(unit.name)
+            if not (isinstance(value, str) and value.upper() in _TRUNC_UNITS):
+                raise NotPortableError(f"{what}: date_trunc to {value!r} (${unit.name}) is not rendered for Spark",
+                                       hint=f"units rendered: {', '.join(sorted(_TRUNC_UNITS))}")
     from rumq.engines import spark_json
 
     for i, node in enumerate(_bound_json_nodes(tree)):
@@ -342,8 +351,10 @@ def _rewrite_spark(tree: exp.Expression, what: str) -> exp.Expression:
         if isinstance(node, exp.Table) and isinstance(node.this, exp.Func) \
                 and not _range_table(node.this) and not _is_first_seen(node.this):
             raise _refuse(what, node.this)
-        if isinstance(node, exp.GenerateSeries) and not (isinstance(node.parent, exp.Table)
-                                                         and _range_table(node)):
+        if isinstance(node, exp.GenerateSeries) and not (
+                (isinstance(node.parent, exp.Table) and _range_table(node))
+                or (isinstance(node.parent, exp.Explode) and node.args.get("is_end_exclusive")
+                    and node.args.get("step") is not None)):
             raise _refuse(what, node)
         if isinstance(node, exp.ArrayDistinct) and not _order_hidden(node):
             raise NotPortableError(f"{what}: list_distinct is rendered for Spark only inside len() or unnest() "
@@ -687,6 +698,16 @@ def _order_hidden(node: exp.Expression) -> bool:
     return isinstance(up, (exp.Length, exp.Explode))
 
 
+def _range_list(node: exp.GenerateSeries) -> exp.Expression:
+    """``range(a, b, step)`` (DuckDB: end exclusive, empty when ``a >= b``) as the list ``unnest``
+    reads: Spark's ``sequence`` includes its end and fails when ``a > b``."""
+    import sqlglot
+
+    a, b, step = (node.args[k].sql(dialect="spark") for k in ("start", "end", "step"))
+    return sqlglot.parse_one(f"CASE WHEN ({a}) < ({b}) THEN filter(sequence({a}, {b}, {step}), rumq_t -> rumq_t < ({b})) "
+                             "ELSE array() END", read="spark")
+
+
 def _is_chunk(node: exp.Expression) -> bool:
     """The lambda variable of ``list_transform(regexp_extract_all(...), lambda c: ...)``: a string
     (so ``len(c)`` is its length and ``c[1]`` its first character, as the natural sort key uses them)."""
@@ -895,6 +916,12 @@ def _node_spark(node: exp.Expression, what: str) -> exp.Expression:
         value, key = node.this, node.expression
         guarded = exp.If(this=exp.Is(this=value.copy(), expression=exp.Null()), true=exp.Null(), false=key.copy())
         return type(node)(this=value.copy(), expression=guarded)
+    if isinstance(node, exp.TimestampTrunc) and isinstance(node.args.get("unit"), exp.Placeholder):
+        # A bound unit (users/retention's $period): render_bound checks its value.
+        trunc = exp.Anonymous(this="date_trunc", expressions=[node.args["unit"].copy(), node.this.copy()])
+        return exp.cast(trunc, exp.DataType.build("TIMESTAMP_NTZ", dialect="spark"))
+    if isinstance(node, exp.GenerateSeries) and isinstance(node.parent, exp.Explode):
+        return _range_list(node)
     if isinstance(node, exp.TimestampTrunc):
         unit = node.text("unit").upper()
         if unit not in _TRUNC_UNITS:
