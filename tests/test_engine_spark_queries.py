@@ -11,6 +11,7 @@ import pytest
 from test_engine_spark import assert_engines_agree
 from test_events_custom import CART, ds  # noqa: F401 (the module's dataset fixture)
 
+from rumq.engines.portable import NotPortableError
 from rumq.errors import QueryExecutionError
 
 CUSTOM = [
@@ -69,3 +70,25 @@ def test_sessions_list_constructs_agree(spark, ds):  # noqa: F811
     assert duck.rows() == [(1, ",B,a,\u00e9", True, 4, 120.0005), (2, None, None, None, 120.0005),
                            (3, "x,,y", True, 3, 120.0005)]
     assert_engines_agree(duck, on_spark(ds.path, sql, params=params))
+
+
+def test_quantile_disc_agrees(spark, ds):  # noqa: F811
+    """quantile_disc -> percentile_disc WITHIN GROUP: the same element for every fraction (NULLs skipped,
+    a group of NULLs only gives NULL, NaN sorts last on both); of DOUBLE values only."""
+    from rumq.engines.spark import run_sql as on_spark
+    from rumq.runner import run_sql as on_duckdb
+
+    rows = ", ".join(f"({g}, {v}, {d})" for g, v, d in [
+        (1, 5, 2.5), (1, 1, 0.5), (1, 3, "'NaN'::DOUBLE"), (1, "NULL", 1.5), (1, 2, -1.0),
+        (2, "NULL", "NULL"), (3, 7, 7.0), (4, 4, 0.25), (4, 4, 0.25), (4, 9, 10.0)])
+    fracs = [0.0, 0.25, 0.3, 0.5, 0.75, 0.9, 1.0]
+    sel = ", ".join(f"quantile_disc(CAST(v AS DOUBLE), {p}) AS v{i}, quantile_disc(CAST(d AS DOUBLE), {p}) AS d{i}"
+                    for i, p in enumerate(fracs))
+    sql = f"SELECT g, {sel} FROM (VALUES {rows}) AS t(g, v, d) GROUP BY g ORDER BY g"
+    duck = on_duckdb(ds.path, sql)
+    # By hand, group 1's values 1, 2, 3, 5: the first value whose share reaches p.
+    assert [duck[f"v{i}"][0] for i in range(len(fracs))] == [1.0, 1.0, 2.0, 2.0, 3.0, 5.0, 5.0]
+    assert_engines_agree(duck, on_spark(ds.path, sql))
+    # Of an integer DuckDB's answer is an integer, Spark's a DOUBLE: refused by name.
+    with pytest.raises(NotPortableError, match="quantile_disc is rendered for Spark only of a DOUBLE"):
+        on_spark(ds.path, f"SELECT quantile_disc(v, 0.5) FROM (VALUES {rows}) AS t(g, v, d)")
