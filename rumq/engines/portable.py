@@ -59,7 +59,8 @@ Rewrites for Spark (each keeps DuckDB's result and type):
 - ``date_trunc($unit, ts)`` with the unit's value checked by ``render_bound``;
   ``unnest(range(a, b, step))`` -> ``explode`` of ``sequence`` without its end (empty when ``a >= b``);
 - ``rumq_user_first_seen()`` -> the view of that name ``rumq.engines.spark.register`` creates;
-- ``quantile_disc(x, p)`` (one literal fraction) -> ``percentile_disc(p) WITHIN GROUP (ORDER BY x)``;
+- ``quantile_disc(x, p)`` (one literal fraction, x a DOUBLE) -> ``percentile_disc(p) WITHIN GROUP (ORDER BY x)``;
+- ``QUALIFY`` as it is (Spark 4 has it);
 - ``$name`` -> ``:name``, bound by ``spark.sql(args=...)``.
 
 Importing this module does not import sqlglot.
@@ -349,7 +350,8 @@ def _rewrite_spark(tree: exp.Expression, what: str) -> exp.Expression:
         if isinstance(node, exp.ArraySort) and not _sorted_struct_list(node):
             raise NotPortableError(f"{what}: list_sort is rendered for Spark only over list(<struct>) "
                                    "(Spark's collect_list drops NULL elements, DuckDB's list keeps them)")
-        if isinstance(node, (exp.Create, exp.Columns, exp.Qualify)):
+        # QUALIFY: Spark 4 filters on window functions after them, as DuckDB.
+        if isinstance(node, (exp.Create, exp.Columns)):
             raise _refuse(what, node)
         if isinstance(node, exp.Table) and isinstance(node.this, exp.Func) \
                 and not _range_table(node.this) and not _is_first_seen(node.this):
