@@ -92,3 +92,15 @@ def test_quantile_disc_agrees(spark, ds):  # noqa: F811
     # Of an integer DuckDB's answer is an integer, Spark's a DOUBLE: refused by name.
     with pytest.raises(NotPortableError, match="quantile_disc is rendered for Spark only of a DOUBLE"):
         on_spark(ds.path, f"SELECT quantile_disc(v, 0.5) FROM (VALUES {rows}) AS t(g, v, d)")
+
+
+def test_length_of_a_string_agrees(spark, ds):  # noqa: F811
+    """len() of a provable string -> char_length: code points on both (a combining accent counts)."""
+    from rumq.engines.spark import run_sql as on_spark
+    from rumq.runner import run_sql as on_duckdb
+
+    sql = ("SELECT k, len(CAST(s AS VARCHAR)) AS n, length(upper(CAST(s AS VARCHAR))) AS u FROM (VALUES "
+           "(1, 'e\u0301x'), (2, '\U0001F986a'), (3, ''), (4, NULL)) AS t(k, s) ORDER BY k")
+    duck = on_duckdb(ds.path, sql)
+    assert duck["n"].to_list() == [3, 2, 0, None]  # by hand
+    assert_engines_agree(duck, on_spark(ds.path, sql))

@@ -61,6 +61,7 @@ Rewrites for Spark (each keeps DuckDB's result and type):
 - ``rumq_user_first_seen()`` -> the view of that name ``rumq.engines.spark.register`` creates;
 - ``quantile_disc(x, p)`` (one literal fraction, x a DOUBLE) -> ``percentile_disc(p) WITHIN GROUP (ORDER BY x)``;
 - ``QUALIFY`` as it is (Spark 4 has it);
+- ``len(s)`` / ``length(s)`` of a provable string -> ``char_length`` (code points on both);
 - ``$name`` -> ``:name``, bound by ``spark.sql(args=...)``.
 
 Importing this module does not import sqlglot.
@@ -368,8 +369,10 @@ def _rewrite_spark(tree: exp.Expression, what: str) -> exp.Expression:
         if isinstance(node, exp.ArrayDistinct) and not _order_hidden(node):
             raise NotPortableError(f"{what}: list_distinct is rendered for Spark only inside len() or unnest() "
                                    "(the order of its elements is DuckDB's own)")
-        if isinstance(node, exp.Length) and not (_is_list_cast(node.this) or _is_chunk(node.this)
-                                                 or isinstance(node.this, exp.ArrayDistinct)):
+        if isinstance(node, exp.Length) and _is_text(node.this):
+            node.meta["text_length"] = True  # decided on the tree as written (the argument is rewritten)
+        elif isinstance(node, exp.Length) and not (_is_list_cast(node.this) or _is_chunk(node.this)
+                                                   or isinstance(node.this, exp.ArrayDistinct)):
             raise _refuse(what, node)
         if isinstance(node, exp.RegexpExtractAll):
             _extract_all_check(node, what)
@@ -733,6 +736,31 @@ def _is_double(node: exp.Expression) -> bool:
     return c is not None and c.type == "DOUBLE"
 
 
+def _is_text(node: exp.Expression) -> bool:
+    """Provably a string: a VARCHAR column of the events table, a string literal, a cast to VARCHAR,
+    ``->>``, upper/lower/trim/substring of a string, a coalesce of strings."""
+    from sqlglot import exp
+
+    from rumq.schema import COLUMNS_BY_NAME
+
+    while isinstance(node, exp.Paren):
+        node = node.this
+    if isinstance(node, exp.Column):
+        c = COLUMNS_BY_NAME.get(node.name)
+        return c is not None and c.type == "VARCHAR"
+    if isinstance(node, exp.Literal):
+        return node.is_string
+    if isinstance(node, exp.Cast):
+        return node.to.is_type("varchar", "text")
+    if isinstance(node, exp.JSONExtractScalar):
+        return True
+    if isinstance(node, (exp.Upper, exp.Lower, exp.Trim, exp.Substring)):
+        return _is_text(node.this)
+    if isinstance(node, exp.Coalesce):
+        return all(_is_text(a) for a in [node.this, *node.expressions])
+    return False
+
+
 def _is_chunk(node: exp.Expression) -> bool:
     """The lambda variable of ``list_transform(regexp_extract_all(...), lambda c: ...)``: a string
     (so ``len(c)`` is its length and ``c[1]`` its first character, as the natural sort key uses them)."""
@@ -858,7 +886,8 @@ def _node_spark(node: exp.Expression, what: str) -> exp.Expression:
         # DuckDB's list_distinct drops NULL elements; Spark's array_distinct keeps one.
         return sqlglot.parse_one(f"array_distinct(filter({node.this.sql(dialect='spark')}, rumq_e -> "
                                  "rumq_e IS NOT NULL))", read="spark")
-    if isinstance(node, exp.Length) and _is_chunk(node.this):
+    if isinstance(node, exp.Length) and (node.meta.get("text_length") or _is_chunk(node.this)):
+        # A string's length in characters (code points) on both.
         return exp.Anonymous(this="char_length", expressions=[node.this.copy()])
     if isinstance(node, exp.Bracket) and _is_chunk(node.this):
         return _chunk_char(node, what)
