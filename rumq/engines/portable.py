@@ -531,9 +531,31 @@ def _is_timestamp(e: exp.Expression) -> bool:
         e = e.this
     if isinstance(e, exp.Column) and e.name in COLUMNS_BY_NAME:
         return COLUMNS_BY_NAME[e.name].type == "TIMESTAMP"
+    if isinstance(e, exp.Column):
+        # A column of a CTE (the Logs Insights compiler's stages): the expression that defines it.
+        defined = _cte_column(e)
+        return defined is not None and _is_timestamp(defined)
+    if isinstance(e, (exp.Min, exp.Max)):
+        return _is_timestamp(e.this)
     if isinstance(e, exp.TimestampTrunc):
         return True
     return isinstance(e, exp.UnixToTime) and _is_integer_expr(e.this)
+
+
+def _cte_column(col: exp.Column) -> exp.Expression | None:
+    """The expression that defines ``col`` when its SELECT reads one CTE (no join) that names it, else None."""
+    from sqlglot import exp
+
+    sel = col.find_ancestor(exp.Select)
+    frm = sel.args.get("from_") if sel is not None else None
+    if frm is None or sel.args.get("joins") or not isinstance(frm.this, exp.Table) or frm.this.db \
+            or (col.table and col.table != frm.this.alias_or_name):
+        return None
+    found = [p for cte in col.root().find_all(exp.CTE) if cte.alias_or_name == frm.this.name
+             and isinstance(cte.this, exp.Select) for p in cte.this.expressions if p.alias_or_name == col.name]
+    if len(found) != 1:
+        return None
+    return found[0].this if isinstance(found[0], exp.Alias) else found[0]
 
 
 def _epoch_ms(node: exp.UnixToTime, what: str) -> exp.Expression:
