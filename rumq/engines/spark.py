@@ -227,9 +227,38 @@ def register(
     if views:
         from rumq.engines.portable import spark_views
 
-        for name, sql in spark_views(load_config(data_dir=data_dir)).items():
+        cfg = load_config(data_dir=data_dir)
+        for name, sql in spark_views(cfg).items():
             spark.sql(f"CREATE OR REPLACE TEMP VIEW {name} AS {sql}")
         _ingest_totals(spark, data_dir)
+        _user_first_seen(spark, data_dir, until=until, app=app, cfg=cfg)
+
+
+def first_seen_sql(cfg: Any = None) -> str:
+    """DuckDB's ``rumq_user_first_seen()`` (``rumq.views``) over the view ``rumq_history`` (every event
+    before the window's end, of the app), rendered for Spark."""
+    from rumq.engines.portable import render
+    from rumq.pages import PageConfig
+    from rumq.views import _USER_FIRST_SEEN_SQL, _select_pages
+
+    cfg = cfg or PageConfig()
+    sql = _select_pages(_USER_FIRST_SEEN_SQL, cfg) if cfg.selects_pages else _USER_FIRST_SEEN_SQL
+    # read_events applies the window's end and the app as DuckDB's variables do.
+    for old, new in (("read_parquet(getvariable('rumq_history_files'), hive_partitioning = true)", "rumq_history"),
+                     ("(getvariable('rumq_app') IS NULL OR application_id = getvariable('rumq_app'))", "TRUE"),
+                     ("(getvariable('rumq_until') IS NULL OR event_time < getvariable('rumq_until'))", "TRUE")):
+        if old not in sql:  # rumq.views changed: fail loudly rather than read something else
+            raise UsageError(f"rumq_user_first_seen: {old!r} not found in its definition")
+        sql = sql.replace(old, new)
+    return render(sql, "spark", what="rumq_user_first_seen()")
+
+
+def _user_first_seen(spark: SparkSession, data_dir: str | os.PathLike[str], *, until: datetime | None,
+                     app: str | None, cfg: Any) -> None:
+    """The view ``rumq_user_first_seen``: each user's first session over the history up to the window's end,
+    as ``rumq.views`` creates the table macro for DuckDB (the users/* queries)."""
+    read_events(spark, data_dir, until=until, app=app).createOrReplaceTempView("rumq_history")
+    spark.sql(f"CREATE OR REPLACE TEMP VIEW rumq_user_first_seen AS {first_seen_sql(cfg)}")
 
 
 def _ingest_totals(spark: SparkSession, data_dir: str | os.PathLike[str]) -> None:
@@ -279,7 +308,7 @@ def run_query(
         QueryExecutionError: Spark failed while running it.
         (and the errors of ``rumq.runner.run_query`` for names, parameters and windows)
     """
-    from rumq.engines.portable import spark_query, spark_views
+    from rumq.engines.portable import render_bound, spark_query, spark_views
     from rumq.library import Library
     from rumq.pages import load_config
     from rumq.params import bind_values, resolve, substitute_identifiers
@@ -297,9 +326,10 @@ def run_query(
     _check_limit(limit)
     w = window(since, until, now)
     sql = substitute_identifiers(query.body, query.params, values)
-    rendered = spark_query(sql, what=query.name)
+    spark_query(sql, what=query.name)
     spark_views(load_config(data_dir=data_dir))  # every view must render before Spark starts
-    bound = bind_values(sql, query.params, values)
+    # The values Spark gets: bound patterns and JSON pointers translated (render_bound).
+    rendered, bound = render_bound(sql, bind_values(sql, query.params, values), "spark", what=query.name)
     from rumq.catalog import resolve_app
 
     app = resolve_app(data_dir, app)
@@ -363,7 +393,7 @@ def run_sql(
         QueryExecutionError: Spark failed while running it.
     """
     from rumq.catalog import resolve_app
-    from rumq.engines.portable import render, spark_views
+    from rumq.engines.portable import render_bound, spark_views
     from rumq.pages import load_config
     from rumq.runner import _check_limit, window
 
@@ -372,12 +402,12 @@ def run_sql(
         raise UsageError("no SQL given", hint='rumq sql --engine spark "SELECT count(*) FROM events"')
     _check_limit(limit)
     w = window(since, until, now)
-    rendered = render(sql, "spark", what="SQL")
+    rendered, bound = render_bound(sql, dict(params or {}), "spark", what="SQL")
     spark_views(load_config(data_dir=data_dir))
     app = resolve_app(data_dir, app)
     spark = session(data_dir, master)
     register(spark, data_dir, since=w.since, until=w.until, app=app)
-    return _execute(spark, rendered, params, "SQL", limit)
+    return _execute(spark, rendered, bound, "SQL", limit)
 
 
 def run_insights(
