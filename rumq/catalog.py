@@ -34,15 +34,59 @@ if TYPE_CHECKING:  # pragma: no cover
 SETTINGS = {"TimeZone": "UTC", "parquet_metadata_cache": True}
 
 
+#: A query's share of physical memory when ``RUMQ_MEMORY_LIMIT`` is not set
+#: (DuckDB's own default is 80%): half leaves the rest of a laptop usable, and
+#: DuckDB spills its joins, aggregates and sorts to disk beyond it.
+DEFAULT_MEMORY_SHARE = 0.5
+
+
+def memory_limit() -> str:
+    """DuckDB's ``memory_limit`` for query connections: ``RUMQ_MEMORY_LIMIT``, else half of physical memory.
+
+    Raises:
+        UsageError: the variable is not a size DuckDB reads (``4GB``, ``512MB``).
+    """
+    raw = os.environ.get("RUMQ_MEMORY_LIMIT", "").strip()
+    if raw:
+        if not re.fullmatch(r"\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)", raw, re.IGNORECASE):
+            from rumq.errors import UsageError
+
+            raise UsageError(f"RUMQ_MEMORY_LIMIT={raw!r} is not a memory size",
+                             hint="set it to a size such as 4GB or 512MB (the most a query may hold in memory)")
+        return raw
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):  # not Linux/macOS: DuckDB's own default
+        return ""
+    return f"{max(256, int(total * DEFAULT_MEMORY_SHARE) // 2**20)}MiB"
+
+
+def spill_directory() -> str:
+    """Where DuckDB spills: a directory of this process under the system's temporary directory.
+
+    DuckDB's default is ``.tmp`` in the working directory: a query would write
+    into wherever the user (or cron) happens to stand. One directory per process,
+    because two DuckDB processes must not share temporary files.
+    """
+    import tempfile
+
+    return os.path.join(tempfile.gettempdir(), f"rumq-spill-{os.getpid()}")
+
+
 def new_connection(database: str = ":memory:") -> duckdb.DuckDBPyConnection:
-    """A DuckDB connection set up the rumq way: UTC, and no progress bar.
+    """A DuckDB connection set up the rumq way: UTC, no progress bar, bounded memory.
 
     DuckDB's progress bar writes to stdout, which carries data only. Under
     Jupyter without ipywidgets DuckDB refuses to change that setting at all;
-    there the bar would be a widget, not stdout, so it is left alone.
+    there the bar would be a widget, not stdout, so it is left alone. Memory is
+    bounded by ``memory_limit()``; beyond it DuckDB spills to ``spill_directory()``.
+
+    Raises:
+        UsageError: ``RUMQ_MEMORY_LIMIT`` is not a memory size.
     """
     import duckdb
 
+    limit = memory_limit()
     con = duckdb.connect(database)
     try:
         con.execute("SET enable_progress_bar = false").fetchall()
@@ -50,6 +94,9 @@ def new_connection(database: str = ":memory:") -> duckdb.DuckDBPyConnection:
         pass
     for k, v in SETTINGS.items():
         con.execute(f"SET {k} = ?", [v]).fetchall()
+    if limit:
+        con.execute("SET memory_limit = ?", [limit]).fetchall()
+    con.execute("SET temp_directory = ?", [spill_directory()]).fetchall()
     return con
 
 

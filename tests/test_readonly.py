@@ -11,6 +11,7 @@ layer alone holds for what it covers.
 from __future__ import annotations
 
 import hashlib
+import os
 from pathlib import Path
 
 import clirun
@@ -353,3 +354,56 @@ def test_report_allow_writes_must_be_a_bool(tmp_path):
     definition = _report(tmp_path, "SELECT 1 AS a", extra='allow_writes = "yes"')
     with pytest.raises(ReportDefinitionError, match="r.toml:3: 'allow_writes' must be true or false"):
         load(definition)
+
+
+def test_memory_limit_defaults_to_half_of_physical_memory(monkeypatch):
+    monkeypatch.delenv("RUMQ_MEMORY_LIMIT", raising=False)
+    total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    con = catalog.new_connection()
+    try:
+        limit = con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+    finally:
+        con.close()
+    value, unit = limit.split()
+    got = float(value) * {"MiB": 2**20, "GiB": 2**30, "TiB": 2**40}[unit]
+    assert abs(got - total / 2) < total * 0.01, (limit, total)
+
+
+def test_memory_limit_from_the_environment(monkeypatch):
+    monkeypatch.setenv("RUMQ_MEMORY_LIMIT", "512MB")
+    con = catalog.new_connection()
+    try:
+        assert con.execute("SELECT current_setting('memory_limit')").fetchone()[0] == "488.2 MiB"
+    finally:
+        con.close()
+
+
+@pytest.mark.parametrize("value", ["lots", "4", "-1GB", "4 GB; SET x = 1"])
+def test_a_bad_memory_limit_is_a_usage_error(site, monkeypatch, value):
+    code, out, err = invoke(["--data", str(site / "data"), "run", "sessions/summary"],
+                            env={"RUMQ_MEMORY_LIMIT": value})
+    assert code == ExitCode.USAGE and out == ""
+    assert "RUMQ_MEMORY_LIMIT" in err and "4GB" in err and "Traceback" not in err
+
+
+def test_a_query_spills_under_the_system_temp_directory_not_the_working_directory(tmp_path, monkeypatch):
+    # DuckDB's own default would be ./.tmp: a cron job's query would write where it stands.
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    monkeypatch.setenv("TMPDIR", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    monkeypatch.setattr("tempfile.tempdir", None)  # re-read TMPDIR
+    monkeypatch.setenv("RUMQ_MEMORY_LIMIT", "16MB")
+    con = catalog.new_connection()
+    con.execute("SET threads = 1").fetchall()
+    catalog.restrict(con, [])
+    spill = Path(catalog.spill_directory())
+    try:
+        sql = "SELECT count(*) FROM (SELECT i, md5(i::VARCHAR) AS m FROM range(600000) t(i) ORDER BY m)"
+        assert con.execute(sql).fetchall() == [(600000,)]
+        assert spill.parent == tmp_path / "tmp" and spill.is_dir()  # it did spill, there
+    finally:
+        con.close()
+    assert list(work.iterdir()) == []
+    assert not spill.exists()  # DuckDB removes what it created

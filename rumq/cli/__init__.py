@@ -66,7 +66,11 @@ class LazyGroup(click.Group):
             if duckdb is None or not isinstance(e, duckdb.Error):
                 raise
             click.echo(f"error: DuckDB: {e}", err=True)
-            if isinstance(e, duckdb.OutOfMemoryException | duckdb.IOException):
+            if isinstance(e, duckdb.OutOfMemoryException):
+                click.echo("  hint: nothing was committed by this command; raise RUMQ_MEMORY_LIMIT (a query "
+                           "may use half of physical memory unless it says otherwise) or free memory, and "
+                           "retry", err=True)
+            elif isinstance(e, duckdb.IOException):
                 click.echo("  hint: nothing was committed by this command; free memory or disk and retry", err=True)
             else:
                 click.echo("  hint: nothing was committed by this command; this looks like a rumq bug: "
