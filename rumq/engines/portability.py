@@ -31,7 +31,6 @@ DuckDB whatever the answer.
 from __future__ import annotations
 
 import functools
-import json
 import os
 import re
 import sys
@@ -226,13 +225,24 @@ def renderer_files() -> list[Path]:
     return sorted(files)
 
 
+def _sha256(data: bytes = b"") -> Any:
+    """A sha256 hasher; Python's own module when there is one: hashlib's OpenSSL import costs a few
+    milliseconds, a tenth of a listing's CPU."""
+    try:
+        from _sha256 import sha256  # Python 3.11
+    except ImportError:
+        try:
+            from _sha2 import sha256  # 3.12+
+        except ImportError:
+            from hashlib import sha256
+    return sha256(data)
+
+
 @functools.cache
 def renderer_fingerprint() -> str:
     """A hash of the size and modification time of ``renderer_files()``: a new rumq (or an edit to
     a renderer in a source checkout) is a new fingerprint, so cached answers are computed again."""
-    import hashlib
-
-    h = hashlib.sha256()
+    h = _sha256()
     for f in renderer_files():
         try:
             st = f.stat()
@@ -244,9 +254,7 @@ def renderer_fingerprint() -> str:
 
 def text_hash(text: str) -> str:
     """The sha256 of a query file's text, as the manifest records it."""
-    import hashlib
-
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return _sha256(text.encode("utf-8")).hexdigest()
 
 
 def cache_dir(env: Mapping[str, str] | None = None) -> Path:
@@ -266,8 +274,10 @@ def cache_key(query: Query) -> str:
 
 @functools.cache
 def _manifest() -> dict[str, Any]:
+    import orjson  # rumq's JSON library, already loaded by the listing's output
+
     try:
-        data = json.loads(MANIFEST.read_text(encoding="utf-8"))
+        data = orjson.loads(MANIFEST.read_bytes())
     except (OSError, ValueError):
         return {}
     return data if isinstance(data, dict) else {}
@@ -297,9 +307,11 @@ def cached(query: Query) -> Engines | None:
             found = _valid(entry.get("engines"))
             if found is not None:
                 return found
+    import orjson
+
     try:
-        data = json.loads((cache_dir() / f"{cache_key(query)}.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        data = orjson.loads((cache_dir() / f"{cache_key(query)}.json").read_bytes())
+    except (OSError, ValueError):  # absent, unreadable or corrupt: a miss
         return None
     return _valid(data.get("engines")) if isinstance(data, dict) else None
 
@@ -311,7 +323,9 @@ def store(query: Query, found: Engines) -> bool:
     tmp = directory / f".{target.name}.{os.getpid()}.tmp"
     try:
         directory.mkdir(parents=True, exist_ok=True)
-        tmp.write_text(json.dumps({"name": query.name, "path": query.path, "engines": found}), encoding="utf-8")
+        import orjson
+
+        tmp.write_bytes(orjson.dumps({"name": query.name, "path": query.path, "engines": found}))
         os.replace(tmp, target)  # whole or absent: a reader never sees half an entry
     except OSError:
         try:
@@ -353,6 +367,8 @@ def manifest(queries: Iterable[Query]) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     """Write (or with ``--check``, compare) the built-in manifest."""
+    import json
+
     from rumq.library import Library
 
     args = sys.argv[1:] if argv is None else argv
