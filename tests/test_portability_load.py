@@ -90,7 +90,8 @@ def test_a_non_portable_user_file_is_named_when_the_library_loads(monkeypatch, t
     assert mine["spark"].startswith("list()/array_agg (Spark's collect_list keeps no order)")
     assert mine["trino"].startswith("list()/array_agg")
     assert Library([tmp_path / "q"], env={}).engines(compute=False) == found  # kept for later loads
-    assert len(list((tmp_path / "cache" / "rumq" / "portability").glob("*.json"))) == 1
+    kept = tmp_path / "cache" / "rumq" / "portability"
+    assert len(list(kept.glob("*.json"))) == 1 and not list(kept.glob(".*"))  # no temporary file left
 
 
 def test_editing_the_file_invalidates_its_entry(monkeypatch, tmp_path):

@@ -318,20 +318,25 @@ def cached(query: Query) -> Engines | None:
 
 def store(query: Query, found: Engines) -> bool:
     """Keep ``found`` for ``query`` in the user cache; False (and nothing else) when it cannot be written."""
+    import tempfile
+
+    import orjson
+
     directory = cache_dir()
     target = directory / f"{cache_key(query)}.json"
-    tmp = directory / f".{target.name}.{os.getpid()}.tmp"
+    tmp: str | None = None
     try:
         directory.mkdir(parents=True, exist_ok=True)
-        import orjson
-
-        tmp.write_bytes(orjson.dumps({"name": query.name, "path": query.path, "engines": found}))
+        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".", suffix=".tmp")
+        with os.fdopen(fd, "wb") as f:
+            f.write(orjson.dumps({"name": query.name, "path": query.path, "engines": found}))
         os.replace(tmp, target)  # whole or absent: a reader never sees half an entry
     except OSError:
-        try:
-            tmp.unlink()
-        except OSError:
-            pass
+        if tmp is not None:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
         return False
     return True
 
