@@ -186,3 +186,15 @@ def test_a_polars_query_is_listed_as_polars_and_never_rendered(monkeypatch, tmp_
     assert (row["engines"], row["portability"]) == ("polars", "") and "devices/entry_bounce" not in err
     code, out, err = invoke(["queries", "show", "devices/entry_bounce", "--queries", str(examples)])
     assert code == 0 and "engines:\n  polars: yes (a .py query runs in Polars only)\n" in out
+
+
+def test_the_listing_keeps_its_columns_and_names_only_the_rows_shown(monkeypatch, tmp_path):
+    from clirun import invoke
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    lib_dir = str(user_library(tmp_path / "q"))
+    code, out, err = invoke(["queries", "--queries", lib_dir, "-f", "csv"], env={"RUMQ_QUERIES": None})
+    assert code == 0 and out.splitlines()[0] == "name,kind,source,params,description,engines,portability"
+    assert "notice: mine/ordered_pages is not portable" in err
+    code, out, err = invoke(["queries", "--queries", lib_dir, "-f", "csv", "--limit", "1"], env={"RUMQ_QUERIES": None})
+    assert code == 0 and len(out.splitlines()) == 2 and "not portable" not in err

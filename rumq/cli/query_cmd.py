@@ -60,9 +60,9 @@ def queries(ctx: click.Context, fmt: str, output: str | None, limit: int | None,
         click.echo(f"warning: {problem.message}", err=True)
     found = library.engines()
     rows = []
-    for q in listing.queries.values():
+    for i, q in enumerate(listing.queries.values()):
         why = note(q, found[q.name])
-        if why:
+        if why and (limit is None or i < limit):  # notices for the rows shown
             notice(f"{q.name} is {why}")
         rows.append({
             "name": q.name,
@@ -86,7 +86,9 @@ def queries(ctx: click.Context, fmt: str, output: str | None, limit: int | None,
     emit(df.head(limit) if limit is not None else df, fmt, output)
 
 
-_LISTING = ("name", "kind", "source", "engines", "params", "description", "portability")
+# The columns of the other formats; the two about engines come last, after the columns that older
+# rumq versions listed in this order.
+_LISTING = ("name", "kind", "source", "params", "description", "engines", "portability")
 
 
 @queries.command("show")
