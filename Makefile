@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
 
-.PHONY: demo test install dev lint bench bench-queries clean
+.PHONY: demo test install dev lint bench bench-queries portability clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -40,6 +40,11 @@ bench: $(STAMP)
 
 bench-queries: $(STAMP)
 	$(BIN)/python bench/queries.py --events $(or $(EVENTS),20000000)
+
+# Which engines each built-in query runs on, shipped precomputed (rumq/engines/portability.json);
+# tests/test_portability_load.py fails until this is run after a change to a query or a renderer.
+portability: $(STAMP)
+	$(BIN)/python -m rumq.engines.portability
 
 clean:
 	rm -rf $(VENV) rumq-data build dist *.egg-info

@@ -553,6 +553,22 @@ class Library:
             raise listing.broken[name]
         raise unknown_query(name, listing.queries)
 
+    def engines(self, *, compute: bool = True) -> dict[str, dict[str, str | None] | None]:
+        """Which engines each good query runs on exactly, checked when the library loads.
+
+        Built-ins are answered by the manifest shipped with rumq; user files by
+        the user cache, or (``compute``) rendered for Spark and Trino now and
+        kept there, which imports sqlglot (``rumq.engines.portability``).
+
+        Returns:
+            name -> engine (``duckdb``, ``spark``, ``trino``) -> None when the
+            query runs there exactly, else the construct that keeps it off;
+            None for a query not in the cache when ``compute`` is False.
+        """
+        from rumq.engines import portability
+
+        return {name: portability.of(q, compute=compute) for name, q in self.load().queries.items()}
+
     def notices_for(self, name: str) -> list[str]:
         """The override notices that concern ``name``."""
         if self._listing is None:

@@ -11,6 +11,16 @@ from s3server import S3Server, aws_env
 _buckets = itertools.count()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _user_cache_dir(tmp_path_factory):
+    """rumq's user cache (the portability of user query files) in a folder of the test run, for this
+    process and the rumq subprocesses it starts: never the developer's ~/.cache."""
+    patch = pytest.MonkeyPatch()
+    patch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("xdg-cache")))
+    yield
+    patch.undo()
+
+
 @pytest.fixture(scope="session")
 def s3_server():
     """moto's S3 server, started once for the session and stopped at its end."""

@@ -85,6 +85,7 @@ def test_wheel_contains_every_query_file(installed):
     }
     assert source <= names
     assert "rumq/queries/zz_probe/nested/probe.sql" in names
+    assert "rumq/engines/portability.json" in names  # the built-ins' engines (docs/engines.md)
 
 
 @pytest.mark.slow
@@ -101,6 +102,8 @@ def test_installed_rumq_lists_and_runs_the_shipped_queries(installed, tmp_path):
     }
     assert expected | {"zz_probe/nested/probe"} == listed
     assert all(row["source"] == "built-in" for row in rows)
+    # the shipped manifest answers for the real built-ins; the probe, not in it, is rendered
+    assert {row["engines"] for row in rows} == {"duckdb,spark,trino"}
     # the rumq that answered is the installed one, not the source tree
     where = _run(
         [str(installed / "venv" / "bin" / "python"), "-c", "import rumq.queries; print(rumq.queries.__file__)"],

@@ -27,52 +27,53 @@ def _library(dirs: tuple[str, ...]):  # -> rumq.library.Library
 @click.group(invoke_without_command=True)
 @output_options
 @queries_option
-@click.option("--engines", "with_engines", is_flag=True,
-              help="Add an engines column: where each query runs exactly (duckdb, spark, trino); "
-                   "renders every query for each engine, so it takes seconds (docs/engines.md).")
 @click.pass_context
-def queries(ctx: click.Context, fmt: str, output: str | None, limit: int | None, queries_dirs: tuple[str, ...],
-            with_engines: bool) -> None:
-    """List the named queries with their one-line descriptions.
+def queries(ctx: click.Context, fmt: str, output: str | None, limit: int | None,
+            queries_dirs: tuple[str, ...]) -> None:
+    """List the named queries with their engines and one-line descriptions.
 
     Built-in queries ship with rumq; user libraries come from --queries DIR
     and RUMQ_QUERIES. A malformed query file is reported on stderr and the
-    others are still listed.
+    others are still listed. The engines column says where each query runs
+    exactly (duckdb, spark, trino; polars for a .py query); a query that does
+    not run everywhere gets a notice on stderr naming the construct. User
+    files are checked the first time they are listed and the answer is
+    cached (docs/queries.md).
 
     \b
     Examples:
       rumq queries
       rumq queries --queries ./my-queries --format json
-      rumq queries --engines
       rumq queries show pages/drop_off
     """
     ctx.ensure_object(dict)
     ctx.obj["queries_dirs"] = queries_dirs
     if ctx.invoked_subcommand is not None:
         return
-    listing = _library(queries_dirs).load()
+    from rumq.engines.portability import label, note
+
+    library = _library(queries_dirs)
+    listing = library.load()
     for n in listing.notices:
         notice(n)
     for problem in listing.problems:
         click.echo(f"warning: {problem.message}", err=True)
-    rows = [
-        {
+    found = library.engines()
+    rows = []
+    for i, q in enumerate(listing.queries.values()):
+        why = note(q, found[q.name])
+        if why and (limit is None or i < limit):  # notices for the rows shown
+            notice(f"{q.name} is {why}")
+        rows.append({
             "name": q.name,
             "kind": q.kind,
             "source": q.source,
+            "engines": label(q, found[q.name]),
             "params": ", ".join(p.name for p in q.params),
             "description": q.description,
-        }
-        for q in listing.queries.values()
-    ]
-    if with_engines:
-        from rumq.engines.portability import supported
-
-        for r, q in zip(rows, listing.queries.values(), strict=True):
-            r["engines"] = ",".join(supported(q))
-    columns = ["name", "description", "params"] if fmt == "table" else list(rows[0] if rows else _LISTING)
-    if with_engines and fmt == "table":
-        columns.insert(1, "engines")
+            "portability": why or "",
+        })
+    columns = ["name", "engines", "description", "params"] if fmt == "table" else list(_LISTING)
     if text_output(fmt, output):  # plain strings: no Polars needed to write text
         from rumq.render import Rows
 
@@ -81,12 +82,13 @@ def queries(ctx: click.Context, fmt: str, output: str | None, limit: int | None,
         return
     import polars as pl
 
-    df = pl.DataFrame(rows, schema=dict.fromkeys(_LISTING + (("engines",) if with_engines else ()), pl.String))
-    df = df.select(columns)
+    df = pl.DataFrame(rows, schema=dict.fromkeys(_LISTING, pl.String)).select(columns)
     emit(df.head(limit) if limit is not None else df, fmt, output)
 
 
-_LISTING = ("name", "kind", "source", "params", "description")
+# The columns of the other formats; the two about engines come last, after the columns that older
+# rumq versions listed in this order.
+_LISTING = ("name", "kind", "source", "params", "description", "engines", "portability")
 
 
 @queries.command("show")
@@ -122,11 +124,14 @@ def show(ctx: click.Context, name: str, queries_dirs: tuple[str, ...]) -> None:
         out.append("parameters: none")
     if q.session_based:
         out.append("session-based: results carry a `coverage` column; a warning is shown below 90%")
-    from rumq.engines.portability import engines
+    from rumq.engines.portability import of
 
     out.append("engines:")
-    for engine, why in engines(q).items():
-        out.append(f"  {engine}: {'yes' if why is None else 'no, ' + why}")
+    if q.kind == "polars":
+        out.append("  polars: yes (a .py query runs in Polars only)")
+    else:
+        for engine, why in (of(q) or {}).items():
+            out.append(f"  {engine}: {'yes' if why is None else 'no, ' + why}")
     out += ["", q.text.rstrip("\n")]
     click.echo("\n".join(out))
 
