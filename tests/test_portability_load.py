@@ -198,3 +198,12 @@ def test_the_listing_keeps_its_columns_and_names_only_the_rows_shown(monkeypatch
     assert "notice: mine/ordered_pages is not portable" in err
     code, out, err = invoke(["queries", "--queries", lib_dir, "-f", "csv", "--limit", "1"], env={"RUMQ_QUERIES": None})
     assert code == 0 and len(out.splitlines()) == 2 and "not portable" not in err
+
+
+def test_the_old_engines_flag_is_still_accepted():
+    import clirun
+
+    a = clirun.invoke(["queries", "--format", "json"])
+    b = clirun.invoke(["queries", "--engines", "--format", "json"])
+    assert a[0] == b[0] == 0
+    assert a[1] == b[1] and '"engines"' in a[1]

@@ -27,9 +27,11 @@ def _library(dirs: tuple[str, ...]):  # -> rumq.library.Library
 @click.group(invoke_without_command=True)
 @output_options
 @queries_option
+# Accepted for scripts written before the engines column was always shown; it changes nothing.
+@click.option("--engines", "_engines", is_flag=True, hidden=True)
 @click.pass_context
 def queries(ctx: click.Context, fmt: str, output: str | None, limit: int | None,
-            queries_dirs: tuple[str, ...]) -> None:
+            queries_dirs: tuple[str, ...], _engines: bool) -> None:
     """List the named queries with their engines and one-line descriptions.
 
     Built-in queries ship with rumq; user libraries come from --queries DIR
