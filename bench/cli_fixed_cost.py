@@ -17,7 +17,8 @@ compaction). Then, alternating in one run, ``--repeat`` times each:
 Also measured: the fixed cost, ``rumq run sessions/summary`` over an empty
 window (a day before the data) against a plain process that imports DuckDB
 and runs ``SELECT 1``; and ``rumq --help``. The best wall time of each is
-reported. ``--before`` adds a third process to the alternation: another
+reported, and the two JSON results are compared (same rows by position,
+floats to 1e-9, timestamps as instants): the ``same`` column. ``--before`` adds a third process to the alternation: another
 installation's ``rumq`` script (e.g. the main checkout's), to show a change
 side by side. Timings depend on the machine (and on its load: say so next to a
 figure). Use ``--events 5000000`` for the issue's bar.
@@ -26,6 +27,7 @@ figure). Use ``--events 5000000`` for the issue's bar.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import math
 import os
@@ -33,6 +35,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
@@ -51,20 +54,47 @@ con.execute("CREATE VIEW E AS SELECT *, coalesce(session_uuid::VARCHAR, session_
             "coalesce(user_uuid::VARCHAR, user_text) AS user_id "
             "FROM read_parquet(getvariable('f'), hive_partitioning = true)")
 rel = con.sql(sql, params=params or None)
-cols = rel.columns
+cols = [c if rel.columns.count(c) == 1 else f"{c}#{i}" for i, c in enumerate(rel.columns)]  # one key each
 print(json.dumps([dict(zip(cols, r)) for r in rel.fetchall()], default=str))
 """
 
 PLAIN_EMPTY = "import duckdb; print(duckdb.connect().sql('SELECT 1').fetchall())"
 
 
-def _time(cmd: list[str]) -> float:
+def _time(cmd: list[str]) -> tuple[float, bytes]:
     t = time.perf_counter()
     out = subprocess.run(cmd, capture_output=True)
     took = time.perf_counter() - t
     if out.returncode != 0:
         sys.exit(f"failed ({out.returncode}): {' '.join(cmd[:6])}...\n{out.stderr.decode()[-2000:]}")
-    return took
+    return took, out.stdout
+
+
+def _value(v: Any) -> Any:
+    """A JSON value as compared: timestamp text (rumq: ISO 8601 with Z; str(): a space) as a datetime."""
+    if isinstance(v, str) and len(v) >= 19 and v[4] == "-" and v[10] in "T ":
+        try:
+            return dt.datetime.fromisoformat(v.removesuffix("Z"))
+        except ValueError:
+            return v
+    return v
+
+
+def same(ours: bytes, plain: bytes) -> bool:
+    """The same rows in the same order, by position (the column names differ), floats to 1e-9."""
+    a, b = json.loads(ours), json.loads(plain)
+    if len(a) != len(b):
+        return False
+    for ra, rb in zip(a, b, strict=True):
+        if len(ra) != len(rb):
+            return False
+        for x, y in zip(map(_value, ra.values()), map(_value, rb.values()), strict=True):
+            if isinstance(x, (int, float)) and isinstance(y, (int, float)) and not isinstance(x, bool):
+                if not math.isclose(x, y, rel_tol=1e-9, abs_tol=1e-12):
+                    return False
+            elif x != y:
+                return False
+    return True
 
 
 def main() -> None:
@@ -87,11 +117,15 @@ def main() -> None:
     print(f"dataset: {data} - {len(files)} files, target {args.events:,} events; {os.cpu_count()} cores; "
           f"best of {args.repeat}, whole processes alternating", flush=True)
 
+    outputs: list[bytes] = []
+
     def best(*cmds: list[str]) -> list[float]:
         times = [math.inf] * len(cmds)
+        outputs[:] = [b""] * len(cmds)
         for _ in range(args.repeat):
             for i, cmd in enumerate(cmds):
-                times[i] = min(times[i], _time(cmd))
+                took, outputs[i] = _time(cmd)
+                times[i] = min(times[i], took)
         return times
 
     others = [args.before] if args.before else []
@@ -108,7 +142,8 @@ def main() -> None:
     before = f"; before: {ms(fixed[2])}" if others else ""
     print(f"fixed cost (rumq run over an empty window): {ms(fixed[0])}; "
           f"plain python -c 'import duckdb; SELECT 1': {ms(fixed[1])}{before}")
-    print(f"{'query':28} {'rumq s':>8} {'plain s':>8} {'ratio':>6}" + (f" {'before s':>9}" if others else ""))
+    print(f"{'query':28} {'rumq s':>8} {'plain s':>8} {'ratio':>6}" + (f" {'before s':>9}" if others else "")
+          + "  same")
     worst = 0.0
     for name, sql in HAND.items():
         if args.only and name not in args.only.split(","):
@@ -120,8 +155,8 @@ def main() -> None:
         plain = [py, "-c", PLAIN, json.dumps(files), sql, json.dumps(params)]
         t = best([rumq, *ours], plain, *[[b, *ours] for b in others])
         worst = max(worst, t[0] / t[1])
-        print(f"{name:28} {t[0]:8.3f} {t[1]:8.3f} {t[0] / t[1]:6.2f}" + (f" {t[2]:9.3f}" if others else ""),
-              flush=True)
+        print(f"{name:28} {t[0]:8.3f} {t[1]:8.3f} {t[0] / t[1]:6.2f}" + (f" {t[2]:9.3f}" if others else "")
+              + f"  {same(outputs[0], outputs[1])}", flush=True)
     print(f"worst ratio {worst:.2f} (target <= 1.2 at 5M events)")
 
 if __name__ == "__main__":

@@ -243,6 +243,91 @@ HAND: dict[str, str] = {
     SELECT k, item, c, sh FROM rows ORDER BY o, c DESC NULLS LAST, item""",
 }
 
+# The five built-ins of issue 16, each from its definition (default parameters).
+# The window of these benchmarks is the whole dataset, so the users' history
+# (their first session ever) is the same sessions as the window's.
+HAS_SESSION = "(session_uuid IS NOT NULL OR session_text IS NOT NULL)"
+ORDER_KEY = "{'i': coalesce(interaction, 2147483647), 't': event_time, 'l': source_line}"
+TAGS = "unnest(CASE WHEN len(list_distinct(page_tags)) > 0 THEN list_distinct(page_tags) ELSE ['(none)'] END)"
+
+
+def _cookie_sessions(cookieless: bool = False) -> str:
+    """Sessions (id pair) with their user and start, at least one page view; cookie ones only unless asked."""
+    return f"""
+    s AS (SELECT least(min(user_uuid)::VARCHAR, min(user_text)) AS user_id, cookieless, min(event_time) AS start_time
+          FROM E WHERE {HAS_SESSION}{'' if cookieless else ' AND NOT cookieless'}
+          GROUP BY session_uuid, session_text, cookieless
+          HAVING count(*) FILTER (WHERE event_name = 'page_view') > 0)"""
+
+
+HAND.update({
+    "events/custom": """SELECT event_type, NULL::VARCHAR, count(*) AS n, count(DISTINCT session_id),
+           count(DISTINCT user_id), NULL::BIGINT, NULL::DOUBLE, NULL::DOUBLE, NULL::DOUBLE, NULL::DOUBLE
+    FROM E WHERE event_type NOT LIKE 'com.amazon.rum.%'
+    GROUP BY event_type ORDER BY n DESC, event_type LIMIT 50""",
+    "pages/groups": f"""WITH pv AS (
+        SELECT session_uuid AS su, session_text AS st, page_tags,
+               row_number() OVER w = 1 AS is_entry,
+               row_number() OVER (PARTITION BY session_uuid, session_text
+                                  ORDER BY interaction DESC NULLS FIRST, event_time DESC, source_line DESC) = 1 AS is_exit,
+               count(*) OVER (PARTITION BY session_uuid, session_text) AS n
+        FROM E WHERE event_name = 'page_view' AND NOT cookieless AND {HAS_SESSION}
+        WINDOW w AS (PARTITION BY session_uuid, session_text ORDER BY interaction NULLS LAST, event_time, source_line)),
+    err AS (SELECT DISTINCT session_uuid AS su, session_text AS st FROM E
+            WHERE NOT cookieless AND {HAS_SESSION}
+              AND (event_name = 'js_error' OR (event_name = 'http' AND {HTTP_FAILED}))),
+    g AS (SELECT pv.*, err.su IS NOT NULL OR err.st IS NOT NULL AS has_error, {TAGS} AS grp
+          FROM pv LEFT JOIN err ON err.su IS NOT DISTINCT FROM pv.su AND err.st IS NOT DISTINCT FROM pv.st),
+    per AS (SELECT grp, count(*) AS pv, count(DISTINCT {{'u': su, 't': st}}) AS sessions,
+                   count(*) FILTER (WHERE is_entry) AS entries, count(*) FILTER (WHERE is_exit) AS exits,
+                   count(*) FILTER (WHERE is_entry AND n = 1) AS bounces,
+                   count(DISTINCT {{'u': su, 't': st}}) FILTER (WHERE has_error) AS err_sessions
+            FROM g GROUP BY grp),
+    lcp AS (SELECT grp, quantile_cont(vital_value, 0.75) AS p75 FROM (
+                SELECT {TAGS} AS grp, vital_value FROM E
+                WHERE event_name = 'lcp' AND NOT cookieless AND {HAS_SESSION}) GROUP BY grp)
+    SELECT per.grp, pv, sessions, entries, exits, bounces, bounces / nullif(entries, 0), err_sessions / sessions,
+           lcp.p75, {COVERAGE}
+    FROM per LEFT JOIN lcp USING (grp) ORDER BY pv DESC, per.grp LIMIT 50""",
+    "sessions/list": f"""WITH s AS (
+        SELECT coalesce(session_uuid::VARCHAR, session_text) AS sid,
+               least(min(user_uuid)::VARCHAR, min(user_text)) AS user_id,
+               min(event_time) AS start_time, epoch(max(event_time)) - epoch(min(event_time)) AS duration_s,
+               count(*) FILTER (WHERE event_name = 'page_view') AS pv,
+               arg_min_null(page_id, {ORDER_KEY}) FILTER (WHERE event_name = 'page_view') AS entry_raw,
+               arg_max_null(page_id, {ORDER_KEY}) FILTER (WHERE event_name = 'page_view') AS exit_raw,
+               count(*) FILTER (WHERE event_name = 'js_error') AS js,
+               count(*) FILTER (WHERE event_name = 'http' AND {HTTP_FAILED}) AS http,
+               min(browser_name) AS b, min(os_name) AS o, min(device_type) AS d, min(country_code) AS c,
+               string_agg(DISTINCT domain, ',' ORDER BY domain) AS domains
+        FROM E WHERE NOT cookieless AND {HAS_SESSION}
+        GROUP BY session_uuid, session_text HAVING pv > 0
+        ORDER BY start_time DESC, sid LIMIT 100)
+    SELECT sid, user_id, start_time, duration_s, pv, {P.replace('page_id', 'entry_raw')},
+           {P.replace('page_id', 'exit_raw')}, js, http, b, o, d, c, domains, {COVERAGE}
+    FROM s ORDER BY start_time DESC, sid""",
+    "users/retention": f"""WITH {_cookie_sessions().strip()},
+    act AS (SELECT DISTINCT user_id, date_trunc('week', start_time) AS p FROM s),
+    members AS (SELECT user_id, date_trunc('week', min(start_time)) AS cohort FROM s GROUP BY user_id),
+    sizes AS (SELECT cohort, count(*) AS n FROM members GROUP BY cohort),
+    grid AS (SELECT cohort, n, unnest(range(cohort, (SELECT max(p) FROM act) + INTERVAL 7 DAY, INTERVAL 7 DAY)) AS ps
+             FROM sizes),
+    seen AS (SELECT DISTINCT m.cohort, a.p, a.user_id FROM members AS m JOIN act AS a USING (user_id))
+    SELECT g.cohort, g.n, row_number() OVER (PARTITION BY g.cohort ORDER BY g.ps) - 1 AS k, g.ps,
+           count(seen.user_id), count(seen.user_id) / g.n, {COVERAGE}
+    FROM grid AS g LEFT JOIN seen ON seen.cohort = g.cohort AND seen.p = g.ps
+    GROUP BY g.cohort, g.n, g.ps ORDER BY g.cohort, k""",
+    "users/summary": f"""WITH {_cookie_sessions(cookieless=True).strip()},
+    f AS (SELECT user_id, min(start_time) AS first FROM s WHERE NOT cookieless GROUP BY user_id),
+    one AS (SELECT count(*) AS n FROM E WHERE event_name = 'page_view' AND NOT {HAS_SESSION}),
+    t AS (SELECT count(DISTINCT s.user_id) FILTER (WHERE NOT s.cookieless) AS users, count(DISTINCT f.user_id) AS new,
+                 count(*) FILTER (WHERE NOT s.cookieless) AS sessions, count(*) + (SELECT n FROM one) AS all_sessions
+          FROM s LEFT JOIN f ON NOT s.cookieless AND f.user_id = s.user_id AND f.first = s.start_time)
+    SELECT NULL::TIMESTAMP, users, new, users - new, sessions, sessions / nullif(users, 0), sessions / all_sessions,
+           {COVERAGE}
+    FROM t""",
+})
+
 PARAMS: dict[str, dict[str, str]] = {"funnels/conversion": FUNNEL}
 
 

@@ -83,18 +83,25 @@ VIEW_NAMES: tuple[str, ...] = (
 # tie completely only with the same interaction, the same second and the same
 # line number in two different files - in practice never, since a session's
 # events of one second travel in one batch.
-# _ORDER_KEY is the same order as one struct for arg_min / arg_max
+# _ORDER_KEY is the same order as one struct for arg_min_null / arg_max_null
 # (2^31-1 puts a missing depth last, as NULLS LAST does in _ORDER_BY).
 _ORDER_BY = "interaction NULLS LAST, event_time, source_line"
 _ORDER_KEY = "{'i': coalesce(interaction, 2147483647), 't': event_time, 'l': source_line}"
-# The page id of the first (arg_min) or last (arg_max) page view in session order,
-# NULL when that page view has none: arg_min/arg_max skip rows whose value is
-# NULL, so the entry page would otherwise be the first page view *with* a page
-# id, which pages/drop_off and the (entry) edges of transitions do not count.
-# (The flag is an integer, not the boolean `page_id IS NULL`: Spark's rendering
-# of arg_min tests its value for NULL, and `x IS NULL IS NULL` does not parse there.)
-_FIRST_PAGE = (f"CASE WHEN arg_F(CASE WHEN page_id IS NULL THEN 1 ELSE 0 END, {_ORDER_KEY}) = 1 THEN NULL "
-               f"ELSE arg_F(page_id, {_ORDER_KEY}) END")
+# The value of x at the first (arg_min_null) or last (arg_max_null) page view in
+# session order, NULL when it is NULL there: arg_min / arg_max skip rows whose
+# value is NULL, so the entry page would otherwise be the first page view *with*
+# a page id, which pages/drop_off and the (entry) edges of transitions do not
+# count. One aggregate per value (two arg_min and a flag cost 0.4 G instructions
+# more at 5M events); Spark's and Trino's min_by/max_by keep NULL values as
+# these do (rumq.engines.portable, rumq.engines.trino).
+def _first(x: str) -> str:
+    return f"arg_min_null({x}, {_ORDER_KEY})"
+
+
+def _last(x: str) -> str:
+    return f"arg_max_null({x}, {_ORDER_KEY})"
+
+
 # A page view without a session id is a session of its own, named after its
 # place in the export (not its event_id: see _ORDER_BY on why not).
 _PSEUDO_SESSION = "'page:' || source_file || ':' || source_line"
@@ -276,30 +283,39 @@ def view_sql(cfg: PageConfig | None = None) -> dict[str, str]:
         SELECT {_PSEUDO_SESSION}, true, {one_page}
         FROM rumq_events WHERE event_name = 'page_view' AND NOT {_HAS_SESSION})"""
     # Entry and exit pages come from the page views alone (a tenth of the
-    # events). The raw ids are aggregated first and the normalized pages joined
-    # back: joining every page view to the normalized page first cost more than
-    # the aggregation. The pages to normalize come from a scan of page_id alone,
-    # not from agg: read once, agg is inlined, so the queries' cookie filter
-    # reaches the Parquet scan (pages/entry: 1.6 -> 1.2 CPU s at 5M events).
+    # events), read once: the page views with a session id are one CTE that
+    # both gives the distinct pages to normalize and is joined to the
+    # normalized pages (DuckDB pipelines it; the queries' cookie filter still
+    # reaches the Parquet scan). The pages are joined before the aggregation,
+    # so every column here is an aggregate or a projection, which DuckDB drops
+    # when a query does not read it: pages/entry computes no exit page (a join
+    # after the aggregation kept both; pages/entry at 5M events: 5.2 -> 4.2 G
+    # instructions, docs/analyses.md, Performance). Page views without a
+    # session id are one-page sessions (second branch, dropped under the
+    # default cookie filter: its constant cookieless = true).
     v["session_page_stats"] = f"""
-    WITH agg AS (
-        SELECT {_SESSION_ID} AS session_id, cookieless,
-               count(*) AS page_views,
-               count(*) = 1 AS bounced,
-               {_FIRST_PAGE.replace("arg_F", "arg_min")} AS entry_page_raw,
-               {_FIRST_PAGE.replace("arg_F", "arg_max")} AS exit_page_raw
-        FROM rumq_events WHERE event_name = 'page_view' AND {_HAS_SESSION}
-        GROUP BY session_uuid, session_text, cookieless
-        UNION ALL
-        SELECT {_PSEUDO_SESSION}, true, 1, true, page_id, page_id
+    WITH pv AS MATERIALIZED (
+        SELECT session_uuid, session_text, cookieless, page_id, interaction, event_time, source_line
+        FROM rumq_events WHERE event_name = 'page_view' AND {_HAS_SESSION}),
+    one AS NOT MATERIALIZED (
+        SELECT {_PSEUDO_SESSION} AS session_id, page_id
         FROM rumq_events WHERE event_name = 'page_view' AND NOT {_HAS_SESSION}),
     _m AS (SELECT _raw, {page.replace('__v__', '_raw')} AS _norm FROM (
-           SELECT unnest(list(_raw)) AS _raw FROM ({_PAGE_VIEW_IDS})))
-    SELECT agg.session_id, agg.cookieless, page_views, bounced,
-           en._norm AS entry_page, ex._norm AS exit_page, entry_page_raw, exit_page_raw
-    FROM agg
-    LEFT JOIN _m AS en ON agg.entry_page_raw = en._raw
-    LEFT JOIN _m AS ex ON agg.exit_page_raw = ex._raw"""
+           SELECT unnest(list(_raw)) AS _raw FROM (
+               SELECT DISTINCT page_id AS _raw FROM (SELECT page_id FROM pv UNION ALL SELECT page_id FROM one)
+               WHERE page_id IS NOT NULL)))
+    SELECT {_SESSION_ID} AS session_id, cookieless,
+           count(*) AS page_views,
+           count(*) = 1 AS bounced,
+           {_first("_m._norm")} AS entry_page,
+           {_last("_m._norm")} AS exit_page,
+           {_first("page_id")} AS entry_page_raw,
+           {_last("page_id")} AS exit_page_raw
+    FROM pv LEFT JOIN _m ON pv.page_id = _m._raw
+    GROUP BY session_uuid, session_text, cookieless
+    UNION ALL
+    SELECT session_id, true, 1, true, _m._norm, _m._norm, page_id, page_id
+    FROM one LEFT JOIN _m ON one.page_id = _m._raw"""
 
     v["sessions"] = """
     SELECT s.session_id, s.cookieless, s.user_id, s.application_id, s.application_version,

@@ -53,6 +53,9 @@ def test_types_and_null_semantics_kept():
     div = render("SELECT a / b FROM t")
     assert "'Infinity'" in div and "'NaN'" in div  # DuckDB 2 divides by zero the IEEE way
     assert "IF(p IS NULL, NULL," in render("SELECT arg_max(p, k) FROM t")
+    # arg_min_null / arg_max_null keep a NULL value at the least / greatest key, as Spark's min_by does.
+    kept = render("SELECT arg_min_null(p, k), arg_max_null(p, {'i': i}) FILTER (WHERE a) FROM t")
+    assert "MIN_BY(p, k)" in kept and "MAX_BY(p, STRUCT(i AS i)) FILTER(WHERE a)" in kept and "IF(" not in kept
     assert "http_status DIV 100" in render("SELECT http_status // 100 FROM events")
     rounded = render("SELECT CAST(x AS BIGINT), CAST(count(*) AS BIGINT), CAST(interaction AS INT) FROM events")
     assert "BROUND(x)" in rounded and "CAST(COUNT(*) AS BIGINT)" in rounded and "CAST(interaction AS INT)" in rounded

@@ -397,6 +397,14 @@ def test_struct_keys_become_rows_without_null_fields_in_duckdbs_order():
         rewrite(sqlglot.parse_one("SELECT arg_min(p, {'x': a + b}) FILTER (WHERE a > 0) FROM t", read="duckdb"), "q")
 
 
+def _trino(sql: str) -> str:
+    import sqlglot
+
+    from rumq.engines.trino import rewrite
+
+    return rewrite(sqlglot.parse_one(sql, read="duckdb"), "test").sql(dialect="trino")
+
+
 def _twin_of(sql: str) -> str:
     """A DuckDB statement through the Trino rewrites and back (the DuckDB twin of its Trino text)."""
     import sqlglot
@@ -450,6 +458,26 @@ def test_arg_min_with_a_key_of_unknown_type_keeps_duckdbs_order():
     # greatest (NULL, 0) (a NULL field sorts last) -> 'c'. Group 2: only a NULL value -> NULL.
     assert con.sql(sql).fetchall() == [(1, "b", "c"), (2, None, None)]
     assert con.sql(_twin_of(sql)).fetchall() == [(1, "b", "c"), (2, None, None)]
+
+
+def test_arg_min_null_keeps_a_null_value_on_trino():
+    """arg_min_null / arg_max_null (the views' entry and exit pages) -> min_by / max_by without the
+    guard that skips a NULL value, with a ROW key and with the ordered list of a computed key."""
+    import duckdb
+
+    con = duckdb.connect()
+    con.execute("CREATE TABLE t AS SELECT * FROM (VALUES (1, NULL, 0, 1), (1, 'b', 1, 2), (1, 'c', NULL, 3), "
+                "(2, 'd', 5, NULL), (2, NULL, 5, 7)) AS v(g, page_id, interaction, source_line)")
+    sql = ("SELECT g, arg_min_null(page_id, {'i': interaction, 'l': source_line}) AS lo, "
+           "arg_max_null(page_id, {'i': interaction, 'l': source_line}) AS hi FROM t GROUP BY g ORDER BY g")
+    # By hand: group 1 keys (0, 1), (1, 2), (NULL, 3): least (0, 1), whose value is NULL (arg_min would
+    # give 'b'); greatest (NULL, 3) -> 'c'. Group 2 (5, NULL), (5, 7): least (5, 7) -> NULL, greatest 'd'.
+    assert con.sql(sql).fetchall() == [(1, None, "c"), (2, None, "d")]
+    assert con.sql(_twin_of(sql)).fetchall() == [(1, None, "c"), (2, None, "d")]
+    # A computed field (no type known here): the first of the ordered list, NULL values kept.
+    computed = sql.replace("'i': interaction", "'i': interaction + 0")
+    assert "ELEMENT_AT(ARRAY_AGG(page_id ORDER BY" in _trino(computed)
+    assert con.sql(_twin_of(computed)).fetchall() == [(1, None, "c"), (2, None, "d")]
 
 
 def test_try_cast_to_double_reads_text_as_duckdb_or_stops():

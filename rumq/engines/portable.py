@@ -21,7 +21,8 @@ Rewrites for Spark (each keeps DuckDB's result and type):
   so a replace without it is rendered only when its pattern can match once at most (anchored
   at the end, never empty);
 - ``arg_min/arg_max(x, k)`` -> ``min_by/max_by(x, IF(x IS NULL, NULL, k))`` (DuckDB skips rows whose
-  value is NULL, Spark only rows whose key is);
+  value is NULL, Spark only rows whose key is); ``arg_min_null/arg_max_null(x, k)`` (which keep a NULL
+  value, as Spark does) -> ``min_by/max_by(x, k)``;
 - ``date_trunc`` only to units whose Spark result is DuckDB's (second ... year, ISO week), cast
   back to a naive timestamp (Spark's is zoned);
 - ``regexp_full_match(s, p)`` -> ``s RLIKE '^(?:p)\\z'`` (the pattern translated as above);
@@ -332,13 +333,33 @@ def _expand_table_macros(tree: exp.Expression, what: str) -> exp.Expression:
     return tree
 
 
+#: DuckDB's aggregates that keep a NULL value at the smallest / largest key (rows with a NULL
+#: key are skipped), as Spark's and Trino's min_by / max_by do: node class they become.
+_KEEP_NULL = {"arg_min_null": "ArgMin", "arg_max_null": "ArgMax"}
+
+
+def keep_null_args(tree: exp.Expression) -> exp.Expression:
+    """``arg_min_null/arg_max_null(x, k)`` (anonymous to sqlglot) -> ArgMin/ArgMax nodes marked
+    ``keep_null``, which the renderings write as ``min_by/max_by(x, k)`` without the guard that
+    makes a NULL value skipped as DuckDB's ``arg_min`` skips it. Changes ``tree`` in place."""
+    from sqlglot import exp
+
+    for node in list(tree.find_all(exp.Anonymous)):
+        kind = _KEEP_NULL.get(node.name.lower())
+        if kind is not None and len(node.expressions) == 2:
+            new = getattr(exp, kind)(this=node.expressions[0].copy(), expression=node.expressions[1].copy())
+            new.meta["keep_null"] = True
+            node.replace(new)
+    return tree
+
+
 def _rewrite_spark(tree: exp.Expression, what: str) -> exp.Expression:
     from sqlglot import exp
 
     # Bound JSON pointers are numbered on the tree as parsed; render_bound numbers them alike.
     for i, node in enumerate(_bound_json_nodes(tree)):
         node.meta["json_param"] = i
-    tree = _expand_table_macros(tree.copy(), what)
+    tree = keep_null_args(_expand_table_macros(tree.copy(), what))
     allowed = _spark_same()
     # Refuse first, on the tree as written: a rewrite must not hide a construct.
     for node in tree.walk():
@@ -998,6 +1019,8 @@ def _node_spark(node: exp.Expression, what: str) -> exp.Expression:
         if node.args.get("group") is None:
             node.set("group", exp.Literal.number(0))
         return node
+    if isinstance(node, (exp.ArgMin, exp.ArgMax)) and node.meta.get("keep_null"):
+        return node  # arg_min_null/arg_max_null: Spark's min_by/max_by keep a NULL value too
     if isinstance(node, (exp.ArgMin, exp.ArgMax)):
         # DuckDB's arg_min/arg_max skip rows whose value (not only whose key) is NULL; Spark's
         # min_by/max_by skip NULL keys only: NULL the key where the value is NULL.

@@ -23,6 +23,7 @@ and goes through rewrites that keep DuckDB's answer on Trino:
   always replaces every match: without 'g' only a pattern that can match once
   is rendered); ``regexp_full_match`` -> ``regexp_like`` anchored;
 - ``arg_min/arg_max`` -> ``min_by/max_by`` with the key NULLed where the value is NULL;
+  ``arg_min_null/arg_max_null`` (a NULL value kept, as Trino's min_by/max_by keep it) -> ``min_by/max_by``;
 - ``l[k]`` -> ``element_at`` (NULL out of range, as DuckDB);
 - ``SELECT a, unnest(l) AS k FROM s, t`` -> ``SELECT a, k FROM s CROSS JOIN t CROSS JOIN UNNEST(l) AS u(k)``;
 - ``list_transform(list_sort(list({...})), lambda x: x.f)`` -> ``array_agg(f ORDER BY <fields>
@@ -148,9 +149,14 @@ def rewrite(tree: exp.Expression, what: str) -> exp.Expression:
     """
     from sqlglot import exp
 
-    from rumq.engines.portable import _expand_table_macros, _integer_div, _is_unnest_of_list
+    from rumq.engines.portable import (
+        _expand_table_macros,
+        _integer_div,
+        _is_unnest_of_list,
+        keep_null_args,
+    )
 
-    tree = _expand_table_macros(tree.copy(), what)
+    tree = keep_null_args(_expand_table_macros(tree.copy(), what))
     allowed = _allowed()
     exempt = _exempt(tree, what)
     for node in tree.walk():
@@ -531,6 +537,8 @@ def _node(node: exp.Expression, what: str) -> exp.Expression:
         # No match (or a group that took no part): DuckDB gives '', Trino NULL.
         return exp.Case(ifs=[exp.If(this=exp.Is(this=node.this.copy(), expression=exp.Null()), true=exp.Null())],
                         default=exp.Coalesce(this=node, expressions=[exp.Literal.string("")]))
+    if isinstance(node, (exp.ArgMin, exp.ArgMax)) and node.meta.get("keep_null"):
+        return node  # arg_min_null/arg_max_null: Trino's min_by/max_by keep a NULL value too
     if isinstance(node, (exp.ArgMin, exp.ArgMax)):
         value, key = node.this, node.expression
         guarded = exp.If(this=exp.Is(this=value.copy(), expression=exp.Null()), true=exp.Null(), false=key.copy())
@@ -702,8 +710,10 @@ def _ordered_arg(node: exp.Expression) -> exp.Expression:
     fields = [f.expression if isinstance(f, exp.PropertyEQ) else f for f in node.expression.expressions]
     order = [exp.Ordered(this=f.copy(), desc=desc, nulls_first=desc) for f in fields]
     x = node.this
-    agg = exp.Filter(this=exp.ArrayAgg(this=exp.Order(this=x.copy(), expressions=order)),
-                     expression=exp.Where(this=exp.Not(this=exp.Is(this=x.copy(), expression=exp.Null()))))
+    agg: exp.Expression = exp.ArrayAgg(this=exp.Order(this=x.copy(), expressions=order))
+    if not node.meta.get("keep_null"):  # arg_min_null/arg_max_null: the first value even when NULL
+        agg = exp.Filter(this=agg, expression=exp.Where(this=exp.Not(this=exp.Is(this=x.copy(),
+                                                                                 expression=exp.Null()))))
     return exp.Anonymous(this="element_at", expressions=[agg, exp.Literal.number(1)])
 
 
@@ -1211,13 +1221,18 @@ def sql_statement(text: str, *, data_dir: Any = None, since: Any = None, until: 
 def duckdb_twin(trino_sql: str) -> str:
     """The Trino statement back in DuckDB's dialect, for the tests that compare answers.
 
-    sqlglot's trino -> duckdb transpile plus the one thing it leaves as written:
-    regexp_replace's Java replacement (``$1``, ``\\$``) -> RE2's (``\\1``, ``$``).
+    sqlglot's trino -> duckdb transpile plus what it leaves as written or changes:
+    regexp_replace's Java replacement (``$1``, ``\\$``) -> RE2's (``\\1``, ``$``); ``min_by/max_by``
+    -> ``arg_min_null/arg_max_null`` (Trino keeps a NULL value at the smallest key, as those do;
+    sqlglot's ``arg_min`` skips it).
     """
     import sqlglot
     from sqlglot import exp
 
     tree = sqlglot.parse_one(trino_sql, read="trino")
+    for node in list(tree.find_all(exp.ArgMin, exp.ArgMax)):
+        name = "arg_min_null" if isinstance(node, exp.ArgMin) else "arg_max_null"
+        node.replace(exp.Anonymous(this=name, expressions=[node.this.copy(), node.expression.copy()]))
     for node in tree.find_all(exp.RegexpReplace):
         r = node.args.get("replacement")
         if isinstance(r, exp.Literal) and r.is_string:
