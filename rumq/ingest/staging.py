@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
@@ -136,7 +136,7 @@ class Stager:
         self.buffered: dict[str, list[int]] = {}  # day -> [rows, bytes]
         self.writers: dict[str, Any] = {}
 
-    def stage(self, jobs: list[StageJob], on_file: Callable[[dict[str, Any]], None]) -> None:
+    def stage(self, jobs: Iterable[StageJob], on_file: Callable[[dict[str, Any]], None]) -> None:
         """Stage every record of ``jobs``.
 
         ``on_file`` receives each file's result (name, read, control
@@ -245,14 +245,22 @@ def _unknown_batch(path: Path) -> RawBatch:
     return b
 
 
-def stage_in_process(jobs: list[StageJob], config: StageConfig, on_file: Callable[[dict[str, Any]], None]) -> None:
+def stage_in_process(jobs: list[StageJob] | Iterator[StageJob], config: StageConfig,
+                     on_file: Callable[[dict[str, Any]], None]) -> None:
     """Stage ``jobs`` in this process, several of their objects in flight (``Prefetcher``).
 
     Jobs that describe an object (``StageJob.object``, as a worker receives
-    them) are read from the store of ``config.store_options``.
+    them) are read from the store of ``config.store_options``. An iterator of
+    jobs (a worker's local files, handed out one by one) is read as it goes
+    and must hold no object.
     """
     from rumq.ingest.sources import StoredObject
 
+    if not isinstance(jobs, list):
+        stager = Stager(config)
+        stager.stage(jobs, on_file)
+        stager.close()
+        return
     described = [j for j in jobs if j.object is not None]
     if described:
         from dataclasses import replace
@@ -292,64 +300,147 @@ def _die_with_parent() -> None:
         pass  # not Linux: an orphaned worker only writes into a staging dir nobody reads
 
 
-def stage_in_workers(jobs: list[StageJob], workers: int, size_of: dict[str, int],
-                     on_file: Callable[[dict[str, Any]], None], config_of: Callable[[int], StageConfig]) -> None:
-    """Stage files in ``workers`` processes (``rumq.ingest.worker``), largest files first.
+#: A worker is handed files as it reports the previous ones, while less than
+#: this many bytes of its files are unfinished: big files go one at a time, so
+#: both workers end together; thousands of small ones go in bunches, so a
+#: round trip per file costs nothing.
+QUEUED_BYTES = 1 << 20
+
+
+class WorkerPool:
+    """Staging worker processes (``python -m rumq.ingest.worker``), started before their work is known.
+
+    A worker imports DuckDB and pyarrow as soon as it starts, so starting the
+    pool early (``rumq.ingest.pipeline`` does, once it knows the input is large)
+    overlaps that with the ingesting process's own work: hashing the input,
+    taking the lock, reading the manifest. A pool runs once (``run``);
+    ``close`` ends the workers it did not need.
 
     gzip, line splitting and JSON parsing are CPU-bound and scale with
     processes, not threads.
-
-    Args:
-        jobs: the files.
-        workers: how many processes.
-        size_of: file size by job name (for balancing the shares).
-        on_file: receives each file's result (called from reader threads, one at a time).
-        config_of: the ``StageConfig`` of worker k.
     """
-    import subprocess
-    import sys
-    import threading
 
-    shares: list[list[StageJob]] = [[] for _ in range(workers)]
-    loads = [0] * workers
-    for j in sorted(jobs, key=lambda j: -size_of[j.name]):  # largest first
-        i = loads.index(min(loads))
-        shares[i].append(j)
-        loads[i] += size_of[j.name]
-    lock = threading.Lock()
-    procs = []
-    # The workers import this very rumq, even when it is not installed.
-    root = str(Path(__file__).resolve().parents[2])
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))}
-    for share in shares:
-        if not share:
-            continue
-        p = subprocess.Popen(
-            [sys.executable, "-m", "rumq.ingest.worker"],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env,
-            preexec_fn=_die_with_parent,
-        )
-        assert p.stdin is not None
-        p.stdin.write(json.dumps(config_of(len(procs)).to_json()) + "\n")
-        p.stdin.write("".join(json.dumps(j.to_json()) + "\n" for j in share))
-        p.stdin.close()
-        procs.append(p)
+    def __init__(self, workers: int) -> None:
+        import subprocess
+        import sys
 
-    def drain(p) -> None:
-        for line in p.stdout:
-            with lock:
-                on_file(json.loads(line))
+        # The workers import this very rumq, even when it is not installed.
+        root = str(Path(__file__).resolve().parents[2])
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))}
+        self.procs = [subprocess.Popen([sys.executable, "-m", "rumq.ingest.worker"], stdin=subprocess.PIPE,
+                                       stdout=subprocess.PIPE, text=True, env=env, preexec_fn=_die_with_parent)
+                      for _ in range(workers)]
+        self.used = False
 
-    readers = [threading.Thread(target=drain, args=(p,), daemon=True) for p in procs]
-    for t in readers:
-        t.start()
-    try:
+    def __len__(self) -> int:
+        return len(self.procs)
+
+    def run(self, jobs: list[StageJob], workers: int, size_of: dict[str, int],
+            on_file: Callable[[dict[str, Any]], None], config_of: Callable[[int], StageConfig], *,
+            meanwhile: Callable[[], None] | None = None) -> None:
+        """Stage ``jobs`` in ``workers`` of the pool's processes, largest files first.
+
+        Local files are handed out as the workers finish the previous ones
+        (``QUEUED_BYTES``), so the last files do not leave one worker idle
+        while the other works. Objects are shared out up front: a worker keeps
+        several of its objects in flight (``rumq.objectstore.Prefetcher``).
+
+        Args:
+            jobs: the files.
+            workers: how many processes (at most ``len(self)``; the others are ended).
+            size_of: file size by job name (for balancing the shares).
+            on_file: receives each file's result (called from reader threads, one at a time).
+            config_of: the ``StageConfig`` of worker k.
+            meanwhile: run in this thread once the workers have their first files.
+
+        Raises:
+            RuntimeError: a worker failed (its own error is on stderr).
+        """
+        import threading
+
+        if self.used or workers > len(self.procs):
+            raise RuntimeError("internal error: a worker pool runs once, with at most its own workers")
+        self.used = True
+        for p in self.procs[workers:]:  # not needed: nothing was given to them
+            p.kill()
+        procs = self.procs[:workers]
+        for k, p in enumerate(procs):
+            _send(p, json.dumps(config_of(k).to_json()) + "\n")
+        todo = sorted(jobs, key=lambda j: -size_of[j.name])  # largest first
+        streamed = all(j.object is None for j in jobs)
+        lock = threading.Lock()
+        unfinished = [0] * workers  # bytes handed to worker k and not reported yet
+
+        def hand_out(k: int) -> None:
+            """Give worker k files until it has ``QUEUED_BYTES`` unfinished; end its input when none are left."""
+            lines = []
+            while todo and (not lines or unfinished[k] < QUEUED_BYTES):
+                j = todo.pop(0)
+                unfinished[k] += size_of[j.name]
+                lines.append(json.dumps(j.to_json()) + "\n")
+            _send(procs[k], "".join(lines), close=not todo)
+
+        if streamed:
+            for k in range(workers):
+                hand_out(k)
+        else:
+            shares: list[list[str]] = [[] for _ in range(workers)]
+            loads = [0] * workers
+            for j in todo:
+                k = loads.index(min(loads))
+                shares[k].append(json.dumps(j.to_json()) + "\n")
+                loads[k] += size_of[j.name]
+            for p, share in zip(procs, shares, strict=True):
+                _send(p, "".join(share), close=True)
+
+        def drain(k: int) -> None:
+            p = procs[k]
+            assert p.stdout is not None
+            for line in p.stdout:
+                out = json.loads(line)
+                with lock:
+                    on_file(out)
+                    unfinished[k] -= size_of[out["name"]]
+                    if streamed and unfinished[k] < QUEUED_BYTES:
+                        hand_out(k)
+
+        readers = [threading.Thread(target=drain, args=(k,), daemon=True) for k in range(workers)]
+        for t in readers:
+            t.start()
+        if meanwhile is not None:
+            meanwhile()
         for p, t in zip(procs, readers, strict=True):
             t.join()
             if p.wait() != 0:
                 raise RuntimeError(f"ingest worker failed with exit code {p.returncode} (see its error above)")
-    finally:
-        for p in procs:
+
+    def close(self) -> None:
+        """End every worker still running (all of them, when the pool was not run or a worker failed)."""
+        for p in self.procs:
             if p.poll() is None:
                 p.kill()
-                p.wait()
+            p.wait()
+            for f in (p.stdin, p.stdout):
+                if f is not None and not f.closed:
+                    f.close()
+
+    def __enter__(self) -> WorkerPool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _send(p: Any, text: str, *, close: bool = False) -> None:
+    """Write to a worker's input (and end it); a worker that is gone says why by its exit code."""
+    try:
+        if p.stdin.closed:
+            return
+        if text:
+            p.stdin.write(text)
+        if close:
+            p.stdin.close()
+        else:
+            p.stdin.flush()
+    except (BrokenPipeError, ValueError):
+        pass

@@ -1,0 +1,84 @@
+"""Worker processes of a large ingest: started early, handed files as they finish, never left behind."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from rumdata import dumps, event
+
+from rumq import catalog
+from rumq.ingest import ingest, staging
+from rumq.store import Store
+
+
+def _files(folder: Path, n_files: int, per_file: int) -> list[Path]:
+    """``n_files`` JSON-lines files of distinct events; file 1 repeats file 0's first event, the last ends with a bad line."""
+    folder.mkdir(parents=True, exist_ok=True)
+    base = dumps(event(at="2026-11-25T10:00:00", event_id="EVENTID"))
+    out = []
+    for k in range(n_files):
+        lines = [base.replace("EVENTID", f"ev-{k:03d}-{i:06d}") for i in range(per_file)]
+        if k == 1:
+            lines[0] = base.replace("EVENTID", "ev-000-000000")
+        if k == n_files - 1:
+            lines.append("not json")
+        p = folder / f"{k:03d}.jsonl"
+        p.write_text("\n".join(lines) + "\n")
+        out.append(p)
+    return out
+
+
+def _alive_children() -> set[int]:
+    """This process's children that are not zombies (Linux /proc)."""
+    alive = set()
+    for d in Path("/proc").iterdir():
+        try:
+            state, ppid = d.joinpath("stat").read_text().rsplit(")", 1)[1].split()[:2]
+        except (OSError, ValueError):
+            continue
+        if int(ppid) == os.getpid() and state != "Z":
+            alive.add(int(d.name))
+    return alive
+
+
+@pytest.mark.parametrize("queued", [1, staging.QUEUED_BYTES])
+def test_files_handed_out_as_workers_finish_are_each_staged_once(tmp_path, monkeypatch, queued):
+    # 1 byte: every file is its own round trip; the default: small files go in bunches.
+    monkeypatch.setattr(staging, "QUEUED_BYTES", queued)
+    monkeypatch.setenv("RUMQ_INGEST_WORKERS", "2")
+    files = _files(tmp_path / "in", 24, 450)
+    assert sum(p.stat().st_size for p in files) >= staging.PARALLEL_MIN_BYTES  # the worker path runs
+    r = ingest(tmp_path / "data", [str(tmp_path / "in")])
+    assert (r.read, r.written, r.duplicates, r.rejected) == (24 * 450 + 1, 24 * 450 - 1, 1, 1)
+    by_name = {Path(f.path).name: f for f in r.files}
+    assert (by_name["001.jsonl"].read, by_name["001.jsonl"].duplicates) == (450, 1)
+    assert (by_name["023.jsonl"].read, by_name["023.jsonl"].rejected) == (451, 1)
+    con = catalog.connect(tmp_path / "data", views=False)
+    counts = con.execute("SELECT count(DISTINCT source_file), count(*), count(DISTINCT event_id) FROM events").fetchone()
+    con.close()
+    assert counts == (24, 24 * 450 - 1, 24 * 450 - 1)
+    tags = {Path(f).stem.rsplit("-", 2)[-2] for f in Store(tmp_path / "data").event_files()}
+    assert tags == {"w0", "w1"}  # both workers got files
+
+
+def test_a_worker_that_gets_no_work_ends_cleanly():
+    done = subprocess.run([sys.executable, "-m", "rumq.ingest.worker"], input="", capture_output=True, text=True,
+                          timeout=120)
+    assert (done.returncode, done.stdout, done.stderr) == (0, "", "")
+
+
+def test_workers_started_for_files_already_ingested_are_not_left_behind(tmp_path, monkeypatch):
+    monkeypatch.setenv("RUMQ_INGEST_WORKERS", "2")
+    _files(tmp_path / "in", 4, 3000)
+    first = ingest(tmp_path / "data", [str(tmp_path / "in")])
+    assert first.written == 4 * 3000 - 1
+    pool = staging.WorkerPool(2)  # what ingest starts for such an input
+    pool.close()
+    assert all(p.returncode is not None for p in pool.procs)
+    again = ingest(tmp_path / "data", [str(tmp_path / "in")])  # workers start, then nothing to read
+    assert again.read == 0 and {f.status for f in again.files} == {"already-ingested"}
+    assert _alive_children() == set()
