@@ -83,3 +83,36 @@ def test_workers_started_for_files_already_ingested_are_not_left_behind(tmp_path
     again = ingest(tmp_path / "data", [str(tmp_path / "in")])  # workers start, then nothing to read
     assert again.read == 0 and {f.status for f in again.files} == {"already-ingested"}
     assert _alive_children() - before == set()
+
+
+def test_ids_whose_hashes_collide_are_checked_exactly(tmp_path, monkeypatch):
+    # Every event gets the same dedup key, as if all their id hashes collided:
+    # only the real duplicate may be dropped.
+    real_init = staging.Stager.__init__
+
+    def init(self, config):
+        real_init(self, config)
+        self.sql = self.sql.replace("hash(event_id) AS _key", "42::UBIGINT AS _key")
+        assert "42::UBIGINT AS _key" in self.sql
+
+    monkeypatch.setattr(staging.Stager, "__init__", init)
+    files = _files(tmp_path / "in", 3, 20)  # file 1 repeats file 0's first event
+    r = ingest(tmp_path / "data", [str(p) for p in files])
+    assert (r.read, r.written, r.duplicates, r.rejected) == (61, 59, 1, 1)
+    con = catalog.connect(tmp_path / "data", views=False)
+    assert con.execute("SELECT count(*), count(DISTINCT event_id) FROM events").fetchone() == (59, 59)
+    con.close()
+
+
+def test_an_ingest_whose_dedup_keys_are_missing_fails_and_commits_nothing(tmp_path, monkeypatch):
+    real_close = staging.Stager.close
+
+    def close(self):
+        real_close(self)
+        self.keys_path.unlink()
+
+    monkeypatch.setattr(staging.Stager, "close", close)
+    files = _files(tmp_path / "in", 2, 10)
+    with pytest.raises(RuntimeError, match="dedup keys"):
+        ingest(tmp_path / "data", [str(p) for p in files])
+    assert Store(tmp_path / "data").load_state().files == []

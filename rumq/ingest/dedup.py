@@ -36,30 +36,40 @@ class Deduped:
     rows_by_file: dict[str, int]
 
 
-def drop_duplicates(con: Any, store: Store, state: State, parts: Path, results: dict[str, FileResult]) -> Deduped:
+def drop_duplicates(con: Any, store: Store, state: State, parts: Path, keys: Path,
+                    results: dict[str, FileResult]) -> Deduped:
     """Drop duplicate events from the staged files; fill in each file's counts in ``results``.
 
     Duplicates are all but the first occurrence (in input order) of an
     event_id in this ingest, and every event_id already committed.
 
+    Args:
+        keys: the stagers' keys files (``staging.KEYS_DIR``): each good event's
+            ``_seq`` and the hash of its ``event_id``.
+
     Raises:
-        RuntimeError: the staged records of a file do not match what was read (a bug).
+        RuntimeError: the staged records of a file do not match what was read,
+            or the keys do not match the staged events (a bug).
     """
     con.execute("SET VARIABLE rumq_parts = ?", [str(parts / "*" / "*" / "*.parquet")]).fetchall()
     # Each question below is its own scan of the staged files (only the columns
     # it needs): a table of every staged key would grow with the ingest and spill.
     good = f"(SELECT _seq AS seq, event_id, event_name, source_file, filename, _part AS part FROM {STAGED} " \
            "WHERE _reject IS NULL)"
-    # Ids that occur more than once are found on their 64-bit hash (8-byte
-    # keys, not 36-byte text), then checked exactly.
-    con.execute(f"CREATE TABLE twice AS SELECT hash(event_id) AS h FROM {good} GROUP BY h HAVING count(*) > 1").fetchall()
-    con.execute(
-        "CREATE TABLE dropped AS SELECT seq, filename, source_file, event_name FROM ("
-        "  SELECT seq, filename, source_file, event_name, "
-        "    row_number() OVER (PARTITION BY event_id ORDER BY seq) AS rn "
-        f"  FROM {good} WHERE hash(event_id) IN (SELECT h FROM twice)"
-        ") WHERE rn > 1"
-    ).fetchall()
+    # Ids that occur more than once are found on their 64-bit hash, computed by
+    # the stagers (8-byte keys, no staged id read again), then checked exactly.
+    n_keys, n_candidates = _candidates(con, keys)
+    if n_candidates:
+        con.execute(
+            "CREATE TABLE dropped AS SELECT seq, filename, source_file, event_name FROM ("
+            "  SELECT seq, filename, source_file, event_name, "
+            "    row_number() OVER (PARTITION BY event_id ORDER BY seq) AS rn "
+            f"  FROM {good} WHERE seq IN (SELECT seq FROM candidates)"
+            ") WHERE rn > 1"
+        ).fetchall()
+    else:  # the usual case: no id twice, nothing to read
+        con.execute("CREATE TABLE dropped (seq BIGINT, filename VARCHAR, source_file VARCHAR, event_name VARCHAR)"
+                    ).fetchall()
     # The same event always carries the same client timestamp, so only the
     # partitions of the incoming dates can hold it.
     days = [r[0] for r in con.execute(f"SELECT DISTINCT part FROM {good}").fetchall()]
@@ -73,6 +83,7 @@ def drop_duplicates(con: Any, store: Store, state: State, parts: Path, results: 
             "AND event_id IN (SELECT event_id FROM read_parquet(getvariable('rumq_existing')))"
         ).fetchall()
     dup_by_file = dict(con.execute("SELECT source_file, count(*) FROM dropped GROUP BY 1").fetchall())
+    n_good = 0
     for name, read_n, rej in con.execute(
         f"SELECT source_file, count(*), count(*) FILTER (WHERE _reject IS NOT NULL) FROM {STAGED} GROUP BY 1"
     ).fetchall():
@@ -82,6 +93,9 @@ def drop_duplicates(con: Any, store: Store, state: State, parts: Path, results: 
         dup = dup_by_file.get(name, 0)
         res.rejected, res.duplicates = rej, dup
         res.written = read_n - rej - dup
+        n_good += read_n - rej
+    if n_keys != n_good:  # a missing keys file would let duplicates through
+        raise RuntimeError(f"internal error: {n_good} events staged, {n_keys} dedup keys")
     kept = f"(SELECT * FROM {good} WHERE seq NOT IN (SELECT seq FROM dropped))"
     by_type = dict(con.execute(f"SELECT event_name, count(*) FROM {kept} GROUP BY 1 ORDER BY 2 DESC, 1").fetchall())
     # Rewrite only the staged files that hold duplicates.
@@ -98,3 +112,30 @@ def drop_duplicates(con: Any, store: Store, state: State, parts: Path, results: 
     rows_by_file = dict(con.execute(f"SELECT filename, count(*) FROM {kept} GROUP BY 1").fetchall())
     return Deduped(by_type, rows_by_file)
 
+
+
+def _candidates(con: Any, keys: Path) -> tuple[int, int]:
+    """Table ``candidates(seq)``: the events whose id hash occurs more than once in ``keys``.
+
+    The hashes are sorted with numpy (a third of the CPU of a DuckDB GROUP BY
+    over as many random keys: docs/ingest.md, *Speed and memory*); the files
+    are memory-mapped, so only the pages read are loaded.
+
+    Returns:
+        (keys read, candidates).
+    """
+    import numpy as np
+    import pyarrow as pa
+
+    batches = [b for f in sorted(keys.glob("*.arrow")) for b in pa.ipc.open_stream(pa.memory_map(str(f)))]
+    hashes = np.concatenate([b.column("key").to_numpy() for b in batches] or [np.empty(0, np.uint64)])
+    hashes.sort()
+    twice = np.unique(hashes[1:][hashes[1:] == hashes[:-1]])
+    seqs = np.concatenate([b.column("seq").to_numpy()[np.isin(b.column("key").to_numpy(), twice)]
+                           for b in batches] or [np.empty(0, np.int64)]) if len(twice) else np.empty(0, np.int64)
+    con.register("rumq_candidates", pa.table({"seq": pa.array(seqs, pa.int64())}))
+    try:
+        con.execute("CREATE TABLE candidates AS SELECT seq FROM rumq_candidates").fetchall()
+    finally:
+        con.unregister("rumq_candidates")
+    return len(hashes), len(seqs)

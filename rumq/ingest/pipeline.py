@@ -262,7 +262,7 @@ def _read_and_commit(store: Store, state: State, todo: list[ToRead], report: Ing
             store.commit(state)
             return
         con = cons[0] if cons else staging.connect_stage(report.ingest_id, ingested_at, staging_dir)
-        deduped = drop_duplicates(con, store, state, parts, results)
+        deduped = drop_duplicates(con, store, state, parts, staging_dir / staging.KEYS_DIR, results)
         report.by_type = deduped.by_type
         rejects = staging_dir / "rejects.jsonl"
         n_rejects, report.reject_reasons = write_rejects(con, rejects, parts)

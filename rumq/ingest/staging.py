@@ -21,7 +21,7 @@ from rumq.errors import ObjectChangedError, ObjectReadError
 from rumq.eventfiles import INGEST_LEVEL, open_writer, plain_batch
 from rumq.ingest.readers import RawBatch, ReadStats, raw_schema, read
 from rumq.ingest.sources import as_source, head_and_problem
-from rumq.normalize import normalize_sql
+from rumq.normalize import REJECTED_PARTITION, normalize_sql
 
 #: DuckDB memory cap for an ingest (split between worker processes); larger
 #: work spills to the staging dir, so peak memory does not grow with the input.
@@ -36,6 +36,8 @@ GROUP_ROWS = 30_000
 GROUP_BYTES = 96 << 20
 #: ... and the largest buffer is written early when all days together hold more.
 BUFFER_BYTES = 160 << 20
+#: Folder of the ingest's staging folder with each stager's dedup keys (``Stager``).
+KEYS_DIR = "keys"
 
 @dataclass(frozen=True)
 class StageConfig:
@@ -122,6 +124,11 @@ class Stager:
     clusters a day's files by event type). Every record read is staged:
     good events under ``_part=<date>``, rejected ones under
     ``_part=rejected``. Runs in the ingesting process or in a worker process.
+
+    For deduplication, each good event's ``_seq`` and the 64-bit hash of its
+    ``event_id`` also go to ``<staging>/keys/<tag>.arrow`` (Arrow IPC), computed
+    here while the id is at hand: ``rumq.ingest.dedup`` then finds the ids that
+    may occur twice without reading every staged id again after the workers end.
     """
 
     def __init__(self, config: StageConfig) -> None:
@@ -131,7 +138,9 @@ class Stager:
         # A worker (threads=1) gets its share of the ingest's memory budget.
         memory = MEMORY_LIMIT_MB // 3 if config.threads else MEMORY_LIMIT_MB
         self.con = connect_stage(config.ingest_id, config.ingested_at, Path(config.staging), config.threads, memory)
-        self.sql = normalize_sql("batch")
+        self.sql = f"SELECT *, hash(event_id) AS _key FROM ({normalize_sql('batch')})"
+        self.keys_path = Path(config.staging) / KEYS_DIR / f"{self.tag}.arrow"
+        self.keys: Any = None  # the keys file's writer, opened with the first good event
         self.buffers: dict[str, list[Any]] = {}
         self.buffered: dict[str, list[int]] = {}  # day -> [rows, bytes]
         self.writers: dict[str, Any] = {}
@@ -181,11 +190,21 @@ class Stager:
 
     def _route(self, rb: Any) -> None:
         """Buffer DuckDB's output by day; write a row group when a day has enough."""
+        import pyarrow as pa
         import pyarrow.compute as pc
 
         rb = plain_batch(rb)  # see connect_stage: Parquet should hold plain BOOLEAN
         parts = rb.column("_part")
         uniq = pc.unique(parts).to_pylist()
+        keys = pa.RecordBatch.from_arrays([rb.column("_key"), rb.column("_seq")], ["key", "seq"])
+        if REJECTED_PARTITION in uniq:
+            keys = keys.filter(pc.not_equal(parts, REJECTED_PARTITION))
+        if keys.num_rows:
+            if self.keys is None:
+                self.keys_path.parent.mkdir(parents=True, exist_ok=True)
+                self.keys = pa.ipc.new_stream(str(self.keys_path), keys.schema)
+            self.keys.write_batch(keys)
+        rb = rb.drop_columns(["_key"])
         for part in uniq:
             # A batch nearly always holds one day; a copy only around midnight.
             rows = rb if len(uniq) == 1 else rb.filter(pc.equal(parts, part))
@@ -221,6 +240,9 @@ class Stager:
         for w in self.writers.values():
             w.close()
         self.writers.clear()
+        if self.keys is not None:
+            self.keys.close()
+            self.keys = None
         self.con.close()
 
 
