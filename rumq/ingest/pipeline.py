@@ -247,7 +247,11 @@ def _read_and_commit(store: Store, state: State, todo: list[ToRead], report: Ing
         parts.mkdir()
         cons: list[Any] = []
 
-        def connect() -> None:  # DuckDB is imported and set up while the workers parse
+        def connect() -> None:
+            # While the workers parse: load what dedup needs and set up its connection.
+            import numpy  # noqa: F401
+            import pyarrow  # noqa: F401
+
             cons.append(staging.connect_stage(report.ingest_id, ingested_at, staging_dir))
 
         _stage(todo, results, parts, staging_dir, report.ingest_id, ingested_at, log_group, on_progress,
