@@ -116,3 +116,23 @@ def test_an_ingest_whose_dedup_keys_are_missing_fails_and_commits_nothing(tmp_pa
     with pytest.raises(RuntimeError, match="dedup keys"):
         ingest(tmp_path / "data", [str(p) for p in files])
     assert Store(tmp_path / "data").load_state().files == []
+
+
+@pytest.mark.parametrize("glue_schema", ["structs", "json-strings"])
+def test_workers_read_firehose_parquet_as_this_process_does(tmp_path, monkeypatch, glue_schema):
+    # Workers run without numpy (rumq.ingest.worker); the columnar reader must not need it.
+    from rumq.generate import generate
+
+    generate(tmp_path / "in", sessions=40, days=1, seed=5, fmt="firehose-parquet", glue_schema=glue_schema)
+    monkeypatch.setattr(staging, "PARALLEL_MIN_BYTES", 0)  # however small, stage in workers
+    got = {}
+    for workers in ("1", "2"):
+        monkeypatch.setenv("RUMQ_INGEST_WORKERS", workers)
+        r = ingest(tmp_path / f"data{workers}", [str(tmp_path / "in")])
+        tags = {Path(f).stem.rsplit("-", 2)[-2] for f in Store(tmp_path / f"data{workers}").event_files()}
+        con = catalog.connect(tmp_path / f"data{workers}", views=False)
+        rows = con.execute("SELECT event_id, message, event_time FROM events ORDER BY event_id").fetchall()
+        con.close()
+        got[workers] = (r.read, r.written, r.rejected, rows)
+        assert len(tags) == int(workers)
+    assert got["1"][0] > 0 and got["1"] == got["2"]

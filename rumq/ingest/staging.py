@@ -393,18 +393,27 @@ class WorkerPool:
         lock = threading.Lock()
         unfinished = [0] * workers  # bytes handed to worker k and not reported yet
 
+        def give(k: int) -> str:
+            j = todo.pop(0)
+            unfinished[k] += size_of[j.name]
+            return json.dumps(j.to_json()) + "\n"
+
         def hand_out(k: int) -> None:
             """Give worker k files until it has ``QUEUED_BYTES`` unfinished; end its input when none are left."""
             lines = []
             while todo and (not lines or unfinished[k] < QUEUED_BYTES):
-                j = todo.pop(0)
-                unfinished[k] += size_of[j.name]
-                lines.append(json.dumps(j.to_json()) + "\n")
+                lines.append(give(k))
             _send(procs[k], "".join(lines), close=not todo)
 
         if streamed:
+            # First shares in turn, one file at a time, so that a small input still reaches every worker.
+            first: list[list[str]] = [[] for _ in range(workers)]
+            while todo and any(not first[k] or unfinished[k] < QUEUED_BYTES for k in range(workers)):
+                for k in range(workers):
+                    if todo and (not first[k] or unfinished[k] < QUEUED_BYTES):
+                        first[k].append(give(k))
             for k in range(workers):
-                hand_out(k)
+                _send(procs[k], "".join(first[k]), close=not todo)
         else:
             shares: list[list[str]] = [[] for _ in range(workers)]
             loads = [0] * workers
