@@ -14,7 +14,7 @@ from typing import Any
 
 from rumq.eventfiles import INGEST_LEVEL, write_query
 from rumq.ingest.report import FileResult
-from rumq.ingest.staging import GROUP_BYTES, GROUP_ROWS
+from rumq.ingest.staging import GROUP_BYTES, GROUP_ROWS, StagedCounts
 from rumq.schema import FILE_COLUMNS
 from rumq.store import State, Store
 
@@ -45,7 +45,8 @@ def drop_duplicates(con: Any, store: Store, state: State, parts: Path, keys: Pat
 
     Args:
         keys: the stagers' keys files (``staging.KEYS_DIR``): each good event's
-            ``_seq`` and the hash of its ``event_id``.
+            ``_seq`` and the hash of its ``event_id``, and what each stager
+            wrote (``staging.StagedCounts``).
 
     Raises:
         RuntimeError: the staged records of a file do not match what was read,
@@ -53,7 +54,7 @@ def drop_duplicates(con: Any, store: Store, state: State, parts: Path, keys: Pat
     """
     con.execute("SET VARIABLE rumq_parts = ?", [str(parts / "*" / "*" / "*.parquet")]).fetchall()
     # Each question below is its own scan of the staged files (only the columns
-    # it needs): a table of every staged key would grow with the ingest and spill.
+    # it needs), and only asked when some id may repeat or days already hold events.
     good = f"(SELECT _seq AS seq, event_id, event_name, source_file, filename, _part AS part FROM {STAGED} " \
            "WHERE _reject IS NULL)"
     # Ids that occur more than once are found on their 64-bit hash, computed by
@@ -70,10 +71,13 @@ def drop_duplicates(con: Any, store: Store, state: State, parts: Path, keys: Pat
     else:  # the usual case: no id twice, nothing to read
         con.execute("CREATE TABLE dropped (seq BIGINT, filename VARCHAR, source_file VARCHAR, event_name VARCHAR)"
                     ).fetchall()
+    # What the stagers wrote, counted as they wrote it (no scan of the staged files).
+    counts = StagedCounts()
+    for f in sorted(keys.glob("*.json")):
+        counts.merge(StagedCounts.load(f))
     # The same event always carries the same client timestamp, so only the
     # partitions of the incoming dates can hold it.
-    days = [r[0] for r in con.execute(f"SELECT DISTINCT part FROM {good}").fetchall()]
-    existing = [store.url(f["path"]) for f in state.files if f["date"] in set(days)]
+    existing = [store.url(f["path"]) for f in state.files if f["date"] in counts.days]
     if existing:
         store.prepare(con, store.file_sizes(state))
         con.execute("SET VARIABLE rumq_existing = ?::VARCHAR[]", [existing]).fetchall()
@@ -84,20 +88,26 @@ def drop_duplicates(con: Any, store: Store, state: State, parts: Path, keys: Pat
         ).fetchall()
     dup_by_file = dict(con.execute("SELECT source_file, count(*) FROM dropped GROUP BY 1").fetchall())
     n_good = 0
-    for name, read_n, rej in con.execute(
-        f"SELECT source_file, count(*), count(*) FILTER (WHERE _reject IS NOT NULL) FROM {STAGED} GROUP BY 1"
-    ).fetchall():
-        res = results[name]
+    for name, res in results.items():
+        read_n, rej = counts.staged.get(name, 0), counts.rejected.get(name, 0)
         if read_n != res.read:  # every record read was staged; anything else is a bug
             raise RuntimeError(f"internal error: {name}: read {res.read} records, staged {read_n}")
+        if not read_n:
+            continue
         dup = dup_by_file.get(name, 0)
         res.rejected, res.duplicates = rej, dup
         res.written = read_n - rej - dup
         n_good += read_n - rej
-    if n_keys != n_good:  # a missing keys file would let duplicates through
-        raise RuntimeError(f"internal error: {n_good} events staged, {n_keys} dedup keys")
-    kept = f"(SELECT * FROM {good} WHERE seq NOT IN (SELECT seq FROM dropped))"
-    by_type = dict(con.execute(f"SELECT event_name, count(*) FROM {kept} GROUP BY 1 ORDER BY 2 DESC, 1").fetchall())
+    if sum(counts.files.values()) != n_good or n_keys != n_good:  # missing keys would let duplicates through
+        raise RuntimeError(f"internal error: {n_good} events staged, {sum(counts.files.values())} in the staged "
+                           f"files, {n_keys} dedup keys")
+    by_type = dict(counts.by_type)
+    rows_by_file = dict(counts.files)
+    for name, fname, n in con.execute("SELECT event_name, filename, count(*) FROM dropped GROUP BY ALL").fetchall():
+        by_type[name] -= n
+        rows_by_file[fname] -= n
+    by_type = dict(sorted(((k, n) for k, n in by_type.items() if n > 0),
+                          key=lambda kv: (-kv[1], kv[0] is None, kv[0] or "")))
     # Rewrite only the staged files that hold duplicates.
     for (fname,) in con.execute("SELECT DISTINCT filename FROM dropped").fetchall():
         tmp = fname + ".dedup"
@@ -109,8 +119,7 @@ def drop_duplicates(con: Any, store: Store, state: State, parts: Path, keys: Pat
             f"(SELECT seq FROM dropped WHERE filename = getvariable('rumq_file'))",
             tmp, level=INGEST_LEVEL, group_rows=GROUP_ROWS, group_bytes=GROUP_BYTES, all_statistics=False)
         os.replace(tmp, fname)
-    rows_by_file = dict(con.execute(f"SELECT filename, count(*) FROM {kept} GROUP BY 1").fetchall())
-    return Deduped(by_type, rows_by_file)
+    return Deduped(by_type, {f: n for f, n in rows_by_file.items() if n > 0})
 
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -127,8 +127,10 @@ class Stager:
 
     For deduplication, each good event's ``_seq`` and the 64-bit hash of its
     ``event_id`` also go to ``<staging>/keys/<tag>.arrow`` (Arrow IPC), computed
-    here while the id is at hand: ``rumq.ingest.dedup`` then finds the ids that
-    may occur twice without reading every staged id again after the workers end.
+    here while the id is at hand, and what was staged is counted as it is
+    written (``<staging>/keys/<tag>.json``: rows per staged file, per input file,
+    rejected per input file, per event type): ``rumq.ingest.dedup`` then needs no
+    scan of the staged files after the workers end unless an id may occur twice.
     """
 
     def __init__(self, config: StageConfig) -> None:
@@ -141,6 +143,8 @@ class Stager:
         self.sql = f"SELECT *, hash(event_id) AS _key FROM ({normalize_sql('batch')})"
         self.keys_path = Path(config.staging) / KEYS_DIR / f"{self.tag}.arrow"
         self.keys: Any = None  # the keys file's writer, opened with the first good event
+        self.names: dict[int, str] = {}  # job index -> input file name
+        self.counts = StagedCounts()
         self.buffers: dict[str, list[Any]] = {}
         self.buffered: dict[str, list[int]] = {}  # day -> [rows, bytes]
         self.writers: dict[str, Any] = {}
@@ -158,6 +162,7 @@ class Stager:
         def batches():
             try:
                 for job in jobs:
+                    self.names[job.index] = job.name
                     stats = ReadStats()
                     n = 0
                     failed = None
@@ -223,15 +228,16 @@ class Stager:
 
         table = pa.Table.from_batches(self.buffers.pop(part))
         del self.buffered[part]
+        dest = self.parts / self.tag / f"_part={part}" / "data.parquet"
         w = self.writers.get(part)
         if w is None:
-            dest = self.parts / self.tag / f"_part={part}"
-            dest.mkdir(parents=True, exist_ok=True)
+            dest.parent.mkdir(parents=True, exist_ok=True)
             # Settings shared with compact and migrate (rumq.eventfiles), at the ingest's zstd level.
-            w = self.writers[part] = open_writer(dest / "data.parquet", table.schema, level=INGEST_LEVEL)
+            w = self.writers[part] = open_writer(dest, table.schema, level=INGEST_LEVEL)
         # Row groups of at most GROUP_ROWS rows and about GROUP_BYTES (records can be 1 MiB).
         per_group = max(1, min(GROUP_ROWS, table.num_rows * GROUP_BYTES // max(table.nbytes, 1)))
         w.write_table(table, row_group_size=per_group)
+        self.counts.add(table, part, str(dest), self.names)
 
     def close(self) -> None:
         """Write what is buffered and close every file (a file is readable only once closed)."""
@@ -243,7 +249,63 @@ class Stager:
         if self.keys is not None:
             self.keys.close()
             self.keys = None
+        if self.counts.files or self.counts.staged:
+            self.counts.save(self.keys_path.with_suffix(".json"))
         self.con.close()
+
+
+@dataclass
+class StagedCounts:
+    """What a stager wrote, counted as it is written (so dedup need not scan the staged files).
+
+    Attributes:
+        files: good events per staged file (path -> rows).
+        days: the partitions of those files.
+        staged: records staged per input file (good or rejected).
+        rejected: rejected records per input file.
+        by_type: good events per ``event_name`` (None for none).
+    """
+
+    files: dict[str, int] = field(default_factory=dict)
+    days: set[str] = field(default_factory=set)
+    staged: dict[str, int] = field(default_factory=dict)
+    rejected: dict[str, int] = field(default_factory=dict)
+    by_type: dict[str | None, int] = field(default_factory=dict)
+
+    def add(self, table: Any, part: str, path: str, names: dict[int, str]) -> None:
+        """Count ``table``, written to ``path`` (partition ``part``); ``names``: job index -> input file."""
+        import pyarrow.compute as pc
+
+        # _seq is job index * SEQ_STRIDE + ordinal: the input file of every row, without reading its name.
+        for v in pc.value_counts(pc.shift_right(table.column("_seq"), SEQ_STRIDE.bit_length() - 1)).to_pylist():
+            name = names[v["values"]]
+            self.staged[name] = self.staged.get(name, 0) + v["counts"]
+            if part == REJECTED_PARTITION:
+                self.rejected[name] = self.rejected.get(name, 0) + v["counts"]
+        if part == REJECTED_PARTITION:
+            return
+        self.files[path] = self.files.get(path, 0) + table.num_rows
+        self.days.add(part)
+        for v in pc.value_counts(table.column("event_name")).to_pylist():
+            self.by_type[v["values"]] = self.by_type.get(v["values"], 0) + v["counts"]
+
+    def merge(self, other: StagedCounts) -> None:
+        for mine, theirs in ((self.files, other.files), (self.staged, other.staged),
+                             (self.rejected, other.rejected), (self.by_type, other.by_type)):
+            for k, n in theirs.items():
+                mine[k] = mine.get(k, 0) + n  # type: ignore[index]
+        self.days |= other.days
+
+    def save(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps({"files": self.files, "days": sorted(self.days), "staged": self.staged,
+                                    "rejected": self.rejected, "by_type": list(self.by_type.items())}))
+
+    @classmethod
+    def load(cls, path: Path) -> StagedCounts:
+        data = json.loads(path.read_text())
+        return cls(data["files"], set(data["days"]), data["staged"], data["rejected"],
+                   {k: n for k, n in data["by_type"]})
 
 
 def _records(job: StageJob, stats: ReadStats) -> Iterator[Any]:
