@@ -136,3 +136,23 @@ def test_workers_read_firehose_parquet_as_this_process_does(tmp_path, monkeypatc
         got[workers] = (r.read, r.written, r.rejected, rows)
         assert len(tags) == int(workers)
     assert got["1"][0] > 0 and got["1"] == got["2"]
+
+
+def test_thousands_of_tiny_files_do_not_stall_the_workers(tmp_path, monkeypatch):
+    # Each worker's first share is ~1 MiB of 300-byte files: more job lines and
+    # more reports than a pipe holds, which must not block either side.
+    import threading
+
+    monkeypatch.setattr(staging, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setenv("RUMQ_INGEST_WORKERS", "2")
+    line = dumps(event(at="2026-11-25T10:00:00", event_id="EVENTID"))
+    (tmp_path / "in").mkdir()
+    n = 1500
+    for i in range(n):
+        (tmp_path / "in" / f"{i:05d}.jsonl").write_text(line.replace("EVENTID", f"ev-{i:06d}") + "\n")
+    out: list = []
+    t = threading.Thread(target=lambda: out.append(ingest(tmp_path / "data", [str(tmp_path / "in")])), daemon=True)
+    t.start()
+    t.join(600)
+    assert out, "the ingest stalled"
+    assert (out[0].read, out[0].written) == (n, n)

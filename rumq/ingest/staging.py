@@ -440,7 +440,9 @@ class WorkerPool:
         Raises:
             RuntimeError: a worker failed (its own error is on stderr).
         """
+        import queue
         import threading
+        from collections import deque
 
         if self.used or workers > len(self.procs):
             raise RuntimeError("internal error: a worker pool runs once, with at most its own workers")
@@ -450,13 +452,23 @@ class WorkerPool:
         procs = self.procs[:workers]
         for k, p in enumerate(procs):
             _send(p, json.dumps(config_of(k).to_json()) + "\n")
-        todo = sorted(jobs, key=lambda j: -size_of[j.name])  # largest first
+        todo = deque(sorted(jobs, key=lambda j: -size_of[j.name]))  # largest first
         streamed = all(j.object is None for j in jobs)
         lock = threading.Lock()
         unfinished = [0] * workers  # bytes handed to worker k and not reported yet
+        # What goes to a worker's input is written by a thread of its own: a write
+        # may wait until the worker reads, and the worker may be waiting for its
+        # reports to be read (by ``drain``), so neither may wait on the other.
+        outbox: list[queue.SimpleQueue[tuple[str, bool] | None]] = [queue.SimpleQueue() for _ in range(workers)]
+
+        def write(k: int) -> None:
+            while (item := outbox[k].get()) is not None:
+                _send(procs[k], item[0], close=item[1])
+                if item[1]:
+                    return
 
         def give(k: int) -> str:
-            j = todo.pop(0)
+            j = todo.popleft()
             unfinished[k] += size_of[j.name]
             return json.dumps(j.to_json()) + "\n"
 
@@ -465,7 +477,11 @@ class WorkerPool:
             lines = []
             while todo and (not lines or unfinished[k] < QUEUED_BYTES):
                 lines.append(give(k))
-            _send(procs[k], "".join(lines), close=not todo)
+            outbox[k].put(("".join(lines), not todo))
+
+        writers = [threading.Thread(target=write, args=(k,), daemon=True) for k in range(workers)]
+        for t in writers:
+            t.start()
 
         if streamed:
             # First shares in turn, one file at a time, so that a small input still reaches every worker.
@@ -475,7 +491,7 @@ class WorkerPool:
                     if todo and (not first[k] or unfinished[k] < QUEUED_BYTES):
                         first[k].append(give(k))
             for k in range(workers):
-                _send(procs[k], "".join(first[k]), close=not todo)
+                outbox[k].put(("".join(first[k]), not todo))
         else:
             shares: list[list[str]] = [[] for _ in range(workers)]
             loads = [0] * workers
@@ -483,8 +499,8 @@ class WorkerPool:
                 k = loads.index(min(loads))
                 shares[k].append(json.dumps(j.to_json()) + "\n")
                 loads[k] += size_of[j.name]
-            for p, share in zip(procs, shares, strict=True):
-                _send(p, "".join(share), close=True)
+            for k, share in enumerate(shares):
+                outbox[k].put(("".join(share), True))
 
         def drain(k: int) -> None:
             p = procs[k]
@@ -500,12 +516,16 @@ class WorkerPool:
         readers = [threading.Thread(target=drain, args=(k,), daemon=True) for k in range(workers)]
         for t in readers:
             t.start()
-        if meanwhile is not None:
-            meanwhile()
-        for p, t in zip(procs, readers, strict=True):
-            t.join()
-            if p.wait() != 0:
-                raise RuntimeError(f"ingest worker failed with exit code {p.returncode} (see its error above)")
+        try:
+            if meanwhile is not None:
+                meanwhile()
+            for p, t in zip(procs, readers, strict=True):
+                t.join()
+                if p.wait() != 0:
+                    raise RuntimeError(f"ingest worker failed with exit code {p.returncode} (see its error above)")
+        finally:
+            for box in outbox:  # a writer still waiting (a worker failed): let it end
+                box.put(None)
 
     def close(self) -> None:
         """End every worker still running (all of them, when the pool was not run or a worker failed)."""
