@@ -82,25 +82,44 @@ def ingest(
     files = expand(paths, store_options)
     store = Store(data_dir, store_options)
     notice = on_notice or (lambda _m: None)
-    for attempt in range(1, COMMIT_ATTEMPTS + 1):
-        try:
-            report = _ingest(store, files, format, log_group, force, wait, notice, on_progress)
-            break
-        except DatasetConflictError:
-            # Only on an object store: another writer's commit came first. Nothing
-            # of this attempt is in the dataset; read the new manifest and start over.
-            if attempt == COMMIT_ATTEMPTS:
-                raise
-            notice(f"another writer committed to {store.root} first; ingesting again on top of it "
-                   f"(attempt {attempt + 1} of {COMMIT_ATTEMPTS})")
+    pool = _early_pool(files)
+    try:
+        for attempt in range(1, COMMIT_ATTEMPTS + 1):
+            try:
+                report = _ingest(store, files, format, log_group, force, wait, notice, on_progress, pool)
+                break
+            except DatasetConflictError:
+                # Only on an object store: another writer's commit came first. Nothing
+                # of this attempt is in the dataset; read the new manifest and start over.
+                if attempt == COMMIT_ATTEMPTS:
+                    raise
+                notice(f"another writer committed to {store.root} first; ingesting again on top of it "
+                       f"(attempt {attempt + 1} of {COMMIT_ATTEMPTS})")
+    finally:
+        if pool is not None:
+            pool.close()
     if strict:
         report.raise_if_rejected()
     return report
 
 
+def _early_pool(files: list[InputFile]) -> staging.WorkerPool | None:
+    """Worker processes for an input large enough to be staged in them, started now.
+
+    They import DuckDB and pyarrow while this process hashes the files,
+    takes the lock and reads the manifest (measured: docs/ingest.md, *Speed
+    and memory*). When fewer files turn out to need reading (already
+    ingested), ``_stage`` uses as many as it needs and the others end unused.
+    """
+    workers = min(ingest_workers(), len(files))
+    if workers > 1 and sum(f.size for f in files) >= staging.PARALLEL_MIN_BYTES:
+        return staging.WorkerPool(workers)
+    return None
+
+
 def _ingest(store: Store, files: list[InputFile], format: str | None, log_group: str | None,  # noqa: A002
             force: bool, wait: bool, notice: Callable[[str], None],
-            on_progress: Callable[[int, int], None] | None) -> IngestReport:
+            on_progress: Callable[[int, int], None] | None, pool: staging.WorkerPool | None) -> IngestReport:
     """One attempt of ``ingest``: under the lock (local), from the committed state to a new commit."""
     ingest_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:8]
     report = IngestReport(ingest_id)
@@ -139,7 +158,7 @@ def _ingest(store: Store, files: list[InputFile], format: str | None, log_group:
             notice(line)
         if not todo:
             return report
-        _read_and_commit(store, state, todo, report, log_group, on_progress)
+        _read_and_commit(store, state, todo, report, log_group, on_progress, pool)
         for line in lacking_notices(report.files):
             notice(line)
         merge_small_files(store, report, notice)
@@ -213,7 +232,8 @@ def lacking_notices(files: list[FileResult]) -> list[str]:
 
 
 def _read_and_commit(store: Store, state: State, todo: list[ToRead], report: IngestReport,
-                     log_group: str | None, on_progress: Callable[[int, int], None] | None) -> None:
+                     log_group: str | None, on_progress: Callable[[int, int], None] | None,
+                     pool: staging.WorkerPool | None) -> None:
     """Stage ``todo``, drop duplicates, commit; on any failure leave the committed state untouched."""
     staging_dir = store.new_staging(report.ingest_id)
     try:
@@ -225,16 +245,28 @@ def _read_and_commit(store: Store, state: State, todo: list[ToRead], report: Ing
             report.files.append(res)
         parts = staging_dir / "parts"
         parts.mkdir()
-        _stage(todo, results, parts, staging_dir, report.ingest_id, ingested_at, log_group, on_progress)
+        cons: list[Any] = []
+
+        def connect() -> None:
+            # While the workers parse: load what dedup needs and set up its connection.
+            import numpy  # noqa: F401
+            import pyarrow  # noqa: F401
+
+            cons.append(staging.connect_stage(report.ingest_id, ingested_at, staging_dir))
+
+        _stage(todo, results, parts, staging_dir, report.ingest_id, ingested_at, log_group, on_progress,
+               pool, meanwhile=connect)
         if not any(parts.iterdir()):
+            for con in cons:
+                con.close()
             for res in results.values():
                 if res.status == "ingested":
                     res.status, res.reason = "empty", "no records in it"
             record_inputs(state, todo, report)
             store.commit(state)
             return
-        con = staging.connect_stage(report.ingest_id, ingested_at, staging_dir)
-        deduped = drop_duplicates(con, store, state, parts, results)
+        con = cons[0] if cons else staging.connect_stage(report.ingest_id, ingested_at, staging_dir)
+        deduped = drop_duplicates(con, store, state, parts, staging_dir / staging.KEYS_DIR, results)
         report.by_type = deduped.by_type
         rejects = staging_dir / "rejects.jsonl"
         n_rejects, report.reject_reasons = write_rejects(con, rejects, parts)
@@ -265,8 +297,10 @@ def ingest_workers() -> int:
 
 
 def _stage(todo: list[ToRead], results: dict[str, FileResult], parts: Path, staging_dir: Path, ingest_id: str,
-           ingested_at: datetime, log_group: str | None, on_progress: Callable[[int, int], None] | None) -> None:
-    """Stage every record of ``todo`` under ``parts``, in this process or in workers."""
+           ingested_at: datetime, log_group: str | None, on_progress: Callable[[int, int], None] | None,
+           pool: staging.WorkerPool | None, meanwhile: Callable[[], None] | None = None) -> None:
+    """Stage every record of ``todo`` under ``parts``, in this process or in workers (``pool``,
+    when it has enough of them and was not used yet); ``meanwhile`` runs while workers parse."""
     total = sum(t.file.size for t in todo) or 1
     workers = min(ingest_workers(), len(todo))
     objects = [t.file.path for t in todo if isinstance(t.file.path, StoredObject)]
@@ -294,10 +328,14 @@ def _stage(todo: list[ToRead], results: dict[str, FileResult], parts: Path, stag
         if on_progress:
             on_progress(done, total)
 
-    if parallel:
-        staging.stage_in_workers(jobs, workers, size_of, on_file, config_of)
-    else:
+    if not parallel:
         staging.stage_in_process(jobs, config_of(0), on_file)
+        return
+    if pool is not None and not pool.used and len(pool) >= workers:
+        pool.run(jobs, workers, size_of, on_file, config_of, meanwhile=meanwhile)
+        return
+    with staging.WorkerPool(workers) as fresh:  # none started early, or a retry after a conflict
+        fresh.run(jobs, workers, size_of, on_file, config_of, meanwhile=meanwhile)
 
 
 def _job(t: ToRead, index: int, *, describe: bool) -> StageJob:

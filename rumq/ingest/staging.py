@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -21,7 +21,7 @@ from rumq.errors import ObjectChangedError, ObjectReadError
 from rumq.eventfiles import INGEST_LEVEL, open_writer, plain_batch
 from rumq.ingest.readers import RawBatch, ReadStats, raw_schema, read
 from rumq.ingest.sources import as_source, head_and_problem
-from rumq.normalize import normalize_sql
+from rumq.normalize import REJECTED_PARTITION, normalize_sql
 
 #: DuckDB memory cap for an ingest (split between worker processes); larger
 #: work spills to the staging dir, so peak memory does not grow with the input.
@@ -36,6 +36,8 @@ GROUP_ROWS = 30_000
 GROUP_BYTES = 96 << 20
 #: ... and the largest buffer is written early when all days together hold more.
 BUFFER_BYTES = 160 << 20
+#: Folder of the ingest's staging folder with each stager's dedup keys (``Stager``).
+KEYS_DIR = "keys"
 
 @dataclass(frozen=True)
 class StageConfig:
@@ -122,6 +124,13 @@ class Stager:
     clusters a day's files by event type). Every record read is staged:
     good events under ``_part=<date>``, rejected ones under
     ``_part=rejected``. Runs in the ingesting process or in a worker process.
+
+    For deduplication, each good event's ``_seq`` and the 64-bit hash of its
+    ``event_id`` also go to ``<staging>/keys/<tag>.arrow`` (Arrow IPC), computed
+    here while the id is at hand, and what was staged is counted as it is
+    written (``<staging>/keys/<tag>.json``: rows per staged file, per input file,
+    rejected per input file, per event type): ``rumq.ingest.dedup`` then needs no
+    scan of the staged files after the workers end unless an id may occur twice.
     """
 
     def __init__(self, config: StageConfig) -> None:
@@ -131,12 +140,16 @@ class Stager:
         # A worker (threads=1) gets its share of the ingest's memory budget.
         memory = MEMORY_LIMIT_MB // 3 if config.threads else MEMORY_LIMIT_MB
         self.con = connect_stage(config.ingest_id, config.ingested_at, Path(config.staging), config.threads, memory)
-        self.sql = normalize_sql("batch")
+        self.sql = f"SELECT *, hash(event_id) AS _key FROM ({normalize_sql('batch')})"
+        self.keys_path = Path(config.staging) / KEYS_DIR / f"{self.tag}.arrow"
+        self.keys: Any = None  # the keys file's writer, opened with the first good event
+        self.names: dict[int, str] = {}  # job index -> input file name
+        self.counts = StagedCounts()
         self.buffers: dict[str, list[Any]] = {}
         self.buffered: dict[str, list[int]] = {}  # day -> [rows, bytes]
         self.writers: dict[str, Any] = {}
 
-    def stage(self, jobs: list[StageJob], on_file: Callable[[dict[str, Any]], None]) -> None:
+    def stage(self, jobs: Iterable[StageJob], on_file: Callable[[dict[str, Any]], None]) -> None:
         """Stage every record of ``jobs``.
 
         ``on_file`` receives each file's result (name, read, control
@@ -149,6 +162,7 @@ class Stager:
         def batches():
             try:
                 for job in jobs:
+                    self.names[job.index] = job.name
                     stats = ReadStats()
                     n = 0
                     failed = None
@@ -181,11 +195,21 @@ class Stager:
 
     def _route(self, rb: Any) -> None:
         """Buffer DuckDB's output by day; write a row group when a day has enough."""
+        import pyarrow as pa
         import pyarrow.compute as pc
 
         rb = plain_batch(rb)  # see connect_stage: Parquet should hold plain BOOLEAN
         parts = rb.column("_part")
         uniq = pc.unique(parts).to_pylist()
+        keys = pa.RecordBatch.from_arrays([rb.column("_key"), rb.column("_seq")], ["key", "seq"])
+        if REJECTED_PARTITION in uniq:
+            keys = keys.filter(pc.not_equal(parts, REJECTED_PARTITION))
+        if keys.num_rows:
+            if self.keys is None:
+                self.keys_path.parent.mkdir(parents=True, exist_ok=True)
+                self.keys = pa.ipc.new_stream(str(self.keys_path), keys.schema)
+            self.keys.write_batch(keys)
+        rb = rb.drop_columns(["_key"])
         for part in uniq:
             # A batch nearly always holds one day; a copy only around midnight.
             rows = rb if len(uniq) == 1 else rb.filter(pc.equal(parts, part))
@@ -204,15 +228,16 @@ class Stager:
 
         table = pa.Table.from_batches(self.buffers.pop(part))
         del self.buffered[part]
+        dest = self.parts / self.tag / f"_part={part}" / "data.parquet"
         w = self.writers.get(part)
         if w is None:
-            dest = self.parts / self.tag / f"_part={part}"
-            dest.mkdir(parents=True, exist_ok=True)
+            dest.parent.mkdir(parents=True, exist_ok=True)
             # Settings shared with compact and migrate (rumq.eventfiles), at the ingest's zstd level.
-            w = self.writers[part] = open_writer(dest / "data.parquet", table.schema, level=INGEST_LEVEL)
+            w = self.writers[part] = open_writer(dest, table.schema, level=INGEST_LEVEL)
         # Row groups of at most GROUP_ROWS rows and about GROUP_BYTES (records can be 1 MiB).
         per_group = max(1, min(GROUP_ROWS, table.num_rows * GROUP_BYTES // max(table.nbytes, 1)))
         w.write_table(table, row_group_size=per_group)
+        self.counts.add(table, part, str(dest), self.names)
 
     def close(self) -> None:
         """Write what is buffered and close every file (a file is readable only once closed)."""
@@ -221,7 +246,66 @@ class Stager:
         for w in self.writers.values():
             w.close()
         self.writers.clear()
+        if self.keys is not None:
+            self.keys.close()
+            self.keys = None
+        if self.counts.files or self.counts.staged:
+            self.counts.save(self.keys_path.with_suffix(".json"))
         self.con.close()
+
+
+@dataclass
+class StagedCounts:
+    """What a stager wrote, counted as it is written (so dedup need not scan the staged files).
+
+    Attributes:
+        files: good events per staged file (path -> rows).
+        days: the partitions of those files.
+        staged: records staged per input file (good or rejected).
+        rejected: rejected records per input file.
+        by_type: good events per ``event_name`` (None for none).
+    """
+
+    files: dict[str, int] = field(default_factory=dict)
+    days: set[str] = field(default_factory=set)
+    staged: dict[str, int] = field(default_factory=dict)
+    rejected: dict[str, int] = field(default_factory=dict)
+    by_type: dict[str | None, int] = field(default_factory=dict)
+
+    def add(self, table: Any, part: str, path: str, names: dict[int, str]) -> None:
+        """Count ``table``, written to ``path`` (partition ``part``); ``names``: job index -> input file."""
+        import pyarrow.compute as pc
+
+        # _seq is job index * SEQ_STRIDE + ordinal: the input file of every row, without reading its name.
+        for v in pc.value_counts(pc.shift_right(table.column("_seq"), SEQ_STRIDE.bit_length() - 1)).to_pylist():
+            name = names[v["values"]]
+            self.staged[name] = self.staged.get(name, 0) + v["counts"]
+            if part == REJECTED_PARTITION:
+                self.rejected[name] = self.rejected.get(name, 0) + v["counts"]
+        if part == REJECTED_PARTITION:
+            return
+        self.files[path] = self.files.get(path, 0) + table.num_rows
+        self.days.add(part)
+        for v in pc.value_counts(table.column("event_name")).to_pylist():
+            self.by_type[v["values"]] = self.by_type.get(v["values"], 0) + v["counts"]
+
+    def merge(self, other: StagedCounts) -> None:
+        for mine, theirs in ((self.files, other.files), (self.staged, other.staged),
+                             (self.rejected, other.rejected), (self.by_type, other.by_type)):
+            for k, n in theirs.items():
+                mine[k] = mine.get(k, 0) + n  # type: ignore[index]
+        self.days |= other.days
+
+    def save(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps({"files": self.files, "days": sorted(self.days), "staged": self.staged,
+                                    "rejected": self.rejected, "by_type": list(self.by_type.items())}))
+
+    @classmethod
+    def load(cls, path: Path) -> StagedCounts:
+        data = json.loads(path.read_text())
+        return cls(data["files"], set(data["days"]), data["staged"], data["rejected"],
+                   {k: n for k, n in data["by_type"]})
 
 
 def _records(job: StageJob, stats: ReadStats) -> Iterator[Any]:
@@ -245,14 +329,22 @@ def _unknown_batch(path: Path) -> RawBatch:
     return b
 
 
-def stage_in_process(jobs: list[StageJob], config: StageConfig, on_file: Callable[[dict[str, Any]], None]) -> None:
+def stage_in_process(jobs: list[StageJob] | Iterator[StageJob], config: StageConfig,
+                     on_file: Callable[[dict[str, Any]], None]) -> None:
     """Stage ``jobs`` in this process, several of their objects in flight (``Prefetcher``).
 
     Jobs that describe an object (``StageJob.object``, as a worker receives
-    them) are read from the store of ``config.store_options``.
+    them) are read from the store of ``config.store_options``. An iterator of
+    jobs (a worker's local files, handed out one by one) is read as it goes
+    and must hold no object.
     """
     from rumq.ingest.sources import StoredObject
 
+    if not isinstance(jobs, list):
+        stager = Stager(config)
+        stager.stage(jobs, on_file)
+        stager.close()
+        return
     described = [j for j in jobs if j.object is not None]
     if described:
         from dataclasses import replace
@@ -292,64 +384,176 @@ def _die_with_parent() -> None:
         pass  # not Linux: an orphaned worker only writes into a staging dir nobody reads
 
 
-def stage_in_workers(jobs: list[StageJob], workers: int, size_of: dict[str, int],
-                     on_file: Callable[[dict[str, Any]], None], config_of: Callable[[int], StageConfig]) -> None:
-    """Stage files in ``workers`` processes (``rumq.ingest.worker``), largest files first.
+#: A worker is handed files as it reports the previous ones, while less than
+#: this many bytes of its files are unfinished: big files go one at a time, so
+#: both workers end together; thousands of small ones go in bunches, so a
+#: round trip per file costs nothing.
+QUEUED_BYTES = 1 << 20
+
+
+class WorkerPool:
+    """Staging worker processes (``python -m rumq.ingest.worker``), started before their work is known.
+
+    A worker imports DuckDB and pyarrow as soon as it starts, so starting the
+    pool early (``rumq.ingest.pipeline`` does, once it knows the input is large)
+    overlaps that with the ingesting process's own work: hashing the input,
+    taking the lock, reading the manifest. A pool runs once (``run``);
+    ``close`` ends the workers it did not need.
 
     gzip, line splitting and JSON parsing are CPU-bound and scale with
     processes, not threads.
-
-    Args:
-        jobs: the files.
-        workers: how many processes.
-        size_of: file size by job name (for balancing the shares).
-        on_file: receives each file's result (called from reader threads, one at a time).
-        config_of: the ``StageConfig`` of worker k.
     """
-    import subprocess
-    import sys
-    import threading
 
-    shares: list[list[StageJob]] = [[] for _ in range(workers)]
-    loads = [0] * workers
-    for j in sorted(jobs, key=lambda j: -size_of[j.name]):  # largest first
-        i = loads.index(min(loads))
-        shares[i].append(j)
-        loads[i] += size_of[j.name]
-    lock = threading.Lock()
-    procs = []
-    # The workers import this very rumq, even when it is not installed.
-    root = str(Path(__file__).resolve().parents[2])
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))}
-    for share in shares:
-        if not share:
-            continue
-        p = subprocess.Popen(
-            [sys.executable, "-m", "rumq.ingest.worker"],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env,
-            preexec_fn=_die_with_parent,
-        )
-        assert p.stdin is not None
-        p.stdin.write(json.dumps(config_of(len(procs)).to_json()) + "\n")
-        p.stdin.write("".join(json.dumps(j.to_json()) + "\n" for j in share))
-        p.stdin.close()
-        procs.append(p)
+    def __init__(self, workers: int) -> None:
+        import subprocess
+        import sys
 
-    def drain(p) -> None:
-        for line in p.stdout:
-            with lock:
-                on_file(json.loads(line))
+        # The workers import this very rumq, even when it is not installed.
+        root = str(Path(__file__).resolve().parents[2])
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))}
+        self.procs = [subprocess.Popen([sys.executable, "-m", "rumq.ingest.worker"], stdin=subprocess.PIPE,
+                                       stdout=subprocess.PIPE, text=True, env=env, preexec_fn=_die_with_parent)
+                      for _ in range(workers)]
+        self.used = False
 
-    readers = [threading.Thread(target=drain, args=(p,), daemon=True) for p in procs]
-    for t in readers:
-        t.start()
-    try:
-        for p, t in zip(procs, readers, strict=True):
-            t.join()
-            if p.wait() != 0:
-                raise RuntimeError(f"ingest worker failed with exit code {p.returncode} (see its error above)")
-    finally:
-        for p in procs:
+    def __len__(self) -> int:
+        return len(self.procs)
+
+    def run(self, jobs: list[StageJob], workers: int, size_of: dict[str, int],
+            on_file: Callable[[dict[str, Any]], None], config_of: Callable[[int], StageConfig], *,
+            meanwhile: Callable[[], None] | None = None) -> None:
+        """Stage ``jobs`` in ``workers`` of the pool's processes, largest files first.
+
+        Local files are handed out as the workers finish the previous ones
+        (``QUEUED_BYTES``), so the last files do not leave one worker idle
+        while the other works. Objects are shared out up front: a worker keeps
+        several of its objects in flight (``rumq.objectstore.Prefetcher``).
+
+        Args:
+            jobs: the files.
+            workers: how many processes (at most ``len(self)``; the others are ended).
+            size_of: file size by job name (for balancing the shares).
+            on_file: receives each file's result (called from reader threads, one at a time).
+            config_of: the ``StageConfig`` of worker k.
+            meanwhile: run in this thread once the workers have their first files.
+
+        Raises:
+            RuntimeError: a worker failed (its own error is on stderr).
+        """
+        import queue
+        import threading
+        from collections import deque
+
+        if self.used or workers > len(self.procs):
+            raise RuntimeError("internal error: a worker pool runs once, with at most its own workers")
+        self.used = True
+        for p in self.procs[workers:]:  # not needed: nothing was given to them
+            p.kill()
+        procs = self.procs[:workers]
+        for k, p in enumerate(procs):
+            _send(p, json.dumps(config_of(k).to_json()) + "\n")
+        todo = deque(sorted(jobs, key=lambda j: -size_of[j.name]))  # largest first
+        streamed = all(j.object is None for j in jobs)
+        lock = threading.Lock()
+        unfinished = [0] * workers  # bytes handed to worker k and not reported yet
+        # What goes to a worker's input is written by a thread of its own: a write
+        # may wait until the worker reads, and the worker may be waiting for its
+        # reports to be read (by ``drain``), so neither may wait on the other.
+        outbox: list[queue.SimpleQueue[tuple[str, bool] | None]] = [queue.SimpleQueue() for _ in range(workers)]
+
+        def write(k: int) -> None:
+            while (item := outbox[k].get()) is not None:
+                _send(procs[k], item[0], close=item[1])
+                if item[1]:
+                    return
+
+        def give(k: int) -> str:
+            j = todo.popleft()
+            unfinished[k] += size_of[j.name]
+            return json.dumps(j.to_json()) + "\n"
+
+        def hand_out(k: int) -> None:
+            """Give worker k files until it has ``QUEUED_BYTES`` unfinished; end its input when none are left."""
+            lines = []
+            while todo and (not lines or unfinished[k] < QUEUED_BYTES):
+                lines.append(give(k))
+            outbox[k].put(("".join(lines), not todo))
+
+        writers = [threading.Thread(target=write, args=(k,), daemon=True) for k in range(workers)]
+        for t in writers:
+            t.start()
+
+        if streamed:
+            # First shares in turn, one file at a time, so that a small input still reaches every worker.
+            first: list[list[str]] = [[] for _ in range(workers)]
+            while todo and any(not first[k] or unfinished[k] < QUEUED_BYTES for k in range(workers)):
+                for k in range(workers):
+                    if todo and (not first[k] or unfinished[k] < QUEUED_BYTES):
+                        first[k].append(give(k))
+            for k in range(workers):
+                outbox[k].put(("".join(first[k]), not todo))
+        else:
+            shares: list[list[str]] = [[] for _ in range(workers)]
+            loads = [0] * workers
+            for j in todo:
+                k = loads.index(min(loads))
+                shares[k].append(json.dumps(j.to_json()) + "\n")
+                loads[k] += size_of[j.name]
+            for k, share in enumerate(shares):
+                outbox[k].put(("".join(share), True))
+
+        def drain(k: int) -> None:
+            p = procs[k]
+            assert p.stdout is not None
+            for line in p.stdout:
+                out = json.loads(line)
+                with lock:
+                    on_file(out)
+                    unfinished[k] -= size_of[out["name"]]
+                    if streamed and unfinished[k] < QUEUED_BYTES:
+                        hand_out(k)
+
+        readers = [threading.Thread(target=drain, args=(k,), daemon=True) for k in range(workers)]
+        for t in readers:
+            t.start()
+        try:
+            if meanwhile is not None:
+                meanwhile()
+            for p, t in zip(procs, readers, strict=True):
+                t.join()
+                if p.wait() != 0:
+                    raise RuntimeError(f"ingest worker failed with exit code {p.returncode} (see its error above)")
+        finally:
+            for box in outbox:  # a writer still waiting (a worker failed): let it end
+                box.put(None)
+
+    def close(self) -> None:
+        """End every worker still running (all of them, when the pool was not run or a worker failed)."""
+        for p in self.procs:
             if p.poll() is None:
                 p.kill()
-                p.wait()
+            p.wait()
+            for f in (p.stdin, p.stdout):
+                if f is not None and not f.closed:
+                    f.close()
+
+    def __enter__(self) -> WorkerPool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _send(p: Any, text: str, *, close: bool = False) -> None:
+    """Write to a worker's input (and end it); a worker that is gone says why by its exit code."""
+    try:
+        if p.stdin.closed:
+            return
+        if text:
+            p.stdin.write(text)
+        if close:
+            p.stdin.close()
+        else:
+            p.stdin.flush()
+    except (BrokenPipeError, ValueError):
+        pass
