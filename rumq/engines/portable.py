@@ -100,6 +100,8 @@ def _spark_same() -> tuple[type, ...]:
     """
     from sqlglot import exp
 
+    from rumq.engines import spark_scalars
+
     return (
         exp.And, exp.Or, exp.Not, exp.Case, exp.If, exp.Coalesce, exp.Nullif,
         exp.Count, exp.Sum, exp.Min, exp.Max,
@@ -145,6 +147,8 @@ def _spark_same() -> tuple[type, ...]:
         exp.ArrayDistinct,
         # quantile_disc(x, <literal fraction>): rewritten below.
         exp.PercentileDisc,
+        # power, trunc, concat, try(decode(unhex())), abs, replace: checked and rendered by spark_scalars.
+        *spark_scalars.classes(),
     )
 
 
@@ -338,10 +342,22 @@ def _rewrite_spark(tree: exp.Expression, what: str) -> exp.Expression:
     # Bound JSON pointers are numbered on the tree as parsed; render_bound numbers them alike.
     for i, node in enumerate(_bound_json_nodes(tree)):
         node.meta["json_param"] = i
+    from rumq.engines import spark_scalars
+
     tree = _expand_table_macros(tree.copy(), what)
     allowed = _spark_same()
+    scalars = spark_scalars.classes()
     # Refuse first, on the tree as written: a rewrite must not hide a construct.
     for node in tree.walk():
+        if isinstance(node, exp.Anonymous) and node.name.lower() in spark_scalars.ANONYMOUS:
+            continue
+        if isinstance(node, scalars):
+            spark_scalars.check(node, what, _is_double, _is_text)
+        if isinstance(node, exp.Cast) and node.to.is_type("varchar", "text") and not _is_uuid(node.this):
+            # A DOUBLE's text differs between the engines outside 1e-3..1e7 (spark_scalars); decided on
+            # the tree as written (the argument is rewritten): a DOUBLE, maybe one (checked at run time), or not.
+            node.meta["double_text"] = ("double" if _is_double(node.this) else
+                                        None if _not_floating(node.this) else "typeof")
         if isinstance(node, exp.Func) and not isinstance(node, allowed):
             if isinstance(node, exp.ArrayAgg) and (_is_unnest_of_list(node.parent) or _is_sorted_struct_list(node)):
                 continue
@@ -386,8 +402,8 @@ def _rewrite_spark(tree: exp.Expression, what: str) -> exp.Expression:
         if isinstance(node, exp.ArrayContains) and not isinstance(node.this, exp.Split):
             # Spark's array_contains is NULL, DuckDB's list_contains false, when a NULL element is there.
             raise NotPortableError(f"{what}: list_contains is rendered for Spark only over string_split()")
-        if isinstance(node, exp.Trim) and (node.expression is not None or node.args.get("collation")):
-            raise NotPortableError(f"{what}: trim() with characters to remove is not rendered for Spark")
+        if isinstance(node, exp.Trim) and node.args.get("collation"):
+            raise NotPortableError(f"{what}: trim() with a collation is not rendered for Spark")
         if isinstance(node, exp.Glob):
             _glob_literal_check(node.expression, what)
         if isinstance(node, exp.Explode) and not isinstance(node.parent, (exp.Alias, exp.Select)):
@@ -754,8 +770,30 @@ def _is_double(node: exp.Expression) -> bool:
         return node.to.is_type("double")
     if isinstance(node, exp.Coalesce):
         return all(_is_double(a) for a in [node.this, *node.expressions])
+    if isinstance(node, (exp.Pow, exp.Div)) or (isinstance(node, exp.Anonymous) and node.name.lower() == "fmod"):
+        return True  # DOUBLE on both, whatever the arguments
+    if isinstance(node, (exp.Trunc, exp.Abs, exp.Neg)):
+        return _is_double(node.this)
     c = COLUMNS_BY_NAME.get(node.name) if isinstance(node, exp.Column) else None
     return c is not None and c.type == "DOUBLE"
+
+
+def _not_floating(node: exp.Expression) -> bool:
+    """Provably not a DOUBLE or FLOAT: text, an integer, a truth value, a timestamp, a cast to another type."""
+    from sqlglot import exp
+
+    from rumq.schema import COLUMNS_BY_NAME
+
+    while isinstance(node, exp.Paren):
+        node = node.this
+    if _is_text(node) or _is_integer(node) or _is_integer_expr(node) or _is_timestamp(node):
+        return True
+    if isinstance(node, exp.Column):
+        c = COLUMNS_BY_NAME.get(node.name)
+        return c is not None and c.type not in ("DOUBLE", "FLOAT")
+    if isinstance(node, exp.Cast):
+        return not node.to.is_type("double", "float", "decimal") and not node.to.is_type(*exp.DataType.FLOAT_TYPES)
+    return isinstance(node, (exp.Predicate, exp.Connector, exp.Not, exp.Boolean, exp.Null))
 
 
 def _is_text(node: exp.Expression) -> bool:
@@ -780,6 +818,13 @@ def _is_text(node: exp.Expression) -> bool:
         return _is_text(node.this)
     if isinstance(node, exp.Coalesce):
         return all(_is_text(a) for a in [node.this, *node.expressions])
+    if isinstance(node, exp.Case):
+        return all(_is_text(i.args["true"]) for i in node.args.get("ifs") or []) and (
+            node.args.get("default") is None or _is_text(node.args["default"]))
+    if isinstance(node, exp.Concat):
+        return True  # its arguments are checked to be text (spark_scalars)
+    if isinstance(node, exp.Replace):
+        return _is_text(node.this)
     return False
 
 
@@ -871,6 +916,11 @@ def _node_spark(node: exp.Expression, what: str) -> exp.Expression:
     import sqlglot
     from sqlglot import exp
 
+    from rumq.engines import spark_scalars
+
+    scalar = spark_scalars.render(node, what)
+    if scalar is not None:
+        return scalar
     if isinstance(node, exp.ArraySort):
         return _struct_sort(node)
     if isinstance(node, exp.Glob):
