@@ -115,14 +115,15 @@ def render(node: exp.Expression, what: str) -> exp.Expression | None:
     from sqlglot import exp
 
     if isinstance(node, exp.Pow):
-        return _let("CASE WHEN rumq_x = 1 OR (rumq_x = -1 AND abs(rumq_y) = CAST('Infinity' AS DOUBLE)) "
+        return _let("CASE WHEN (rumq_x = 1 AND rumq_y IS NOT NULL) OR (rumq_x = -1 AND abs(rumq_y) = CAST('Infinity' AS DOUBLE)) "
                          "THEN CAST(1 AS DOUBLE) ELSE power(rumq_x, rumq_y) END",
                          x=exp.cast(node.this.copy(), "DOUBLE"), y=exp.cast(node.expression.copy(), "DOUBLE"))
     if isinstance(node, exp.Anonymous) and node.name.lower() == "fmod" and len(node.expressions) == 2:
         x, y = (exp.cast(a.copy(), "DOUBLE") for a in node.expressions)
         # Spark compares NaN as larger than any number: NaN and infinities are sorted out first.
         return _let(
-            "CASE WHEN rumq_y = 0 OR isnan(rumq_x) OR isnan(rumq_y) OR abs(rumq_x) = CAST('Infinity' AS DOUBLE) "
+            "CASE WHEN rumq_x IS NULL OR rumq_y IS NULL THEN CAST(NULL AS DOUBLE) "
+            "WHEN rumq_y = 0 OR isnan(rumq_x) OR isnan(rumq_y) OR abs(rumq_x) = CAST('Infinity' AS DOUBLE) "
             "THEN CAST('NaN' AS DOUBLE) "
             "WHEN rumq_x % rumq_y = 0 THEN CAST(0 AS DOUBLE) "
             "WHEN (rumq_x % rumq_y < 0) <> (rumq_y < 0) THEN rumq_x % rumq_y + rumq_y "
