@@ -168,3 +168,42 @@ def test_hex_to_text_agrees(spark):
 def test_other_try_is_refused():
     with pytest.raises(NotPortableError, match="try"):
         render_expression("try(CAST(x AS INTEGER))")
+
+
+def test_sample_lists_agree(spark):
+    """The Logs Insights pattern's samples: the first 3 distinct values, sorted, as JSON text."""
+    import duckdb
+    import pyarrow as pa
+    from pyspark.sql import functions as F
+
+    chars = [chr(i) for i in range(128)] + ["é", "\u0080", "\u2028", "\u2029", "\ufeff", "\U0001F600", "a/b", '"q"']
+    rows = [(i, c) for i, c in enumerate(chars)]
+    rows += [(1000, v) for v in ["b", None, "a", "é", "a", "B", "ab", None]] + [(1001, None), (1002, "")]
+    rows += [(1003, v) for v in ["x1", "x10", "x2", "x2"]]
+    expr = "CAST(to_json(list_sort(list_distinct(list(CAST(s AS VARCHAR))))[1:3]) AS VARCHAR)"
+    t = pa.table({"g": [r[0] for r in rows], "s": [r[1] for r in rows]})  # noqa: F841 (read by DuckDB)
+    duck = duckdb.connect().sql(f"SELECT g, {expr} AS j FROM t GROUP BY g ORDER BY g").fetchall()
+    df = spark.createDataFrame(rows, "g int, s string")
+    got = [tuple(r) for r in df.groupBy("g").agg(F.expr(render_expression(expr)).alias("j")).orderBy("g").collect()]
+    assert duck == got
+    by = dict(duck)
+    assert (by[1000], by[1001], by[1002], by[1003]) == ('["B","a","ab"]', "[]", '[""]', '["x1","x10","x2"]')
+
+
+@pytest.mark.parametrize("pattern", ["a$", "[0-9]+(\\.[0-9]+)?", "(?i)A"])
+def test_regexp_replace_with_a_bound_pattern_agrees(spark, pattern):
+    """A bound RE2 pattern (the pattern command's) is translated to Java in its value (render_bound)."""
+    import duckdb
+    import pyarrow as pa
+
+    from rumq.engines.portable import render_bound
+
+    texts = ["a\na", "ba", "a\n", "v1.25 and 7", "", None, "\u00e9a", "AAa"]
+    sql = "SELECT k, regexp_replace(CAST(s AS VARCHAR), $p, '<*>', 'g') AS r FROM t ORDER BY k"
+    t = pa.table({"k": list(range(len(texts))), "s": texts})  # noqa: F841 (read by DuckDB)
+    duck = duckdb.connect().execute(sql.replace("$p", "?"), [pattern]).fetchall()
+    rendered, bound = render_bound(sql, {"p": pattern})
+    spark.createDataFrame(list(enumerate(texts)), "k int, s string").createOrReplaceTempView("t")
+    assert duck == [tuple(r) for r in spark.sql(rendered, args=bound).collect()]
+    if pattern == "a$":
+        assert duck[0][1] == "a\n<*>" and duck[2][1] == "a\n"  # RE2's $ is the very end only

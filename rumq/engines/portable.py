@@ -221,7 +221,7 @@ def render_bound(sql: str, params: dict[str, Any], engine: str = "spark", *,
     rendered = render(sql, engine, what=what)
     tree = parse(sql, what=what)
     out = dict(params)
-    regex = (exp.RegexpLike, exp.RegexpExtract)
+    regex = (exp.RegexpLike, exp.RegexpExtract, exp.RegexpReplace)
     as_pattern = {p.expression.name for p in tree.find_all(*regex) if isinstance(p.expression, exp.Placeholder)}
     for name in as_pattern:
         uses = [ph for ph in tree.find_all(exp.Placeholder) if ph.name == name]
@@ -347,8 +347,12 @@ def _rewrite_spark(tree: exp.Expression, what: str) -> exp.Expression:
     tree = _expand_table_macros(tree.copy(), what)
     allowed = _spark_same()
     scalars = spark_scalars.classes()
+    for node in tree.find_all(exp.Anonymous):
+        _mark_sample_list(node)
     # Refuse first, on the tree as written: a rewrite must not hide a construct.
     for node in tree.walk():
+        if node.meta.get("sample_part"):
+            continue  # the wrapper of a sample list (checked as a whole by _mark_sample_list)
         if isinstance(node, exp.Anonymous) and node.name.lower() in spark_scalars.ANONYMOUS:
             continue
         if isinstance(node, scalars):
@@ -778,6 +782,50 @@ def _is_double(node: exp.Expression) -> bool:
     return c is not None and c.type == "DOUBLE"
 
 
+def _mark_sample_list(node: exp.Expression) -> None:
+    """Mark ``to_json(list_sort(list_distinct(list(x)))[1:n])`` of text ``x`` (the Logs Insights
+    ``pattern``'s samples) for ``_sample_list_spark``: its wrapper nodes are not checked one by one.
+
+    The first n distinct non-NULL values, sorted, as a JSON array: the order of ``list()`` does not
+    show (the list is sorted), nor do its NULLs (``list_distinct`` drops them, ``collect_list`` too).
+    """
+    from sqlglot import exp
+
+    if not (node.name.lower() == "to_json" and len(node.expressions) == 1):
+        return
+    b = node.expressions[0]
+    if not (isinstance(b, exp.Bracket) and len(b.expressions) == 1 and isinstance(b.expressions[0], exp.Slice)):
+        return
+    sl = b.expressions[0]
+    if not (isinstance(sl.this, exp.Literal) and sl.this.is_int and int(sl.this.name) == 1
+            and isinstance(sl.expression, exp.Literal) and sl.expression.is_int and int(sl.expression.name) >= 1
+            and sl.args.get("step") is None):
+        return
+    srt = b.this
+    nulls_first = srt.args.get("nulls_first") if isinstance(srt, exp.ArraySort) else None
+    if not (isinstance(srt, exp.ArraySort) and srt.expression is None
+            and (nulls_first is None or not nulls_first.this)):
+        return
+    d = srt.this
+    agg = d.this if isinstance(d, exp.ArrayDistinct) else None
+    if not (isinstance(agg, exp.ArrayAgg) and not isinstance(agg.this, exp.Order) and _is_text(agg.this)):
+        return
+    node.meta["sample_list"] = int(sl.expression.name)
+    for part in (node, b, sl, sl.this, sl.expression, srt, d, agg, *([nulls_first] if nulls_first else [])):
+        part.meta["sample_part"] = True
+
+
+def _sample_list_spark(node: exp.Expression) -> exp.Expression:
+    """``to_json(slice(array_sort(array_distinct(collect_list(x))), 1, n))``: both engines sort text by its
+    bytes and write a JSON array of strings alike (tests/test_engine_spark_scalars.py)."""
+    from sqlglot import exp
+
+    x = node.expressions[0].this.this.this.this  # Bracket -> ArraySort -> ArrayDistinct -> ArrayAgg -> x
+    fn = lambda name, *a: exp.Anonymous(this=name, expressions=list(a))  # noqa: E731
+    items = fn("array_sort", fn("array_distinct", fn("collect_list", x.copy())))
+    return fn("to_json", fn("slice", items, exp.Literal.number(1), exp.Literal.number(node.meta["sample_list"])))
+
+
 def _not_floating(node: exp.Expression) -> bool:
     """Provably not a DOUBLE or FLOAT: text, an integer, a truth value, a timestamp, a cast to another type."""
     from sqlglot import exp
@@ -805,9 +853,12 @@ def _is_text(node: exp.Expression) -> bool:
 
     while isinstance(node, exp.Paren):
         node = node.this
+    if isinstance(node, exp.Column) and node.name not in COLUMNS_BY_NAME:
+        # A column of a CTE (the Logs Insights compiler's stages): the expression that defines it.
+        defined = _cte_column(node)
+        return defined is not None and _is_text(defined)
     if isinstance(node, exp.Column):
-        c = COLUMNS_BY_NAME.get(node.name)
-        return c is not None and c.type == "VARCHAR"
+        return COLUMNS_BY_NAME[node.name].type == "VARCHAR"
     if isinstance(node, exp.Literal):
         return node.is_string
     if isinstance(node, exp.Cast):
@@ -821,8 +872,8 @@ def _is_text(node: exp.Expression) -> bool:
     if isinstance(node, exp.Case):
         return all(_is_text(i.args["true"]) for i in node.args.get("ifs") or []) and (
             node.args.get("default") is None or _is_text(node.args["default"]))
-    if isinstance(node, exp.Concat):
-        return True  # its arguments are checked to be text (spark_scalars)
+    if isinstance(node, exp.Concat) or (isinstance(node, exp.Anonymous) and node.name.lower() == "to_json"):
+        return True  # concat's arguments are checked to be text (spark_scalars); to_json writes JSON text
     if isinstance(node, exp.Replace):
         return _is_text(node.this)
     return False
@@ -918,6 +969,10 @@ def _node_spark(node: exp.Expression, what: str) -> exp.Expression:
 
     from rumq.engines import spark_scalars
 
+    if node.meta.get("sample_part") and not node.meta.get("sample_list"):
+        return node  # rendered with its to_json() (_sample_list_spark)
+    if node.meta.get("sample_list"):
+        return _sample_list_spark(node)
     scalar = spark_scalars.render(node, what)
     if scalar is not None:
         return scalar
@@ -1172,12 +1227,19 @@ def _regexp_replace(node: exp.Expression, what: str) -> exp.Expression:
 
     pattern, replacement = node.expression, node.args.get("replacement")
     mods = node.args.get("modifiers")
-    if not (isinstance(pattern, exp.Literal) and pattern.is_string
+    bound = isinstance(pattern, exp.Placeholder) and bool(pattern.name)  # translated by render_bound
+    if not ((bound or (isinstance(pattern, exp.Literal) and pattern.is_string))
             and isinstance(replacement, exp.Literal) and replacement.is_string):
-        raise NotPortableError(f"{what}: regexp_replace needs literal pattern and replacement to render for Spark")
+        raise NotPortableError(f"{what}: regexp_replace needs a literal or bound pattern and a literal replacement "
+                               "to render for Spark")
     flags = mods.name if isinstance(mods, exp.Literal) else ("" if mods is None else None)
     if flags is None or set(flags) - {"g"}:
         raise NotPortableError(f"{what}: regexp_replace options {mods.sql() if mods else ''} cannot be rendered for Spark")
+    if bound and "g" not in flags:
+        raise NotPortableError(f"{what}: regexp_replace without 'g' is rendered for Spark only with a literal pattern")
+    if bound:
+        return exp.RegexpReplace(this=node.this, expression=pattern.copy(),
+                                 replacement=exp.Literal.string(java_replacement(replacement.name, what)))
     if "g" not in flags and not _matches_once(pattern.name):
         raise NotPortableError(
             f"{what}: regexp_replace without 'g' replaces the first match only, and Spark replaces every match "
