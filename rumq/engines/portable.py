@@ -355,9 +355,13 @@ def _rewrite_spark(tree: exp.Expression, what: str) -> exp.Expression:
             continue  # the wrapper of a sample list (checked as a whole by _mark_sample_list)
         if isinstance(node, exp.Anonymous) and node.name.lower() in spark_scalars.ANONYMOUS:
             continue
+        if isinstance(node, (exp.Anonymous, exp.JSONType, exp.ParseJSON)) and _json_value_check(node, what):
+            continue
         if isinstance(node, scalars):
             spark_scalars.check(node, what, _is_double, _is_text)
-        if isinstance(node, exp.Cast) and node.to.is_type("varchar", "text") and not _is_uuid(node.this):
+        if isinstance(node, exp.Cast) and isinstance(node.this, exp.ParseJSON):
+            node.meta["json_text"] = True  # checked by _json_value_check
+        elif isinstance(node, exp.Cast) and node.to.is_type("varchar", "text") and not _is_uuid(node.this):
             # A DOUBLE's text differs between the engines outside 1e-3..1e7 (spark_scalars); decided on
             # the tree as written (the argument is rewritten): a DOUBLE, maybe one (checked at run time), or not.
             node.meta["double_text"] = ("double" if _is_double(node.this) else
@@ -782,6 +786,54 @@ def _is_double(node: exp.Expression) -> bool:
     return c is not None and c.type == "DOUBLE"
 
 
+#: DuckDB JSON functions rendered by rumq.engines.spark_json (validity, kind, compact text, length).
+_JSON_VALUE_FUNCTIONS = frozenset({"json_valid", "json_array_length"})
+
+
+def _json_value_check(node: exp.Expression, what: str) -> bool:
+    """True for a JSON function node that spark_json renders exactly in this place; refuses the others.
+
+    ``json_valid(t)`` and ``json_array_length(t)`` of one argument; ``json_type(t)`` only compared
+    (``=``, ``IN``) with 'OBJECT' or 'ARRAY'; ``json(t)`` only cast to VARCHAR (its compact text).
+    """
+    from sqlglot import exp
+
+    if isinstance(node, exp.Anonymous):
+        if node.name.lower() not in _JSON_VALUE_FUNCTIONS:
+            return False
+        if len(node.expressions) != 1:
+            raise NotPortableError(f"{what}: {node.name}() with more than one argument is not rendered for Spark")
+        return True
+    if isinstance(node, exp.ParseJSON):
+        if not (isinstance(node.parent, exp.Cast) and node.parent.to.is_type("varchar", "text")):
+            raise NotPortableError(f"{what}: json() is rendered for Spark only as CAST(json(t) AS VARCHAR)")
+        return True
+    up = node.parent
+    values = [up.expression] if isinstance(up, exp.EQ) else up.expressions if isinstance(up, exp.In) else None
+    if not values or up.this is not node or not all(
+            isinstance(v, exp.Literal) and v.is_string and v.name in ("OBJECT", "ARRAY") for v in values):
+        raise NotPortableError(f"{what}: json_type() is rendered for Spark only compared with 'OBJECT' or 'ARRAY'")
+    return True
+
+
+def _json_value_spark(node: exp.Expression) -> exp.Expression | None:
+    from sqlglot import exp
+
+    from rumq.engines import spark_json
+
+    if isinstance(node, exp.Anonymous) and node.name.lower() == "json_valid":
+        return spark_json.valid(node.expressions[0])
+    if isinstance(node, exp.Anonymous) and node.name.lower() == "json_array_length":
+        return spark_json.array_length(node.expressions[0])
+    if isinstance(node, exp.JSONType):
+        return spark_json.kind(node.this)
+    if isinstance(node, exp.ParseJSON):
+        return node  # rendered with its CAST
+    if isinstance(node, exp.Cast) and node.meta.get("json_text"):
+        return spark_json.text(node.this.this)
+    return None
+
+
 def _mark_sample_list(node: exp.Expression) -> None:
     """Mark ``to_json(list_sort(list_distinct(list(x)))[1:n])`` of text ``x`` (the Logs Insights
     ``pattern``'s samples) for ``_sample_list_spark``: its wrapper nodes are not checked one by one.
@@ -973,6 +1025,9 @@ def _node_spark(node: exp.Expression, what: str) -> exp.Expression:
         return node  # rendered with its to_json() (_sample_list_spark)
     if node.meta.get("sample_list"):
         return _sample_list_spark(node)
+    json_value = _json_value_spark(node)
+    if json_value is not None:
+        return json_value
     scalar = spark_scalars.render(node, what)
     if scalar is not None:
         return scalar
