@@ -210,18 +210,34 @@ _OBJECT = r"^[ \t\n\r]*[{]"
 _ARRAY = r"^[ \t\n\r]*[\[]"
 
 
-def _valid_sql() -> str:
+#: What _valid_sql does where rumq cannot tell what DuckDB says: stop the query, naming the text.
+_UNKNOWN = ("raise_error(concat('whether the text ', left(rumq_j, 80), ' is JSON as DuckDB reads it is not known '"
+            "'on Spark (a trailing comma, NaN, a duplicate key or deep nesting): run the query on DuckDB'))")
+
+
+#: Closes the wrapped text (below): the text read as one value is followed by this second element.
+_END = "rumq:end"
+
+
+def _valid_sql(unknown: str = _UNKNOWN) -> str:
+    """DuckDB's json_valid of the text ``rumq_j`` (``unknown`` where rumq cannot tell: tests see it).
+
+    Spark's readers stop after the first value and ignore the rest, so the text is read inside
+    ``[<text>,"rumq:end"]``: the marker is its second element only when the whole text is one value
+    (a text that closes early, ``1]``, leaves the marker outside; a text holding the marker is not
+    decided).
+    """
+    w = f"concat('[', rumq_j, ',\"{_END}\"]')"
     return (
         "CASE WHEN rumq_j IS NULL THEN CAST(NULL AS BOOLEAN) "
         f"WHEN rumq_j RLIKE {_lit(_CONTROL)} THEN FALSE "
-        "WHEN try_parse_json(concat('[', rumq_j, ']')) IS NOT NULL "
-        "THEN json_array_length(concat('[', rumq_j, ']')) = 1 "
+        f"WHEN instr(rumq_j, '{_END}') > 0 THEN {unknown} "
+        f"WHEN try_parse_json({w}) IS NOT NULL "
+        f"THEN coalesce(get_json_object({w}, '$[1]') = '{_END}' AND json_array_length({w}) = 2, FALSE) "
         f"WHEN rumq_j RLIKE {_lit(_TRAILING_COMMA)} OR rumq_j RLIKE {_lit('(?i)nan|inf')} "
-        "OR get_json_object(rumq_j, '$') IS NOT NULL OR length(rumq_j) > 1000000 "
+        f"OR get_json_object({w}, '$[1]') = '{_END}' OR length(rumq_j) > 1000000 "
         "OR length(rumq_j) - length(replace(replace(rumq_j, '[', ''), '{', '')) > 400 "
-        "THEN raise_error(concat('whether the text ', left(rumq_j, 80), ' is JSON as DuckDB reads it is not known '"
-        "'on Spark (a trailing comma, NaN, a duplicate key or deep nesting): run the query on DuckDB')) "
-        "ELSE FALSE END")
+        f"THEN {unknown} ELSE FALSE END")
 
 
 def _kind_sql() -> str:
