@@ -241,13 +241,18 @@ def test_json_text_kind_and_length_agree(spark):
              and not _duplicate_keys(t)]
     t = "CAST(t AS VARCHAR)"
     exprs = {"j": f"CASE WHEN json_type({t}) IN ('OBJECT', 'ARRAY') THEN CAST(json({t}) AS VARCHAR) END",
-             "a": f"json_type({t}) = 'ARRAY'", "n": f"json_array_length({t})", "v": f"json_valid({t})"}
+             "a": f"json_type({t}) = 'ARRAY'", "n": f"json_array_length({t})", "v": f"json_valid({t})",
+             # unnest: each element's JSON text, and the JSON string of a text.
+             "e": f"CAST(json_extract({t}, '$[*]') AS VARCHAR[])", "q": f"to_json({t})"}
     from test_engine_spark_scalars import _both
 
     duck, on_spark = _both(spark, exprs, list(enumerate(texts)), "k int, t string")
     assert duck == on_spark
     got = {texts[r[0]]: r[1:] for r in duck}
-    assert got["\t[1]\r\n"] == ("[1]", True, 1, True) and got['{"a":1}'][2] == 0  # 0 elements: not an array
+    assert got["\t[1]\r\n"][:4] == ("[1]", True, 1, True) and got['{"a":1}'][2] == 0  # 0 elements: not an array
+    assert got['"s"'][4:] == ([], '"\\"s\\""') and got["[]"][4] == []
+    arrays = [r for r in duck if r[2] and r[3] > 1]
+    assert len(arrays) > 100 and any('"' in x for r in arrays for x in r[5])  # strings among the elements
 
 
 def _duplicate_keys(text: str) -> bool:

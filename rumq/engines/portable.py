@@ -355,7 +355,8 @@ def _rewrite_spark(tree: exp.Expression, what: str) -> exp.Expression:
             continue  # the wrapper of a sample list (checked as a whole by _mark_sample_list)
         if isinstance(node, exp.Anonymous) and node.name.lower() in spark_scalars.ANONYMOUS:
             continue
-        if isinstance(node, (exp.Anonymous, exp.JSONType, exp.ParseJSON)) and _json_value_check(node, what):
+        if isinstance(node, (exp.Anonymous, exp.JSONType, exp.ParseJSON, exp.JSONExtract)) \
+                and _json_value_check(node, what):
             continue
         if isinstance(node, scalars):
             spark_scalars.check(node, what, _is_double, _is_text)
@@ -786,8 +787,9 @@ def _is_double(node: exp.Expression) -> bool:
     return c is not None and c.type == "DOUBLE"
 
 
-#: DuckDB JSON functions rendered by rumq.engines.spark_json (validity, kind, compact text, length).
-_JSON_VALUE_FUNCTIONS = frozenset({"json_valid", "json_array_length"})
+#: DuckDB JSON functions rendered by rumq.engines.spark_json (validity, kind, compact text, length,
+#: the JSON string of a text).
+_JSON_VALUE_FUNCTIONS = frozenset({"json_valid", "json_array_length", "to_json"})
 
 
 def _json_value_check(node: exp.Expression, what: str) -> bool:
@@ -803,7 +805,11 @@ def _json_value_check(node: exp.Expression, what: str) -> bool:
             return False
         if len(node.expressions) != 1:
             raise NotPortableError(f"{what}: {node.name}() with more than one argument is not rendered for Spark")
+        if node.name.lower() == "to_json" and not _is_text(node.expressions[0]):
+            raise NotPortableError(f"{what}: to_json() is rendered for Spark only of a text (or as a pattern's samples)")
         return True
+    if isinstance(node, exp.JSONExtract):
+        return _is_elements(node.parent)  # else checked as json_extract (get_json_object)
     if isinstance(node, exp.ParseJSON):
         if not (isinstance(node.parent, exp.Cast) and node.parent.to.is_type("varchar", "text")):
             raise NotPortableError(f"{what}: json() is rendered for Spark only as CAST(json(t) AS VARCHAR)")
@@ -816,6 +822,23 @@ def _json_value_check(node: exp.Expression, what: str) -> bool:
     return True
 
 
+def _is_elements(node: exp.Expression | None) -> bool:
+    """``CAST(json_extract(t, '$[*]') AS VARCHAR[])`` (the Logs Insights unnest): marks it for spark_json."""
+    from sqlglot import exp
+
+    if not (isinstance(node, exp.Cast) and isinstance(node.this, exp.JSONExtract)
+            and node.to.is_type(exp.DataType.Type.ARRAY) and node.to.expressions
+            and node.to.expressions[0].is_type("varchar", "text")):
+        return False
+    path = node.this.expression
+    parts = path.expressions if isinstance(path, exp.JSONPath) else []
+    if not (len(parts) == 2 and isinstance(parts[0], exp.JSONPathRoot) and isinstance(parts[1], exp.JSONPathSubscript)
+            and isinstance(parts[1].this, exp.JSONPathWildcard)):
+        return False
+    node.meta["json_elements"] = node.this.meta["json_elements"] = True
+    return True
+
+
 def _json_value_spark(node: exp.Expression) -> exp.Expression | None:
     from sqlglot import exp
 
@@ -825,6 +848,12 @@ def _json_value_spark(node: exp.Expression) -> exp.Expression | None:
         return spark_json.valid(node.expressions[0])
     if isinstance(node, exp.Anonymous) and node.name.lower() == "json_array_length":
         return spark_json.array_length(node.expressions[0])
+    if isinstance(node, exp.Anonymous) and node.name.lower() == "to_json":
+        return spark_json.quoted(node.expressions[0])
+    if isinstance(node, exp.JSONExtract) and node.meta.get("json_elements"):
+        return node  # rendered with its CAST
+    if isinstance(node, exp.Cast) and node.meta.get("json_elements"):
+        return spark_json.elements(node.this.this)
     if isinstance(node, exp.JSONType):
         return spark_json.kind(node.this)
     if isinstance(node, exp.ParseJSON):

@@ -277,3 +277,31 @@ def array_length(x: exp.Expression) -> exp.Expression:
     """DuckDB's ``json_array_length(x)``: the elements of an array, 0 for another JSON value."""
     return _let(f"CASE WHEN ({_kind_sql()}) = 'ARRAY' THEN json_array_length(rumq_j) "
                 "WHEN rumq_j IS NOT NULL THEN CAST(0 AS INT) END", x)
+
+
+def _quoted(s: str) -> str:
+    """Spark SQL: the JSON string literal of the text ``s`` as DuckDB's to_json writes it (Jackson's
+    escapes are yyjson's: tests/test_engine_spark_scalars.py)."""
+    return f"substring(to_json(array({s})), 2, length(to_json(array({s}))) - 2)"
+
+
+def quoted(x: exp.Expression) -> exp.Expression:
+    """DuckDB's ``to_json(t)`` of a text: its JSON string literal (NULL for NULL)."""
+    return _let(f"CASE WHEN rumq_j IS NOT NULL THEN {_quoted('rumq_j')} END", x)
+
+
+def elements(x: exp.Expression) -> exp.Expression:
+    """DuckDB's ``CAST(json_extract(t, '$[*]') AS VARCHAR[])``: each element's JSON text (a string quoted,
+    ``null`` as is, numbers, objects and arrays as ``->>`` writes them); ``[]`` for a JSON value that is not
+    an array, and a text that is not JSON stops the query (DuckDB's json_extract fails on it)."""
+    import sqlglot
+
+    at = "concat('$[', rumq_i, ']')"
+    path = sqlglot.parse_one(at, read="spark")
+    other = render(sqlglot.parse_one("rumq_j", read="spark"), path, path, None).sql(dialect="spark")
+    return _let(
+        f"CASE WHEN rumq_j IS NULL THEN CAST(NULL AS ARRAY<STRING>) WHEN ({_kind_sql()}) = 'ARRAY' "
+        "THEN transform(CAST(try_parse_json(rumq_j) AS ARRAY<VARIANT>), (rumq_e, rumq_i) -> CASE "
+        "WHEN is_variant_null(rumq_e) THEN 'null' "
+        f"WHEN schema_of_variant(rumq_e) = 'STRING' THEN {_quoted(f'get_json_object(rumq_j, {at})')} "
+        f"ELSE {other} END) ELSE CAST(array() AS ARRAY<STRING>) END", x)
