@@ -62,6 +62,14 @@ Rewrites for Spark (each keeps DuckDB's result and type):
 - ``quantile_disc(x, p)`` (one literal fraction, x a DOUBLE) -> ``percentile_disc(p) WITHIN GROUP (ORDER BY x)``;
 - ``QUALIFY`` as it is (Spark 4 has it);
 - ``len(s)`` / ``length(s)`` of a provable string -> ``char_length`` (code points on both);
+- ``power``, ``fmod``, ``trunc``, ``abs``, ``replace``, ``concat`` of text, ``try(decode(unhex(s)))`` and
+  ``CAST(<DOUBLE> AS VARCHAR)`` with DuckDB's answers at the edges (``rumq.engines.spark_scalars``);
+- ``regexp_replace`` with a bound pattern (translated by ``render_bound``, ``'g'`` only);
+  ``to_json(list_sort(list_distinct(list(x)))[1:n])`` of text (the pattern's samples) ->
+  ``to_json(slice(array_sort(array_distinct(collect_list(x))), 1, n))``;
+- ``json_valid``, ``json_type`` compared with 'OBJECT'/'ARRAY', ``CAST(json(t) AS VARCHAR)``,
+  ``json_array_length``, ``CAST(json_extract(t, '$[*]') AS VARCHAR[])`` and ``to_json(<text>)``
+  (``rumq.engines.spark_json``: a stop where Spark cannot tell DuckDB's answer);
 - ``$name`` -> ``:name``, bound by ``spark.sql(args=...)``.
 
 Importing this module does not import sqlglot.
