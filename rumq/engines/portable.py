@@ -198,8 +198,11 @@ def parse(sql: str, *, what: str = "SQL") -> exp.Expression:
     return trees[0]
 
 
-def render(sql: str, engine: str = "spark", *, what: str = "SQL") -> str:
+def render(sql: str, engine: str = "spark", *, what: str = "SQL", params: dict[str, Any] | None = None) -> str:
     """Render a DuckDB-dialect SELECT for ``engine`` with rumq's rewrites.
+
+    ``params``, when the values are known: a parameter whose value is not a float is cast to text
+    as it is (one that may be a DOUBLE has its text checked when Spark runs, ``spark_scalars``).
 
     Raises:
         NotPortableError: a construct that ``engine`` cannot compute exactly (named in the message).
@@ -210,6 +213,9 @@ def render(sql: str, engine: str = "spark", *, what: str = "SQL") -> str:
 
     if not isinstance(tree, exp.Query):
         raise NotPortableError(f"{what}: only queries (SELECT/WITH) run on {engine}, not {tree.key.upper()}")
+    for ph in tree.find_all(exp.Placeholder):
+        if params is not None and ph.name in params and not isinstance(params[ph.name], float):
+            ph.meta["not_floating"] = True
     return _rewrite_spark(tree, what).sql(dialect="spark")
 
 
@@ -226,7 +232,7 @@ def render_bound(sql: str, params: dict[str, Any], engine: str = "spark", *,
     """
     from sqlglot import exp
 
-    rendered = render(sql, engine, what=what)
+    rendered = render(sql, engine, what=what, params=params)
     tree = parse(sql, what=what)
     out = dict(params)
     regex = (exp.RegexpLike, exp.RegexpExtract, exp.RegexpReplace)
@@ -244,8 +250,24 @@ def render_bound(sql: str, params: dict[str, Any], engine: str = "spark", *,
             if not (isinstance(value, str) and value.upper() in _TRUNC_UNITS):
                 raise NotPortableError(f"{what}: date_trunc to {value!r} (${unit.name}) is not rendered for Spark",
                                        hint=f"units rendered: {', '.join(sorted(_TRUNC_UNITS))}")
-    from rumq.engines import spark_json
+    from rumq.engines import spark_json, spark_time
 
+    # A bound strftime format (formatDate's) translated to a Spark pattern; a bound zone checked.
+    formats = {ph.name for n in tree.find_all(exp.TimeToStr)
+               if (ph := spark_time.placeholder(n.args.get("format") or exp.Null())) is not None}
+    for name in formats:
+        uses = [ph for ph in tree.find_all(exp.Placeholder) if ph.name == name]
+        if any(spark_time.placeholder(ph.parent if isinstance(ph.parent, exp.Cast) else ph) is None
+               or not isinstance((ph.parent.parent if isinstance(ph.parent, exp.Cast) else ph.parent), exp.TimeToStr)
+               for ph in uses):
+            raise NotPortableError(f"{what}: the parameter ${name} is both a strftime format and a value")
+        try:
+            out[name] = spark_time.spark_format(str(out.get(name)))
+        except spark_time.FormatError as e:
+            raise NotPortableError(f"{what}: {e}") from None
+    for node in tree.find_all(exp.Anonymous):
+        if spark_time.is_utc_then_zone(node) and isinstance(node.expressions[0], exp.Placeholder):
+            spark_time.check_zone(out.get(node.expressions[0].name), what)
     for i, node in enumerate(_bound_json_nodes(tree)):
         prefix, name = spark_json.bound_path(node.expression)
         if name not in out:
@@ -350,7 +372,7 @@ def _rewrite_spark(tree: exp.Expression, what: str) -> exp.Expression:
     # Bound JSON pointers are numbered on the tree as parsed; render_bound numbers them alike.
     for i, node in enumerate(_bound_json_nodes(tree)):
         node.meta["json_param"] = i
-    from rumq.engines import spark_scalars
+    from rumq.engines import spark_scalars, spark_time
 
     tree = _expand_table_macros(tree.copy(), what)
     allowed = _spark_same()
@@ -366,11 +388,22 @@ def _rewrite_spark(tree: exp.Expression, what: str) -> exp.Expression:
         if isinstance(node, (exp.Anonymous, exp.JSONType, exp.ParseJSON, exp.JSONExtract)) \
                 and _json_value_check(node, what):
             continue
+        if node.meta.get("tz_part"):
+            continue
+        if spark_time.is_utc_then_zone(node):
+            # formatDate's wall-clock time in a zone (rumq.engines.spark_time): a literal zone checked now,
+            # a bound one by render_bound.
+            zone = node.expressions[0]
+            if isinstance(zone, exp.Literal):
+                spark_time.check_zone(zone.name, what)
+            node.meta["tz"] = node.expressions[1].meta["tz_part"] = True
+            continue
         if isinstance(node, scalars):
             spark_scalars.check(node, what, _is_double, _is_text)
         if isinstance(node, exp.Cast) and isinstance(node.this, exp.ParseJSON):
             node.meta["json_text"] = True  # checked by _json_value_check
-        elif isinstance(node, exp.Cast) and node.to.is_type("varchar", "text") and not _is_uuid(node.this):
+        elif isinstance(node, exp.Cast) and node.to.is_type("varchar", "text") and not _is_uuid(node.this) \
+                and not (isinstance(node.parent, exp.TimeToStr) and node.parent.args.get("format") is node):
             # A DOUBLE's text differs between the engines outside 1e-3..1e7 (spark_scalars); decided on
             # the tree as written (the argument is rewritten): a DOUBLE, maybe one (checked at run time), or not.
             node.meta["double_text"] = ("double" if _is_double(node.this) else
@@ -622,7 +655,11 @@ _STRFTIME = {
 def _strftime(node: exp.Expression, what: str) -> exp.Expression:
     from sqlglot import exp
 
+    from rumq.engines import spark_time
+
     fmt = node.args.get("format")
+    if fmt is not None and spark_time.placeholder(fmt) is not None:
+        return spark_time.formatted(node.this.copy(), fmt.copy())  # its value translated by render_bound
     if not (isinstance(fmt, exp.Literal) and fmt.is_string and fmt.name in _STRFTIME):
         raise NotPortableError(f"{what}: strftime with the format {fmt.sql() if fmt is not None else '?'} "
                                "is not rendered for Spark", hint=f"formats rendered: {', '.join(_STRFTIME)}")
@@ -923,6 +960,8 @@ def _not_floating(node: exp.Expression) -> bool:
 
     while isinstance(node, exp.Paren):
         node = node.this
+    if isinstance(node, exp.Placeholder):
+        return bool(node.meta.get("not_floating"))  # its value is known not to be a float (render)
     if _is_text(node) or _is_integer(node) or _is_integer_expr(node) or _is_timestamp(node):
         return True
     if isinstance(node, exp.Column):
@@ -930,7 +969,8 @@ def _not_floating(node: exp.Expression) -> bool:
         return c is not None and c.type not in ("DOUBLE", "FLOAT")
     if isinstance(node, exp.Cast):
         return not node.to.is_type("double", "float", "decimal") and not node.to.is_type(*exp.DataType.FLOAT_TYPES)
-    return isinstance(node, (exp.Predicate, exp.Connector, exp.Not, exp.Boolean, exp.Null))
+    # A length is an integer on both engines (characters or elements).
+    return isinstance(node, (exp.Predicate, exp.Connector, exp.Not, exp.Boolean, exp.Null, exp.Length))
 
 
 def _is_text(node: exp.Expression) -> bool:
@@ -1065,6 +1105,12 @@ def _node_spark(node: exp.Expression, what: str) -> exp.Expression:
     json_value = _json_value_spark(node)
     if json_value is not None:
         return json_value
+    if node.meta.get("tz_part"):
+        return node  # rendered with the timezone() around it
+    if node.meta.get("tz"):
+        from rumq.engines import spark_time
+
+        return spark_time.wall_clock(node)
     scalar = spark_scalars.render(node, what)
     if scalar is not None:
         return scalar
