@@ -70,6 +70,8 @@ Rewrites for Spark (each keeps DuckDB's result and type):
 - ``json_valid``, ``json_type`` compared with 'OBJECT'/'ARRAY', ``CAST(json(t) AS VARCHAR)``,
   ``json_array_length``, ``CAST(json_extract(t, '$[*]') AS VARCHAR[])`` and ``to_json(<text>)``
   (``rumq.engines.spark_json``: a stop where Spark cannot tell DuckDB's answer);
+- ``timezone(zone, timezone('UTC', t))`` for the zones of ``rumq.engines.spark_time.ZONES`` ->
+  ``convert_timezone``, and ``strftime`` with a bound format translated in its value;
 - ``$name`` -> ``:name``, bound by ``spark.sql(args=...)``.
 
 Importing this module does not import sqlglot.
