@@ -27,11 +27,13 @@ if TYPE_CHECKING:  # pragma: no cover
     from sqlglot import exp
 
 #: Time zones rendered for Spark (compared on both engines by tests/test_engine_spark_time.py).
+#: Not America/Vancouver: DuckDB 2.0.1's ICU data has no clock change there after March 2026
+#: (British Columbia's permanent daylight time), the JDK 17.0.15 data still changes twice a year.
 ZONES: tuple[str, ...] = (
     "UTC", "Europe/London", "Europe/Paris", "Europe/Berlin", "Europe/Madrid", "Europe/Rome", "Europe/Amsterdam",
     "Europe/Stockholm", "Europe/Warsaw", "Europe/Athens", "Europe/Helsinki", "Europe/Istanbul", "Europe/Moscow",
     "Europe/Lisbon", "Europe/Dublin", "Europe/Zurich", "America/New_York", "America/Chicago", "America/Denver",
-    "America/Los_Angeles", "America/Phoenix", "America/Anchorage", "America/Toronto", "America/Vancouver",
+    "America/Los_Angeles", "America/Phoenix", "America/Anchorage", "America/Toronto",
     "America/Mexico_City", "America/Sao_Paulo", "America/Buenos_Aires", "America/Bogota", "America/Lima",
     "America/Santiago", "Pacific/Honolulu", "Asia/Tokyo", "Asia/Seoul", "Asia/Shanghai", "Asia/Hong_Kong",
     "Asia/Singapore", "Asia/Kolkata", "Asia/Dubai", "Asia/Jakarta", "Asia/Bangkok", "Asia/Manila",
