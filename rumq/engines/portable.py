@@ -63,6 +63,16 @@ Rewrites for Spark (each keeps DuckDB's result and type):
 - ``quantile_disc(x, p)`` (one literal fraction, x a DOUBLE) -> ``percentile_disc(p) WITHIN GROUP (ORDER BY x)``;
 - ``QUALIFY`` as it is (Spark 4 has it);
 - ``len(s)`` / ``length(s)`` of a provable string -> ``char_length`` (code points on both);
+- ``power``, ``fmod``, ``trunc``, ``abs``, ``replace``, ``concat`` of text, ``try(decode(unhex(s)))`` and
+  ``CAST(<DOUBLE> AS VARCHAR)`` with DuckDB's answers at the edges (``rumq.engines.spark_scalars``);
+- ``regexp_replace`` with a bound pattern (translated by ``render_bound``, ``'g'`` only);
+  ``to_json(list_sort(list_distinct(list(x)))[1:n])`` of text (the pattern's samples) ->
+  ``to_json(slice(array_sort(array_distinct(collect_list(x))), 1, n))``;
+- ``json_valid``, ``json_type`` compared with 'OBJECT'/'ARRAY', ``CAST(json(t) AS VARCHAR)``,
+  ``json_array_length``, ``CAST(json_extract(t, '$[*]') AS VARCHAR[])`` and ``to_json(<text>)``
+  (``rumq.engines.spark_json``: a stop where Spark cannot tell DuckDB's answer);
+- ``timezone(zone, timezone('UTC', t))`` for the zones of ``rumq.engines.spark_time.ZONES`` ->
+  ``convert_timezone``, and ``strftime`` with a bound format translated in its value;
 - ``$name`` -> ``:name``, bound by ``spark.sql(args=...)``.
 
 Importing this module does not import sqlglot.
@@ -100,6 +110,8 @@ def _spark_same() -> tuple[type, ...]:
     differential tests (tests/test_engine_spark.py); anything else is refused.
     """
     from sqlglot import exp
+
+    from rumq.engines import spark_scalars
 
     return (
         exp.And, exp.Or, exp.Not, exp.Case, exp.If, exp.Coalesce, exp.Nullif,
@@ -146,6 +158,8 @@ def _spark_same() -> tuple[type, ...]:
         exp.ArrayDistinct,
         # quantile_disc(x, <literal fraction>): rewritten below.
         exp.PercentileDisc,
+        # power, trunc, concat, try(decode(unhex())), abs, replace: checked and rendered by spark_scalars.
+        *spark_scalars.classes(),
     )
 
 
@@ -187,8 +201,11 @@ def parse(sql: str, *, what: str = "SQL") -> exp.Expression:
     return trees[0]
 
 
-def render(sql: str, engine: str = "spark", *, what: str = "SQL") -> str:
+def render(sql: str, engine: str = "spark", *, what: str = "SQL", params: dict[str, Any] | None = None) -> str:
     """Render a DuckDB-dialect SELECT for ``engine`` with rumq's rewrites.
+
+    ``params``, when the values are known: a parameter whose value is not a float is cast to text
+    as it is (one that may be a DOUBLE has its text checked when Spark runs, ``spark_scalars``).
 
     Raises:
         NotPortableError: a construct that ``engine`` cannot compute exactly (named in the message).
@@ -199,6 +216,9 @@ def render(sql: str, engine: str = "spark", *, what: str = "SQL") -> str:
 
     if not isinstance(tree, exp.Query):
         raise NotPortableError(f"{what}: only queries (SELECT/WITH) run on {engine}, not {tree.key.upper()}")
+    for ph in tree.find_all(exp.Placeholder):
+        if params is not None and ph.name in params and not isinstance(params[ph.name], float):
+            ph.meta["not_floating"] = True
     return _rewrite_spark(tree, what).sql(dialect="spark")
 
 
@@ -215,10 +235,10 @@ def render_bound(sql: str, params: dict[str, Any], engine: str = "spark", *,
     """
     from sqlglot import exp
 
-    rendered = render(sql, engine, what=what)
+    rendered = render(sql, engine, what=what, params=params)
     tree = parse(sql, what=what)
     out = dict(params)
-    regex = (exp.RegexpLike, exp.RegexpExtract)
+    regex = (exp.RegexpLike, exp.RegexpExtract, exp.RegexpReplace)
     as_pattern = {p.expression.name for p in tree.find_all(*regex) if isinstance(p.expression, exp.Placeholder)}
     for name in as_pattern:
         uses = [ph for ph in tree.find_all(exp.Placeholder) if ph.name == name]
@@ -233,8 +253,24 @@ def render_bound(sql: str, params: dict[str, Any], engine: str = "spark", *,
             if not (isinstance(value, str) and value.upper() in _TRUNC_UNITS):
                 raise NotPortableError(f"{what}: date_trunc to {value!r} (${unit.name}) is not rendered for Spark",
                                        hint=f"units rendered: {', '.join(sorted(_TRUNC_UNITS))}")
-    from rumq.engines import spark_json
+    from rumq.engines import spark_json, spark_time
 
+    # A bound strftime format (formatDate's) translated to a Spark pattern; a bound zone checked.
+    formats = {ph.name for n in tree.find_all(exp.TimeToStr)
+               if (ph := spark_time.placeholder(n.args.get("format") or exp.Null())) is not None}
+    for name in formats:
+        uses = [ph for ph in tree.find_all(exp.Placeholder) if ph.name == name]
+        if any(spark_time.placeholder(ph.parent if isinstance(ph.parent, exp.Cast) else ph) is None
+               or not isinstance((ph.parent.parent if isinstance(ph.parent, exp.Cast) else ph.parent), exp.TimeToStr)
+               for ph in uses):
+            raise NotPortableError(f"{what}: the parameter ${name} is both a strftime format and a value")
+        try:
+            out[name] = spark_time.spark_format(str(out.get(name)))
+        except spark_time.FormatError as e:
+            raise NotPortableError(f"{what}: {e}") from None
+    for node in tree.find_all(exp.Anonymous):
+        if spark_time.is_utc_then_zone(node) and isinstance(node.expressions[0], exp.Placeholder):
+            spark_time.check_zone(out.get(node.expressions[0].name), what)
     for i, node in enumerate(_bound_json_nodes(tree)):
         prefix, name = spark_json.bound_path(node.expression)
         if name not in out:
@@ -359,10 +395,42 @@ def _rewrite_spark(tree: exp.Expression, what: str) -> exp.Expression:
     # Bound JSON pointers are numbered on the tree as parsed; render_bound numbers them alike.
     for i, node in enumerate(_bound_json_nodes(tree)):
         node.meta["json_param"] = i
+    from rumq.engines import spark_scalars, spark_time
+
     tree = keep_null_args(_expand_table_macros(tree.copy(), what))
     allowed = _spark_same()
+    scalars = spark_scalars.classes()
+    for node in tree.find_all(exp.Anonymous):
+        _mark_sample_list(node)
     # Refuse first, on the tree as written: a rewrite must not hide a construct.
     for node in tree.walk():
+        if node.meta.get("sample_part"):
+            continue  # the wrapper of a sample list (checked as a whole by _mark_sample_list)
+        if isinstance(node, exp.Anonymous) and node.name.lower() in spark_scalars.ANONYMOUS:
+            continue
+        if isinstance(node, (exp.Anonymous, exp.JSONType, exp.ParseJSON, exp.JSONExtract)) \
+                and _json_value_check(node, what):
+            continue
+        if node.meta.get("tz_part"):
+            continue
+        if spark_time.is_utc_then_zone(node):
+            # formatDate's wall-clock time in a zone (rumq.engines.spark_time): a literal zone checked now,
+            # a bound one by render_bound.
+            zone = node.expressions[0]
+            if isinstance(zone, exp.Literal):
+                spark_time.check_zone(zone.name, what)
+            node.meta["tz"] = node.expressions[1].meta["tz_part"] = True
+            continue
+        if isinstance(node, scalars):
+            spark_scalars.check(node, what, _is_double, _is_text)
+        if isinstance(node, exp.Cast) and isinstance(node.this, exp.ParseJSON):
+            node.meta["json_text"] = True  # checked by _json_value_check
+        elif isinstance(node, exp.Cast) and node.to.is_type("varchar", "text") and not _is_uuid(node.this) \
+                and not (isinstance(node.parent, exp.TimeToStr) and node.parent.args.get("format") is node):
+            # A DOUBLE's text differs between the engines outside 1e-3..1e7 (spark_scalars); decided on
+            # the tree as written (the argument is rewritten): a DOUBLE, maybe one (checked at run time), or not.
+            node.meta["double_text"] = ("double" if _is_double(node.this) else
+                                        None if _not_floating(node.this) else "typeof")
         if isinstance(node, exp.Func) and not isinstance(node, allowed):
             if isinstance(node, exp.ArrayAgg) and (_is_unnest_of_list(node.parent) or _is_sorted_struct_list(node)):
                 continue
@@ -407,8 +475,8 @@ def _rewrite_spark(tree: exp.Expression, what: str) -> exp.Expression:
         if isinstance(node, exp.ArrayContains) and not isinstance(node.this, exp.Split):
             # Spark's array_contains is NULL, DuckDB's list_contains false, when a NULL element is there.
             raise NotPortableError(f"{what}: list_contains is rendered for Spark only over string_split()")
-        if isinstance(node, exp.Trim) and (node.expression is not None or node.args.get("collation")):
-            raise NotPortableError(f"{what}: trim() with characters to remove is not rendered for Spark")
+        if isinstance(node, exp.Trim) and node.args.get("collation"):
+            raise NotPortableError(f"{what}: trim() with a collation is not rendered for Spark")
         if isinstance(node, exp.Glob):
             _glob_literal_check(node.expression, what)
         if isinstance(node, exp.Explode) and not isinstance(node.parent, (exp.Alias, exp.Select)):
@@ -610,7 +678,11 @@ _STRFTIME = {
 def _strftime(node: exp.Expression, what: str) -> exp.Expression:
     from sqlglot import exp
 
+    from rumq.engines import spark_time
+
     fmt = node.args.get("format")
+    if fmt is not None and spark_time.placeholder(fmt) is not None:
+        return spark_time.formatted(node.this.copy(), fmt.copy())  # its value translated by render_bound
     if not (isinstance(fmt, exp.Literal) and fmt.is_string and fmt.name in _STRFTIME):
         raise NotPortableError(f"{what}: strftime with the format {fmt.sql() if fmt is not None else '?'} "
                                "is not rendered for Spark", hint=f"formats rendered: {', '.join(_STRFTIME)}")
@@ -775,8 +847,153 @@ def _is_double(node: exp.Expression) -> bool:
         return node.to.is_type("double")
     if isinstance(node, exp.Coalesce):
         return all(_is_double(a) for a in [node.this, *node.expressions])
+    if isinstance(node, (exp.Pow, exp.Div)) or (isinstance(node, exp.Anonymous) and node.name.lower() == "fmod"):
+        return True  # DOUBLE on both, whatever the arguments
+    if isinstance(node, (exp.Trunc, exp.Abs, exp.Neg)):
+        return _is_double(node.this)
     c = COLUMNS_BY_NAME.get(node.name) if isinstance(node, exp.Column) else None
     return c is not None and c.type == "DOUBLE"
+
+
+#: DuckDB JSON functions rendered by rumq.engines.spark_json (validity, kind, compact text, length,
+#: the JSON string of a text).
+_JSON_VALUE_FUNCTIONS = frozenset({"json_valid", "json_array_length", "to_json"})
+
+
+def _json_value_check(node: exp.Expression, what: str) -> bool:
+    """True for a JSON function node that spark_json renders exactly in this place; refuses the others.
+
+    ``json_valid(t)`` and ``json_array_length(t)`` of one argument; ``json_type(t)`` only compared
+    (``=``, ``IN``) with 'OBJECT' or 'ARRAY'; ``json(t)`` only cast to VARCHAR (its compact text).
+    """
+    from sqlglot import exp
+
+    if isinstance(node, exp.Anonymous):
+        if node.name.lower() not in _JSON_VALUE_FUNCTIONS:
+            return False
+        if len(node.expressions) != 1:
+            raise NotPortableError(f"{what}: {node.name}() with more than one argument is not rendered for Spark")
+        if node.name.lower() == "to_json" and not _is_text(node.expressions[0]):
+            raise NotPortableError(f"{what}: to_json() is rendered for Spark only of a text (or as a pattern's samples)")
+        return True
+    if isinstance(node, exp.JSONExtract):
+        return _is_elements(node.parent)  # else checked as json_extract (get_json_object)
+    if isinstance(node, exp.ParseJSON):
+        if not (isinstance(node.parent, exp.Cast) and node.parent.to.is_type("varchar", "text")):
+            raise NotPortableError(f"{what}: json() is rendered for Spark only as CAST(json(t) AS VARCHAR)")
+        return True
+    up = node.parent
+    values = [up.expression] if isinstance(up, exp.EQ) else up.expressions if isinstance(up, exp.In) else None
+    if not values or up.this is not node or not all(
+            isinstance(v, exp.Literal) and v.is_string and v.name in ("OBJECT", "ARRAY") for v in values):
+        raise NotPortableError(f"{what}: json_type() is rendered for Spark only compared with 'OBJECT' or 'ARRAY'")
+    return True
+
+
+def _is_elements(node: exp.Expression | None) -> bool:
+    """``CAST(json_extract(t, '$[*]') AS VARCHAR[])`` (the Logs Insights unnest): marks it for spark_json."""
+    from sqlglot import exp
+
+    if not (isinstance(node, exp.Cast) and isinstance(node.this, exp.JSONExtract)
+            and node.to.is_type(exp.DataType.Type.ARRAY) and node.to.expressions
+            and node.to.expressions[0].is_type("varchar", "text")):
+        return False
+    path = node.this.expression
+    parts = path.expressions if isinstance(path, exp.JSONPath) else []
+    if not (len(parts) == 2 and isinstance(parts[0], exp.JSONPathRoot) and isinstance(parts[1], exp.JSONPathSubscript)
+            and isinstance(parts[1].this, exp.JSONPathWildcard)):
+        return False
+    node.meta["json_elements"] = node.this.meta["json_elements"] = True
+    return True
+
+
+def _json_value_spark(node: exp.Expression) -> exp.Expression | None:
+    from sqlglot import exp
+
+    from rumq.engines import spark_json
+
+    if isinstance(node, exp.Anonymous) and node.name.lower() == "json_valid":
+        return spark_json.valid(node.expressions[0])
+    if isinstance(node, exp.Anonymous) and node.name.lower() == "json_array_length":
+        return spark_json.array_length(node.expressions[0])
+    if isinstance(node, exp.Anonymous) and node.name.lower() == "to_json":
+        return spark_json.quoted(node.expressions[0])
+    if isinstance(node, exp.JSONExtract) and node.meta.get("json_elements"):
+        return node  # rendered with its CAST
+    if isinstance(node, exp.Cast) and node.meta.get("json_elements"):
+        return spark_json.elements(node.this.this)
+    if isinstance(node, exp.JSONType):
+        return spark_json.kind(node.this)
+    if isinstance(node, exp.ParseJSON):
+        return node  # rendered with its CAST
+    if isinstance(node, exp.Cast) and node.meta.get("json_text"):
+        return spark_json.text(node.this.this)
+    return None
+
+
+def _mark_sample_list(node: exp.Expression) -> None:
+    """Mark ``to_json(list_sort(list_distinct(list(x)))[1:n])`` of text ``x`` (the Logs Insights
+    ``pattern``'s samples) for ``_sample_list_spark``: its wrapper nodes are not checked one by one.
+
+    The first n distinct non-NULL values, sorted, as a JSON array: the order of ``list()`` does not
+    show (the list is sorted), nor do its NULLs (``list_distinct`` drops them, ``collect_list`` too).
+    """
+    from sqlglot import exp
+
+    if not (node.name.lower() == "to_json" and len(node.expressions) == 1):
+        return
+    b = node.expressions[0]
+    if not (isinstance(b, exp.Bracket) and len(b.expressions) == 1 and isinstance(b.expressions[0], exp.Slice)):
+        return
+    sl = b.expressions[0]
+    if not (isinstance(sl.this, exp.Literal) and sl.this.is_int and int(sl.this.name) == 1
+            and isinstance(sl.expression, exp.Literal) and sl.expression.is_int and int(sl.expression.name) >= 1
+            and sl.args.get("step") is None):
+        return
+    srt = b.this
+    nulls_first = srt.args.get("nulls_first") if isinstance(srt, exp.ArraySort) else None
+    if not (isinstance(srt, exp.ArraySort) and srt.expression is None
+            and (nulls_first is None or not nulls_first.this)):
+        return
+    d = srt.this
+    agg = d.this if isinstance(d, exp.ArrayDistinct) else None
+    if not (isinstance(agg, exp.ArrayAgg) and not isinstance(agg.this, exp.Order) and _is_text(agg.this)):
+        return
+    node.meta["sample_list"] = int(sl.expression.name)
+    for part in (node, b, sl, sl.this, sl.expression, srt, d, agg, *([nulls_first] if nulls_first else [])):
+        part.meta["sample_part"] = True
+
+
+def _sample_list_spark(node: exp.Expression) -> exp.Expression:
+    """``to_json(slice(array_sort(array_distinct(collect_list(x))), 1, n))``: both engines sort text by its
+    bytes and write a JSON array of strings alike (tests/test_engine_spark_scalars.py)."""
+    from sqlglot import exp
+
+    x = node.expressions[0].this.this.this.this  # Bracket -> ArraySort -> ArrayDistinct -> ArrayAgg -> x
+    fn = lambda name, *a: exp.Anonymous(this=name, expressions=list(a))  # noqa: E731
+    items = fn("array_sort", fn("array_distinct", fn("collect_list", x.copy())))
+    return fn("to_json", fn("slice", items, exp.Literal.number(1), exp.Literal.number(node.meta["sample_list"])))
+
+
+def _not_floating(node: exp.Expression) -> bool:
+    """Provably not a DOUBLE or FLOAT: text, an integer, a truth value, a timestamp, a cast to another type."""
+    from sqlglot import exp
+
+    from rumq.schema import COLUMNS_BY_NAME
+
+    while isinstance(node, exp.Paren):
+        node = node.this
+    if isinstance(node, exp.Placeholder):
+        return bool(node.meta.get("not_floating"))  # its value is known not to be a float (render)
+    if _is_text(node) or _is_integer(node) or _is_integer_expr(node) or _is_timestamp(node):
+        return True
+    if isinstance(node, exp.Column):
+        c = COLUMNS_BY_NAME.get(node.name)
+        return c is not None and c.type not in ("DOUBLE", "FLOAT")
+    if isinstance(node, exp.Cast):
+        return not node.to.is_type("double", "float", "decimal") and not node.to.is_type(*exp.DataType.FLOAT_TYPES)
+    # A length is an integer on both engines (characters or elements).
+    return isinstance(node, (exp.Predicate, exp.Connector, exp.Not, exp.Boolean, exp.Null, exp.Length))
 
 
 def _is_text(node: exp.Expression) -> bool:
@@ -788,9 +1005,12 @@ def _is_text(node: exp.Expression) -> bool:
 
     while isinstance(node, exp.Paren):
         node = node.this
+    if isinstance(node, exp.Column) and node.name not in COLUMNS_BY_NAME:
+        # A column of a CTE (the Logs Insights compiler's stages): the expression that defines it.
+        defined = _cte_column(node)
+        return defined is not None and _is_text(defined)
     if isinstance(node, exp.Column):
-        c = COLUMNS_BY_NAME.get(node.name)
-        return c is not None and c.type == "VARCHAR"
+        return COLUMNS_BY_NAME[node.name].type == "VARCHAR"
     if isinstance(node, exp.Literal):
         return node.is_string
     if isinstance(node, exp.Cast):
@@ -801,6 +1021,13 @@ def _is_text(node: exp.Expression) -> bool:
         return _is_text(node.this)
     if isinstance(node, exp.Coalesce):
         return all(_is_text(a) for a in [node.this, *node.expressions])
+    if isinstance(node, exp.Case):
+        return all(_is_text(i.args["true"]) for i in node.args.get("ifs") or []) and (
+            node.args.get("default") is None or _is_text(node.args["default"]))
+    if isinstance(node, exp.Concat) or (isinstance(node, exp.Anonymous) and node.name.lower() == "to_json"):
+        return True  # concat's arguments are checked to be text (spark_scalars); to_json writes JSON text
+    if isinstance(node, exp.Replace):
+        return _is_text(node.this)
     return False
 
 
@@ -892,6 +1119,24 @@ def _node_spark(node: exp.Expression, what: str) -> exp.Expression:
     import sqlglot
     from sqlglot import exp
 
+    from rumq.engines import spark_scalars
+
+    if node.meta.get("sample_part") and not node.meta.get("sample_list"):
+        return node  # rendered with its to_json() (_sample_list_spark)
+    if node.meta.get("sample_list"):
+        return _sample_list_spark(node)
+    json_value = _json_value_spark(node)
+    if json_value is not None:
+        return json_value
+    if node.meta.get("tz_part"):
+        return node  # rendered with the timezone() around it
+    if node.meta.get("tz"):
+        from rumq.engines import spark_time
+
+        return spark_time.wall_clock(node)
+    scalar = spark_scalars.render(node, what)
+    if scalar is not None:
+        return scalar
     if isinstance(node, exp.ArraySort):
         return _struct_sort(node)
     if isinstance(node, exp.Glob):
@@ -1145,12 +1390,19 @@ def _regexp_replace(node: exp.Expression, what: str) -> exp.Expression:
 
     pattern, replacement = node.expression, node.args.get("replacement")
     mods = node.args.get("modifiers")
-    if not (isinstance(pattern, exp.Literal) and pattern.is_string
+    bound = isinstance(pattern, exp.Placeholder) and bool(pattern.name)  # translated by render_bound
+    if not ((bound or (isinstance(pattern, exp.Literal) and pattern.is_string))
             and isinstance(replacement, exp.Literal) and replacement.is_string):
-        raise NotPortableError(f"{what}: regexp_replace needs literal pattern and replacement to render for Spark")
+        raise NotPortableError(f"{what}: regexp_replace needs a literal or bound pattern and a literal replacement "
+                               "to render for Spark")
     flags = mods.name if isinstance(mods, exp.Literal) else ("" if mods is None else None)
     if flags is None or set(flags) - {"g"}:
         raise NotPortableError(f"{what}: regexp_replace options {mods.sql() if mods else ''} cannot be rendered for Spark")
+    if bound and "g" not in flags:
+        raise NotPortableError(f"{what}: regexp_replace without 'g' is rendered for Spark only with a literal pattern")
+    if bound:
+        return exp.RegexpReplace(this=node.this, expression=pattern.copy(),
+                                 replacement=exp.Literal.string(java_replacement(replacement.name, what)))
     if "g" not in flags and not _matches_once(pattern.name):
         raise NotPortableError(
             f"{what}: regexp_replace without 'g' replaces the first match only, and Spark replaces every match "

@@ -144,6 +144,9 @@ def bound_args(prefix: str, value: Any, i: int) -> dict[str, Any]:
     if value is None:  # NULL pointer: NULL on both engines
         return {a: None, b: None, err: None}
     pointer = prefix + str(value)
+    if not prefix and re.fullmatch(r"\$(\[(0|[1-9][0-9]{0,8})\]|\.[A-Za-z_][A-Za-z0-9_]*)*", pointer):
+        # A JSONPath of names and indexes (the Logs Insights list[index]): the same path on Spark.
+        return {a: pointer, b: pointer, err: None}
     try:
         pa, pb = spark_paths(pointer)
     except PathError as e:
@@ -176,3 +179,129 @@ def render(x: exp.Expression, path_a: exp.Expression, path_b: exp.Expression,
         if f.name == "rumq_get_json_object":
             f.set("this", "get_json_object")
     return out
+
+
+# -- JSON validity and kinds (the Logs Insights jsonParse, jsonArraySize) -------------------------
+#
+# DuckDB's json_valid is yyjson's reader with trailing commas and NaN/Infinity allowed; Spark's
+# strict reader is try_parse_json (Jackson for VARIANT), which also takes anything after the first
+# value ('{"a":1} x') and refuses duplicate keys, deep nesting and huge texts. So on Spark a text is:
+# - valid when '[' || t || ']' reads strictly as an array of one element (the brackets close what
+#   comes after the value: '{"a":1} x' is two tokens, '{"a":1}, 1' two elements);
+# - invalid when it holds a control character other than JSON whitespace (yyjson refuses one in
+#   and out of strings), or when it reads neither way and has none of DuckDB's extensions (a comma
+#   before ']' or '}', NaN/Inf) and Jackson's lenient reader (get_json_object) fails on it too
+#   (duplicate keys pass there) and it is not deeply nested or huge;
+# - otherwise the query stops, naming the text: rumq cannot tell what DuckDB says.
+# (tests/test_engine_spark_json.py compares DuckDB's json_valid with this over edge and random texts.)
+
+def _lit(text: str) -> str:
+    """A Spark SQL string literal of ``text`` (backslashes escaped: the regular expressions keep theirs)."""
+    from sqlglot import exp
+
+    return exp.Literal.string(text).sql(dialect="spark")
+
+
+#: Control characters that yyjson refuses anywhere in a text (JSON whitespace is tab, LF, CR).
+_CONTROL = r"[\x00-\x08\x0B\x0C\x0E-\x1F]"
+#: A comma before a closing bracket (DuckDB's reader takes it), NaN or Inf (it takes those too).
+_TRAILING_COMMA = r",[ \t\n\r]*[\]}]"
+_OBJECT = r"^[ \t\n\r]*[{]"
+_ARRAY = r"^[ \t\n\r]*[\[]"
+
+
+#: What _valid_sql does where rumq cannot tell what DuckDB says: stop the query, naming the text.
+_UNKNOWN = ("raise_error(concat('whether the text ', left(rumq_j, 80), ' is JSON as DuckDB reads it is not known '"
+            "'on Spark (a trailing comma, NaN, a duplicate key or deep nesting): run the query on DuckDB'))")
+
+
+#: Closes the wrapped text (below): the text read as one value is followed by this second element.
+_END = "rumq:end"
+
+
+def _valid_sql(unknown: str = _UNKNOWN) -> str:
+    """DuckDB's json_valid of the text ``rumq_j`` (``unknown`` where rumq cannot tell: tests see it).
+
+    Spark's readers stop after the first value and ignore the rest, so the text is read inside
+    ``[<text>,"rumq:end"]``: the marker is its second element only when the whole text is one value
+    (a text that closes early, ``1]``, leaves the marker outside; a text holding the marker is not
+    decided).
+    """
+    w = f"concat('[', rumq_j, ',\"{_END}\"]')"
+    return (
+        "CASE WHEN rumq_j IS NULL THEN CAST(NULL AS BOOLEAN) "
+        f"WHEN rumq_j RLIKE {_lit(_CONTROL)} THEN FALSE "
+        f"WHEN instr(rumq_j, '{_END}') > 0 THEN {unknown} "
+        f"WHEN try_parse_json({w}) IS NOT NULL "
+        f"THEN coalesce(get_json_object({w}, '$[1]') = '{_END}' AND json_array_length({w}) = 2, FALSE) "
+        f"WHEN rumq_j RLIKE {_lit(_TRAILING_COMMA)} OR rumq_j RLIKE {_lit('(?i)nan|inf')} "
+        f"OR get_json_object({w}, '$[1]') = '{_END}' OR length(rumq_j) > 1000000 "
+        "OR length(rumq_j) - length(replace(replace(rumq_j, '[', ''), '{', '')) > 400 "
+        f"THEN {unknown} ELSE FALSE END")
+
+
+def _kind_sql() -> str:
+    """'OBJECT', 'ARRAY' or 'OTHER' for a valid JSON text ``rumq_j`` (DuckDB's json_type compared with
+    the first two); a text that is not JSON stops the query, as DuckDB's json_type fails on it."""
+    return (
+        f"CASE WHEN rumq_j IS NULL THEN CAST(NULL AS STRING) WHEN NOT ({_valid_sql()}) "
+        "THEN raise_error(concat('json_type: the text ', left(rumq_j, 80), ' is not JSON')) "
+        f"WHEN rumq_j RLIKE {_lit(_OBJECT)} THEN 'OBJECT' WHEN rumq_j RLIKE {_lit(_ARRAY)} THEN 'ARRAY' "
+        "ELSE 'OTHER' END")
+
+
+def _let(body: str, j: exp.Expression) -> exp.Expression:
+    from rumq.engines.spark_scalars import _let as let
+
+    return let(body, j=j)
+
+
+def valid(x: exp.Expression) -> exp.Expression:
+    """DuckDB's ``json_valid(x)`` on Spark: TRUE, FALSE, NULL, or a stop where rumq cannot tell (above)."""
+    return _let(_valid_sql(), x)
+
+
+def kind(x: exp.Expression) -> exp.Expression:
+    """``json_type(x)`` as far as a comparison with 'OBJECT' or 'ARRAY' needs it (else 'OTHER')."""
+    return _let(_kind_sql(), x)
+
+
+def text(x: exp.Expression) -> exp.Expression:
+    """``CAST(json(x) AS VARCHAR)`` of a valid JSON text: the compact text DuckDB writes (as ``x ->> ''``)."""
+    from sqlglot import exp
+
+    return render(x, exp.Literal.string("$"), exp.Literal.string("$"), None)
+
+
+def array_length(x: exp.Expression) -> exp.Expression:
+    """DuckDB's ``json_array_length(x)``: the elements of an array, 0 for another JSON value."""
+    return _let(f"CASE WHEN ({_kind_sql()}) = 'ARRAY' THEN json_array_length(rumq_j) "
+                "WHEN rumq_j IS NOT NULL THEN CAST(0 AS INT) END", x)
+
+
+def _quoted(s: str) -> str:
+    """Spark SQL: the JSON string literal of the text ``s`` as DuckDB's to_json writes it (Jackson's
+    escapes are yyjson's: tests/test_engine_spark_scalars.py)."""
+    return f"substring(to_json(array({s})), 2, length(to_json(array({s}))) - 2)"
+
+
+def quoted(x: exp.Expression) -> exp.Expression:
+    """DuckDB's ``to_json(t)`` of a text: its JSON string literal (NULL for NULL)."""
+    return _let(f"CASE WHEN rumq_j IS NOT NULL THEN {_quoted('rumq_j')} END", x)
+
+
+def elements(x: exp.Expression) -> exp.Expression:
+    """DuckDB's ``CAST(json_extract(t, '$[*]') AS VARCHAR[])``: each element's JSON text (a string quoted,
+    ``null`` as is, numbers, objects and arrays as ``->>`` writes them); ``[]`` for a JSON value that is not
+    an array, and a text that is not JSON stops the query (DuckDB's json_extract fails on it)."""
+    import sqlglot
+
+    at = "concat('$[', rumq_i, ']')"
+    path = sqlglot.parse_one(at, read="spark")
+    other = render(sqlglot.parse_one("rumq_j", read="spark"), path, path, None).sql(dialect="spark")
+    return _let(
+        f"CASE WHEN rumq_j IS NULL THEN CAST(NULL AS ARRAY<STRING>) WHEN ({_kind_sql()}) = 'ARRAY' "
+        "THEN transform(CAST(try_parse_json(rumq_j) AS ARRAY<VARIANT>), (rumq_e, rumq_i) -> CASE "
+        "WHEN is_variant_null(rumq_e) THEN 'null' "
+        f"WHEN schema_of_variant(rumq_e) = 'STRING' THEN {_quoted(f'get_json_object(rumq_j, {at})')} "
+        f"ELSE {other} END) ELSE CAST(array() AS ARRAY<STRING>) END", x)
