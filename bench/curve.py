@@ -36,15 +36,13 @@ import os
 import shutil
 import subprocess
 import sys
-import threading
-import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
 
-from ingest import SAME_OUTPUT, _same_output_structure, _tree_rss  # noqa: E402
+from ingest import SAME_OUTPUT, _same_output_structure, measure  # noqa: E402
 
 from queries import HAND, PARAMS  # noqa: E402
 
@@ -73,39 +71,6 @@ print(json.dumps([dict(zip(cols, r)) for r in rel.fetchall()], default=str))
 """
 
 
-def measure_cpu(argv: list[str], env: dict[str, str] | None = None) -> dict:
-    """Run ``argv``: wall seconds, CPU seconds (the process and its waited-for children), peak memory.
-
-    Peak memory is the larger of the process tree's summed RSS (sampled every
-    0.1 s: workers run side by side) and the kernel's peak for the process.
-    """
-    import tempfile
-
-    with tempfile.TemporaryFile() as fo, tempfile.TemporaryFile() as fe:
-        t0 = time.perf_counter()
-        proc = subprocess.Popen(argv, stdout=fo, stderr=fe, env={**os.environ, **(env or {})})
-        peak = 0
-        done = threading.Event()
-
-        def sample() -> None:
-            nonlocal peak
-            while not done.wait(0.1):
-                peak = max(peak, _tree_rss(proc.pid))
-
-        sampler = threading.Thread(target=sample, daemon=True)
-        sampler.start()
-        _, status, usage = os.wait4(proc.pid, 0)
-        secs = time.perf_counter() - t0
-        done.set()
-        sampler.join()
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        fo.seek(0)
-        fe.seek(0)
-        out, err = fo.read().decode(errors="replace"), fe.read().decode(errors="replace")
-    return {"seconds": secs, "rc": proc.returncode, "cpu": usage.ru_utime + usage.ru_stime,
-            "peak_mb": max(peak, usage.ru_maxrss * 1024) / 2**20, "stdout": out, "stderr": err}
-
-
 def dir_bytes(d: Path) -> int:
     return sum(p.stat().st_size for p in d.rglob("*") if p.is_file())
 
@@ -126,7 +91,7 @@ def run_size(n: int, args: argparse.Namespace, results: dict) -> None:
         if not (work / "generated.json").is_file():
             shutil.rmtree(work, ignore_errors=True)
             work.mkdir(parents=True)
-            g = measure_cpu([py, "-c", GENERATE, str(inp), str(n)])
+            g = measure([py, "-c", GENERATE, str(inp), str(n)])
             if g["rc"]:
                 sys.exit(f"generation failed: {g['stderr'][-2000:]}")
             events = int(g["stdout"].split()[-1])
@@ -142,7 +107,7 @@ def run_size(n: int, args: argparse.Namespace, results: dict) -> None:
         files = sorted(inp.rglob("*.jsonl.gz"))
         if n <= args.reference_max:
             out = work / "reference.parquet"
-            r = measure_cpu([py, "-c", SAME_OUTPUT, ",".join(map(str, files)), str(out), _same_output_structure()])
+            r = measure([py, "-c", SAME_OUTPUT, ",".join(map(str, files)), str(out), _same_output_structure()])
             out.unlink(missing_ok=True)
             if r["rc"]:
                 sys.exit(f"reference failed: {r['stderr'][-2000:]}")
@@ -150,7 +115,7 @@ def run_size(n: int, args: argparse.Namespace, results: dict) -> None:
             print(f"[{n:,}] DuckDB lossless reference: {r['seconds']:.0f} s "
                   f"({gen['events'] / r['seconds']:,.0f}/s), peak {r['peak_mb']:,.0f} MB", flush=True)
         shutil.rmtree(data, ignore_errors=True)
-        r = measure_cpu([rumq, "--data", str(data), "ingest", str(inp), "--format", "json"])
+        r = measure([rumq, "--data", str(data), "ingest", str(inp), "--format", "json"])
         if r["rc"]:
             sys.exit(f"ingest failed: {r['stderr'][-2000:]}")
         summary = json.loads(r["stdout"])
@@ -189,7 +154,7 @@ def run_size(n: int, args: argparse.Namespace, results: dict) -> None:
             for side, argv in (("rumq", ours), ("plain", plain)):
                 if argv is None:
                     continue
-                r = measure_cpu(argv, env if side == "rumq" else None)
+                r = measure(argv, env if side == "rumq" else None)
                 if r["rc"]:
                     best[side] = {"error": (r["stderr"].strip().splitlines() or ["?"])[0][:300]}
                     continue

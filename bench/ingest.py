@@ -29,6 +29,7 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -116,32 +117,45 @@ def _tree_rss(root: int) -> int:
     return sum(rss.get(p, 0) for p in tree)
 
 
+def measure(argv: list[str], env: dict[str, str] | None = None) -> dict:
+    """Run ``argv``: wall seconds, CPU seconds (the process and its waited-for children), peak memory.
+
+    Peak memory is the larger of the process tree's summed RSS (sampled every
+    0.1 s: workers run side by side) and the kernel's peak for the process.
+    """
+    import tempfile
+
+    with tempfile.TemporaryFile() as fo, tempfile.TemporaryFile() as fe:
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(argv, stdout=fo, stderr=fe, env={**os.environ, **(env or {})})
+        peak = 0
+        done = threading.Event()
+
+        def sample() -> None:
+            nonlocal peak
+            while not done.wait(0.1):
+                peak = max(peak, _tree_rss(proc.pid))
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        _, status, usage = os.wait4(proc.pid, 0)
+        secs = time.perf_counter() - t0
+        done.set()
+        sampler.join()
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        fo.seek(0)
+        fe.seek(0)
+        out, err = fo.read().decode(errors="replace"), fe.read().decode(errors="replace")
+    return {"seconds": secs, "rc": proc.returncode, "cpu": usage.ru_utime + usage.ru_stime,
+            "peak_mb": max(peak, usage.ru_maxrss * 1024) / 2**20, "stdout": out, "stderr": err}
+
+
 def run_timed(code: str, *args: str, env: dict[str, str] | None = None) -> tuple[float, int, str]:
     """Run python code in a subprocess; return (seconds, peak RSS of its process tree, stdout)."""
-    import threading
-
-    t0 = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-c", code, *args], stdout=subprocess.PIPE, text=True,
-                            env={**os.environ, **(env or {})})
-    peak = 0
-    done = threading.Event()
-
-    def sample() -> None:
-        nonlocal peak
-        while not done.wait(0.1):
-            peak = max(peak, _tree_rss(proc.pid))
-
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    out = proc.stdout.read() if proc.stdout else ""
-    _, status, usage = os.wait4(proc.pid, 0)
-    secs = time.perf_counter() - t0
-    done.set()
-    sampler.join()
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"benchmark subprocess failed ({status})")
-    # The sampler can miss the last moments; the kernel's own figure for the main process is a floor.
-    return secs, max(peak, usage.ru_maxrss * 1024), out
+    r = measure([sys.executable, "-c", code, *args], env)
+    if r["rc"] != 0:
+        raise SystemExit(f"benchmark subprocess failed ({r['rc']}): {r['stderr'][-2000:]}")
+    return r["seconds"], int(r["peak_mb"] * 2**20), r["stdout"]
 
 
 def main() -> None:

@@ -8,25 +8,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import clirun
 import pytest
 from _query_data import build_dataset
 
 HEAVY = ("duckdb", "polars", "pyarrow")
 
-# Runs the CLI in this child process and prints, on stderr's last line, which heavy
-# modules it loaded (stdout stays the command's own output).
-CHILD = (
-    "import sys\n"
-    "from rumq.cli import main\n"
-    "try:\n"
-    "    main(sys.argv[1:])\n"
-    "except SystemExit as e:\n"
-    "    code = e.code\n"
-    "else:\n"
-    "    code = 0\n"
-    "print('LOADED:' + ','.join(m for m in ('duckdb', 'polars', 'pyarrow') if m in sys.modules), file=sys.stderr)\n"
-    "sys.exit(code)\n"
-)
 
 
 @pytest.fixture(scope="module")
@@ -35,11 +22,8 @@ def data(tmp_path_factory) -> Path:
 
 
 def rumq(*args: str) -> tuple[str, set[str]]:
-    out = subprocess.run([sys.executable, "-c", CHILD, *args], capture_output=True, text=True)
-    assert out.returncode == 0, out.stderr
-    last = out.stderr.strip().splitlines()[-1]
-    assert last.startswith("LOADED:")
-    return out.stdout, {m for m in last.removeprefix("LOADED:").split(",") if m}
+    stdout, _, loaded = clirun.loaded_modules(list(args), HEAVY)
+    return stdout, loaded
 
 
 def test_help_imports_no_heavy_module():

@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import clirun
 import pytest
 from _query_data import build_dataset
 
@@ -25,30 +26,14 @@ SELECT session_id, list(page ORDER BY seq) AS pages FROM session_pages GROUP BY 
 # The same query made portable: what an edit to the file would do.
 COUNTED = ORDERED.replace("list(page ORDER BY seq)", "count(*)").replace(" (DuckDB only, an ordered list)", "")
 
-# Runs the CLI in this child process and prints, on stderr's last line, whether sqlglot was imported.
-CHILD = (
-    "import sys\n"
-    "from rumq.cli import main\n"
-    "try:\n"
-    "    main(sys.argv[1:])\n"
-    "except SystemExit as e:\n"
-    "    code = e.code\n"
-    "else:\n"
-    "    code = 0\n"
-    "print('SQLGLOT:' + str('sqlglot' in sys.modules), file=sys.stderr)\n"
-    "sys.exit(code)\n"
-)
 
 
 def rumq(cache: Path | str, *args: str) -> tuple[str, str, bool]:
     """``rumq ARGS`` in a fresh process with ``XDG_CACHE_HOME=cache``: (stdout, stderr, sqlglot imported)."""
     env = {**os.environ, "XDG_CACHE_HOME": str(cache)}
     env.pop("RUMQ_QUERIES", None)
-    out = subprocess.run([sys.executable, "-c", CHILD, *args], capture_output=True, text=True, env=env)
-    assert out.returncode == 0, out.stderr
-    *rest, last = out.stderr.strip().splitlines()
-    assert last.startswith("SQLGLOT:")
-    return out.stdout, "\n".join(rest), last == "SQLGLOT:True"
+    stdout, stderr, loaded = clirun.loaded_modules(list(args), ("sqlglot",), env=env)
+    return stdout, stderr, "sqlglot" in loaded
 
 
 def user_library(root: Path, text: str = ORDERED) -> Path:
