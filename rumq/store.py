@@ -486,6 +486,10 @@ class Store:
                 ) from None
             self._committed(state, old_inputs)
             return
+        # The placed files' names (and new partition folders) are durable before the state that lists them.
+        for d in sorted({(self.root / p).parent for p in self._placed} | {(self.root / p).parent.parent
+                                                                          for p in self._placed}):
+            fsync_dir(d)
         self.meta_dir.mkdir(parents=True, exist_ok=True)
         tmp = self.meta_dir / f"state.json.tmp-{os.getpid()}"
         with open(tmp, "wb") as f:
@@ -542,7 +546,14 @@ class Store:
             return len(data)
         target = self.root / dest
         target.parent.mkdir(parents=True, exist_ok=True)
+        # The file's bytes reach the disk before a state naming it can: after a power
+        # loss a committed state must not list a file whose data never got there.
         os.replace(source, target)
+        fd = os.open(target, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
         self._placed.append(dest)
         return target.stat().st_size
 

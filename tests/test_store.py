@@ -261,3 +261,32 @@ def test_the_input_manifest_lives_in_its_own_file_replaced_by_each_ingest(tmp_pa
     r = ingest(data, [str(tmp_path / "a.jsonl")])
     assert str(stray) in r.recovered and not stray.exists()
     assert [f.status for f in r.files] == ["already-ingested"]
+
+
+def test_placed_files_and_their_folders_are_synced_before_the_state(tmp_path, monkeypatch):
+    # A power loss must not leave a committed state naming a file whose bytes never reached the disk:
+    # every placed file, its folder and the folder above are fsynced before state.json is replaced.
+    # os.fsync is wrapped to note what it syncs (the real call still runs).
+    synced: list[str] = []
+    real_fsync, real_replace = os.fsync, os.replace
+
+    def fsync(fd: int) -> None:
+        synced.append(os.readlink(f"/proc/self/fd/{fd}"))
+        real_fsync(fd)
+
+    def replace(src, dst) -> None:
+        if str(dst).endswith("state.json"):
+            synced.append("STATE")
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(os, "replace", replace)
+    data = tmp_path / "data"
+    ingest(data, [str(write_jsonl(tmp_path / "a.jsonl", [event(), event(at="2026-11-26T10:00:00")]))])
+    before_state = synced[:synced.index("STATE")]
+    files = [str(data / f) for f in Store(data).event_files()]
+    assert files
+    for f in files:
+        name = Path(f).name
+        assert any(s.endswith(name) for s in before_state), f"{name} not synced before the state"
+        assert str(Path(f).parent) in before_state and str(Path(f).parent.parent) in before_state
