@@ -16,6 +16,10 @@ Generates realistic RUM events as gzip JSON lines with ``rumq.generate``
   original text (``read_json_objects``, verbatim) plus the fields rumq types
   (``json_transform`` with rumq's own structure) -> zstd Parquet. Still no
   validation, rejects accounting, dedup, partitioning or atomic commit.
+  This is issue 17's lossless reference (target: rumq >= 1.0x of it);
+* the same, with DuckDB under rumq's own constraints: no insertion order to
+  keep and a 1.5 GB memory limit (rumq's peak-memory bar). Faster than the
+  default settings, and it stays under the bar, which the default does not.
 
 Prints events/s for each side, rumq's ratio to both baselines, and each
 side's peak memory (the largest total RSS of its process tree, workers
@@ -72,6 +76,17 @@ con.execute("COPY (SELECT json::VARCHAR AS message, unnest(json_transform(json, 
             "FROM read_json_objects(getvariable('files'), format='newline_delimited')) "
             f"TO '{out}' (FORMAT parquet, COMPRESSION zstd)").fetchall()
 """
+
+
+#: The same conversion with DuckDB held to what rumq is held to: no order to keep
+#: (rumq keeps none across files either; it records each line's number instead)
+#: and a memory limit that keeps its peak under the issue's 1.5 GB bar. Without a
+#: limit it peaks at 1.5-1.9 GB on the 1M input; with only the limit (order kept)
+#: it runs about 1.5x as long (docs/ingest.md, *The lossless reference*).
+SAME_OUTPUT_TUNED = SAME_OUTPUT.replace(
+    "con = duckdb.connect()\n",
+    "con = duckdb.connect()\ncon.execute(\"SET preserve_insertion_order = false\")\n"
+    "con.execute(\"SET memory_limit = '1500MB'\")\n")
 
 
 def _same_output_structure() -> str:
@@ -182,7 +197,9 @@ def main() -> None:
         base_out.unlink()
         same = run_timed(SAME_OUTPUT, joined, str(base_out), _same_output_structure())
         base_out.unlink()
-        runs = [("baseline", b), ("same", same)]
+        tuned = run_timed(SAME_OUTPUT_TUNED, joined, str(base_out), _same_output_structure())
+        base_out.unlink()
+        runs = [("baseline", b), ("same", same), ("tuned", tuned)]
         for w in counts_w:
             data = out / "rumq-data"
             shutil.rmtree(data, ignore_errors=True)
@@ -201,13 +218,16 @@ def main() -> None:
     print(f"{'':22} {'seconds':>8} {'events/s':>10} {'peak RSS (process tree)':>9}")
     print(f"{'duckdb (envelope)':22} {bs:8.2f} {n_events / bs:10,.0f} {bm / 2**20:7.0f} MB")
     print(f"{'duckdb (same output)':22} {ss:8.2f} {n_events / ss:10,.0f} {sm / 2**20:7.0f} MB")
+    ts, tm, _ = best["tuned"]
+    print(f"{'  unordered, 1.5 GB':22} {ts:8.2f} {n_events / ts:10,.0f} {tm / 2**20:7.0f} MB")
     for w in counts_w:
         rs, rm, _ = best[f"rumq w{w}"]
         name = f"rumq ({w} worker{'s' if w > 1 else ''})"
         print(f"{name:22} {rs:8.2f} {n_events / rs:10,.0f} {rm / 2**20:7.0f} MB")
     for w in counts_w:
         rs, rm, _ = best[f"rumq w{w}"]
-        print(f"{w} worker(s): rumq / duckdb (same output, the lossless reference) {ss / rs:.2f}x (target >= 1.0x); "
+        print(f"{w} worker(s): rumq / duckdb (same output, the lossless reference) {ss / rs:.2f}x (target >= 1.0x), "
+              f"/ the same unordered within 1.5 GB {ts / rs:.2f}x; "
               f"/ duckdb (envelope) {bs / rs:.2f}x; rumq peak memory {rm / 2**30:.2f} GB (target < 1.5 GB)")
 
 
