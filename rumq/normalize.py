@@ -178,7 +178,10 @@ def message_storage_sql(raw: str, event_id: str, good: str = "true", at: str | N
     cut = (f"({good} AND {event_id} IS NOT NULL AND {at} > {len(_ID_KEY) - 1} "
            f"AND strlen(left({raw}, {at})) = {at})")
     head = f"CASE WHEN {cut} THEN left({raw}, {at}) ELSE {raw} END"
-    return head, f"CASE WHEN {cut} THEN substr({raw}, {at} + 1 + length({event_id})) END"
+    # The tail is cut by bytes: substr() counts characters, walking the whole
+    # message (15% of an ingest worker's instructions). The head is ASCII, so
+    # its bytes are its characters; the id's bytes follow it as written.
+    return head, f"CASE WHEN {cut} THEN decode(encode({raw})[{at} + 1 + strlen({event_id}):]) END"
 
 
 def _projection() -> dict[str, str]:

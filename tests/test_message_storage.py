@@ -27,8 +27,10 @@ def _lines(tmp_path) -> dict[str, str]:
     quoted = dumps(event(at="2026-11-25T10:00:03", event_id='id-"q"'))
     # Spaces after the colon: not the compact form searched for, kept whole.
     spaced = json.dumps(event(at="2026-11-25T10:00:04", event_id="id-spaced"), ensure_ascii=False)
+    # Non-ASCII in the id itself, after an ASCII prefix: cut (the tail starts after the id's bytes).
+    wide = dumps(event(at="2026-11-25T10:00:06", event_id="id-ñandú-😀", page="/ü"))
     return {"id-plain": dumps(plain), "id-café": accented, "id-early": early, 'id-"q"': quoted,
-            "id-spaced": spaced}
+            "id-spaced": spaced, "id-ñandú-😀": wide}
 
 
 def _dataset(tmp_path):
@@ -39,7 +41,7 @@ def _dataset(tmp_path):
     p.write_text("".join(m + "\n" for m in msgs.values()) + bad + "\n", encoding="utf-8")
     data = tmp_path / "data"
     r = ingest(data, [str(p)])
-    assert (r.written, r.rejected) == (5, 1)
+    assert (r.written, r.rejected) == (6, 1)
     return data, msgs, bad
 
 
@@ -50,12 +52,15 @@ def test_the_id_is_cut_out_only_where_it_can_be_put_back_exactly(tmp_path):
         "SELECT event_id, message_head, message_tail FROM read_parquet(?)",
         [[str(data / f["path"]) for f in Store(data).load_state().files]]).fetchall()}
     con.close()
-    assert {eid for eid, (_h, tail) in stored.items() if tail is not None} == {"id-plain", "id-early"}
+    assert {eid for eid, (_h, tail) in stored.items() if tail is not None} == {"id-plain", "id-early", "id-ñandú-😀"}
     for eid in ("id-café", 'id-"q"', "id-spaced"):
         assert stored[eid] == (msgs[eid], None)
     head, tail = stored["id-plain"]
     at = msgs["id-plain"].index('"event_id":"') + len('"event_id":"')
     assert (head, tail) == (msgs["id-plain"][:at], msgs["id-plain"][at + len("id-plain"):])
+    head, tail = stored["id-ñandú-😀"]
+    at = msgs["id-ñandú-😀"].index('"event_id":"') + len('"event_id":"')
+    assert (head, tail) == (msgs["id-ñandú-😀"][:at], msgs["id-ñandú-😀"][at + len("id-ñandú-😀"):])
     head, tail = stored["id-early"]  # the first occurrence, inside metadata, was the one cut
     assert len(head) == msgs["id-early"].index('"event_id":"id-early"') + len('"event_id":"')
     assert (head + tail).count("id-early") == 1
