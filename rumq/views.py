@@ -14,7 +14,8 @@ aggregations group by) and adds:
 ``rumq_page(p)`` / ``rumq_url(u)`` and the table macro
 ``rumq_audience(dim, include_cookieless)`` (the audience/* queries) and the
 table macro ``rumq_user_first_seen()`` (the users/* queries: each user's
-first session over the dataset's whole history, not only the window).
+first session over the dataset's whole history, not only the window; from
+the window's own sessions when the window is the history).
 docs/analyses.md documents every column and definition.
 
 Order within a session. RUM timestamps have whole-second precision, so page
