@@ -530,6 +530,11 @@ def _reads_only_session_starts(con: Any, sql: str) -> bool:
         return False
     others = set(SESSION_STATS_COLUMNS) - set(_SESSION_STARTS)
     names = {"session_stats"}
+    # The views and macros that read session_stats, directly or not; and the
+    # table functions that read a relation named at run time.
+    refused = {"query_table", "query"}
+    while len(grown := refused | {n for n, d in DEPENDENCIES.items() if d & (refused | names)}) > len(refused):
+        refused = grown
     stack: list[Any] = [tree]
     columns: list[list[str]] = []
     while stack:
@@ -544,12 +549,11 @@ def _reads_only_session_starts(con: Any, sql: str) -> bool:
                 columns += [[c] for c in node.get("using_columns") or []]
             elif kind == "BASE_TABLE":
                 table = str(node.get("table_name")).lower()
-                if table in ("sessions", "rumq_audience"):
+                if table in refused:
                     return False
                 if table == "session_stats" and node.get("alias"):
                     names.add(str(node["alias"]).lower())
-            elif kind == "TABLE_FUNCTION" and str((node.get("function") or {}).get("function_name")).lower() in (
-                    "rumq_audience", "query_table", "query"):
+            elif kind == "TABLE_FUNCTION" and str((node.get("function") or {}).get("function_name")).lower() in refused:
                 return False
             elif kind == "COLUMN_REF":
                 columns.append([str(c).lower() for c in node.get("column_names") or []])
