@@ -97,8 +97,12 @@ def _rows(data, name, params, since, until, app):
     return Dataset(data, notify=lambda _: None).run(name, since=since, until=until, app=app, **params).to_dicts()
 
 
-@pytest.mark.parametrize("config", CONFIGS)
-@pytest.mark.parametrize("window", WINDOWS)
+# Every window without page rules; with rules, a fast window with and one without bounds, and a slow one.
+CASES = [("no rules", w) for w in WINDOWS] + [
+    (c, w) for c in ("exclude", "include") for w in ("whole dataset", "app and until", "since D2")]
+
+
+@pytest.mark.parametrize(("config", "window"), CASES)
 def test_fast_path_and_history_scan_give_the_same_rows(data, config, window, monkeypatch):
     _configure(data, CONFIGS[config])
     since, until, app, _ = WINDOWS[window]
