@@ -229,7 +229,7 @@ def connect(
         from rumq import views as views_mod
 
         only = views_mod.views_for(con, for_sql) if for_sql is not None else None
-        views_mod.create_views(con, data_dir=data_dir, only=only)
+        views_mod.create_views(con, data_dir=data_dir, only=only, statement=for_sql)
     if not allow_writes:
         restrict(con, files)
     return con

@@ -14,7 +14,8 @@ aggregations group by) and adds:
 ``rumq_page(p)`` / ``rumq_url(u)`` and the table macro
 ``rumq_audience(dim, include_cookieless)`` (the audience/* queries) and the
 table macro ``rumq_user_first_seen()`` (the users/* queries: each user's
-first session over the dataset's whole history, not only the window).
+first session over the dataset's whole history, not only the window; from
+the window's own sessions when the window is the history).
 docs/analyses.md documents every column and definition.
 
 Order within a session. RUM timestamps have whole-second precision, so page
@@ -424,7 +425,9 @@ FROM s FULL JOIN l USING (k)"""
 #: first session's start and number of sessions. Sessions are counted as
 #: session_stats counts them (an id pair and cookieless, at least one page
 #: view); the window's --app applies. Materialized once per connection, before
-#: the connection is restricted to the window's files.
+#: the connection is restricted to the window's files. When the window is the
+#: history (``_window_is_history``) it comes from the window's own sessions
+#: instead, read once with the statement's (``_user_first_seen``).
 USER_FIRST_SEEN = "rumq_user_first_seen"
 _USER_FIRST_SEEN_SQL = f"""
 WITH s AS (
@@ -440,16 +443,49 @@ SELECT user_id, min(start_time) AS first_seen, count(*) AS sessions_ever
 FROM s WHERE user_id IS NOT NULL GROUP BY user_id"""
 
 
-def _user_first_seen(con: Any, data_dir: str | os.PathLike[str] | None, cfg: PageConfig) -> None:
-    """Create ``rumq_user_first_seen()`` over every event file up to the window's end."""
-    from rumq.catalog import event_files, window_dates
+#: The columns of the view session_stats, in order (a test checks them against the view).
+SESSION_STATS_COLUMNS: tuple[str, ...] = (
+    "session_id", "cookieless", "user_id", "application_id", "application_version", "start_time", "end_time",
+    "duration_s", "events", "page_views", "bounced", "js_errors", "http_requests", "http_errors", "has_error",
+    "browser_name", "os_name", "device_type", "country_code", "web_client_version",
+)
+#: The session columns first-seen needs, and all the users/* queries read of session_stats.
+_SESSION_STARTS = ("user_id", "cookieless", "start_time")
+#: From the window's sessions, when the window is the history: the same rows as _USER_FIRST_SEEN_SQL
+#: (the cookie sessions of session_stats are its sessions; see _window_is_history).
+_FIRST_SEEN_FROM_WINDOW_SQL = """
+SELECT user_id, min(start_time) AS first_seen, count(*) AS sessions_ever
+FROM _rumq_session_starts WHERE NOT cookieless AND user_id IS NOT NULL GROUP BY user_id"""
+
+
+def _user_first_seen(con: Any, data_dir: str | os.PathLike[str] | None, cfg: PageConfig,
+                     statement: str | None = None) -> None:
+    """Create ``rumq_user_first_seen()`` over every event file up to the window's end.
+
+    When the window is the history (``_window_is_history``), the sessions are
+    the window's own: one scan of the window's sessions (``_rumq_session_starts``)
+    gives first-seen, and when ``statement`` reads session_stats only through
+    those columns (``_reads_only_session_starts``), session_stats becomes that
+    table too, so the statement and first-seen read the files once (the
+    users/* queries: one scan instead of two).
+    """
+    from rumq.catalog import committed_state, event_files, window_dates
     from rumq.store import Store
 
-    until = con.execute("SELECT getvariable('rumq_until')").fetchone()[0]
+    since, until, stratum = con.execute(
+        "SELECT getvariable('rumq_since'), getvariable('rumq_until'), getvariable('rumq_stratum') IS NOT NULL"
+    ).fetchone()
     store = Store(data_dir) if data_dir is not None else None
-    files = event_files(store, None, window_dates(None, until)[1]) if store is not None and store.exists() else []
+    state = committed_state(store) if store is not None and store.exists() else None
+    files = event_files(store, None, window_dates(None, until)[1], state) if state is not None else []
     table = "_rumq_user_first_seen"
-    if files:
+    if files and not stratum and _window_is_history(since, state):
+        con.execute("CREATE OR REPLACE TEMP TABLE _rumq_session_starts AS "
+                    f"SELECT {', '.join(_SESSION_STARTS)} FROM ({view_sql(cfg)['session_stats']})").fetchall()
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {_FIRST_SEEN_FROM_WINDOW_SQL}").fetchall()
+        if statement is not None and _reads_only_session_starts(con, statement):
+            con.execute("CREATE OR REPLACE VIEW session_stats AS SELECT * FROM _rumq_session_starts").fetchall()
+    elif files:
         con.execute("SET VARIABLE rumq_history_files = ?::VARCHAR[]", [files]).fetchall()
         sql = _select_pages(_USER_FIRST_SEEN_SQL, cfg) if cfg.selects_pages else _USER_FIRST_SEEN_SQL
         con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {sql}").fetchall()
@@ -457,6 +493,77 @@ def _user_first_seen(con: Any, data_dir: str | os.PathLike[str] | None, cfg: Pag
         con.execute(f"CREATE OR REPLACE TEMP TABLE {table} (user_id VARCHAR, first_seen TIMESTAMP, "
                     "sessions_ever BIGINT)").fetchall()
     con.execute(f"CREATE OR REPLACE MACRO {USER_FIRST_SEEN}() AS TABLE SELECT * FROM {table}").fetchall()
+
+
+def _window_is_history(since: Any, state: Any) -> bool:
+    """Whether the window's events are the history's: no lower bound, or one at or before the dataset's first day.
+
+    The history is every event before the window's end, under the same --app;
+    files are partitioned by the UTC date of event_time, so a --since at or
+    before midnight of the first day cuts no event and the window's files are
+    the history's. (A --since later in the first day keeps the history scan:
+    telling it apart would cost a read.) A window restricted to sampling keys
+    (--estimate) is never the history.
+    """
+    from datetime import datetime, time
+
+    if since is None:
+        return True
+    first = min(f["date"] for f in state.files)
+    return bool(since <= datetime.combine(datetime.fromisoformat(first).date(), time()))
+
+
+def _reads_only_session_starts(con: Any, sql: str) -> bool:
+    """Whether ``sql`` reads nothing of session_stats but the columns ``_SESSION_STARTS``.
+
+    Decided on DuckDB's parse tree, conservatively: no ``*`` or ``COLUMNS()``
+    (a star would see fewer columns), no positional reference or NATURAL join
+    (their meaning depends on the columns there are), no column named like
+    another session_stats column, and no reference to a session_stats row as a
+    whole (its name or alias as a column); the views that read session_stats
+    (sessions, rumq_audience) read other columns. A statement that passes and
+    still names another column fails to bind, it is never answered from fewer
+    columns.
+    """
+    tree = _parse(con, sql)
+    if tree is None:
+        return False
+    others = set(SESSION_STATS_COLUMNS) - set(_SESSION_STARTS)
+    names = {"session_stats"}
+    # The views and macros that read session_stats, directly or not; and the
+    # table functions that read a relation named at run time.
+    refused = {"query_table", "query"}
+    while len(grown := refused | {n for n, d in DEPENDENCIES.items() if d & (refused | names)}) > len(refused):
+        refused = grown
+    stack: list[Any] = [tree]
+    columns: list[list[str]] = []
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            kind = node.get("type")
+            if kind in ("STAR", "POSITIONAL_REFERENCE", "SHOW_REF") or node.get("class") == "STAR":
+                return False
+            if kind == "JOIN":
+                if node.get("ref_type") not in ("REGULAR", "CROSS"):
+                    return False
+                columns += [[c] for c in node.get("using_columns") or []]
+            elif kind == "BASE_TABLE":
+                table = str(node.get("table_name")).lower()
+                if table in refused:
+                    return False
+                if table == "session_stats" and node.get("alias"):
+                    names.add(str(node["alias"]).lower())
+            elif kind == "TABLE_FUNCTION" and str((node.get("function") or {}).get("function_name")).lower() in refused:
+                return False
+            elif kind == "COLUMN_REF":
+                columns.append([str(c).lower() for c in node.get("column_names") or []])
+            stack += node.values()
+        elif isinstance(node, list):
+            stack += node
+    for parts in columns:
+        if parts and (parts[-1] in others or (len(parts) == 1 and parts[0] in names)):
+            return False
+    return True
 
 
 def views_for(con: Any, sql: str) -> set[str] | None:
@@ -500,15 +607,21 @@ DEPENDENCIES: dict[str, frozenset[str]] = {
 }
 
 
-def _relations(con: Any, sql: str) -> set[str] | None:
-    """Names of the tables and table functions ``sql`` reads (CTE names included), or None if it does not parse."""
+def _parse(con: Any, sql: str) -> dict[str, Any] | None:
+    """DuckDB's parse tree of ``sql`` (``json_serialize_sql``), or None if it does not serialize."""
     import duckdb
 
     try:
         tree = json.loads(con.execute("SELECT json_serialize_sql(?)", [sql]).fetchone()[0])
-    except (duckdb.Error, ValueError):  # DuckDB cannot serialize it: be safe, create everything
+    except (duckdb.Error, ValueError):
         return None
-    if tree.get("error"):
+    return None if not isinstance(tree, dict) or tree.get("error") else tree
+
+
+def _relations(con: Any, sql: str) -> set[str] | None:
+    """Names of the tables and table functions ``sql`` reads (CTE names included), or None if it does not parse."""
+    tree = _parse(con, sql)
+    if tree is None:  # DuckDB cannot serialize it: be safe, create everything
         return None
     out: set[str] = set()
     stack: list[Any] = [tree]
@@ -532,6 +645,7 @@ def create_views(
     pages: PageConfig | None = None,
     data_dir: str | os.PathLike[str] | None = None,
     only: set[str] | None = None,
+    statement: str | None = None,
 ) -> None:
     """Create the analysis views and macros on ``con`` (which must have ``events``).
 
@@ -543,6 +657,9 @@ def create_views(
         only: create just these views (``views_for(sql)``: what a statement
             needs); None creates all. Creating a view binds it against the
             window's files, about 5 ms each.
+        statement: the statement ``only`` was found for; when it reads
+            ``rumq_user_first_seen()`` and the window is the history, it may let
+            session_stats be read once (``_user_first_seen``).
     """
     if data_dir is None:
         data_dir = _dataset_dir(con)
@@ -555,7 +672,7 @@ def create_views(
     if only is None or DEPENDENCIES["rumq_audience"] <= only:
         con.execute(AUDIENCE_MACRO).fetchall()
     if only is None or USER_FIRST_SEEN in only:
-        _user_first_seen(con, data_dir, cfg)
+        _user_first_seen(con, data_dir, cfg, statement if only is not None else None)
     _ingest_totals(con, data_dir)
 
 

@@ -48,8 +48,7 @@ WITH s AS (
 firsts AS (
     -- A user's first session in the window is their first ever when it starts when the history's does.
     SELECT w.user_id, w.start_time
-    FROM (SELECT user_id, min(start_time) AS start_time FROM session_stats WHERE NOT cookieless
-          GROUP BY user_id) AS w
+    FROM (SELECT user_id, min(start_time) AS start_time FROM s WHERE NOT cookieless GROUP BY user_id) AS w
     JOIN rumq_user_first_seen() AS f ON f.user_id = w.user_id AND f.first_seen = w.start_time
 ),
 per AS (
