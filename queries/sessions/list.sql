@@ -2,23 +2,23 @@
 -- name: sessions/list
 -- description: Find sessions by what happened in them, newest first, with the console's session-list columns
 -- definition: |
---   One row per session (sessions as in every session-based query: at least one page view in
---   the window, only its events in the window seen), newest first (start time descending, then
---   session id). Every filter left at its default keeps all sessions; the filters combine with
---   AND. js_error / http_error: only sessions with at least one JS error / failed HTTP request
---   (status >= 400 or no response). page: only sessions that visited a page matching the
---   pattern (glob on the normalized page: * any text, ? one character, e.g. /product/*).
---   browser, os, device, country: the session's value (its smallest, as sessions/summary
---   groups it), compared case-insensitively. min_duration / max_duration: the session's
---   duration (last event - first event, whole seconds; max 0s = no limit). min_pages: at least
---   that many page views. Columns are those of the CloudWatch RUM console's session list
---   (start, duration, pages, errors, browser, device, country) plus the entry and exit page and
---   the user id, and domains: the distinct `metadata.domain` values of the session's events
---   (sorted, comma-separated), so a session that follows the visitor across subdomains (the
---   cookie's domain attribute decides whether it can) shows each of them; `domain` keeps the
---   sessions that touched it. `rumq session ID` shows one session's events. Cookieless sessions are excluded
---   unless include_cookieless is true; coverage is the share of the window's page views in
---   cookie sessions.
+--   One row per session (sessions as in every session-based query: at least one page view in the
+--   window, only its events in the window seen), newest first (start time descending, then session
+--   id, a session's cookie part before its cookieless part). Every filter left at its default keeps
+--   all sessions; the filters combine with AND. js_error / http_error: only sessions with at least
+--   one JS error / failed HTTP request (status >= 400 or no response). page: only sessions that
+--   visited a page matching the pattern (glob on the normalized page: * any text, ? one character,
+--   e.g. /product/*). browser, os, device, country: the session's value (its smallest, as
+--   sessions/summary groups it), compared case-insensitively. min_duration / max_duration: the
+--   session's duration (last event - first event, whole seconds; max 0s = no limit). min_pages: at
+--   least that many page views. Columns are those of the CloudWatch RUM console's session list
+--   (start, duration, pages, errors, browser, device, country) plus the entry and exit page and the
+--   user id, and domains: the distinct `metadata.domain` values of the session's events (sorted,
+--   comma-separated), so a session that follows the visitor across subdomains (the cookie's domain
+--   attribute decides whether it can) shows each of them; `domain` keeps the sessions that touched
+--   it. `rumq session ID` shows one session's events. Cookieless sessions are excluded unless
+--   include_cookieless is true; coverage is the share of the window's page views in cookie
+--   sessions.
 -- session_based: true
 -- params:
 --   - {name: js_error, type: bool, default: false, help: Only sessions with a JS error}
@@ -83,7 +83,7 @@ WITH top AS (
           SELECT 1 FROM session_pages AS p
           WHERE $page <> '' AND p.session_id = s.session_id AND p.cookieless = s.cookieless
             AND p.page GLOB $page))
-    ORDER BY s.start_time DESC, s.session_id
+    ORDER BY s.start_time DESC, s.session_id, s.cookieless
     LIMIT $top
 ),
 -- The first and last page view in session order (as the sessions view's entry and exit page).
@@ -115,4 +115,4 @@ SELECT top.session_id, top.user_id, top.start_time, top.duration_s, top.page_vie
 FROM top
 LEFT JOIN p ON p.session_id = top.session_id AND p.cookieless = top.cookieless
 LEFT JOIN d ON d.session_id = top.session_id AND d.cookieless = top.cookieless
-ORDER BY top.start_time DESC, top.session_id
+ORDER BY top.start_time DESC, top.session_id, top.cookieless
