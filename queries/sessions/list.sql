@@ -54,7 +54,9 @@
 -- The LIMIT comes first: the session statistics and filters pick the top sessions, and only
 -- those get their entry/exit pages and domains (sorting every session's pages and domains
 -- before the LIMIT was most of the cost). A filter on pages or domains reads them only when
--- set: its subquery is empty otherwise.
+-- set: its subquery is empty otherwise. Every event of a session is at or after its start,
+-- which the joins below say (event_time >= start_time): DuckDB then skips the row groups
+-- older than the oldest top session instead of reading every event again.
 WITH top AS (
     SELECT s.session_id, s.cookieless, s.user_id, s.start_time, s.duration_s, s.page_views, s.js_errors,
            s.http_errors, s.browser_name, s.os_name, s.device_type, s.country_code
@@ -94,19 +96,19 @@ p AS (
            arg_max_null(v.page, {'i': coalesce(v.interaction, 2147483647), 't': v.event_time, 'l': v.source_line})
                AS exit_page
     FROM page_views AS v
-    JOIN top ON top.session_id = v.session_id AND top.cookieless = v.cookieless
+    JOIN top ON top.session_id = v.session_id AND top.cookieless = v.cookieless AND v.event_time >= top.start_time
     GROUP BY v.session_id, v.cookieless
 ),
 -- A page view without a session id is a session of its own, named as the views name it.
 d AS (
     SELECT e.session_id, e.cookieless, string_agg(DISTINCT e.domain, ',' ORDER BY e.domain) AS domains
     FROM (
-        SELECT session_id, cookieless, domain FROM events
+        SELECT session_id, cookieless, event_time, domain FROM events
         WHERE session_id IS NOT NULL AND (NOT cookieless OR $include_cookieless)
         UNION ALL
-        SELECT 'page:' || source_file || ':' || source_line, true, domain
+        SELECT 'page:' || source_file || ':' || source_line, true, event_time, domain
         FROM events WHERE session_id IS NULL AND event_name = 'page_view' AND $include_cookieless) AS e
-    JOIN top ON top.session_id = e.session_id AND top.cookieless = e.cookieless
+    JOIN top ON top.session_id = e.session_id AND top.cookieless = e.cookieless AND e.event_time >= top.start_time
     GROUP BY e.session_id, e.cookieless
 )
 SELECT top.session_id, top.user_id, top.start_time, top.duration_s, top.page_views, p.entry_page, p.exit_page,
