@@ -33,12 +33,12 @@
 --   - {name: lcp_p75_ms, type: DOUBLE, meaning: p75 of the group's LCP events (ms)}
 --   - {name: coverage, type: DOUBLE, meaning: "Share of the window's page views in cookie sessions"}
 -- ---
+-- One window (one sort): the entry is the first page view in session order, the exit the one
+-- with no next (session_pages' is_last), and a one-page-view session's entry is its exit.
 WITH pv AS (
     SELECT session_uuid, session_text, cookieless, page_tags,
            row_number() OVER w = 1 AS is_entry,
-           row_number() OVER (PARTITION BY session_uuid, session_text, cookieless
-                              ORDER BY interaction DESC NULLS FIRST, event_time DESC, source_line DESC) = 1 AS is_exit,
-           count(*) OVER (PARTITION BY session_uuid, session_text, cookieless) AS n
+           lead(event_time) OVER w IS NULL AS is_exit
     FROM page_views
     WHERE NOT cookieless OR $include_cookieless
     WINDOW w AS (PARTITION BY session_uuid, session_text, cookieless ORDER BY interaction NULLS LAST, event_time, source_line)
@@ -66,7 +66,7 @@ per AS (
            count(DISTINCT {'u': session_uuid, 't': session_text, 'c': cookieless}) AS sessions,
            count(*) FILTER (WHERE is_entry) AS entries,
            count(*) FILTER (WHERE is_exit) AS exits,
-           count(*) FILTER (WHERE is_entry AND n = 1) AS bounces,
+           count(*) FILTER (WHERE is_entry AND is_exit) AS bounces,
            count(DISTINCT {'u': session_uuid, 't': session_text, 'c': cookieless}) FILTER (WHERE has_error)
                AS error_sessions
     FROM g GROUP BY page_group
