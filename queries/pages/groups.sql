@@ -33,39 +33,51 @@
 --   - {name: lcp_p75_ms, type: DOUBLE, meaning: p75 of the group's LCP events (ms)}
 --   - {name: coverage, type: DOUBLE, meaning: "Share of the window's page views in cookie sessions"}
 -- ---
+-- One window (one sort): the entry is the first page view in session order, the exit the one
+-- with no next (session_pages' is_last), and a one-page-view session's entry is its exit.
 WITH pv AS (
-    SELECT session_id, cookieless, page_tags,
+    SELECT session_uuid, session_text, cookieless, page_tags,
            row_number() OVER w = 1 AS is_entry,
-           row_number() OVER (PARTITION BY session_uuid, session_text, cookieless
-                              ORDER BY interaction DESC NULLS FIRST, event_time DESC, source_line DESC) = 1 AS is_exit,
-           count(*) OVER (PARTITION BY session_uuid, session_text, cookieless) AS n
+           lead(event_time) OVER w IS NULL AS is_exit
     FROM page_views
     WHERE NOT cookieless OR $include_cookieless
     WINDOW w AS (PARTITION BY session_uuid, session_text, cookieless ORDER BY interaction NULLS LAST, event_time, source_line)
 ),
+-- The sessions with a JS error or failed HTTP request: session_stats' has_error, without
+-- aggregating every event of every session (only the error events are read).
+err AS (
+    SELECT DISTINCT session_uuid, session_text, cookieless
+    FROM rumq_events
+    WHERE (event_name = 'js_error' OR (event_name = 'http' AND coalesce(http_status >= 400, true)))
+      AND (session_uuid IS NOT NULL OR session_text IS NOT NULL)
+      AND (NOT cookieless OR $include_cookieless)
+),
 g AS (
-    SELECT pv.*, s.has_error,
+    SELECT pv.*, err.cookieless IS NOT NULL AS has_error,
            unnest(CASE WHEN len(list_distinct(page_tags)) > 0 THEN list_distinct(page_tags) ELSE ['(none)'] END)
                AS page_group
     FROM pv
-    JOIN session_stats AS s ON s.session_id = pv.session_id AND s.cookieless = pv.cookieless
+    LEFT JOIN err ON err.session_uuid IS NOT DISTINCT FROM pv.session_uuid
+                 AND err.session_text IS NOT DISTINCT FROM pv.session_text AND err.cookieless = pv.cookieless
 ),
 per AS (
     SELECT page_group,
            count(*) AS page_views,
-           count(DISTINCT {'s': session_id, 'c': cookieless}) AS sessions,
+           count(DISTINCT {'u': session_uuid, 't': session_text, 'c': cookieless}) AS sessions,
            count(*) FILTER (WHERE is_entry) AS entries,
            count(*) FILTER (WHERE is_exit) AS exits,
-           count(*) FILTER (WHERE is_entry AND n = 1) AS bounces,
-           count(DISTINCT {'s': session_id, 'c': cookieless}) FILTER (WHERE has_error) AS error_sessions
+           count(*) FILTER (WHERE is_entry AND is_exit) AS bounces,
+           count(DISTINCT {'u': session_uuid, 't': session_text, 'c': cookieless}) FILTER (WHERE has_error)
+               AS error_sessions
     FROM g GROUP BY page_group
 ),
 lcp AS (
     SELECT unnest(CASE WHEN len(list_distinct(page_tags)) > 0 THEN list_distinct(page_tags) ELSE ['(none)'] END)
                AS page_group,
            vital_value
-    FROM events
-    WHERE event_name = 'lcp' AND ($include_cookieless OR NOT (cookieless OR session_id IS NULL))
+    FROM rumq_events
+    WHERE event_name = 'lcp'
+      AND ($include_cookieless OR NOT (cookieless OR (session_uuid IS NULL AND session_text IS NULL)))
 ),
 lcp_p AS (SELECT page_group, quantile_cont(vital_value, 0.75) AS lcp_p75_ms FROM lcp GROUP BY page_group)
 SELECT per.page_group, page_views, sessions, entries, exits, bounces,
