@@ -31,7 +31,8 @@ if TYPE_CHECKING:  # pragma: no cover
 #: DuckDB settings for every rumq connection: UTC, so no local-zone surprises;
 #: Parquet footers cached, because every view definition binds against the
 #: window's files (rumq never rewrites a file in place, so the cache is safe).
-SETTINGS = {"TimeZone": "UTC", "parquet_metadata_cache": True}
+#: One script, one round trip (rumq's own constants, no outside value).
+SETTINGS_SQL = "SET TimeZone = 'UTC'; SET parquet_metadata_cache = true"
 
 
 #: A query's share of physical memory when ``RUMQ_MEMORY_LIMIT`` is not set
@@ -87,16 +88,17 @@ def new_connection(database: str = ":memory:") -> duckdb.DuckDBPyConnection:
     import duckdb
 
     limit = memory_limit()
-    con = duckdb.connect(database)
+    # The engine's own settings go in with the connection (values, never SQL text); the others
+    # need the extensions loaded by then and go in as one script: each statement is a round trip.
+    config = {"temp_directory": spill_directory()}
+    if limit:
+        config["memory_limit"] = limit
+    con = duckdb.connect(database, config=config)
     try:
         con.execute("SET enable_progress_bar = false").fetchall()
     except duckdb.InvalidInputException:
         pass
-    for k, v in SETTINGS.items():
-        con.execute(f"SET {k} = ?", [v]).fetchall()
-    if limit:
-        con.execute("SET memory_limit = ?", [limit]).fetchall()
-    con.execute("SET temp_directory = ?", [spill_directory()]).fetchall()
+    con.execute(SETTINGS_SQL).fetchall()
     return con
 
 
@@ -252,10 +254,8 @@ _WHAT = {
     "VARIABLE_SET": "SET VARIABLE changes the query variables",
     "EXPLAIN": "EXPLAIN ANALYZE runs the statement it explains, which could not be checked",
 }
-_EXPLAIN_RE = re.compile(
-    r"^(?:\s+|--[^\n]*(?:\n|$)|/\*.*?\*/)*EXPLAIN\s+(?:ANALY[SZ]E\s+)?(?:\([^)]*\)\s*)?",
-    re.IGNORECASE | re.DOTALL,
-)
+#: (A pattern, compiled by ``re`` at first use: only EXPLAIN statements need it.)
+_EXPLAIN_RE = r"^(?:\s+|--[^\n]*(?:\n|$)|/\*.*?\*/)*EXPLAIN\s+(?:ANALY[SZ]E\s+)?(?:\([^)]*\)\s*)?"
 READ_ONLY_HINT = (
     "rumq runs SQL read-only over the dataset's own files; to lift that, pass --allow-writes "
     "(rumq sql, rumq run), allow_writes=True (Python), or set allow_writes = true in the report "
@@ -274,11 +274,10 @@ def restrict(con: duckdb.DuckDBPyConnection, files: Sequence[str]) -> None:
     makes every later ``SET``/``RESET`` fail, so no query can lift this.
     """
     con.execute("SET allowed_paths = ?::VARCHAR[]", [list(files)]).fetchall()
-    con.execute("SET allowed_directories = []").fetchall()
-    con.execute("SET autoinstall_known_extensions = false").fetchall()
-    con.execute("SET autoload_known_extensions = false").fetchall()
-    con.execute("SET enable_external_access = false").fetchall()
-    con.execute("SET lock_configuration = true").fetchall()
+    # One script, one round trip; the lock last.
+    con.execute("SET allowed_directories = []; SET autoinstall_known_extensions = false; "
+                "SET autoload_known_extensions = false; SET enable_external_access = false; "
+                "SET lock_configuration = true").fetchall()
 
 
 def check_read_only(con: duckdb.DuckDBPyConnection, sql: str, *, what: str = "SQL") -> None:
@@ -316,7 +315,7 @@ def _refused_kind(con: duckdb.DuckDBPyConnection, st: duckdb.Statement) -> str |
     if kind != "EXPLAIN":
         return None if kind in READ_STATEMENTS else kind
     # EXPLAIN ANALYZE runs what it explains: judge that statement.
-    m = _EXPLAIN_RE.match(st.query)
+    m = re.match(_EXPLAIN_RE, st.query, re.IGNORECASE | re.DOTALL)
     inner = st.query[m.end():] if m else ""
     try:
         explained = con.extract_statements(inner) if inner.strip() else []

@@ -465,7 +465,7 @@ def run_sql(
     writes = writes_allowed(data_dir, allow_writes)
     # Read-only SQL gets only the views it names; should it reach others (a catalog
     # error), it runs again with every view, so the message is the one it always was.
-    partial = not writes and not _CATALOG_WORDS.search(sql)
+    partial = not writes and not re.search(_CATALOG_WORDS, sql, re.IGNORECASE)
     con = _catalog(data_dir, w, app, for_sql=sql if partial else None, allow_writes=writes)
     try:
         try:
@@ -483,8 +483,9 @@ def run_sql(
 
 
 #: SQL that lists the catalog (or names a table in a string) sees every view.
-_CATALOG_WORDS = re.compile(r"information_schema|duckdb_|pg_catalog|sqlite_master|\bshow\b|\bdescribe\b|"
-                            r"\bsummarize\b|query_table|\bpragma\b", re.IGNORECASE)
+#: (A pattern, compiled by ``re`` at first use: ``rumq run`` never needs it.)
+_CATALOG_WORDS = (r"information_schema|duckdb_|pg_catalog|sqlite_master|\bshow\b|\bdescribe\b|"
+                            r"\bsummarize\b|query_table|\bpragma\b")
 
 
 def run_insights(
