@@ -158,6 +158,7 @@ def connect(
     for_sql: str | None = None,
     allow_writes: bool = False,
     stratum: Sequence[str] | None = None,
+    range_if_empty: bool = False,
 ) -> duckdb.DuckDBPyConnection:
     """Open an in-memory DuckDB connection with the dataset's views.
 
@@ -175,6 +176,9 @@ def connect(
         stratum: keep only the sessions (and session-less events) of these sampling keys
             (``rumq.sampling.KEY_SQL``: application id and session start day), for ``--estimate``
             across rate changes; None: every event.
+        range_if_empty: when the window selects no file (so it holds no event), read the
+            dataset's first and last event time (``event_range``, what the empty-window warning
+            names) on this connection before it is restricted, saving a connection of its own.
 
     Returns:
         A connection with the view ``events`` (canonical columns + ``event_date``)
@@ -232,6 +236,13 @@ def connect(
 
         only = views_mod.views_for(con, for_sql) if for_sql is not None else None
         views_mod.create_views(con, data_dir=data_dir, only=only)
+    if range_if_empty and not files and state.files:
+        import duckdb
+
+        try:
+            event_range(data_dir, con=con)
+        except duckdb.Error:  # a damaged first or last day: the warning's own attempt says nothing either
+            pass
     if not allow_writes:
         restrict(con, files)
     return con
@@ -412,27 +423,50 @@ def resolve_app(data_dir: str | os.PathLike[str], app: str | None) -> str | None
     )
 
 
-def event_range(data_dir: str | os.PathLike[str]) -> tuple[datetime | None, datetime | None]:
+#: The last event range computed, by dataset: (the ``committed_state`` it was computed from, range).
+_RANGES: dict[str, tuple[State, tuple[datetime | None, datetime | None]]] = {}
+
+# The first and the last event time, as min() and max() would give them: a top-1 lets DuckDB skip
+# the row groups whose statistics cannot hold it (about half the instructions of min()/max()).
+_RANGE_SQL = (
+    "SELECT (SELECT event_time FROM read_parquet(?::VARCHAR[]) WHERE event_time IS NOT NULL "
+    "ORDER BY event_time LIMIT 1), "
+    "(SELECT event_time FROM read_parquet(?::VARCHAR[]) WHERE event_time IS NOT NULL "
+    "ORDER BY event_time DESC LIMIT 1)"
+)
+
+
+def event_range(
+    data_dir: str | os.PathLike[str], *, con: duckdb.DuckDBPyConnection | None = None
+) -> tuple[datetime | None, datetime | None]:
     """The first and last event time of the whole dataset (naive UTC), or Nones.
 
     Files are partitioned by the UTC date of ``event_time``, so the first event
     is in the first day's files and the last in the last day's: reading those
     alone keeps the empty-window warning from scanning the whole history.
+    Kept until the next commit (as ``committed_state``). ``con``: an
+    unrestricted connection to read with (prepared for the store), instead of
+    a new one.
     """
     store = Store(data_dir)
     state = committed_state(store)
+    hit = _RANGES.get(str(store.state_path))
+    if hit is not None and hit[0] is state:
+        return hit[1]
     dates = sorted({f["date"] for f in state.files})
     if not dates:
         return None, None
     first = [store.url(f["path"]) for f in state.files if f["date"] == dates[0]]
     last = [store.url(f["path"]) for f in state.files if f["date"] == dates[-1]]
-    con = new_connection()
+    own = con is None
+    if con is None:
+        con = new_connection()
     try:
-        if store.remote:
+        if own and store.remote:
             store.prepare(con, store.file_sizes(state))
-        return con.execute(
-            "SELECT (SELECT min(event_time) FROM read_parquet(?::VARCHAR[])), "
-            "(SELECT max(event_time) FROM read_parquet(?::VARCHAR[]))", [first, last]
-        ).fetchone()
+        found = con.execute(_RANGE_SQL, [first, last]).fetchone()
     finally:
-        con.close()
+        if own:
+            con.close()
+    _RANGES[str(store.state_path)] = (state, found)
+    return found

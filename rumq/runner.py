@@ -367,8 +367,9 @@ def _catalog(
 
     try:
         app = catalog.resolve_app(data_dir, app)  # an id, a unique id prefix or a name
+        # range_if_empty: a window without files gets the empty-window warning (_say_if_empty).
         return catalog.connect(data_dir, since=w.since, until=w.until, app=app, for_sql=for_sql,
-                               allow_writes=allow_writes)
+                               allow_writes=allow_writes, range_if_empty=True)
     except duckdb.Error as e:
         # e.g. a damaged Parquet file of the window: say so, not a traceback.
         raise DatasetError(
