@@ -234,7 +234,13 @@ def connect(
     if views:
         from rumq import views as views_mod
 
-        only = views_mod.views_for(con, for_sql) if for_sql is not None else None
+        only = None
+        if for_sql is not None:
+            from rumq.library_index import shipped_reads
+
+            # A built-in's text: what it reads is shipped (no parse by DuckDB).
+            reads = shipped_reads(for_sql)
+            only = views_mod.views_for(con, for_sql) if reads is None else views_mod.views_for_relations(reads)
         views_mod.create_views(con, data_dir=data_dir, only=only)
     if range_if_empty and not files and state.files:
         import duckdb

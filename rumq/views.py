@@ -470,6 +470,11 @@ def views_for(con: Any, sql: str) -> set[str] | None:
     names = _relations(con, sql)
     if names is None:
         return None
+    return views_for_relations(names)
+
+
+def views_for_relations(names: set[str]) -> set[str]:
+    """The analysis views needed by a statement that reads the tables ``names`` (``_relations``)."""
     todo, seen = [n for n in names if n in DEPENDENCIES], set()
     while todo:
         name = todo.pop()

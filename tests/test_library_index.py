@@ -82,3 +82,29 @@ def test_run_of_a_builtin_parses_no_yaml_and_reads_no_toml(data, tmp_path):
     finally:
         (data / "rumq.toml").unlink()
     assert loaded == {"yaml", "tomllib"}
+
+
+def test_every_rendered_builtin_reads_what_duckdb_parses(monkeypatch):
+    from rumq import catalog, views
+
+    con = catalog.new_connection()
+    try:
+        texts = [sql for q in builtins(True).values() if q.kind == "sql" for sql in library_index.rendered(q)]
+        assert len(texts) > len(builtins(True))  # identifier choices render texts of their own
+        for sql in texts:
+            assert library_index.shipped_reads(sql) == views._relations(con, sql)
+    finally:
+        con.close()
+    assert library_index.shipped_reads("SELECT * FROM sessions") is None  # not a built-in: parsed
+
+
+def test_a_builtin_run_parses_nothing_and_a_user_statement_is_parsed(data, monkeypatch):
+    from rumq import runner, views
+
+    parsed: list[str] = []
+    real = views._relations
+    monkeypatch.setattr(views, "_relations", lambda con, sql: parsed.append(sql) or real(con, sql))
+    rows = runner.run_query(data, "pages/entry", {"by_domain": "true"}, rows=True)
+    assert rows.rows and parsed == []
+    assert runner.run_sql(data, "SELECT count(*) FROM sessions", rows=True).rows[0][0] > 0
+    assert parsed == ["SELECT count(*) FROM sessions"]
