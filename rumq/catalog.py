@@ -390,8 +390,6 @@ def resolve_app(data_dir: str | os.PathLike[str], app: str | None) -> str | None
         UsageError: no application matches (with a did-you-mean), or the
             name or prefix matches more than one.
     """
-    import difflib
-
     from rumq.errors import UsageError
 
     if app is None:
@@ -420,6 +418,8 @@ def resolve_app(data_dir: str | os.PathLike[str], app: str | None) -> str | None
                 hint="give more of the application id",
             )
     names = {n: a for a, n in apps if n}
+    import difflib  # only for the message
+
     close = difflib.get_close_matches(app, ids + list(names), n=1, cutoff=0.6)
     listing = ", ".join(f"{a} ({n})" if n else a for a, n in apps[:5]) + (", ..." if len(apps) > 5 else "")
     hint = f"did you mean '{close[0]}'? " if close else ""
