@@ -241,7 +241,8 @@ def connect(
             # A built-in's text: what it reads is shipped (no parse by DuckDB).
             reads = shipped_reads(for_sql)
             only = views_mod.views_for(con, for_sql) if reads is None else views_mod.views_for_relations(reads)
-        views_mod.create_views(con, data_dir=data_dir, only=only)
+        views_mod.create_views(con, data_dir=data_dir, only=only,
+                               macros=only is None or views_mod.calls_macros(for_sql or ""))
     if range_if_empty and not files and state.files:
         import duckdb
 

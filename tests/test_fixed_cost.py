@@ -130,3 +130,37 @@ def test_the_range_is_read_again_after_a_commit(tmp_path):
     (tmp_path / "later.jsonl").write_text(json.dumps(page_view(later, "/gift", session="22222222-2222-2222-2222-222222222229")) + "\n")
     ingest(data, [str(tmp_path / "later.jsonl")])
     assert catalog.event_range(data) == (first, later) and last < later
+
+
+def _has(con, kind: str, name: str) -> bool:
+    table = {"macro": "duckdb_functions()", "table": "duckdb_tables()", "view": "duckdb_views()"}[kind]
+    column = "function_name" if kind == "macro" else f"{kind}_name"
+    return bool(con.execute(f"SELECT 1 FROM {table} WHERE {column} = ?", [name]).fetchall())
+
+
+def test_a_statement_gets_the_macros_and_the_ingest_totals_only_when_it_names_them(data):
+    from rumq.library import Library
+
+    summary = Library().get("sessions/summary").body
+    con = catalog.connect(data, for_sql=summary)
+    try:  # what the statement reads, and nothing else
+        assert _has(con, "view", "session_stats") and not _has(con, "view", "page_views")
+        assert not _has(con, "macro", "rumq_page") and not _has(con, "table", "ingest_totals")
+    finally:
+        con.close()
+    con = catalog.connect(data, for_sql="SELECT * FROM ingest_totals")
+    try:
+        assert _has(con, "table", "ingest_totals") and not _has(con, "macro", "rumq_url")
+    finally:
+        con.close()
+    con = catalog.connect(data)  # ad-hoc SQL that lists the catalog: everything
+    try:
+        assert _has(con, "macro", "rumq_page") and _has(con, "table", "ingest_totals")
+    finally:
+        con.close()
+    # Function names are case-insensitive: so is the test for them.
+    rows = runner.run_sql(data, "SELECT RUMQ_PAGE('/orders/12') AS p, Rumq_Url('https://x.io/a/7?q=1') AS u",
+                          rows=True)
+    assert rows.rows == [("/orders/:id", "x.io/a/:id")]
+    quality = runner.run_query(data, "data/quality", rows=True)
+    assert {r[0]: r[2] for r in quality.rows}["records_read"] == 8
