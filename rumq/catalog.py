@@ -137,6 +137,22 @@ def event_files(store: Store, start: date | None = None, end: date | None = None
     return sorted(out)
 
 
+def holds_events(data_dir: str | os.PathLike[str], since: datetime | None, until: datetime | None) -> bool:
+    """True when the manifest alone shows that ``[since, until)`` holds events (of any application).
+
+    A file of a day that lies wholly inside the window, whose manifest entry
+    counts rows, holds events of the window (files are partitioned by the UTC
+    date of ``event_time``). False: the manifest cannot tell, ask the data.
+    """
+    for f in committed_state(Store(data_dir)).files:
+        if not int(f.get("rows") or 0):
+            continue
+        day = datetime.fromisoformat(f["date"])
+        if (since is None or since <= day) and (until is None or day + timedelta(days=1) <= until):
+            return True
+    return False
+
+
 def window_dates(since: datetime | None, until: datetime | None) -> tuple:
     """The inclusive partition dates that can hold rows of ``[since, until)``."""
     start = since.date() if since else None

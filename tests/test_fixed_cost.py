@@ -164,3 +164,17 @@ def test_a_statement_gets_the_macros_and_the_ingest_totals_only_when_it_names_th
     assert rows.rows == [("/orders/:id", "x.io/a/:id")]
     quality = runner.run_query(data, "data/quality", rows=True)
     assert {r[0]: r[2] for r in quality.rows}["records_read"] == 8
+
+
+def test_the_manifest_shows_a_window_holds_events_when_a_whole_day_of_it_has_rows(data):
+    day = dt.datetime(2026, 11, 2)
+    assert catalog.holds_events(data, None, None)
+    assert catalog.holds_events(data, day, day + dt.timedelta(days=1))
+    assert catalog.holds_events(data, None, dt.datetime(2026, 11, 2))  # all of 2026-11-01
+    # Part of a day only: the manifest cannot tell (the data is asked: it holds events here).
+    assert not catalog.holds_events(data, day + dt.timedelta(hours=1), day + dt.timedelta(days=1))
+    assert not catalog.holds_events(data, dt.datetime(2000, 1, 1), dt.datetime(2000, 1, 2))
+    notes: list[str] = []
+    runner.run_query(data, "sessions/summary", since=day + dt.timedelta(hours=1), until=day + dt.timedelta(days=1),
+                     notify=notes.append)
+    assert not any("no events" in n for n in notes)
