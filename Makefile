@@ -41,10 +41,12 @@ bench: $(STAMP)
 bench-queries: $(STAMP)
 	$(BIN)/python bench/queries.py --events $(or $(EVENTS),20000000)
 
-# Which engines each built-in query runs on, shipped precomputed (rumq/engines/portability.json);
-# tests/test_portability_load.py fails until this is run after a change to a query or a renderer.
+# Which engines each built-in query runs on, shipped precomputed (rumq/engines/portability.json),
+# and the built-ins' parsed front matter (rumq/library_index.json); tests/test_portability_load.py
+# and tests/test_library_index.py fail until this is run after a change to a query or a renderer.
 portability: $(STAMP)
 	$(BIN)/python -m rumq.engines.portability
+	$(BIN)/python -m rumq.library_index
 
 clean:
 	rm -rf $(VENV) rumq-data build dist *.egg-info

@@ -31,7 +31,8 @@ if TYPE_CHECKING:  # pragma: no cover
 #: DuckDB settings for every rumq connection: UTC, so no local-zone surprises;
 #: Parquet footers cached, because every view definition binds against the
 #: window's files (rumq never rewrites a file in place, so the cache is safe).
-SETTINGS = {"TimeZone": "UTC", "parquet_metadata_cache": True}
+#: One script, one round trip (rumq's own constants, no outside value).
+SETTINGS_SQL = "SET TimeZone = 'UTC'; SET parquet_metadata_cache = true"
 
 
 #: A query's share of physical memory when ``RUMQ_MEMORY_LIMIT`` is not set
@@ -87,16 +88,17 @@ def new_connection(database: str = ":memory:") -> duckdb.DuckDBPyConnection:
     import duckdb
 
     limit = memory_limit()
-    con = duckdb.connect(database)
+    # The engine's own settings go in with the connection (values, never SQL text); the others
+    # need the extensions loaded by then and go in as one script: each statement is a round trip.
+    config = {"temp_directory": spill_directory()}
+    if limit:
+        config["memory_limit"] = limit
+    con = duckdb.connect(database, config=config)
     try:
         con.execute("SET enable_progress_bar = false").fetchall()
     except duckdb.InvalidInputException:
         pass
-    for k, v in SETTINGS.items():
-        con.execute(f"SET {k} = ?", [v]).fetchall()
-    if limit:
-        con.execute("SET memory_limit = ?", [limit]).fetchall()
-    con.execute("SET temp_directory = ?", [spill_directory()]).fetchall()
+    con.execute(SETTINGS_SQL).fetchall()
     return con
 
 
@@ -135,6 +137,22 @@ def event_files(store: Store, start: date | None = None, end: date | None = None
     return sorted(out)
 
 
+def holds_events(data_dir: str | os.PathLike[str], since: datetime | None, until: datetime | None) -> bool:
+    """True when the manifest alone shows that ``[since, until)`` holds events (of any application).
+
+    A file of a day that lies wholly inside the window, whose manifest entry
+    counts rows, holds events of the window (files are partitioned by the UTC
+    date of ``event_time``). False: the manifest cannot tell, ask the data.
+    """
+    for f in committed_state(Store(data_dir)).files:
+        if not int(f.get("rows") or 0):
+            continue
+        day = datetime.fromisoformat(f["date"])
+        if (since is None or since <= day) and (until is None or day + timedelta(days=1) <= until):
+            return True
+    return False
+
+
 def window_dates(since: datetime | None, until: datetime | None) -> tuple:
     """The inclusive partition dates that can hold rows of ``[since, until)``."""
     start = since.date() if since else None
@@ -156,6 +174,7 @@ def connect(
     for_sql: str | None = None,
     allow_writes: bool = False,
     stratum: Sequence[str] | None = None,
+    range_if_empty: bool = False,
 ) -> duckdb.DuckDBPyConnection:
     """Open an in-memory DuckDB connection with the dataset's views.
 
@@ -173,6 +192,9 @@ def connect(
         stratum: keep only the sessions (and session-less events) of these sampling keys
             (``rumq.sampling.KEY_SQL``: application id and session start day), for ``--estimate``
             across rate changes; None: every event.
+        range_if_empty: when the window selects no file (so it holds no event), read the
+            dataset's first and last event time (``event_range``, what the empty-window warning
+            names) on this connection before it is restricted, saving a connection of its own.
 
     Returns:
         A connection with the view ``events`` (canonical columns + ``event_date``)
@@ -228,8 +250,22 @@ def connect(
     if views:
         from rumq import views as views_mod
 
-        only = views_mod.views_for(con, for_sql) if for_sql is not None else None
-        views_mod.create_views(con, data_dir=data_dir, only=only, statement=for_sql)
+        only = None
+        if for_sql is not None:
+            from rumq.library_index import shipped_reads
+
+            # A built-in's text: what it reads is shipped (no parse by DuckDB).
+            reads = shipped_reads(for_sql)
+            only = views_mod.views_for(con, for_sql) if reads is None else views_mod.views_for_relations(reads)
+        views_mod.create_views(con, data_dir=data_dir, only=only, statement=for_sql,
+                               macros=only is None or views_mod.calls_macros(for_sql or ""))
+    if range_if_empty and not files and state.files:
+        import duckdb
+
+        try:
+            event_range(data_dir, con=con)
+        except duckdb.Error:  # a damaged first or last day: the warning's own attempt says nothing either
+            pass
     if not allow_writes:
         restrict(con, files)
     return con
@@ -252,10 +288,8 @@ _WHAT = {
     "VARIABLE_SET": "SET VARIABLE changes the query variables",
     "EXPLAIN": "EXPLAIN ANALYZE runs the statement it explains, which could not be checked",
 }
-_EXPLAIN_RE = re.compile(
-    r"^(?:\s+|--[^\n]*(?:\n|$)|/\*.*?\*/)*EXPLAIN\s+(?:ANALY[SZ]E\s+)?(?:\([^)]*\)\s*)?",
-    re.IGNORECASE | re.DOTALL,
-)
+#: (A pattern, compiled by ``re`` at first use: only EXPLAIN statements need it.)
+_EXPLAIN_RE = r"^(?:\s+|--[^\n]*(?:\n|$)|/\*.*?\*/)*EXPLAIN\s+(?:ANALY[SZ]E\s+)?(?:\([^)]*\)\s*)?"
 READ_ONLY_HINT = (
     "rumq runs SQL read-only over the dataset's own files; to lift that, pass --allow-writes "
     "(rumq sql, rumq run), allow_writes=True (Python), or set allow_writes = true in the report "
@@ -274,11 +308,10 @@ def restrict(con: duckdb.DuckDBPyConnection, files: Sequence[str]) -> None:
     makes every later ``SET``/``RESET`` fail, so no query can lift this.
     """
     con.execute("SET allowed_paths = ?::VARCHAR[]", [list(files)]).fetchall()
-    con.execute("SET allowed_directories = []").fetchall()
-    con.execute("SET autoinstall_known_extensions = false").fetchall()
-    con.execute("SET autoload_known_extensions = false").fetchall()
-    con.execute("SET enable_external_access = false").fetchall()
-    con.execute("SET lock_configuration = true").fetchall()
+    # One script, one round trip; the lock last.
+    con.execute("SET allowed_directories = []; SET autoinstall_known_extensions = false; "
+                "SET autoload_known_extensions = false; SET enable_external_access = false; "
+                "SET lock_configuration = true").fetchall()
 
 
 def check_read_only(con: duckdb.DuckDBPyConnection, sql: str, *, what: str = "SQL") -> None:
@@ -316,7 +349,7 @@ def _refused_kind(con: duckdb.DuckDBPyConnection, st: duckdb.Statement) -> str |
     if kind != "EXPLAIN":
         return None if kind in READ_STATEMENTS else kind
     # EXPLAIN ANALYZE runs what it explains: judge that statement.
-    m = _EXPLAIN_RE.match(st.query)
+    m = re.match(_EXPLAIN_RE, st.query, re.IGNORECASE | re.DOTALL)
     inner = st.query[m.end():] if m else ""
     try:
         explained = con.extract_statements(inner) if inner.strip() else []
@@ -374,8 +407,6 @@ def resolve_app(data_dir: str | os.PathLike[str], app: str | None) -> str | None
         UsageError: no application matches (with a did-you-mean), or the
             name or prefix matches more than one.
     """
-    import difflib
-
     from rumq.errors import UsageError
 
     if app is None:
@@ -404,6 +435,8 @@ def resolve_app(data_dir: str | os.PathLike[str], app: str | None) -> str | None
                 hint="give more of the application id",
             )
     names = {n: a for a, n in apps if n}
+    import difflib  # only for the message
+
     close = difflib.get_close_matches(app, ids + list(names), n=1, cutoff=0.6)
     listing = ", ".join(f"{a} ({n})" if n else a for a, n in apps[:5]) + (", ..." if len(apps) > 5 else "")
     hint = f"did you mean '{close[0]}'? " if close else ""
@@ -413,27 +446,50 @@ def resolve_app(data_dir: str | os.PathLike[str], app: str | None) -> str | None
     )
 
 
-def event_range(data_dir: str | os.PathLike[str]) -> tuple[datetime | None, datetime | None]:
+#: The last event range computed, by dataset: (the ``committed_state`` it was computed from, range).
+_RANGES: dict[str, tuple[State, tuple[datetime | None, datetime | None]]] = {}
+
+# The first and the last event time, as min() and max() would give them: a top-1 lets DuckDB skip
+# the row groups whose statistics cannot hold it (about half the instructions of min()/max()).
+_RANGE_SQL = (
+    "SELECT (SELECT event_time FROM read_parquet(?::VARCHAR[]) WHERE event_time IS NOT NULL "
+    "ORDER BY event_time LIMIT 1), "
+    "(SELECT event_time FROM read_parquet(?::VARCHAR[]) WHERE event_time IS NOT NULL "
+    "ORDER BY event_time DESC LIMIT 1)"
+)
+
+
+def event_range(
+    data_dir: str | os.PathLike[str], *, con: duckdb.DuckDBPyConnection | None = None
+) -> tuple[datetime | None, datetime | None]:
     """The first and last event time of the whole dataset (naive UTC), or Nones.
 
     Files are partitioned by the UTC date of ``event_time``, so the first event
     is in the first day's files and the last in the last day's: reading those
     alone keeps the empty-window warning from scanning the whole history.
+    Kept until the next commit (as ``committed_state``). ``con``: an
+    unrestricted connection to read with (prepared for the store), instead of
+    a new one.
     """
     store = Store(data_dir)
     state = committed_state(store)
+    hit = _RANGES.get(str(store.state_path))
+    if hit is not None and hit[0] is state:
+        return hit[1]
     dates = sorted({f["date"] for f in state.files})
     if not dates:
         return None, None
     first = [store.url(f["path"]) for f in state.files if f["date"] == dates[0]]
     last = [store.url(f["path"]) for f in state.files if f["date"] == dates[-1]]
-    con = new_connection()
+    own = con is None
+    if con is None:
+        con = new_connection()
     try:
-        if store.remote:
+        if own and store.remote:
             store.prepare(con, store.file_sizes(state))
-        return con.execute(
-            "SELECT (SELECT min(event_time) FROM read_parquet(?::VARCHAR[])), "
-            "(SELECT max(event_time) FROM read_parquet(?::VARCHAR[]))", [first, last]
-        ).fetchone()
+        found = con.execute(_RANGE_SQL, [first, last]).fetchone()
     finally:
-        con.close()
+        if own:
+            con.close()
+    _RANGES[str(store.state_path)] = (state, found)
+    return found

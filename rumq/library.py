@@ -27,13 +27,11 @@ problem; listing keeps going with the others.
 
 from __future__ import annotations
 
-import difflib
 import functools
 import os
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -176,13 +174,13 @@ def split_front_matter(text: str, prefix: str) -> FrontMatter | None:
 
 
 @functools.lru_cache(maxsize=1024)
-def _parse_cached(text: str, path: str, expected_name: str, kind: str, source: str) -> Query:
+def _parse_cached(text: str, path: str, expected_name: str, kind: str, source: str, index: bool = True) -> Query:
     # A notebook runs queries again and again and the files rarely change:
     # parse each YAML header once.
-    return parse_query(text, path=path, expected_name=expected_name, kind=kind, source=source)
+    return parse_query(text, path=path, expected_name=expected_name, kind=kind, source=source, index=index)
 
 
-def parse_query(text: str, *, path: str, expected_name: str, kind: str, source: str) -> Query:
+def parse_query(text: str, *, path: str, expected_name: str, kind: str, source: str, index: bool = True) -> Query:
     """Parse one query file.
 
     Args:
@@ -191,6 +189,9 @@ def parse_query(text: str, *, path: str, expected_name: str, kind: str, source: 
         expected_name: the name its location implies (relative path, no extension).
         kind: ``sql``, ``insights`` or ``polars``.
         source: ``built-in`` or the library directory.
+        index: for a built-in whose text is the shipped one, take the header
+            from ``rumq.library_index`` instead of parsing its YAML (the same
+            checks follow either way).
 
     Returns:
         The parsed query.
@@ -198,7 +199,6 @@ def parse_query(text: str, *, path: str, expected_name: str, kind: str, source: 
     Raises:
         QueryDefinitionError: naming the file (and line where known) and the problem.
     """
-    import yaml
 
     def fail(problem: str, line: int | None = None) -> QueryDefinitionError:
         where = f"{path}:{line}" if line else path
@@ -214,14 +214,13 @@ def parse_query(text: str, *, path: str, expected_name: str, kind: str, source: 
     if split is None:
         raise fail(f"missing front matter: the file must start with a '{prefix} ---' line", _first_text_line(text))
     start, yaml_text, body = split.line, split.yaml_text, split.body
-    try:
-        # libyaml's safe loader when present: much faster than the pure-Python one.
-        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-        header = yaml.load(yaml_text, Loader=loader) or {}  # noqa: S506 (a safe loader)
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        problem = getattr(e, "problem", None) or str(e)
-        raise fail(f"front matter is not valid YAML: {problem}", start + 1 + mark.line if mark else None) from None
+    header: Any = None
+    if index and source == BUILTIN:
+        from rumq.library_index import shipped_header
+
+        header = shipped_header(expected_name, text)
+    if header is None:
+        header = _load_yaml(yaml_text, start, fail)
     if not isinstance(header, dict):
         raise fail("front matter must be a YAML mapping (key: value lines)", start + 1)
 
@@ -311,6 +310,20 @@ def parse_query(text: str, *, path: str, expected_name: str, kind: str, source: 
     )
 
 
+def _load_yaml(yaml_text: str, start: int, fail: Any) -> Any:
+    """The front matter's YAML parsed (``start``: the opening marker's line, for messages)."""
+    import yaml
+
+    try:
+        # libyaml's safe loader when present: much faster than the pure-Python one.
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+        return yaml.load(yaml_text, Loader=loader) or {}  # noqa: S506 (a safe loader)
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        problem = getattr(e, "problem", None) or str(e)
+        raise fail(f"front matter is not valid YAML: {problem}", start + 1 + mark.line if mark else None) from None
+
+
 def _polars_problem(text: str, params: Sequence[ParamSpec]) -> tuple[str, int | None] | None:
     """What is wrong with a Polars query file, and the line: (problem, line) or None.
 
@@ -359,9 +372,26 @@ def user_dirs(dirs: Iterable[str | os.PathLike[str]] | None = None, *, env: Mapp
     return out
 
 
+def package_root(package: str) -> Any:
+    """``importlib.resources.files(package)``: the package's folder as a ``Path`` when it is one.
+
+    A package on disk has one folder, which ``resources.files`` would return
+    as that same ``Path`` after importing its readers (~0.5 ms of every command).
+    """
+    import importlib
+
+    spec = importlib.import_module(package).__spec__
+    folders = list(getattr(spec, "submodule_search_locations", None) or [])
+    if len(folders) == 1 and os.path.isdir(folders[0]):
+        return Path(folders[0])
+    from importlib import resources  # a zipped or namespace package
+
+    return resources.files(package)
+
+
 def _walk_builtin(package: str = "rumq.queries") -> Iterator[tuple[str, str, str]]:
     """(relative path, resource path, text) of each built-in query file."""
-    root = resources.files(package)
+    root = package_root(package)
 
     def walk(node: Any, rel: str) -> Iterator[tuple[str, str, str]]:
         for child in sorted(node.iterdir(), key=lambda c: c.name):
@@ -402,6 +432,8 @@ class Library:
         env: the environment to read ``RUMQ_QUERIES`` from (default ``os.environ``).
         builtin: include the built-in library (tests may turn it off).
         builtin_package: the package holding the built-in library.
+        builtin_index: take the built-ins' headers from ``rumq.library_index``
+            when their text is the shipped one (False: parse every header).
 
     Raises:
         UsageError: when a user library directory does not exist.
@@ -414,6 +446,7 @@ class Library:
         env: Mapping[str, str] | None = None,
         builtin: bool = True,
         builtin_package: str = "rumq.queries",
+        builtin_index: bool = True,
     ) -> None:
         self.dirs = user_dirs(dirs, env=env)
         for d in self.dirs:
@@ -424,6 +457,7 @@ class Library:
                 )
         self.builtin = builtin
         self.builtin_package = builtin_package
+        self.builtin_index = builtin_index
         self._listing: Listing | None = None
         self._single: dict[str, tuple[Query, list[str]]] = {}
 
@@ -463,7 +497,7 @@ class Library:
                     notices.append(f"query '{stem}' from {win_path} overrides {what}")
                     continue
                 try:
-                    q = _parse_cached(text, path, stem, kind, source)
+                    q = _parse_cached(text, path, stem, kind, source, self.builtin_index)
                 except QueryDefinitionError as e:
                     problems.append(e)
                     broken.setdefault(stem, e)
@@ -485,7 +519,7 @@ class Library:
         parts = name.split("/")
         roots: list[tuple[str, Any]] = [(d, Path(d)) for d in self.dirs]
         if self.builtin:
-            roots.append((BUILTIN, resources.files(self.builtin_package)))
+            roots.append((BUILTIN, package_root(self.builtin_package)))
         for source, root in roots:
             folder = root.joinpath(*parts[:-1]) if len(parts) > 1 else root
             try:
@@ -522,7 +556,7 @@ class Library:
         except (OSError, UnicodeDecodeError):
             return None
         ext = os.path.splitext(where)[1]
-        query = _parse_cached(text, where, name, EXTENSIONS[ext], source)
+        query = _parse_cached(text, where, name, EXTENSIONS[ext], source, self.builtin_index)
         notices = [
             f"query '{name}' from {where} overrides "
             + ("the built-in query" if other == BUILTIN else other_where)
@@ -588,6 +622,8 @@ def unknown_query(name: str, known: Sequence[str] | Mapping[str, Any]) -> Unknow
         return UnknownQueryError(
             f"no query named '{name}'; '{folder}' is a folder of queries", hint=f"run one of: {shown}"
         )
+    import difflib  # only for the message (every command imports this module)
+
     close = difflib.get_close_matches(name, names, n=3, cutoff=0.7)
     # 'drop_off' should find 'pages/drop_off' too: match the last segment.
     if not close:

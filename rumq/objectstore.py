@@ -51,7 +51,7 @@ from rumq.errors import (
 
 SCHEME = "s3://"
 #: Bucket names as S3 allows them (3-63 characters of lower case, digits, dots, hyphens).
-_BUCKET = re.compile(r"^[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]$")
+_BUCKET = r"^[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]$"  # compiled at first use (by re)
 _GLOB_CHARS = "*?["
 
 #: Error codes the store sends when it wants the client to slow down or try again.
@@ -91,7 +91,7 @@ class S3Url:
         if not is_url(text):
             raise UsageError(f"{text}: not an s3:// URL", hint="write s3://BUCKET/PREFIX")
         bucket, _, key = text[len(SCHEME):].partition("/")
-        if not _BUCKET.match(bucket) or ".." in bucket:
+        if not re.match(_BUCKET, bucket) or ".." in bucket:
             raise UsageError(f"{text}: {bucket!r} is not a valid bucket name",
                              hint="bucket names are 3-63 characters: lower-case letters, digits, dots and hyphens")
         return cls(bucket, key)

@@ -47,7 +47,6 @@ once per query instead of once per row.
 from __future__ import annotations
 
 import os
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -138,6 +137,8 @@ def read_config(path: str | os.PathLike[str] | None = None, *,
     p = find_config(path, data_dir=data_dir)
     if p is None:
         return None
+    import tomllib  # only with a file: most commands have none (2 ms of imports)
+
     try:
         return p, tomllib.loads(p.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:

@@ -13,7 +13,6 @@ ever formatted into SQL.
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import json
 import math
 import re
@@ -388,6 +387,8 @@ def resolve(specs: Sequence[ParamSpec], given: Mapping[str, Any], *, query: str 
     where = f" of query '{query}'" if query else ""
     for key in given:
         if key not in by_name:
+            import difflib  # only for the message (every command imports this module)
+
             close = difflib.get_close_matches(key, by_name, n=1)
             hint = f"did you mean '{close[0]}'?" if close else ""
             known = ", ".join(by_name) or "none"

@@ -367,8 +367,9 @@ def _catalog(
 
     try:
         app = catalog.resolve_app(data_dir, app)  # an id, a unique id prefix or a name
+        # range_if_empty: a window without files gets the empty-window warning (_say_if_empty).
         return catalog.connect(data_dir, since=w.since, until=w.until, app=app, for_sql=for_sql,
-                               allow_writes=allow_writes)
+                               allow_writes=allow_writes, range_if_empty=True)
     except duckdb.Error as e:
         # e.g. a damaged Parquet file of the window: say so, not a traceback.
         raise DatasetError(
@@ -404,6 +405,10 @@ def _say_if_empty(
     """
     import duckdb
 
+    from rumq import catalog
+
+    if app is None and catalog.holds_events(data_dir, w.since, w.until):
+        return  # a day wholly inside the window has rows: no scan needed to know
     try:
         if con.execute("SELECT 1 FROM events LIMIT 1").fetchall():
             return
@@ -465,7 +470,7 @@ def run_sql(
     writes = writes_allowed(data_dir, allow_writes)
     # Read-only SQL gets only the views it names; should it reach others (a catalog
     # error), it runs again with every view, so the message is the one it always was.
-    partial = not writes and not _CATALOG_WORDS.search(sql)
+    partial = not writes and not re.search(_CATALOG_WORDS, sql, re.IGNORECASE)
     con = _catalog(data_dir, w, app, for_sql=sql if partial else None, allow_writes=writes)
     try:
         try:
@@ -483,8 +488,9 @@ def run_sql(
 
 
 #: SQL that lists the catalog (or names a table in a string) sees every view.
-_CATALOG_WORDS = re.compile(r"information_schema|duckdb_|pg_catalog|sqlite_master|\bshow\b|\bdescribe\b|"
-                            r"\bsummarize\b|query_table|\bpragma\b", re.IGNORECASE)
+#: (A pattern, compiled by ``re`` at first use: ``rumq run`` never needs it.)
+_CATALOG_WORDS = (r"information_schema|duckdb_|pg_catalog|sqlite_master|\bshow\b|\bdescribe\b|"
+                            r"\bsummarize\b|query_table|\bpragma\b")
 
 
 def run_insights(

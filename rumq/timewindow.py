@@ -20,8 +20,10 @@ from rumq.errors import UsageError
 
 #: unit letter -> seconds
 _UNITS: dict[str, int] = {"w": 604800, "d": 86400, "h": 3600, "m": 60, "s": 1}
-_DURATION_RE = re.compile(r"^(?:\d+[wdhms])+$")
-_PART_RE = re.compile(r"(\d+)([wdhms])")
+# Patterns, not compiled objects: compiled (and cached by ``re``) at first use, which a
+# command without a relative window never makes (every import costs every command).
+_DURATION_RE = r"^(?:\d+[wdhms])+$"
+_PART_RE = r"(\d+)([wdhms])"
 
 #: Shown in every error about a bound, so the user sees what is accepted.
 ACCEPTED_FORMS = (
@@ -50,9 +52,9 @@ def parse_duration(text: str) -> dt.timedelta:
         ValueError: when ``text`` is not a duration.
     """
     s = text.strip().lower().replace(" ", "")
-    if not _DURATION_RE.match(s):
+    if not re.match(_DURATION_RE, s):
         raise ValueError(f"not a duration: {text!r} (expected e.g. 30m, 7d, 1h30m)")
-    seconds = sum(int(n) * _UNITS[u] for n, u in _PART_RE.findall(s))
+    seconds = sum(int(n) * _UNITS[u] for n, u in re.findall(_PART_RE, s))
     return dt.timedelta(seconds=seconds)
 
 

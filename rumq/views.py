@@ -577,13 +577,31 @@ def views_for(con: Any, sql: str) -> set[str] | None:
     names = _relations(con, sql)
     if names is None:
         return None
+    return views_for_relations(names)
+
+
+def views_for_relations(names: set[str]) -> set[str]:
+    """The analysis views needed by a statement that reads the tables ``names`` (``_relations``)."""
     todo, seen = [n for n in names if n in DEPENDENCIES], set()
     while todo:
         name = todo.pop()
         if name not in seen:
             seen.add(name)
             todo += DEPENDENCIES[name]
-    return seen & (set(VIEW_NAMES) | {USER_FIRST_SEEN})
+    return (seen & (set(VIEW_NAMES) | {USER_FIRST_SEEN})) | (set(names) & {INGEST_TOTALS})
+
+
+#: The one-row table of the manifest's ingest counts (``_ingest_totals``).
+INGEST_TOTALS = "ingest_totals"
+
+#: The scalar macros of ``rumq.pages.install_macros``: for ad-hoc SQL, no view uses them.
+MACROS = ("rumq_page", "rumq_url")
+
+
+def calls_macros(sql: str) -> bool:
+    """Whether ``sql`` may call ``MACROS``: it names one (function names are case-insensitive)."""
+    low = sql.lower()
+    return any(m in low for m in MACROS)
 
 
 #: {view or table macro: the analysis views its definition reads}; a test
@@ -646,6 +664,7 @@ def create_views(
     data_dir: str | os.PathLike[str] | None = None,
     only: set[str] | None = None,
     statement: str | None = None,
+    macros: bool = True,
 ) -> None:
     """Create the analysis views and macros on ``con`` (which must have ``events``).
 
@@ -655,8 +674,10 @@ def create_views(
             ``rumq.pages.load_config(data_dir=data_dir)`` when omitted.
         data_dir: the dataset directory, where a ``rumq.toml`` may live.
         only: create just these views (``views_for(sql)``: what a statement
-            needs); None creates all. Creating a view binds it against the
-            window's files, about 5 ms each.
+            needs, ``ingest_totals`` included when it reads it); None creates
+            all. Creating a view binds it against the window's files, about 5 ms each.
+        macros: create ``rumq_page(p)`` and ``rumq_url(u)`` (False when the
+            statement does not name them: ``calls_macros``).
         statement: the statement ``only`` was found for; when it reads
             ``rumq_user_first_seen()`` and the window is the history, it may let
             session_stats be read once (``_user_first_seen``).
@@ -664,7 +685,8 @@ def create_views(
     if data_dir is None:
         data_dir = _dataset_dir(con)
     cfg = pages if pages is not None else load_config(data_dir=data_dir)
-    install_macros(con, cfg)
+    if macros:
+        install_macros(con, cfg)
     for name, sql in view_sql(cfg).items():
         if only is None or name in only:
             con.execute(f"CREATE OR REPLACE VIEW {name} AS {sql}").fetchall()
@@ -673,7 +695,8 @@ def create_views(
         con.execute(AUDIENCE_MACRO).fetchall()
     if only is None or USER_FIRST_SEEN in only:
         _user_first_seen(con, data_dir, cfg, statement if only is not None else None)
-    _ingest_totals(con, data_dir)
+    if only is None or INGEST_TOTALS in only:
+        _ingest_totals(con, data_dir)
 
 
 def _dataset_dir(con: Any) -> Path | None:

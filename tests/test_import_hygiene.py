@@ -73,3 +73,34 @@ def test_help_does_not_load_the_ingest_pipeline():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert out.stderr.strip().splitlines()[-1] == "['rumq.ingest', 'rumq.ingest.formats']"
+
+
+# What a run on a local dataset has no use for: the YAML parser (built-ins' headers are shipped
+# parsed), TOML (no rumq.toml), the object store client (a local path), the did-you-mean matcher
+# (no mistake) and importlib.resources' readers (the built-ins are a folder on disk).
+UNUSED = ("yaml", "tomllib", "rumq.objectstore", "difflib", "importlib.readers")
+
+
+def test_a_run_on_a_local_dataset_loads_nothing_it_does_not_use(data):
+    stdout, _, loaded = clirun.loaded_modules(["--data", str(data), "run", "sessions/summary", "--format",
+                                               "json"], UNUSED)
+    assert json.loads(stdout) and loaded == set()
+    # The watch sees them when they are used: a misspelt parameter asks difflib.
+    out = subprocess.run([sys.executable, "-c", "import sys\nfrom rumq.params import resolve\n"
+                          "from rumq.library import Library\nq = Library().get('sessions/summary')\n"
+                          "try:\n    resolve(q.params, {'include_cookiles': 'true'}, query=q.name)\n"
+                          "except Exception as e:\n    print(e, 'difflib' in sys.modules)\n"],
+                         capture_output=True, text=True)
+    assert "did you mean 'include_cookieless'?" in out.stdout and out.stdout.strip().endswith("True")
+
+
+def test_the_builtin_folder_is_the_one_importlib_resources_gives():
+    from importlib import resources
+
+    from rumq.library import package_root
+    from rumq.objectstore import is_url
+    from rumq.store import Store
+
+    assert package_root("rumq.queries") == resources.files("rumq.queries")
+    for root in ("s3://bucket/rumq/", "rumq-data", "/data/s3://x", "S3://bucket/x"):
+        assert Store(root).remote == is_url(root), root

@@ -86,6 +86,7 @@ def test_wheel_contains_every_query_file(installed):
     assert source <= names
     assert "rumq/queries/zz_probe/nested/probe.sql" in names
     assert "rumq/engines/portability.json" in names  # the built-ins' engines (docs/engines.md)
+    assert "rumq/library_index.json" in names  # the built-ins' parsed headers (rumq.library_index)
 
 
 @pytest.mark.slow

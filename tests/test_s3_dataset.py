@@ -453,3 +453,19 @@ def test_no_secret_reaches_an_output_or_the_dataset_on_a_bucket(s3, tmp_path):
         body = client.get_object(Bucket=bucket, Key="rumq/" + key)["Body"].read()
         outputs.append(gzip.decompress(body).decode() if key.endswith(".gz") else body.decode("latin-1"))
     assert all(ACCESS_KEY not in o and SECRET_KEY not in o for o in outputs)
+
+
+def test_an_empty_window_on_a_bucket_names_the_range_as_on_local_disk(s3, tmp_path):
+    # The range is read on the window's connection (rumq.catalog.connect, range_if_empty): on a
+    # bucket that connection is the one prepared for the dataset's objects.
+    _, _, bucket = s3
+    inputs = _inputs(tmp_path / "in")
+    local, remote = str(tmp_path / "data"), f"s3://{bucket}/rumq/"
+    warnings = []
+    for data in (local, remote):
+        assert invoke(["--data", data, "ingest", str(inputs)])[0] == 0
+        code, out, err = invoke(["--data", data, "run", "sessions/summary", "--since", "2000-01-01",
+                                 "--until", "2000-01-02", "-f", "json"])
+        assert code == 0, err
+        warnings.append([line for line in err.splitlines() if line.startswith("warning: no events")])
+    assert warnings[0] == warnings[1] and "the dataset holds events from 2026-11-" in warnings[0][0]
