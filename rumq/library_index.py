@@ -142,24 +142,13 @@ def build(queries: Iterable[Query]) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     """Write (or with ``--check``, compare) the index of the built-in queries."""
     from rumq.library import Library
+    from rumq.shipped import render, write_or_check
 
     args = sys.argv[1:] if argv is None else argv
     # Parsed from YAML: the index must not feed itself.
     queries = Library(env={}, builtin_index=False).load().queries.values()
     data = build(q for q in queries if q.builtin)
-    rows = ",\n".join(f"  {json.dumps(n)}: {json.dumps(e)}" for n, e in data.pop("queries").items())
-    reads = ",\n".join(f"  {json.dumps(n)}: {json.dumps(e)}" for n, e in data.pop("reads").items())
-    head = json.dumps(data, indent=1)[:-2]
-    text = f'{head},\n "queries": {{\n{rows}\n }},\n "reads": {{\n{reads}\n }}\n}}\n'
-    if "--check" in args:
-        current = INDEX.read_text(encoding="utf-8") if INDEX.exists() else ""
-        if current != text:
-            print(f"{INDEX} is stale: run `make portability`", file=sys.stderr)
-            return 1
-        return 0
-    INDEX.write_text(text, encoding="utf-8")
-    print(f"wrote {INDEX}", file=sys.stderr)
-    return 0
+    return write_or_check(INDEX, render(data, ("queries", "reads")), args)
 
 
 if __name__ == "__main__":

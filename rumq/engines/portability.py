@@ -373,25 +373,12 @@ def manifest(queries: Iterable[Query]) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     """Write (or with ``--check``, compare) the built-in manifest."""
-    import json
-
     from rumq.library import Library
+    from rumq.shipped import render, write_or_check
 
     args = sys.argv[1:] if argv is None else argv
     data = manifest(Library(env={}).load().queries.values())
-    # One line per query: a change to one query's answer is a one-line diff.
-    rows = ",\n".join(f"  {json.dumps(n)}: {json.dumps(e)}" for n, e in data.pop("queries").items())
-    head = json.dumps(data, indent=1)[:-2]
-    text = f'{head},\n "queries": {{\n{rows}\n }}\n}}\n'
-    if "--check" in args:
-        current = MANIFEST.read_text(encoding="utf-8") if MANIFEST.exists() else ""
-        if current != text:
-            print(f"{MANIFEST} is stale: run `make portability`", file=sys.stderr)
-            return 1
-        return 0
-    MANIFEST.write_text(text, encoding="utf-8")
-    print(f"wrote {MANIFEST}", file=sys.stderr)
-    return 0
+    return write_or_check(MANIFEST, render(data, ("queries",)), args)
 
 
 if __name__ == "__main__":
