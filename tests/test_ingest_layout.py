@@ -67,6 +67,57 @@ def test_odd_lines_between_plain_blocks_keep_their_line_numbers(tmp_path, monkey
         assert got[n].startswith(start), (n, got[n])
 
 
+def _records(path) -> list[tuple[int, str, str | None]]:
+    """(line, text, reject reason) of every record the reader hands on, in order."""
+    out = []
+    for b in readers.read(path, "jsonl", readers.ReadStats()):
+        t = b.to_arrow(0, "f", "jsonl")
+        out += zip(t["line"].to_pylist(), t["raw"].to_pylist(), t["pre_reject"].to_pylist(), strict=True)
+    return out
+
+
+def test_block_and_chunk_sizes_change_no_record(tmp_path, monkeypatch):
+    # The reader's one reused buffer: lines split across chunks and blocks, an
+    # enormous line (dropped to its end), a last line without a newline and a
+    # damaged gzip end read the same whatever the sizes.
+    import gzip
+
+    from rumq.ingest import sources
+
+    monkeypatch.setattr(readers, "MAX_RECORD_BYTES", 1200)  # an event here is about 730
+    lines = [dumps(event(at=f"2026-11-25T10:{i % 60:02d}:00", event_id=f"id-{i}")).encode() for i in range(120)]
+    lines[30] = b'{"huge": "' + b"x" * 6000 + b'"}'  # over 4 x MAX_RECORD_BYTES
+    lines[31] = b'{"long": "' + b"y" * 1300 + b'"}'  # over MAX_RECORD_BYTES: rejected by the careful path
+    plain = b"\n".join(lines)  # no newline after the last line
+    gz = gzip.compress(plain + b"\n")
+    files = {"plain.jsonl": plain, "cut.jsonl.gz": gz[: len(gz) * 3 // 4]}
+    for name, body in files.items():
+        (tmp_path / name).write_bytes(body)
+    results = {}
+    for chunk, block in ((1 << 20, 64 << 20), (97, 701), (1000, 4096), (4096, 1 << 20)):
+        monkeypatch.setattr(sources, "CHUNK", chunk)
+        monkeypatch.setattr(readers, "FAST_BLOCK_BYTES", block)
+        got = {name: _records(tmp_path / name) for name in files}
+        for recs in got.values():
+            # Seen whole (within one block) or not, the enormous line is rejected
+            # for its length, with one of two reasons: the rest must not differ.
+            n, text, reason = recs[30]
+            assert text.startswith('{"huge": "xxx') and reason.startswith("record longer than"), (chunk, block)
+            recs[30] = (n, "", "too long")
+        results[chunk, block] = got
+    first = results[1 << 20, 64 << 20]
+    for key, other in results.items():
+        assert other == first, key
+    recs = first["plain.jsonl"]
+    assert [n for n, _, _ in recs] == list(range(1, 121))
+    assert recs[31][2].startswith("record longer than 1200 bytes")
+    assert recs[119][1].encode() == lines[119] and recs[119][2] is None
+    cut = first["cut.jsonl.gz"]
+    assert cut[-1][2] is not None and "gzip" in cut[-1][2]  # the damaged end, named
+    assert [r[1].encode() for r in cut[:-1] if r[2] is None] == [ln for ln in lines[: len(cut) - 1]
+                                                               if ln not in (lines[30], lines[31])]
+
+
 def test_messages_are_stored_byte_for_byte_on_the_fast_path(tmp_path):
     evs = [event(at=f"2026-11-25T10:00:{i:02d}", page=f"/é/{i}", event_id=f"e{i}") for i in range(50)]
     p = write_jsonl(tmp_path / "a.jsonl", evs, gz=True)

@@ -208,20 +208,25 @@ class LineBlock:
         return _raw_table(cols, n, seq_start, source_file, source_format)
 
 
-def _fast_block(data: bytes, first_line: int) -> LineBlock | None:
-    """``data`` (complete lines, each ending in a newline) as a ``LineBlock``, or None.
+def _fast_block(data: bytearray, end: int, first_line: int) -> LineBlock | None:
+    """``data[:end]`` (complete lines, each ending in a newline) as a ``LineBlock``, or None.
 
     None when any line needs the careful path: not starting with ``{`` (blank,
     indented, arrays, garbage), CRLF endings, longer than ``MAX_RECORD_BYTES``,
-    or invalid UTF-8.
+    or invalid UTF-8. ``data`` is read in place (no copy) and no view of it
+    is kept: the caller may change it afterwards.
     """
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    if b"\r" in data:
+    if data.find(b"\r", 0, end) >= 0:
         return None
-    # Split, check and validate in Arrow: no Python object per line.
-    lines = pc.split_pattern(pa.array([data], pa.binary()), "\n").values
+    # Split, check and validate in Arrow: no Python object per line. The
+    # block is one binary value over the buffer itself; the split copies it.
+    offsets = pa.array([0, end], pa.int32()).buffers()[1]
+    block = pa.Array.from_buffers(pa.binary(), 1, [None, offsets, pa.py_buffer(data)])
+    lines = pc.split_pattern(block, "\n").values
+    del block  # releases the buffer: ``data`` may be resized again
     lines = lines.slice(0, len(lines) - 1)  # the empty tail after the last newline
     if len(lines) == 0 or not pc.all(pc.starts_with(lines, "{")).as_py():
         return None
@@ -368,29 +373,65 @@ def _shape_format(keys: set[str]) -> str | None:
 FAST_BLOCK_BYTES = 4 << 20
 
 
+class _Lines:
+    """The bytes a reader holds and has not handed on: complete lines, then the start of the next.
+
+    One buffer, grown and never shrunk, reused block after block: a block of
+    lines goes to Arrow without a copy (``_fast_block``), and no block of the
+    file costs a fresh allocation (page faults on every block, otherwise).
+    """
+
+    def __init__(self) -> None:
+        self.buf = bytearray()
+        self.n = 0  # bytes in use
+
+    def __len__(self) -> int:
+        return self.n
+
+    def add(self, chunk: bytes) -> None:
+        m = self.n + len(chunk)
+        if m <= len(self.buf):
+            self.buf[self.n : m] = chunk  # same length: copied in place
+        else:
+            del self.buf[self.n :]
+            self.buf += chunk
+        self.n = m
+
+    def lines_end(self) -> int:
+        """Where the complete lines end (just past the last newline); 0 when there is none."""
+        return self.buf.rfind(b"\n", 0, self.n) + 1
+
+    def drop(self, end: int) -> None:
+        """Forget the first ``end`` bytes."""
+        rest = self.n - end
+        self.buf[:rest] = self.buf[end : self.n]
+        self.n = rest
+
+    def head(self, end: int) -> bytes:
+        return bytes(self.buf[:end])
+
+
 def read_lines(path: Path, *, prefixed: bool, stats: ReadStats) -> Iterator[RawBatch | LineBlock]:
     """Stream a JSON-lines (or export-task, when ``prefixed``) file in batches."""
     batch = RawBatch()
     lineno = 0
-    pending = b""
+    held = _Lines()
     first = True
     skipping = False  # inside an enormous line already rejected: drop to its end
     ts_cache: dict[str, int | None] = {}
-    block: list[bytes] = []  # complete lines waiting for the fast path (JSON lines only)
-    block_bytes = 0
 
-    def take_block() -> Iterator[RawBatch | LineBlock]:
-        nonlocal batch, lineno, block, block_bytes
-        block.append(b"")  # the last line's newline, without copying the block twice
-        data = b"\n".join(block)
-        block, block_bytes = [], 0
-        fast = _fast_block(data, lineno + 1)
+    def take(end: int) -> Iterator[RawBatch | LineBlock]:
+        """Hand on the complete lines that end at ``end`` (just past a newline) and drop them."""
+        nonlocal batch, lineno
+        fast = None if prefixed else _fast_block(held.buf, end, lineno + 1)
         if fast is None:
-            lineno = _add_chunk(batch, data[:-1], lineno, prefixed, ts_cache)
+            lineno = _add_chunk(batch, held.head(end - 1), lineno, prefixed, ts_cache)
+            held.drop(end)
             if batch.full():
                 yield batch
                 batch = RawBatch()
             return
+        held.drop(end)
         if len(batch):  # keep the records in file order
             yield batch
             batch = RawBatch()
@@ -408,46 +449,34 @@ def read_lines(path: Path, *, prefixed: bool, stats: ReadStats) -> Iterator[RawB
                 if nl < 0:
                     continue
                 chunk, skipping = chunk[nl + 1 :], False
-            buf = pending + chunk if pending else chunk
-            cut = buf.rfind(b"\n")
-            if cut < 0:
-                pending = buf
-                if len(pending) > 4 * MAX_RECORD_BYTES:
-                    if block:
-                        yield from take_block()
-                    lineno += 1
-                    batch.add(_safe_decode(pending[:MAX_REJECT_RAW]), lineno,
-                              reject=f"record longer than {4 * MAX_RECORD_BYTES} bytes: not a RUM event")
-                    pending, skipping = b"", True
+            held.add(chunk)
+            if len(held) < FAST_BLOCK_BYTES and len(held) <= 4 * MAX_RECORD_BYTES:
                 continue
-            complete, pending = buf[:cut], buf[cut + 1 :]
-            if prefixed:
-                lineno = _add_chunk(batch, complete, lineno, prefixed, ts_cache)
-                if batch.full():
-                    yield batch
-                    batch = RawBatch()
-                continue
-            block.append(complete)
-            block_bytes += len(complete)
-            if block_bytes >= FAST_BLOCK_BYTES:
-                yield from take_block()
+            if end := held.lines_end():
+                yield from take(end)
+            if len(held) > 4 * MAX_RECORD_BYTES:  # what is left has no newline: one enormous line
+                lineno += 1
+                batch.add(_safe_decode(held.head(MAX_REJECT_RAW)), lineno,
+                          reject=f"record longer than {4 * MAX_RECORD_BYTES} bytes: not a RUM event")
+                held.drop(len(held))
+                skipping = True
     except DecodeProblem as e:
-        if block:
-            yield from take_block()
+        if end := held.lines_end():
+            yield from take(end)
         # Keep what was decoded before the damage; say what happened to the rest.
-        if pending and not skipping:
-            for text, _bad in _decode_lines(pending):
+        if len(held) and not skipping:
+            for text, _bad in _decode_lines(held.head(len(held))):
                 lineno += 1
                 batch.add(text, lineno, reject=f"{e}; this last record is incomplete")
         else:
             lineno += 1
             batch.add("", lineno, reject=f"{e} after line {lineno - 1}; any records after it are lost")
-        pending = b""
+        held.drop(len(held))
         stats.problems.append(f"{path}: {e}")
-    if block:
-        yield from take_block()
-    if pending and not skipping:
-        for text, bad in _decode_lines(pending):
+    if end := held.lines_end():
+        yield from take(end)
+    if len(held) and not skipping:
+        for text, bad in _decode_lines(held.head(len(held))):
             lineno += 1
             _add_line(batch, text, bad, lineno, prefixed, ts_cache)
     if len(batch):
