@@ -16,6 +16,15 @@ from typing import Any
 APP = "aaaaaaaa-0000-0000-0000-000000000001"
 OTHER_APP = "bbbbbbbb-0000-0000-0000-000000000002"
 
+#: A user query file that runs on DuckDB only (an ordered list): the portability tests' example.
+ORDERED_PAGES = """\
+-- ---
+-- name: mine/ordered_pages
+-- description: Pages of each session in order, as one list (DuckDB only, an ordered list)
+-- ---
+SELECT session_id, list(page ORDER BY seq) AS pages FROM session_pages GROUP BY session_id ORDER BY session_id
+"""
+
 
 def page_view(
     when: dt.datetime,

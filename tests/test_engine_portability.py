@@ -7,18 +7,11 @@ import json
 
 import analyses_data as A
 import pytest
+from _query_data import ORDERED_PAGES as USER_QUERY
 from clirun import invoke
 
 from rumq.engines.portability import REPORTED, cached
 from rumq.library import Library
-
-USER_QUERY = """\
--- ---
--- name: mine/ordered_pages
--- description: Pages of each session in order, as one list (DuckDB only, an ordered list)
--- ---
-SELECT session_id, list(page ORDER BY seq) AS pages FROM session_pages GROUP BY session_id ORDER BY session_id
-"""
 
 
 @pytest.fixture(scope="module")

@@ -11,18 +11,12 @@ from pathlib import Path
 
 import clirun
 import pytest
+from _query_data import ORDERED_PAGES as ORDERED
 from _query_data import build_dataset
 
 from rumq.engines import portability
 from rumq.library import BUILTIN, Library, parse_query
 
-ORDERED = """\
--- ---
--- name: mine/ordered_pages
--- description: Pages of each session in order, as one list (DuckDB only, an ordered list)
--- ---
-SELECT session_id, list(page ORDER BY seq) AS pages FROM session_pages GROUP BY session_id ORDER BY session_id
-"""
 # The same query made portable: what an edit to the file would do.
 COUNTED = ORDERED.replace("list(page ORDER BY seq)", "count(*)").replace(" (DuckDB only, an ordered list)", "")
 
