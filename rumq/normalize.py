@@ -17,6 +17,14 @@ from rumq.sqltext import quote_string
 
 #: Partition value of rejected records in an ingest's staging area.
 REJECTED_PARTITION = "rejected"
+_DAY_MS = 86_400_000
+
+
+def partition_of(day: int) -> str:
+    """The partition (``YYYY-MM-DD``) of a good event, from ``_day`` (``normalize_sql``)."""
+    import datetime as dt
+
+    return (dt.date(1970, 1, 1) + dt.timedelta(days=day)).isoformat()
 
 #: Columns of the raw batches the readers produce (pyarrow schema built in ingest).
 RAW_COLUMNS = (
@@ -142,9 +150,13 @@ _KINDS = {
 
 
 def _kind_flags(name: str) -> str:
-    """One boolean per kind (``is_<kind>``): tested once per row, not once per column."""
+    """One boolean per kind (``is_<kind>``): tested once per row, not once per column.
+
+    Written as ``=`` joined by OR: DuckDB plans an ``IN`` list of seven texts
+    as a hash join, which cost about 3% of normalize's instructions.
+    """
     return ",\n    ".join(
-        f"{name} IN ({', '.join(_sql_str(n) for n in names)}) AS is_{kind}" for kind, names in _KINDS.items())
+        f"({' OR '.join(f'{name} = {_sql_str(n)}' for n in names)}) AS is_{kind}" for kind, names in _KINDS.items())
 
 
 def _only(kind: str, expr: str) -> str:
@@ -369,11 +381,13 @@ _FAIL_ON_BAD_ROWS = frozenset({"event_time", "application_id"})
 
 
 def normalize_sql(batch: str = "batch") -> str:
-    """The SELECT that maps a raw batch to stored columns + ``_reject``, ``_seq``, ``_part``.
+    """The SELECT that maps a raw batch to stored columns + ``_reject``, ``_seq``, ``_day``.
 
     ``_reject`` is the reject reason (NULL for a good event), ``_seq`` the
-    record's ordinal in the ingest, ``_part`` the partition to stage it in
-    (its UTC date, or ``rejected``).
+    record's ordinal in the ingest, ``_day`` the partition to stage a good
+    event in: its UTC date as days since 1970-01-01 (``partition_of``; a
+    number, not text: formatting a date per row cost about 4% of normalize's
+    instructions).
 
     Expects DuckDB variables ``rumq_ingest_id`` and ``rumq_ingested_at`` to
     be set, and the batch to have the columns of ``RAW_COLUMNS`` plus ``seq``
@@ -431,7 +445,6 @@ SELECT
   {cols},
   n.reject_reason AS _reject,
   n.seq AS _seq,
-  CASE WHEN n.reject_reason IS NULL THEN strftime(make_timestamp(n.ts_ms * 1000), '%Y-%m-%d')
-       ELSE '{REJECTED_PARTITION}' END AS _part
+  n.ts_ms // {_DAY_MS} AS _day
 FROM i AS n
 """

@@ -21,7 +21,7 @@ from rumq.errors import ObjectChangedError, ObjectReadError
 from rumq.eventfiles import INGEST_LEVEL, open_writer, plain_batch
 from rumq.ingest.readers import RawBatch, ReadStats, raw_schema, read
 from rumq.ingest.sources import as_source, head_and_problem
-from rumq.normalize import REJECTED_PARTITION, normalize_sql
+from rumq.normalize import REJECTED_PARTITION, normalize_sql, partition_of
 
 #: DuckDB memory cap for an ingest (split between worker processes); larger
 #: work spills to the staging dir, so peak memory does not grow with the input.
@@ -199,21 +199,24 @@ class Stager:
         import pyarrow.compute as pc
 
         rb = plain_batch(rb)  # see connect_stage: Parquet should hold plain BOOLEAN
-        parts = rb.column("_part")
-        uniq = pc.unique(parts).to_pylist()
+        rejected = rb.column("_reject").is_valid()
+        any_rejected = rb.column("_reject").null_count < rb.num_rows
+        # A good event's day (days since 1970); -1 for a rejected record.
+        days = pc.if_else(rejected, -1, rb.column("_day")) if any_rejected else rb.column("_day")
+        uniq = pc.unique(days).to_pylist()
         keys = pa.RecordBatch.from_arrays([rb.column("_key"), rb.column("_seq")], ["key", "seq"])
-        if REJECTED_PARTITION in uniq:
-            keys = keys.filter(pc.not_equal(parts, REJECTED_PARTITION))
+        if any_rejected:
+            keys = keys.filter(pc.invert(rejected))
         if keys.num_rows:
             if self.keys is None:
                 self.keys_path.parent.mkdir(parents=True, exist_ok=True)
                 self.keys = pa.ipc.new_stream(str(self.keys_path), keys.schema)
             self.keys.write_batch(keys)
-        rb = rb.drop_columns(["_key"])
-        for part in uniq:
+        rb = rb.drop_columns(["_key", "_day"])
+        for day in uniq:
+            part = REJECTED_PARTITION if day == -1 else partition_of(day)
             # A batch nearly always holds one day; a copy only around midnight.
-            rows = rb if len(uniq) == 1 else rb.filter(pc.equal(parts, part))
-            rows = rows.drop_columns(["_part"])
+            rows = rb if len(uniq) == 1 else rb.filter(pc.equal(days, day))
             self.buffers.setdefault(part, []).append(rows)
             held = self.buffered.setdefault(part, [0, 0])
             held[0] += rows.num_rows
