@@ -148,6 +148,23 @@ def test_an_ingest_writes_one_file_per_day_with_large_row_groups(tmp_path, monke
         assert [pf.metadata.row_group(g).num_rows for g in range(pf.num_row_groups)] == [40, 40, 20]
 
 
+def test_one_batch_across_midnight_with_rejects_goes_to_each_day_and_the_rejects(tmp_path):
+    # The last millisecond of a UTC day, the first of the next, and rejects between them, in one
+    # batch: each good event lands in its own day (normalize hands the day over as a number).
+    good = [event(at="2026-11-24T23:59:59.999", event_id="late"), event(at="2026-11-25T00:00:00", event_id="early"),
+            event(at="1970-01-02T00:00:00", event_id="old")]
+    lines = [dumps(good[0]), "{not json", dumps(good[1]), dumps({**good[2], "event_id": 5}), dumps(good[2])]
+    src = tmp_path / "e.jsonl"
+    src.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    r = ingest(tmp_path / "data", [str(src)])
+    assert (r.written, r.rejected) == (2, 3)  # 1970 is outside 2000..2100: rejected, not a partition
+    files = Store(tmp_path / "data").load_state().files
+    by_day = {f["date"]: pq.read_table(tmp_path / "data" / f["path"], columns=["event_id"]).column(0).to_pylist()
+              for f in files}
+    assert by_day == {"2026-11-24": ["late"], "2026-11-25": ["early"]}
+    assert sorted(x["line"] for x in iter_rejects(tmp_path / "data")) == [2, 4, 5]
+
+
 def test_sub_documents_must_be_objects(tmp_path):
     base = event(at="2026-11-25T10:00:00")
     lines = [
