@@ -117,9 +117,9 @@ def _same_work_sql() -> str:
     """rumq's normalize SELECT over ``read_json_objects`` of the files (variable ``files``)."""
     from rumq.normalize import RAW_COLUMNS, normalize_sql
 
-    given = {"raw": "json::VARCHAR", "source_file": "'bench'", "source_format": "'jsonl'", "reconstructed": "false"}
-    cols = ", ".join(f"{given.get(name, 'NULL' if name != 'line' else '0')}::{typ} AS {name}"
-                     for name, typ in RAW_COLUMNS)
+    given = {"raw": "json::VARCHAR", "line": "0", "source_file": "'bench'", "source_format": "'jsonl'",
+             "reconstructed": "false"}
+    cols = ", ".join(f"{given.get(name, 'NULL')}::{typ} AS {name}" for name, typ in RAW_COLUMNS)
     return normalize_sql(f"(SELECT {cols}, 0::BIGINT AS seq "
                          "FROM read_json_objects(getvariable('files'), format='newline_delimited'))")
 

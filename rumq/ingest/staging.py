@@ -199,14 +199,14 @@ class Stager:
         import pyarrow.compute as pc
 
         rb = plain_batch(rb)  # see connect_stage: Parquet should hold plain BOOLEAN
-        rejected = rb.column("_reject").is_valid()
-        any_rejected = rb.column("_reject").null_count < rb.num_rows
-        # A good event's day (days since 1970); -1 for a rejected record.
-        days = pc.if_else(rejected, -1, rb.column("_day")) if any_rejected else rb.column("_day")
+        reason, days = rb.column("_reject"), rb.column("_day")
+        any_rejected = reason.null_count < rb.num_rows
+        if any_rejected:  # a good event's day (days since 1970); -1 for a rejected record
+            days = pc.if_else(reason.is_valid(), -1, days)
         uniq = pc.unique(days).to_pylist()
         keys = pa.RecordBatch.from_arrays([rb.column("_key"), rb.column("_seq")], ["key", "seq"])
         if any_rejected:
-            keys = keys.filter(pc.invert(rejected))
+            keys = keys.filter(reason.is_null())
         if keys.num_rows:
             if self.keys is None:
                 self.keys_path.parent.mkdir(parents=True, exist_ok=True)
