@@ -122,7 +122,9 @@ class Dataset:
         Returns:
             ``.summary`` (a dict: user, browser, device, country, start,
             duration, page views, errors...) and ``.events`` (a frame: one row
-            per event in session order with ``t_s``, ``event``, ``page``, ``detail``).
+            per event in session order with ``t_s``, ``event``, ``page``, ``detail``);
+            for an id with events with and without a user id, these are its cookie
+            session and ``.cookieless_part`` its cookieless one (as in sessions/list).
 
         Raises:
             UnknownIdError, AmbiguousIdError: the id does not name exactly one session.
@@ -133,6 +135,9 @@ class Dataset:
 
     def user(self, user_id: str) -> pl.DataFrame:
         """One user's sessions, oldest first, by user id or unique prefix (``rumq user ID``).
+
+        The user's cookie sessions: events of the same session id without a user id
+        are a cookieless session, not the user's (as in sessions/list).
 
         Raises:
             UnknownIdError, AmbiguousIdError: the id does not name exactly one user.

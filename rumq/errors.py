@@ -8,6 +8,8 @@ do next.
 from __future__ import annotations
 
 import enum
+import errno
+import os
 
 
 class ExitCode(enum.IntEnum):
@@ -24,6 +26,8 @@ class ExitCode(enum.IntEnum):
     LOCKED = 4
     #: ``report``: the run completed and at least one threshold was breached.
     THRESHOLD = 5
+    #: Interrupted (Ctrl-C, SIGINT): 128 + the signal's number, as shells report it.
+    INTERRUPTED = 130
 
 
 class RumqError(Exception):
@@ -53,6 +57,52 @@ class UsageError(RumqError):
 
 class InputNotFoundError(RumqError):
     """An input path does not exist, matches nothing, or cannot be read."""
+
+
+class FileAccessError(RumqError):
+    """A file or directory rumq must create, write or lock cannot be: a missing
+    directory, no permission, a read-only or special file system (``/proc``).
+
+    Attributes:
+        path: the file or directory.
+    """
+
+    def __init__(self, message: str, *, path: str = "", hint: str = "") -> None:
+        super().__init__(message, hint=hint)
+        self.path = path
+
+
+def file_access_error(e: OSError, doing: str = "", path: str | os.PathLike[str] | None = None) -> FileAccessError:
+    """The OS error ``e`` as a ``FileAccessError`` naming the path and what to do.
+
+    Args:
+        e: the error raised by the OS.
+        doing: what rumq was doing, as a verb phrase ("write", "lock"); empty for unknown.
+        path: the path, when ``e`` does not name it (or names a file inside it).
+    """
+    where = os.fsdecode(path if path is not None else (e.filename if e.filename is not None else "?"))
+    reason = e.strerror or str(e)
+    message = f"cannot {doing} {where}: {reason}" if doing else f"{where}: {reason}"
+    # The OS names the path it failed on (a directory being created, say): judge by it.
+    failed = os.fsdecode(e.filename) if isinstance(e.filename, str | bytes) else where
+    parent = os.path.dirname(os.path.abspath(failed))
+    missing = (
+        f"the directory {parent} does not exist: create it, or choose another path"
+        if not os.path.isdir(parent)
+        else f"{parent} cannot hold new files (is it a special file system, such as /proc?): choose another path"
+    )
+    hints = {
+        errno.ENOENT: missing,
+        errno.ENOTDIR: "a part of the path is a file, not a directory: choose another path",
+        errno.EACCES: "this user may not write there: choose another path, or run as a user who may",
+        errno.EPERM: "this user may not write there: choose another path, or run as a user who may",
+        errno.EROFS: "the file system is read-only: choose another path",
+        errno.EISDIR: "that is a directory: give a file path",
+        errno.ENOSPC: "the disk is full: free space and retry",
+        errno.EDQUOT: "the disk quota is exhausted: free space and retry",
+    }
+    hint = hints.get(e.errno or 0, "choose another path (special file systems such as /proc cannot hold files)")
+    return FileAccessError(message, path=where, hint=hint)
 
 
 class InputFormatError(RumqError):

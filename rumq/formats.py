@@ -14,6 +14,9 @@ BINARY_FORMATS = frozenset({"parquet"})
 #: ``-o FILE``'s extension -> the format written when --format is not given.
 EXTENSIONS = {".csv": "csv", ".tsv": "tsv", ".json": "json", ".jsonl": "jsonl", ".parquet": "parquet", ".md": "markdown"}
 
+#: The largest row cap (``--limit``): the SQL's LIMIT is a BIGINT.
+MAX_LIMIT = 2**63 - 1
+
 NEEDS_FILE = "parquet output is binary: give a file with -o FILE"
 
 

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from rumq.errors import RumqError
+from rumq.errors import RumqError, file_access_error
 
 
 @contextlib.contextmanager
@@ -41,9 +41,19 @@ def hold(
 
     Raises:
         error: the lock is held and we may not (or no longer) wait.
+        FileAccessError: the lock file cannot be created or opened (no write
+            permission on its directory, a read-only file system).
     """
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as e:
+        # Taking the lock is the first write of a command: say what was being done.
+        err = file_access_error(e, "create the lock file", path)
+        if e.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+            err.hint = (f"writing takes a lock in {Path(path).parent}: run as a user who may write there "
+                        "(reading needs no write access)")
+        raise err from None
     try:
         if not _try(fd):
             msg = f"another rumq process{_holder(fd)} is {holder}"

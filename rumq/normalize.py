@@ -172,7 +172,8 @@ def id_at_sql(raw: str, event_id: str) -> str:
     return f"(strpos({raw}, '{_ID_KEY}' || {event_id} || '\"') + {len(_ID_KEY) - 1})"
 
 
-def message_storage_sql(raw: str, event_id: str, good: str = "true", at: str | None = None) -> tuple[str, str]:
+def message_storage_sql(raw: str, event_id: str, good: str = "true", at: str | None = None,
+                        cut: str | None = None, prefix: str | None = None) -> tuple[str, str]:
     """SQL of ``message_head`` and ``message_tail`` (``rumq.schema.MESSAGE_STORAGE``) from a message and its id.
 
     The id's characters are left out when ``good`` holds and the message holds
@@ -185,15 +186,27 @@ def message_storage_sql(raw: str, event_id: str, good: str = "true", at: str | N
         event_id: SQL of the event id.
         good: SQL condition; the message is kept whole where it is false.
         at: SQL of ``id_at_sql(raw, event_id)`` computed once already (e.g. in a CTE).
+        cut, prefix: SQL of ``message_cut_sql(...)`` and of ``left(raw, at)``
+            computed once already (``left`` walks characters: once per row, not
+            once per use).
     """
     at = at or id_at_sql(raw, event_id)
-    cut = (f"({good} AND {event_id} IS NOT NULL AND {at} > {len(_ID_KEY) - 1} "
-           f"AND strlen(left({raw}, {at})) = {at})")
-    head = f"CASE WHEN {cut} THEN left({raw}, {at}) ELSE {raw} END"
+    prefix = prefix or f"left({raw}, {at})"
+    cut = cut or message_cut_sql(event_id, at, prefix, good)
+    head = f"CASE WHEN {cut} THEN {prefix} ELSE {raw} END"
     # The tail is cut by bytes: substr() counts characters, walking the whole
     # message (15% of an ingest worker's instructions). The head is ASCII, so
     # its bytes are its characters; the id's bytes follow it as written.
     return head, f"CASE WHEN {cut} THEN decode(encode({raw})[{at} + 1 + strlen({event_id}):]) END"
+
+
+def message_cut_sql(event_id: str, at: str, prefix: str, good: str = "true") -> str:
+    """SQL condition: the id is left out of the message (see ``message_storage_sql``).
+
+    ``prefix`` is the SQL of the message's first ``at`` characters; they must be
+    ASCII (as many bytes as characters).
+    """
+    return f"({good} AND {event_id} IS NOT NULL AND {at} > {len(_ID_KEY) - 1} AND strlen({prefix}) = {at})"
 
 
 def _projection() -> dict[str, str]:
@@ -201,7 +214,7 @@ def _projection() -> dict[str, str]:
     md = "n.s.metadata"
     ed = "n.s.event_details"
     nav = "navigation"
-    head, tail = message_storage_sql("n.raw", "n.event_id_v", at="n.id_at")
+    head, tail = message_storage_sql("n.raw", "n.event_id_v", at="n.id_at", cut="n.id_cut", prefix="n.id_prefix")
     return {
         "event_id": "n.event_id_v",
         "event_type": "n.event_type_v",
@@ -353,7 +366,10 @@ def _reject_case() -> str:
     return f"""CASE
       WHEN s.pre_reject IS NOT NULL THEN s.pre_reject
       WHEN s.s IS NULL AND (s.is_object OR NOT json_valid(s.raw)) THEN 'invalid JSON'
-      WHEN NOT s.is_object THEN 'not a JSON object: a RUM event is one JSON object per record'
+      WHEN NOT s.is_object THEN CASE WHEN starts_with(ltrim(s.raw), '[')
+        THEN 'not a JSON object but an array on one line: a RUM event is one JSON object per record; write one '
+             || 'event per line (JSON lines), or the array over several lines (pretty-printed), which is read whole'
+        ELSE 'not a JSON object: a RUM event is one JSON object per record' END
       WHEN s.s.event_type IS NULL AND (s.s.resource IS NOT NULL OR s.s.scope IS NOT NULL)
         THEN 'mobile (OpenTelemetry) app monitor record: rumq reads web app monitor events only'
       WHEN s.s.event_type IS NULL AND s.s.event_id IS NULL AND s.s.event_timestamp IS NULL
@@ -368,7 +384,12 @@ def _reject_case() -> str:
       WHEN json_type(s.s.event_timestamp) NOT IN ('UBIGINT', 'BIGINT', 'DOUBLE')
         THEN 'event_timestamp must be a number of epoch milliseconds, got ' || lower(json_type(s.s.event_timestamp))
       WHEN s.ts_ms IS NULL OR s.ts_ms < {MIN_TS_MS} OR s.ts_ms >= {MAX_TS_MS}
-        THEN 'event_timestamp ' || s.s.event_timestamp || ' is outside 2000-01-01..2100-01-01 in epoch milliseconds (seconds instead of milliseconds?)'
+        THEN 'event_timestamp ' || s.s.event_timestamp || CASE
+          -- In range but with a fraction (ts_ms is NULL then): saying "outside" would mislead.
+          WHEN s.ts_ms IS NULL AND TRY_CAST(s.s.event_timestamp AS DOUBLE) >= {MIN_TS_MS}
+           AND TRY_CAST(s.s.event_timestamp AS DOUBLE) < {MAX_TS_MS}
+          THEN ' is not a whole number of epoch milliseconds; RUM timestamps are whole milliseconds: round them in the export'
+          ELSE ' is outside 2000-01-01..2100-01-01 in epoch milliseconds (seconds instead of milliseconds?)' END
 {objects}
     END"""
 
@@ -435,11 +456,14 @@ WITH t AS (
   SELECT n.*, TRY_CAST(n.session_v AS UUID) AS session_u, TRY_CAST(n.user_v AS UUID) AS user_u,
     -- Where the event id sits in a good event's message (rumq.schema.MESSAGE_STORAGE): searched once.
     CASE WHEN n.reject_reason IS NULL THEN {id_at_sql('n.raw', 'n.event_id_v')} END AS id_at FROM n
+), p AS (
+  SELECT u.*, left(u.raw, u.id_at) AS id_prefix FROM u
 ), i AS (
-  SELECT u.*, CAST(u.session_u AS VARCHAR) = u.session_v AS session_canonical,
-    CAST(u.user_u AS VARCHAR) = u.user_v AS user_canonical,
-    {_kind_flags('u.event_name')}
-  FROM u
+  SELECT p.*, {message_cut_sql('p.event_id_v', 'p.id_at', 'p.id_prefix')} AS id_cut,
+    CAST(p.session_u AS VARCHAR) = p.session_v AS session_canonical,
+    CAST(p.user_u AS VARCHAR) = p.user_v AS user_canonical,
+    {_kind_flags('p.event_name')}
+  FROM p
 )
 SELECT
   {cols},

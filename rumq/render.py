@@ -20,7 +20,7 @@ import math
 import os
 from typing import IO, TYPE_CHECKING, Any
 
-from rumq.errors import UsageError
+from rumq.errors import UsageError, file_access_error
 from rumq.formats import BINARY_FORMATS, FORMATS
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -41,12 +41,16 @@ def render(df: pl.DataFrame | Rows, fmt: str, out: IO[str] | IO[bytes] | str | o
 
     Raises:
         UsageError: unknown format, or ``parquet`` to a text stream.
+        FileAccessError: the file ``out`` names cannot be created or written.
     """
     if fmt not in FORMATS:
         raise UsageError(f"unknown output format {fmt!r}; choose one of {', '.join(FORMATS)}")
     if isinstance(out, str | os.PathLike):
-        with open(out, "wb") as fh:
-            render(df, fmt, fh)
+        try:
+            with open(out, "wb") as fh:
+                render(df, fmt, fh)
+        except OSError as e:
+            raise file_access_error(e, "write the output file", out) from None
         return
     if fmt == "parquet":
         if isinstance(out, io.TextIOBase) and not hasattr(out, "buffer"):

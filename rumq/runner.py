@@ -71,8 +71,10 @@ def writes_allowed(data_dir: str | os.PathLike[str], allow_writes: bool | None) 
 
 
 def _check_limit(limit: int | None) -> None:
-    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 0):
-        raise UsageError(f"--limit must be a whole number >= 0, got {limit!r}")
+    from rumq.formats import MAX_LIMIT
+
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or not 0 <= limit <= MAX_LIMIT):
+        raise UsageError(f"--limit must be a whole number from 0 to {MAX_LIMIT}, got {limit!r}")
 
 
 def execute(
@@ -154,6 +156,16 @@ def _fetch_rows(rel: duckdb.DuckDBPyRelation, intervals: list[str]) -> Rows | No
     return Rows(rel.columns, kinds, rel.fetchall())  # type: ignore[arg-type]
 
 
+def _below(value: float, limit: float, decimals: int) -> str:
+    """``value`` (< ``limit``) with ``decimals`` or more decimals: as few as keep the printed number below
+    ``limit`` (0.8973 rounded to 0.90 would read as not below 0.90), truncated past 6 more."""
+    for d in range(decimals, decimals + 7):
+        if round(value, d) < limit:
+            return f"{value:.{d}f}"
+    d = decimals + 6
+    return f"{math.floor(value * 10**d) / 10**d:.{d}f}"
+
+
 def coverage_warning(query: Query, df: pl.DataFrame | Rows, params: Mapping[str, Any]) -> str | None:
     """The warning to show when a session-based result has low cookie coverage."""
     if not query.session_based or "coverage" not in df.columns or df.height == 0:
@@ -170,8 +182,8 @@ def coverage_warning(query: Query, df: pl.DataFrame | Rows, params: Mapping[str,
     if lowest is None or lowest >= COVERAGE_WARNING:
         return None
     msg = (
-        f"{query.name}: only {lowest:.0%} of the page views in the window belong to cookie "
-        f"sessions (coverage {lowest:.2f} < {COVERAGE_WARNING:.2f})"
+        f"{query.name}: only {_below(lowest * 100, COVERAGE_WARNING * 100, 0)}% of the page views in the "
+        f"window belong to cookie sessions (coverage {_below(lowest, COVERAGE_WARNING, 2)} < {COVERAGE_WARNING:.2f})"
     )
     if query.param("include_cookieless") is not None and not params.get("include_cookieless"):
         msg += (
@@ -508,7 +520,8 @@ def run_insights(
 ) -> pl.DataFrame | Rows:
     """Compile a Logs Insights query (``rumq.insights``) and run it over the window.
 
-    ``rows``: as in ``run_query``.
+    ``rows``: as in ``run_query``; the result is then ready for the text formats, whole
+    numbers as integers (``rumq.insights.values.print_form``).
     """
     w = window(since, until, now)
     return _run_insights_text(
@@ -549,6 +562,10 @@ def _run_insights_text(
         _say_if_empty(con, data_dir, w, app, notify)
     finally:
         con.close()
+    if rows:  # text output: whole numbers print as integers (404, not 404.0)
+        from rumq.insights.values import print_form
+
+        df = print_form(df)
     return df.head(limit) if limit is not None else df
 
 

@@ -8,6 +8,12 @@ whole. Ids are matched case-insensitively; a prefix must name exactly one id.
 Order within a session is the views' (``rumq.views``): interaction depth
 (NULLS LAST), then event time, then the event's line in its export file
 (RUM times have whole-second precision).
+
+A session is what the session views count: a session id whose events
+disagree on cookies (the visitor accepted them mid-session) is two sessions,
+its events without a user id a cookieless one and the rest a cookie one, as
+in ``sessions/list``. ``rumq session`` shows each part; ``rumq user`` lists
+the cookie parts only (the cookieless part carries no user id).
 """
 
 from __future__ import annotations
@@ -46,25 +52,55 @@ _HTTP_FAILED = "coalesce(http_status >= 400, true)"
 class SessionDetail:
     """One session: its summary line and its events in order.
 
+    A session id with events with and without a user id is two sessions, as
+    in every session view: ``summary`` and ``events`` are then its cookie
+    part (the session ``sessions/list`` shows by default) and
+    ``cookieless_part`` the events without a user id (the cookieless session
+    ``sessions/list`` adds with ``include_cookieless``).
+
     Attributes:
-        summary: session_id, user_id, application_id, browser, os, device,
-            country, start (UTC), duration_s, events, page_views, js_errors,
-            http_errors (failed requests: status >= 400 or none), errors,
-            domains (the distinct ``metadata.domain`` values, comma-separated).
+        summary: session_id, cookieless, user_id, application_id, browser, os,
+            device, country, start (UTC), duration_s, events, page_views,
+            js_errors, http_errors (failed requests: status >= 400 or none),
+            errors, domains (the distinct ``metadata.domain`` values,
+            comma-separated).
         events: one row per event: ``t_s`` (seconds since the session's first
             event), ``event_time``, ``event`` (short name or custom type),
             ``page`` (page id as sent), ``detail`` (the essentials: the error
             message, the request and its status, the vital's value...).
+        cookieless_part: the cookieless session of the same id when the id
+            also has a cookie session, else None.
     """
 
     summary: dict[str, Any]
     events: pl.DataFrame
+    cookieless_part: SessionDetail | None = None
+
+    def parts(self) -> list[SessionDetail]:
+        """This session and its cookieless part (if any), the one that starts first first."""
+        both = [self] + ([self.cookieless_part] if self.cookieless_part is not None else [])
+        return sorted(both, key=lambda d: (d.summary["start"] is None, d.summary["start"], not d.summary["cookieless"]))
+
+    def to_json(self) -> dict[str, Any]:
+        """``{"session": {...}, "events": [...], "cookieless_part": {"session": ..., "events": ...} | null}``."""
+        part = self.cookieless_part
+        return {"session": self.summary, "events": self.events.to_dicts(),
+                "cookieless_part": None if part is None else {"session": part.summary, "events": part.events.to_dicts()}}
 
 
 def _connect(data_dir: str | os.PathLike[str]) -> duckdb.DuckDBPyConnection:
     from rumq import catalog
 
     return catalog.connect(data_dir, views=False)
+
+
+def _kept(data_dir: str | os.PathLike[str]) -> str:
+    """`` AND <predicate>`` on the events the session views count under rumq.toml's ``[pages]``
+    exclude / include (``rumq.views.on_kept_pages``): none of an excluded page's events."""
+    from rumq.pages import load_config
+    from rumq.views import on_kept_pages
+
+    return on_kept_pages(load_config(data_dir=data_dir))
 
 
 def resolve_id(con: duckdb.DuckDBPyConnection, column: str, given: str, what: str) -> str:
@@ -101,15 +137,20 @@ def resolve_id(con: duckdb.DuckDBPyConnection, column: str, given: str, what: st
 def session_detail(data_dir: str | os.PathLike[str], session: str) -> SessionDetail:
     """One session's summary and events, by id or unique id prefix.
 
+    An id with both a cookie and a cookieless part is returned as its cookie
+    part with the cookieless one in ``cookieless_part`` (``SessionDetail``).
+
     Raises:
         DatasetError: no dataset there.
         UnknownIdError, AmbiguousIdError: the id does not name one session.
     """
+    kept = _kept(data_dir)
     con = _connect(data_dir)
     try:
         sid = resolve_id(con, "session_id", session, "session")
-        cols = con.execute(f"""
-            SELECT session_id, min(user_id), min(application_id), min(browser_name), min(os_name),
+        # One row per part, grouped as the session views group (cookieless is set on every row).
+        rows = con.execute(f"""
+            SELECT session_id, cookieless, min(user_id), min(application_id), min(browser_name), min(os_name),
                    min(device_type), min(country_code), min(event_time),
                    epoch(max(event_time)) - epoch(min(event_time)),
                    count(*),
@@ -117,26 +158,42 @@ def session_detail(data_dir: str | os.PathLike[str], session: str) -> SessionDet
                    count(*) FILTER (WHERE event_name = 'js_error'),
                    count(*) FILTER (WHERE event_name = 'http' AND {_HTTP_FAILED}),
                    string_agg(DISTINCT domain, ',' ORDER BY domain)
-            FROM events WHERE session_id = ? GROUP BY session_id""", [sid]).fetchall()[0]
-        keys = ("session_id", "user_id", "application_id", "browser", "os", "device", "country", "start",
-                "duration_s", "events", "page_views", "js_errors", "http_errors", "domains")
-        summary = dict(zip(keys, cols, strict=True))
-        summary["errors"] = summary["js_errors"] + summary["http_errors"]
-        events = con.sql(f"""
-            SELECT epoch(event_time) - epoch(min(event_time) OVER ()) AS t_s, event_time,
-                   event_name AS event, page_id AS page, {_DETAIL} AS detail
-            FROM events WHERE session_id = $sid
-            ORDER BY interaction NULLS LAST, event_time, source_line, event_id""", params={"sid": sid}).pl()
+            FROM events WHERE session_id = ?{kept} GROUP BY session_id, cookieless
+            ORDER BY cookieless""", [sid]).fetchall()
+        keys = ("session_id", "cookieless", "user_id", "application_id", "browser", "os", "device", "country",
+                "start", "duration_s", "events", "page_views", "js_errors", "http_errors", "domains")
+        parts = []
+        for cols in rows:
+            summary = dict(zip(keys, cols, strict=True))
+            summary["errors"] = summary["js_errors"] + summary["http_errors"]
+            events = con.sql(f"""
+                SELECT epoch(event_time) - epoch(min(event_time) OVER ()) AS t_s, event_time,
+                       event_name AS event, page_id AS page, {_DETAIL} AS detail
+                FROM events WHERE session_id = $sid AND cookieless = $cookieless{kept}
+                ORDER BY interaction NULLS LAST, event_time, source_line, event_id""",
+                params={"sid": sid, "cookieless": summary["cookieless"]}).pl()
+            parts.append(SessionDetail(summary, events))
     finally:
         con.close()
-    return SessionDetail(summary, events)
+    if not parts:
+        raise UnknownIdError(
+            f"the session {sid} has only events on pages that rumq.toml's [pages] exclude / include leaves out",
+            hint="the session views do not count it either; without the rules it would show")
+    if len(parts) == 2:  # ordered by cookieless: the cookie part first
+        return SessionDetail(parts[0].summary, parts[0].events, parts[1])
+    return parts[0]
 
 
 def user_sessions(data_dir: str | os.PathLike[str], user: str) -> tuple[str, pl.DataFrame]:
     """A user's sessions, oldest first, with the summary line of each.
 
-    Every session with an event of the user is listed, a session without a
-    page view too (``page_views`` 0; session-based queries do not count it).
+    The user's sessions are the cookie sessions (events with a user id) with
+    an event of the user; the events of the same session id without a user id
+    are a cookieless session, not the user's (``SessionDetail``), as in every
+    session view. Every such session is listed, one without a page view too
+    (``page_views`` 0; session-based queries do not count it). The entry and
+    exit pages are those of the first and last page view in the views' order
+    (``rumq.views``), NULL when that page view has no page id.
 
     Returns:
         The full user id and one row per session: session_id, start, duration_s,
@@ -147,21 +204,24 @@ def user_sessions(data_dir: str | os.PathLike[str], user: str) -> tuple[str, pl.
         DatasetError: no dataset there.
         UnknownIdError, AmbiguousIdError: the id does not name one user.
     """
+    from rumq.views import ORDER_KEY
+
+    kept = _kept(data_dir)
     con = _connect(data_dir)
     try:
         uid = resolve_id(con, "user_id", user, "user")
         df = con.sql(f"""
             WITH e AS (
                 SELECT * FROM events
-                WHERE session_id IN (SELECT session_id FROM events WHERE user_id = $uid)
+                WHERE NOT cookieless AND session_id IN (SELECT session_id FROM events WHERE user_id = $uid){kept}
             ),
-            k AS (SELECT *, {{'i': coalesce(interaction, 2147483647), 't': event_time, 'l': source_line}} AS o FROM e)
+            k AS (SELECT *, {ORDER_KEY} AS o FROM e)
             SELECT session_id, min(event_time) AS start,
                    epoch(max(event_time)) - epoch(min(event_time)) AS duration_s,
                    count(*) AS events,
                    count(*) FILTER (WHERE event_name = 'page_view') AS page_views,
-                   arg_min(page_id, o) FILTER (WHERE event_name = 'page_view') AS entry_page,
-                   arg_max(page_id, o) FILTER (WHERE event_name = 'page_view') AS exit_page,
+                   arg_min_null(page_id, o) FILTER (WHERE event_name = 'page_view') AS entry_page,
+                   arg_max_null(page_id, o) FILTER (WHERE event_name = 'page_view') AS exit_page,
                    count(*) FILTER (WHERE event_name = 'js_error') AS js_errors,
                    count(*) FILTER (WHERE event_name = 'http' AND {_HTTP_FAILED}) AS http_errors,
                    min(browser_name) AS browser, min(device_type) AS device, min(country_code) AS country

@@ -19,7 +19,10 @@ Atomicity: a writer stages everything, moves the new files into place
 only after that (``discard``). Readers only read files listed
 in ``state.json``, so a crash at any moment leaves the dataset as it was
 before or after the write; files left behind by a crash are not listed and
-are removed by the next writer (``recover``).
+are removed by the next writer (``recover``): only files of the names rumq
+gives (``OWN_FILE``). A dataset's empty state is committed before its first
+file is placed, so a directory without ``state.json`` never holds rumq's
+files; ``recover`` refuses one that holds any file (it is not rumq's to clean).
 
 ``Store`` is the one owner of this layout: ingest and compact place files and
 write manifest entries through it, and every reader of the state goes through
@@ -31,6 +34,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import shutil
 import tempfile
 import time
@@ -41,7 +45,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from rumq.errors import DatasetError, DatasetLockedError
+from rumq.errors import DatasetError, DatasetLockedError, UsageError
 from rumq.fsync import fsync_dir
 from rumq.schema import PARTITION_COLUMN
 
@@ -71,6 +75,21 @@ UPLOADS_IN_FLIGHT = 8
 #: writer deletes it as an orphan (``RUMQ_ORPHAN_GRACE``): longer than any
 #: writer takes between its first upload and its commit.
 ORPHAN_GRACE = 6 * 3600
+#: The files rumq writes under a dataset (paths relative to the root, as the manifest names
+#: them): event files of ingest, compact and migrate, rejects files named by their ingest,
+#: input manifests. Recovery removes only unlisted files of these names; any other file is
+#: not rumq's (notes, a fixed rejects file) and stays.
+OWN_FILE = re.compile(
+    rf"events/{PARTITION_COLUMN}=\d{{4}}-\d{{2}}-\d{{2}}/part-[^/]+\.parquet"
+    r"|rejects/\d{8}T\d{6}Z-[0-9a-z]+\.jsonl"
+    r"|_rumq/inputs/inputs-[0-9a-f]+\.json\.gz"
+)
+#: Files a directory without a state file may hold: the lock, a crashed first writer's
+#: leftovers, and the dataset's own ``rumq.toml`` (docs/analyses.md), written before a first ingest.
+_BEFORE_FIRST_COMMIT = re.compile(r"_rumq/(lock|state\.json\.tmp-\d+|staging/.*)|rumq\.toml")
+#: Files named by the error about a directory that is not a dataset.
+_NAMED_FILES = 5
+_DAMAGED = "the dataset's state file is damaged; restore it from a backup or re-ingest into a new directory"
 
 
 def orphan_grace() -> float:
@@ -216,6 +235,10 @@ class Store:
     def __init__(self, root: str | os.PathLike[str], options: Any = None) -> None:
         # rumq.objectstore.is_url, inlined: importing the object store client (four dataclasses)
         # cost every command on a local dataset ~3 ms (tests/test_fixed_cost.py keeps the two alike).
+        if isinstance(root, str) and not root:
+            # Path("") is the current directory: never a dataset chosen on purpose.
+            raise UsageError("the dataset directory is an empty path",
+                             hint="give a directory ('.' for the current one) or an s3:// URL")
         self.remote = isinstance(root, str) and root.startswith("s3://")
         self.options = options
         if self.remote:
@@ -238,6 +261,10 @@ class Store:
             self.staging_dir = self.meta_dir / "staging"
         #: Paths placed since the last commit (deleted if that commit loses a race).
         self._placed: list[str] = []
+        #: A state file is known to exist: placing files is safe.
+        self._has_state = False
+        #: (object store) ETag of the empty state this writer committed before its first upload.
+        self._initial_etag: str | None = None
         self._conditional_checked = False
 
     @property
@@ -326,12 +353,14 @@ class Store:
             except OSError as e:
                 raise DatasetError(f"cannot read {self.state_path}: {e}") from e
         try:
-            return json.loads(raw), etag
+            data = json.loads(raw)
         except ValueError as e:
-            raise DatasetError(
-                f"cannot read {self.state_path}: {e}",
-                hint="the dataset's state file is damaged; restore it from a backup or re-ingest into a new directory",
-            ) from e
+            raise DatasetError(f"cannot read {self.state_path}: {e}", hint=_DAMAGED) from e
+        if not isinstance(data, dict):
+            # ``null`` is no "nothing committed yet": that is a missing file.
+            raise DatasetError(f"cannot read {self.state_path}: it holds {json.dumps(data)[:40]}, not a JSON object",
+                               hint=_DAMAGED)
+        return data, etag
 
     def _read_inputs(self, path: str) -> dict[str, dict[str, Any]]:
         """The input manifest at ``path`` (gzip JSON)."""
@@ -359,6 +388,7 @@ class Store:
 
         data = gzip.compress(orjson.dumps(state.inputs, option=orjson.OPT_SORT_KEYS), compresslevel=6, mtime=0)
         path = f"{INPUTS_DIR}inputs-{uuid.uuid4().hex}.json.gz"
+        self._ensure_state()
         if self.remote:
             self.objects.put(self.bucket, self.prefix + path, data, if_none_match=True)
         else:
@@ -472,8 +502,12 @@ class Store:
 
             self._check_conditional_writes()
             try:
-                state.base = self.objects.put(self.bucket, self.prefix + STATE_FILE, data, if_match=state.base,
-                                              if_none_match=not state.committed)
+                # A new dataset's empty state was committed before the first upload (``_ensure_state``):
+                # this commit replaces exactly that one.
+                first = not state.committed and self._initial_etag is not None
+                state.base = self.objects.put(self.bucket, self.prefix + STATE_FILE, data,
+                                              if_match=self._initial_etag if first else state.base,
+                                              if_none_match=not state.committed and not first)
             except ObjectChangedError:
                 placed, self._placed = self._placed, []
                 self.discard(placed)
@@ -490,6 +524,11 @@ class Store:
         for d in sorted({(self.root / p).parent for p in self._placed} | {(self.root / p).parent.parent
                                                                           for p in self._placed}):
             fsync_dir(d)
+        self._write_state(data)
+        self._committed(state, old_inputs)
+
+    def _write_state(self, data: bytes) -> None:
+        """(local) Replace ``state.json`` with ``data``: write, fsync, rename, fsync the folder."""
         self.meta_dir.mkdir(parents=True, exist_ok=True)
         tmp = self.meta_dir / f"state.json.tmp-{os.getpid()}"
         with open(tmp, "wb") as f:
@@ -498,7 +537,40 @@ class Store:
             os.fsync(f.fileno())
         os.replace(tmp, self.state_path)
         fsync_dir(self.meta_dir)
-        self._committed(state, old_inputs)
+        self._has_state = True
+
+    def _ensure_state(self) -> None:
+        """Commit the empty state of a new dataset before its first file is placed.
+
+        So a directory holding rumq's files always has a state file: a crash
+        in the first write leaves orphans the next writer removes, and a
+        directory without a state file is never one that rumq may clean up.
+        """
+        if self._has_state:
+            return
+        if self.remote:
+            from rumq.errors import ObjectChangedError
+
+            empty = State().to_json()
+            if self.objects.head(self.bucket, self.prefix + STATE_FILE) is None:
+                with contextlib.suppress(ObjectChangedError):  # another writer's came first: read below
+                    self._initial_etag = self.objects.put(
+                        self.bucket, self.prefix + STATE_FILE,
+                        json.dumps(empty, indent=1, sort_keys=True).encode("utf-8"), if_none_match=True)
+            if self._initial_etag is None:
+                # Another writer's empty state: this writer's first commit may replace it as long as
+                # it is still that one (a real commit since changes its ETag: a conflict).
+                data, etag = self._read_state()
+                if data == json.loads(json.dumps(empty)):
+                    self._initial_etag = etag
+            self._has_state = True
+            return
+        if not self._state_present():
+            self._write_state(json.dumps(State().to_json(), indent=1, sort_keys=True).encode("utf-8"))
+            # The new folders' names too: after a power loss the placed files must not outlive the state.
+            for d in (self.root, self.root.parent):
+                fsync_dir(d)
+        self._has_state = True
 
     def _committed(self, state: State, old_inputs: str | None) -> None:
         """After a commit: the state is the committed one; the replaced input manifest is garbage."""
@@ -537,6 +609,7 @@ class Store:
 
     def _put_file(self, source: Path, dest: str) -> int:
         """Place ``source`` at ``dest`` (a path relative to the root); return its size in bytes."""
+        self._ensure_state()
         if self.remote:
             data = source.read_bytes()
             # If-None-Match: an upload never replaces a file (names are unique per writer).
@@ -544,6 +617,7 @@ class Store:
             source.unlink()
             self._placed.append(dest)
             return len(data)
+        self._ensure_state()
         target = self.root / dest
         target.parent.mkdir(parents=True, exist_ok=True)
         # The file's bytes reach the disk before a state naming it can: after a power
@@ -606,23 +680,32 @@ class Store:
     def recover(self, *, allow_old: bool = False) -> list[str]:
         """Remove what a crashed writer left behind; return the removed paths.
 
+        Only unlisted files of rumq's own names (``OWN_FILE``) are removed.
         Local: must be called with the lock held (``allow_old``: see
         ``load_state``). Object store: files no committed manifest lists are
         deleted once older than ``ORPHAN_GRACE`` (younger ones may be a
         running writer's uploads).
+
+        Raises:
+            DatasetError: the state file is damaged, or (local) there is none
+                and the directory holds files (``_refuse_foreign``).
         """
         removed: list[str] = []
+        if not self.remote and not self._state_present():
+            self._refuse_foreign()  # nothing committed: only a new directory may be written to
         st = self.load_state(allow_old=allow_old)
         known = {f["path"] for f in st.files} | {r["path"] for r in st.rejects} | {st.inputs_file}
         if self.remote:
             self._check_conditional_writes()  # before the writer uploads anything
+            if not st.committed:
+                self._refuse_foreign_objects()
             grace = orphan_grace()
             now = time.time()
             orphans = []
             for base in ("events/", "rejects/", INPUTS_DIR):
                 for obj in self.objects.list(self.bucket, self.prefix + base):
                     rel = obj.key[len(self.prefix):]
-                    if rel not in known and now - _age_origin(obj.modified, now) >= grace:
+                    if rel not in known and OWN_FILE.fullmatch(rel) and now - _age_origin(obj.modified, now) >= grace:
                         orphans.append(rel)
             self.discard(orphans)
             return [self.url(p) for p in orphans]
@@ -637,10 +720,68 @@ class Store:
             if not base.exists():
                 continue
             for p in base.rglob("*"):
-                if p.is_file() and str(p.relative_to(self.root)) not in known:
+                rel = p.relative_to(self.root).as_posix()
+                if rel not in known and OWN_FILE.fullmatch(rel) and p.is_file():
                     p.unlink()
                     removed.append(str(p))
         return removed
+
+    def _refuse_foreign_objects(self) -> None:
+        """(object store) Raise ``DatasetError`` when a prefix without a state file holds files under
+        ``events/``, ``rejects/`` or the input manifests' folder.
+
+        A new dataset's empty state is committed before its first upload, so such files are not
+        a crashed first write of this rumq: a prefix that lost its state file (its files would
+        otherwise be deleted as orphans) or files that are not rumq's.
+        """
+        import itertools
+
+        listed = itertools.chain.from_iterable(self.objects.list(self.bucket, self.prefix + base)
+                                               for base in ("events/", "rejects/", INPUTS_DIR))
+        found = [o.key[len(self.prefix):] for o in itertools.islice(listed, _NAMED_FILES + 1)]
+        if found:
+            raise self._not_a_dataset(found, "an empty or new prefix", "a backup or a previous object version")
+
+    def _state_present(self) -> bool:
+        """(local) ``state.json`` is there, readable or not (a damaged one is an error, never "no state")."""
+        return self.state_path.exists() or self.state_path.is_symlink()
+
+    def _refuse_foreign(self) -> None:
+        """Raise ``DatasetError`` when a directory without a state file holds any file rumq did not
+        make before a first commit (the lock, a crashed first writer's staging or temporary state).
+
+        Such a directory is not a dataset (or one whose state file was lost): writing there could mix
+        rumq's files with the user's, and recovering it would delete what no state lists.
+        """
+        found: list[str] = []
+
+        def unreadable(e: OSError) -> None:
+            if not isinstance(e, FileNotFoundError):  # a folder gone meanwhile holds nothing
+                found.append(f"{Path(e.filename).relative_to(self.root).as_posix()}/ (unreadable)")
+
+        for dirpath, dirnames, filenames in os.walk(self.root, onerror=unreadable):
+            here = Path(dirpath)
+            dirnames.sort()
+            # A link to a folder is not walked into: it counts as a file.
+            names = sorted(filenames + [d for d in dirnames if (here / d).is_symlink()])
+            for name in names:
+                rel = (here / name).relative_to(self.root).as_posix()
+                if not _BEFORE_FIRST_COMMIT.fullmatch(rel):
+                    found.append(rel)
+            if len(found) > _NAMED_FILES:
+                break
+        if found and not self._state_present():  # (a first writer may have committed meanwhile: no lock yet)
+            raise self._not_a_dataset(found, "an empty or new directory", "a backup")
+
+    def _not_a_dataset(self, found: list[str], where: str, backup: str) -> DatasetError:
+        """The error for a place without a state file that holds ``found`` (more than named: "...")."""
+        more = ", ..." if len(found) > _NAMED_FILES else ""
+        return DatasetError(
+            f"{self.root} is not a rumq dataset (no {STATE_FILE}) but holds files: "
+            f"{', '.join(found[:_NAMED_FILES])}{more}",
+            hint=f"point --data at {where} (rumq writes a new dataset only there; "
+                 f"if this was a dataset, restore its {STATE_FILE} from {backup})",
+        )
 
     def new_staging(self, ingest_id: str) -> Path:
         """A fresh local folder for a writer's work in progress (inside the dataset on local disk)."""
@@ -669,12 +810,15 @@ class Store:
 
         Raises:
             DatasetLockedError: the lock is held and we may not (or no longer) wait.
+            DatasetError: (local) there is no state file and the directory holds files (see ``recover``).
         """
         if self.remote:
             # No lock on an object store: commits are conditional writes (see the class).
             return contextlib.nullcontext()
         from rumq import lockfile
 
+        if not self._state_present():
+            self._refuse_foreign()  # before the lock file: nothing is added to a directory that is not rumq's
         return lockfile.hold(self.meta_dir / "lock", holder=f"writing to {self.root}", error=DatasetLockedError,
                              wait=wait, timeout=timeout, on_wait=on_wait)
 

@@ -32,6 +32,17 @@ ACCEPTED_FORMS = (
     "when no offset is given), 'now', 'today' or 'yesterday' (midnight UTC)"
 )
 
+#: The longest duration: what a ``timedelta`` holds (any longer reaches before year 1 anyway).
+MAX_DURATION = dt.timedelta(days=999_999_999)
+
+#: Shown when a bound is readable but falls outside what a datetime can hold.
+TIME_RANGE = "0001-01-01 .. 9999-12-31 UTC"
+
+
+class DurationRangeError(ValueError):
+    """A duration longer than ``MAX_DURATION``."""
+
+
 #: Calendar words: days back from today's midnight (UTC).
 DAY_WORDS = {"today": 0, "yesterday": 1}
 
@@ -49,13 +60,21 @@ def parse_duration(text: str) -> dt.timedelta:
         The duration as a ``timedelta``.
 
     Raises:
-        ValueError: when ``text`` is not a duration.
+        ValueError: when ``text`` is not a duration (``DurationRangeError``
+            when it is one, but longer than ``MAX_DURATION``).
     """
     s = text.strip().lower().replace(" ", "")
-    if not re.match(_DURATION_RE, s):
+    if not is_duration(s):
         raise ValueError(f"not a duration: {text!r} (expected e.g. 30m, 7d, 1h30m)")
     seconds = sum(int(n) * _UNITS[u] for n, u in re.findall(_PART_RE, s))
+    if seconds > MAX_DURATION.total_seconds():
+        raise DurationRangeError(f"duration {text!r} is too long: at most {MAX_DURATION.days:,}d")
     return dt.timedelta(seconds=seconds)
+
+
+def is_duration(text: str) -> bool:
+    """Whether ``text`` has the form of a duration (``7d``, ``1h30m``), whatever its length."""
+    return re.match(_DURATION_RE, text.strip().lower().replace(" ", "")) is not None
 
 
 def format_duration(value: dt.timedelta) -> str:
@@ -102,9 +121,23 @@ def parse_time(
         A naive datetime holding UTC.
 
     Raises:
-        UsageError: when the value is in none of the accepted forms.
+        UsageError: when the value is in none of the accepted forms, or is
+            one but falls outside ``TIME_RANGE``.
     """
     current = to_naive_utc(now) if now is not None else utcnow()
+    try:
+        return _parse_time(value, current, option)
+    except OverflowError:
+        # A readable value whose instant a datetime cannot hold (99999999d ago,
+        # 9999-12-31T23:59:59-05:00): the user's number, not rumq's failure.
+        raise UsageError(
+            f"{option}: {value!r} is out of range",
+            hint=f"times must fall within {TIME_RANGE}; use a shorter duration or a nearer date",
+        ) from None
+
+
+def _parse_time(value: str | dt.datetime | dt.date | dt.timedelta, current: dt.datetime, option: str) -> dt.datetime:
+    """``parse_time`` but for the range check: raises ``OverflowError`` beyond ``TIME_RANGE``."""
     if isinstance(value, dt.datetime):
         return to_naive_utc(value)
     if isinstance(value, dt.date):
@@ -119,10 +152,11 @@ def parse_time(
     if text.lower() in DAY_WORDS:
         midnight = current.replace(hour=0, minute=0, second=0, microsecond=0)
         return midnight - dt.timedelta(days=DAY_WORDS[text.lower()])
-    try:
-        return current - parse_duration(text)
-    except ValueError:
-        pass
+    if is_duration(text):
+        try:
+            return current - parse_duration(text)
+        except DurationRangeError:
+            raise OverflowError from None
     if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
         try:
             d = dt.date.fromisoformat(text)

@@ -84,10 +84,11 @@ VIEW_NAMES: tuple[str, ...] = (
 # tie completely only with the same interaction, the same second and the same
 # line number in two different files - in practice never, since a session's
 # events of one second travel in one batch.
-# _ORDER_KEY is the same order as one struct for arg_min_null / arg_max_null
+# ORDER_KEY is the same order as one struct for arg_min_null / arg_max_null
 # (2^31-1 puts a missing depth last, as NULLS LAST does in _ORDER_BY).
 _ORDER_BY = "interaction NULLS LAST, event_time, source_line"
-_ORDER_KEY = "{'i': coalesce(interaction, 2147483647), 't': event_time, 'l': source_line}"
+#: The order of events within a session as one struct (for arg_min_null / arg_max_null); rumq.sessions uses it.
+ORDER_KEY = "{'i': coalesce(interaction, 2147483647), 't': event_time, 'l': source_line}"
 # The value of x at the first (arg_min_null) or last (arg_max_null) page view in
 # session order, NULL when it is NULL there: arg_min / arg_max skip rows whose
 # value is NULL, so the entry page would otherwise be the first page view *with*
@@ -96,11 +97,11 @@ _ORDER_KEY = "{'i': coalesce(interaction, 2147483647), 't': event_time, 'l': sou
 # more at 5M events); Spark's and Trino's min_by/max_by keep NULL values as
 # these do (rumq.engines.portable, rumq.engines.trino).
 def _first(x: str) -> str:
-    return f"arg_min_null({x}, {_ORDER_KEY})"
+    return f"arg_min_null({x}, {ORDER_KEY})"
 
 
 def _last(x: str) -> str:
-    return f"arg_max_null({x}, {_ORDER_KEY})"
+    return f"arg_max_null({x}, {ORDER_KEY})"
 
 
 # A page view without a session id is a session of its own, named after its
@@ -153,6 +154,28 @@ _PAGE_VIEW = "event_name = 'page_view'"
 def _select_pages(sql: str, cfg: PageConfig) -> str:
     """``sql`` with every page-view test narrowed to the page views ``cfg`` keeps."""
     return sql.replace(_PAGE_VIEW, f"({_PAGE_VIEW} AND {page_kept_sql('page_id', cfg)})")
+
+
+def on_kept_pages(cfg: PageConfig) -> str:
+    """`` AND <predicate>``: the event was recorded on a page ``cfg`` keeps (empty without page rules).
+
+    The web client records nothing on a page of ``pagesToExclude`` (or off
+    ``pagesToInclude``), so the session aggregations leave out every event
+    whose page id the rules leave out, not only the page view: such events
+    set no session's start, end, duration, event count or errors. The test
+    is the page views' (``page_kept_sql``), on the event's own page id.
+    """
+    return f" AND {page_kept_sql('page_id', cfg)}" if cfg.selects_pages else ""
+
+
+def user_first_seen_sql(cfg: PageConfig | None = None) -> str:
+    """The body of ``rumq_user_first_seen()`` under ``cfg``'s page rules (the Spark and Trino renderings use it too)."""
+    cfg = cfg or PageConfig()
+    if not cfg.selects_pages:
+        return _USER_FIRST_SEEN_SQL
+    return _select_pages(_USER_FIRST_SEEN_SQL.replace(
+        f"WHERE {_HAS_SESSION} AND NOT cookieless", f"WHERE {_HAS_SESSION}{on_kept_pages(cfg)} AND NOT cookieless"),
+        cfg)
 
 
 def page_rule_effect(con: Any, cfg: PageConfig) -> tuple[int, int]:
@@ -248,7 +271,8 @@ def view_sql(cfg: PageConfig | None = None) -> dict[str, str]:
     # whose page views fall before the window) has no entry page, no path and
     # no exit, and counting it in sessions/summary but in none of the page
     # analyses made their session totals disagree. Its events still count in
-    # the event-level views.
+    # the event-level views. Under [pages] exclude / include the events recorded
+    # on a page left out do not count either (on_kept_pages).
     agg_cols = f"""
                {_MIN_USER} AS user_id,
                min(application_id) AS application_id,
@@ -277,7 +301,7 @@ def view_sql(cfg: PageConfig | None = None) -> dict[str, str]:
            browser_name, os_name, device_type, country_code, web_client_version
     FROM (
         SELECT {_SESSION_ID} AS session_id, {_COOKIELESS} AS cookieless, {agg_cols}
-        FROM rumq_events WHERE {_HAS_SESSION}
+        FROM rumq_events WHERE {_HAS_SESSION}{on_kept_pages(cfg)}
         GROUP BY session_uuid, session_text, cookieless
         HAVING count(*) FILTER (WHERE event_name = 'page_view') > 0
         UNION ALL
@@ -383,7 +407,8 @@ def view_sql(cfg: PageConfig | None = None) -> dict[str, str]:
         FROM events WHERE event_name = 'resource'),
     {_normalized('r', 'url', 'url_pattern', url)}"""
     if cfg.selects_pages:
-        # [pages] exclude / include: a page view left out is no page view for any view.
+        # [pages] exclude / include: a page view left out is no page view for any view (and the
+        # session aggregation above leaves out every event of its page: on_kept_pages).
         v = {name: _select_pages(sql, cfg) for name, sql in v.items()}
     return v
 
@@ -396,7 +421,13 @@ def view_sql(cfg: PageConfig | None = None) -> dict[str, str]:
 # the same cookie filter as every session-based query), so they add up to
 # sessions/summary's; LCP events are grouped by their own value, under the
 # same cookie filter (an event without a session id counts as cookieless, as
-# its page view does).
+# its page view does). The two sides meet by grouping their union on k, not by
+# a join: a join never matches NULL with NULL, so the sessions without the
+# value and the LCP events without it made two rows (audience/countries
+# showed NULL | 356 sessions | no LCP and NULL | 0 sessions | LCP 2968).
+# GROUP BY puts NULLs in one group on every engine (a null-safe join key
+# would need IS NOT DISTINCT FROM in a FULL JOIN, which Trino handles
+# unevenly); each side has one row per k, so max() is that row's value.
 AUDIENCE_MACRO = """
 CREATE OR REPLACE MACRO rumq_audience(dim, include_cookieless) AS TABLE
 WITH s AS (
@@ -410,14 +441,19 @@ WITH s AS (
     FROM events
     WHERE event_name = 'lcp' AND (include_cookieless OR NOT (cookieless OR session_id IS NULL))
     GROUP BY k
+), u AS (
+    SELECT k, sessions, page_views, error_sessions, NULL AS lcp_p75_ms FROM s
+    UNION ALL
+    SELECT k, NULL, NULL, NULL, lcp_p75_ms FROM l
 )
 SELECT k,
-       coalesce(s.sessions, 0) AS sessions,
-       CAST(coalesce(s.page_views, 0) AS BIGINT) AS page_views,
-       s.error_sessions / s.sessions AS error_session_rate,
-       l.lcp_p75_ms,
+       coalesce(max(sessions), 0) AS sessions,
+       CAST(coalesce(max(page_views), 0) AS BIGINT) AS page_views,
+       max(error_sessions) / max(sessions) AS error_session_rate,
+       max(lcp_p75_ms) AS lcp_p75_ms,
        (SELECT coverage FROM cookie_coverage) AS coverage
-FROM s FULL JOIN l USING (k)"""
+FROM u
+GROUP BY k"""
 
 
 #: The table macro over the whole history (every file up to the window's end,
@@ -487,8 +523,7 @@ def _user_first_seen(con: Any, data_dir: str | os.PathLike[str] | None, cfg: Pag
             con.execute("CREATE OR REPLACE VIEW session_stats AS SELECT * FROM _rumq_session_starts").fetchall()
     elif files:
         con.execute("SET VARIABLE rumq_history_files = ?::VARCHAR[]", [files]).fetchall()
-        sql = _select_pages(_USER_FIRST_SEEN_SQL, cfg) if cfg.selects_pages else _USER_FIRST_SEEN_SQL
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {sql}").fetchall()
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {user_first_seen_sql(cfg)}").fetchall()
     else:
         con.execute(f"CREATE OR REPLACE TEMP TABLE {table} (user_id VARCHAR, first_seen TIMESTAMP, "
                     "sessions_ever BIGINT)").fetchall()

@@ -36,7 +36,8 @@ class Fault:
     ``path`` is a regular expression searched in the request path
     (``/bucket/key``); ``method`` limits it to one HTTP method; ``listing``
     to ListObjectsV2 requests (True) or to the others (False); ``ranged`` to
-    GETs with (True) or without (False) a Range header.
+    GETs with (True) or without (False) a Range header; ``skip`` lets that
+    many matching requests through first.
     """
 
     action: str
@@ -45,6 +46,7 @@ class Fault:
     listing: bool | None = None
     ranged: bool | None = None
     times: int | None = None
+    skip: int = 0
     hits: int = 0
 
     def matches(self, method: str, path: str, query: str, ranged: bool = False) -> bool:
@@ -56,7 +58,12 @@ class Fault:
             return False
         if self.listing is not None and ("list-type=" in query) != self.listing:
             return False
-        return re.search(self.path, path) is not None
+        if re.search(self.path, path) is None:
+            return False
+        if self.skip:
+            self.skip -= 1
+            return False
+        return True
 
 
 @dataclass

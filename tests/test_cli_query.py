@@ -131,6 +131,17 @@ def test_coverage_warning_goes_to_stderr(data, lib):
     assert code == 0 and err == ""
 
 
+@pytest.mark.parametrize(("coverage", "said"), [
+    # Rounded to whole percent and two decimals, 0.8973 read "only 90% ... (coverage 0.90 < 0.90)".
+    ("0.8973", "only 89.7% of the page views in the window belong to cookie sessions (coverage 0.897 < 0.90)"),
+    ("0.89999", "only 89.999% of the page views in the window belong to cookie sessions (coverage 0.89999 < 0.90)"),
+    ("0.8949", "only 89% of the page views in the window belong to cookie sessions (coverage 0.89 < 0.90)"),
+])
+def test_coverage_warning_states_true_numbers(data, lib, coverage, said):
+    code, _, err = run(data, lib, "test/coverage", "-p", f"coverage={coverage}")
+    assert code == 0 and said in err
+
+
 def test_override_notice_on_stderr(data, lib, tmp_path):
     other = write_library(tmp_path / "other", {"test/page_counts.sql": PAGE_COUNTS.replace("LIMIT $top", "LIMIT 1")})
     code, out, err = invoke(

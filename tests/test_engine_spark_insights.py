@@ -18,6 +18,7 @@ import pytest
 from clirun import invoke
 from test_engine_spark import assert_engines_agree
 from test_insights_golden import build, fixture_files, parse_fixture
+from test_insights_values import SPARK_QUERIES as VALUES_QUERIES
 
 from rumq import insights
 from rumq.engines.portable import NotPortableError, render_bound
@@ -76,8 +77,34 @@ def test_refused_cases_name_the_construct(data, case):
     assert e.value.exit_code == 2
 
 
+@pytest.fixture(scope="module")
+def values_data(tmp_path_factory):
+    from test_insights_values import build as build_values
+
+    return build_values(tmp_path_factory.mktemp("insights-values-spark"))
+
+
+@pytest.mark.parametrize("query", VALUES_QUERIES)
+def test_values_at_the_edges_agree(spark, values_data, query):
+    # Typed fields holding non-numbers in custom events (tests/test_insights_values.py).
+    from rumq.engines.spark import run_insights as on_spark
+    from rumq.runner import run_insights as on_duckdb
+
+    assert_engines_agree(on_duckdb(values_data, query), on_spark(values_data, query))
+
+
 def _cli(args: list[str]) -> tuple[int, str, str]:
     return invoke(args)
+
+
+@pytest.mark.parametrize("fmt", ["json", "csv", "table"])
+def test_whole_numbers_print_alike_on_both_engines(spark, data, fmt):
+    # 2 ^ 3 = 8 and a sum of counts (12 events) print as integers on Spark too (as DuckDB).
+    query = "stats count(*) as n by event_type | stats sum(n) as s, sum(n) / 8 as r"
+    want = {"json": '[{"s":12,"r":1.5}]\n', "csv": "s,r\n12,1.5\n", "table": " s    r\n--  ---\n12  1.5\n"}[fmt]
+    for engine in ("duckdb", "spark"):
+        code, out, err = _cli(["--data", str(data), "insights", "--engine", engine, "--format", fmt, query])
+        assert (code, out) == (0, want), err
 
 
 def test_cli_sql_and_insights_on_spark(spark, data):

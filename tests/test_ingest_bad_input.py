@@ -5,9 +5,14 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from clirun import invoke
+from privileges import unprivileged
 from rumdata import dumps, event, write_jsonl
 
 from rumq import catalog
@@ -196,3 +201,122 @@ def test_directories_skip_hidden_folders_and_datasets(tmp_path):
     r2 = ingest(d / "rumq-data", [str(d)])
     assert [f.status for f in r2.files] == ["already-ingested"]
     assert r2.rejected == 0
+
+
+def _no_dataset(data) -> bool:
+    return not (data / "_rumq" / "state.json").exists()
+
+
+def test_a_pipe_or_device_given_as_input_is_an_error_naming_it(tmp_path):
+    # A FIFO, /dev/stdin, bash's <(...): read once, so never taken for a file (and not skipped in silence).
+    fifo = tmp_path / "export.fifo"
+    os.mkfifo(fifo)
+    code, out, err = invoke(["--data", str(tmp_path / "data"), "ingest", str(fifo)])
+    assert code == ExitCode.FAILURE and out == ""
+    assert f"error: {fifo}: not a regular file (a pipe or device?)" in err
+    assert "hint: save it to a file first" in err and "Traceback" not in err
+    # ... inside a folder too, and matched by a glob
+    write_jsonl(tmp_path / "in" / "ok.jsonl", [event()])
+    os.mkfifo(tmp_path / "in" / "live.jsonl")
+    for arg in (str(tmp_path / "in"), str(tmp_path / "in" / "*.jsonl")):
+        with pytest.raises(InputNotFoundError, match=r"live\.jsonl: not a regular file \(a pipe or device\?\)"):
+            ingest(tmp_path / "data", [arg])
+    assert _no_dataset(tmp_path / "data")
+
+
+def test_stdin_as_input_is_an_error_not_an_empty_ingest(tmp_path):
+    # `rumq ingest /dev/stdin < export.jsonl`, run as a user does: a pipe on stdin.
+    data = tmp_path / "data"
+    res = subprocess.run([sys.executable, "-c", "from rumq.cli import main; main()", "--data", str(data),
+                          "ingest", "/dev/stdin"], input=dumps(event()) + "\n", capture_output=True, text=True,
+                         timeout=120)
+    assert res.returncode == ExitCode.FAILURE, res.stderr
+    assert "error: /dev/stdin: not a regular file (a pipe or device?)" in res.stderr
+    assert res.stdout == "" and "Traceback" not in res.stderr
+    assert _no_dataset(data)
+
+
+@pytest.mark.parametrize("content", ["nothing", "hidden", "dataset"])
+def test_a_directory_with_nothing_to_ingest_is_an_error_like_an_empty_glob(tmp_path, content):
+    d = tmp_path / "exports"
+    (d / "sub").mkdir(parents=True)
+    if content == "hidden":
+        write_jsonl(d / ".old.jsonl", [event()])
+        write_jsonl(d / ".cache" / "a.jsonl", [event()])
+    elif content == "dataset":
+        ingest(d / "rumq-data", [str(write_jsonl(tmp_path / "a.jsonl", [event()]))])
+    code, out, err = invoke(["--data", str(tmp_path / "data"), "ingest", str(d)])
+    assert code == ExitCode.FAILURE and out == "", err
+    assert f"error: {d}: no file to ingest in this directory" in err
+    assert "hidden files and folders and rumq datasets inside it are skipped" in err
+    # a glob that matches only such folders says what a glob matching nothing says
+    code, _, err = invoke(["--data", str(tmp_path / "data"), "ingest", str(tmp_path / "exp*")])
+    assert code == ExitCode.FAILURE and "the pattern matches no file" in err
+    assert _no_dataset(tmp_path / "data")
+    # a glob matching that folder and one with a file is no error
+    write_jsonl(tmp_path / "expo" / "b.jsonl", [event()])
+    assert ingest(tmp_path / "data", [str(tmp_path / "exp*")]).written == 1
+
+
+def _expanded(path: Path) -> tuple[int, str]:
+    """``expand([path])`` as nobody: stderr holds the files found, or the error."""
+    from rumq.ingest.sources import expand
+
+    def run() -> None:
+        try:
+            print("FILES " + " ".join(sorted(f.path.name for f in expand([str(path)]))), file=sys.stderr)
+        except InputNotFoundError as e:
+            print(f"ERROR {e}", file=sys.stderr)
+
+    return unprivileged(run)
+
+
+def test_an_unreadable_folder_inside_an_input_directory_is_an_error_naming_it():
+    import shutil
+    import tempfile
+
+    # Under /tmp, not tmp_path: nobody must be able to reach the files (pytest's base folder is 0700).
+    base = Path(tempfile.mkdtemp(prefix="rumq-unreadable-"))
+    sub = base / "in" / "sub"
+    try:
+        base.chmod(0o755)
+        write_jsonl(base / "in" / "ok.jsonl", [event(at="2026-11-25T10:00:00")])
+        write_jsonl(sub / "more.jsonl", [event(at="2026-11-25T11:00:00")])
+        for d in (base / "in", sub):
+            d.chmod(0o755)
+        assert _expanded(base / "in") == (0, "FILES more.jsonl ok.jsonl\n")  # readable: both found
+        sub.chmod(0)
+        for given in (base / "in", sub):
+            code, err = _expanded(given)
+            assert (code, err) == (0, f"ERROR {sub}: permission denied\n  hint: make the folder readable or "
+                                      "leave it out (give the files and folders to read instead)\n")
+        # and the command says so, exit 1
+        code, err = unprivileged(lambda: main(["--data", str(base / "data"), "ingest", "--json", str(base / "in")]))
+        assert code == ExitCode.FAILURE and err.startswith(f"error: {sub}: permission denied\n"), err
+        assert not (base / "data" / "_rumq" / "state.json").exists()
+    finally:
+        sub.chmod(0o755)
+        shutil.rmtree(base)
+
+
+def test_a_dangling_link_is_named_as_given_and_said_to_point_nowhere(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    write_jsonl(tmp_path / "d7" / "ok.jsonl", [event()])
+    (tmp_path / "d7" / "link.jsonl").symlink_to("/nonexistent")
+    for given in ("d7", "d7/link.jsonl", "d7/*.jsonl"):
+        code, out, err = invoke(["--data", "data", "ingest", given])
+        assert code == ExitCode.FAILURE and out == "", err
+        assert err.startswith("error: d7/link.jsonl: a symbolic link to a missing file (/nonexistent)\n"), err
+        assert "permission denied" not in err and "Traceback" not in err
+    assert not (tmp_path / "data" / "_rumq" / "state.json").exists()
+
+
+def test_links_to_folders_are_followed_once_each(tmp_path):
+    # An export tree assembled from links: the linked folder's files are read (they were
+    # skipped in silence), and a link back up the tree reads nothing twice.
+    write_jsonl(tmp_path / "elsewhere" / "b.jsonl", [event(at="2026-11-25T10:00:01", event_id="b")])
+    write_jsonl(tmp_path / "in" / "a.jsonl", [event(at="2026-11-25T10:00:00", event_id="a")])
+    (tmp_path / "in" / "linked").symlink_to(tmp_path / "elsewhere")
+    (tmp_path / "in" / "loop").symlink_to(tmp_path / "in")
+    r = ingest(tmp_path / "data", [str(tmp_path / "in")])
+    assert (r.read, r.written, r.duplicates) == (2, 2, 0)

@@ -90,12 +90,15 @@ def test_block_and_chunk_sizes_change_no_record(tmp_path, monkeypatch):
     lines[31] = b'{"long": "' + b"y" * 1300 + b'"}'  # over MAX_RECORD_BYTES: rejected by the careful path
     plain = b"\n".join(lines)  # no newline after the last line
     gz = gzip.compress(plain + b"\n")
-    files = {"plain.jsonl": plain, "cut.jsonl.gz": gz[: len(gz) * 3 // 4]}
+    members = b"".join(gzip.compress(part) for part in (plain[:5000], b"", plain[5000:] + b"\n")) + b"\0" * 3
+    files = {"plain.jsonl": plain, "cut.jsonl.gz": gz[: len(gz) * 3 // 4], "members.jsonl.gz": members}
     for name, body in files.items():
         (tmp_path / name).write_bytes(body)
     results = {}
-    for chunk, block in ((1 << 20, 64 << 20), (97, 701), (1000, 4096), (4096, 1 << 20)):
+    for chunk, block, inflate in ((1 << 20, 64 << 20, 1 << 20), (97, 701, 50), (1000, 4096, 333),
+                                  (4096, 1 << 20, 1 << 20), (2, 4096, 7)):
         monkeypatch.setattr(sources, "CHUNK", chunk)
+        monkeypatch.setattr(sources, "INFLATE_BYTES", inflate)
         monkeypatch.setattr(readers, "FAST_BLOCK_BYTES", block)
         got = {name: _records(tmp_path / name) for name in files}
         for recs in got.values():
@@ -109,6 +112,7 @@ def test_block_and_chunk_sizes_change_no_record(tmp_path, monkeypatch):
     for key, other in results.items():
         assert other == first, key
     recs = first["plain.jsonl"]
+    assert first["members.jsonl.gz"] == recs
     assert [n for n, _, _ in recs] == list(range(1, 121))
     assert recs[31][2].startswith("record longer than 1200 bytes")
     assert recs[119][1].encode() == lines[119] and recs[119][2] is None
@@ -116,6 +120,21 @@ def test_block_and_chunk_sizes_change_no_record(tmp_path, monkeypatch):
     assert cut[-1][2] is not None and "gzip" in cut[-1][2]  # the damaged end, named
     assert [r[1].encode() for r in cut[:-1] if r[2] is None] == [ln for ln in lines[: len(cut) - 1]
                                                                if ln not in (lines[30], lines[31])]
+
+
+def test_a_gzip_member_may_end_anywhere_in_a_chunk(tmp_path, monkeypatch):
+    # A member ending one byte before a chunk's end left a lone 0x1f, which was
+    # taken for trailing data after the last member.
+    import gzip
+
+    from rumq.ingest import sources
+
+    body = b"".join(b'{"n": %d}\n' % i for i in range(300))
+    path = tmp_path / "members.gz"
+    path.write_bytes(b"".join(gzip.compress(body[i:i + 700]) for i in range(0, len(body), 700)))
+    for chunk in range(2, 80):
+        monkeypatch.setattr(sources, "CHUNK", chunk)
+        assert b"".join(sources.iter_bytes(path)) == body, chunk
 
 
 def test_messages_are_stored_byte_for_byte_on_the_fast_path(tmp_path):

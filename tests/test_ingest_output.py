@@ -167,6 +167,10 @@ def test_reject_reasons_group_by_kind_not_by_each_files_first_bytes(tmp_path):
     ("logEvents[7] has no message string", "logEvents[i] has no message string"),
     ("JSON document of unknown shape (apps, params, total): not a RUM event", "JSON document of unknown shape"),
     ("event_details must be a JSON object, got varchar", "event_details must be a JSON object, got varchar"),
+    ("event_timestamp 1709511727000.25 is not a whole number of epoch milliseconds; RUM timestamps are whole "
+     "milliseconds: round them in the export", "event_timestamp is not a whole number of epoch milliseconds"),
+    ("RumEvents[3] metadata is not valid JSON (Expecting value: line 1 column 1 (char 0)); PutRumEvents sends it "
+     "as a JSON object encoded in a string", "RumEvents[i] metadata is not valid JSON"),
     (None, "?"),
 ])
 def test_reason_kind(reason, kind):
@@ -185,7 +189,7 @@ def test_an_ingest_that_rejects_every_record_exits_3_without_strict(tmp_path):
     assert res.stderr.splitlines()[-2:] == [
         f"error: no record was written: all 3 record(s) read were rejected (see {rejects_file})",
         "  hint: see why with `rumq rejects`; if the files are RUM exports in a layout rumq did not recognize, "
-        "force one with --format",
+        "force one with --input-format",
     ]
     assert "Traceback" not in res.output
     assert rejects_summary(tmp_path / "data")["rejects"] == 3  # committed all the same
@@ -226,3 +230,63 @@ def test_a_file_read_that_holds_no_record_is_named_in_the_summary(tmp_path):
         f"note        {fh}: no records in it",
         f"note        {fh}: skipped 1 Firehose CONTROL_MESSAGE document(s)",
     ]
+
+
+# -- reject reasons that say what is wrong and what to do -----------------------------------------
+
+
+def _reject_reasons(data: Path) -> list[str]:
+    return [r["reason"] for r in iter_rejects(data)]
+
+
+def test_a_fractional_timestamp_in_range_is_not_called_out_of_range(tmp_path):
+    good = event(at="2026-11-25T10:00:00")
+    p = tmp_path / "frac.jsonl"
+    p.write_text(dumps({**good, "event_timestamp": good["event_timestamp"] + 0.25}) + "\n"
+                 + dumps({**good, "event_id": "secs", "event_timestamp": 1764064800.5}) + "\n")
+    r = ingest(tmp_path / "data", [str(p)])
+    assert r.reject_reasons == {"event_timestamp is not a whole number of epoch milliseconds": 1,
+                                "event_timestamp is outside 2000-01-01..2100-01-01 in epoch milliseconds": 1}
+    reasons = sorted(_reject_reasons(tmp_path / "data"))
+    assert reasons[1] == (f"event_timestamp {good['event_timestamp'] + 0.25} is not a whole number of epoch "
+                          "milliseconds; RUM timestamps are whole milliseconds: round them in the export")
+    assert reasons[0].startswith("event_timestamp 1764064800.5 is outside")  # seconds: still the range hint
+
+
+def test_putrumevents_bad_metadata_is_grouped_by_what_is_wrong(tmp_path):
+    body = {"BatchId": "b", "AppMonitorDetails": {"id": "app", "version": "1"},
+            "UserDetails": {"userId": "u", "sessionId": "s"},
+            "RumEvents": [{"id": "e1", "timestamp": 1764064800, "type": "com.amazon.rum.page_view_event",
+                           "metadata": "{not json", "details": "{}"}]}
+    p = tmp_path / "put.jsonl"
+    p.write_text(json.dumps(body) + "\n")
+    r = ingest(tmp_path / "data", [str(p)])
+    assert r.reject_reasons == {"RumEvents[i] metadata is not valid JSON": 1}
+    [reason] = _reject_reasons(tmp_path / "data")
+    assert reason.startswith("RumEvents[0] metadata is not valid JSON (")
+    assert reason.endswith("; PutRumEvents sends it as a JSON object encoded in a string")
+
+
+def test_a_one_line_json_array_says_what_to_do_and_a_pretty_printed_one_is_read(tmp_path):
+    evs = [event(at="2026-11-25T10:00:00"), event(at="2026-11-25T10:00:01")]
+    one_line = tmp_path / "array.json"
+    one_line.write_text(json.dumps(evs) + "\n")
+    r = ingest(tmp_path / "data", [str(one_line)])
+    assert (r.read, r.written, r.rejected) == (1, 0, 1)
+    [reason] = _reject_reasons(tmp_path / "data")
+    assert reason == ("not a JSON object but an array on one line: a RUM event is one JSON object per record; "
+                      "write one event per line (JSON lines), or the array over several lines (pretty-printed), "
+                      "which is read whole")
+    pretty = tmp_path / "pretty.json"
+    pretty.write_text(json.dumps(evs, indent=2))
+    r = ingest(tmp_path / "data2", [str(pretty)])
+    assert (r.written, r.rejected) == (2, 0)
+
+
+def test_the_all_rejected_hint_names_input_format_even_after_input_format(tmp_path):
+    p = tmp_path / "bad.jsonl"
+    p.write_text('{"hello": "world"}\n')
+    res = _cli(tmp_path / "data", str(p), "--input-format", "jsonl")
+    assert res.exit_code == ExitCode.REJECTS
+    assert res.stderr.rstrip().endswith("force one with --input-format")
+    assert "--format" not in res.stderr.replace("--input-format", "")

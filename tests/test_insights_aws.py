@@ -41,6 +41,15 @@ def con(tmp_path_factory):
     c.close()
 
 
+def _text(col: str) -> str:
+    """A typed DOUBLE column as the text of a JSON value: whole numbers without '.0'.
+
+    Without an event-type filter, a typed field such as event_details.duration is the JSON
+    value of any type (text), since a custom event may hold anything there.
+    """
+    return f"CASE WHEN {col} = floor({col}) THEN CAST(CAST({col} AS BIGINT) AS VARCHAR) ELSE CAST({col} AS VARCHAR) END"
+
+
 def _norm(v):
     if isinstance(v, float):
         return None if math.isnan(v) else round(v, 6)
@@ -337,8 +346,9 @@ def test_one_session_timeline(con):
 | limit 20""",
         f"SELECT strftime(event_time, {TS}), event_type, page_id, coalesce(error_type, json_extract_string(event_details, '$.type')), "
         "coalesce(error_message, json_extract_string(event_details, '$.message')), "
-        "coalesce(duration, TRY_CAST(json_extract_string(event_details, '$.duration') AS DOUBLE)), http_url, "
-        f"http_status, vital_value FROM events WHERE session_id = '{sid}' ORDER BY event_time ASC",
+        f"coalesce({_text('duration')}, json_extract_string(event_details, '$.duration')), http_url, "
+        f"CAST(http_status AS VARCHAR), {_text('vital_value')} FROM events WHERE session_id = '{sid}' "
+        "ORDER BY event_time ASC",
         [0],
         20,
     )

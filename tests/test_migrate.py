@@ -119,7 +119,9 @@ def test_a_migration_that_died_before_its_commit_leaves_the_old_dataset_and_can_
     some_day = store.load_state(allow_old=True).files[0]["date"]
     orphan = staging / "orphan.parquet"
     orphan.write_bytes(b"not listed")
-    store.place([StagedFile(orphan, some_day, "orphan-mdead.parquet", 1, None)], "20261202T000000Z-mdead")
+    # Named as migrate names its files (an old file's name and the migration's id): recovery removes only such.
+    store.place([StagedFile(orphan, some_day, "part-old-20261202T000000Z-mdead.parquet", 1, None)],
+                "20261202T000000Z-mdead")
     # Readers still see version 2 (and are told to migrate); nothing was lost.
     assert _run(data, "info").exit_code == ExitCode.FAILURE
     assert store.state_path.read_bytes() == old_state

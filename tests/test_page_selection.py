@@ -10,7 +10,7 @@ import analyses_data as fx
 import pytest
 
 from rumq.api import Dataset
-from rumq.errors import UsageError
+from rumq.errors import UnknownIdError, UsageError
 from rumq.pages import config_from_dict
 
 
@@ -69,3 +69,85 @@ def test_engines_that_do_not_apply_the_rules_refuse_instead_of_answering_differe
         Dataset(data).view("page_views")
     code, out, err = invoke(["--data", str(data), "run", "pages/drop_off", "--engine", "polars"])
     assert (code, out) == (2, "") and "do not apply" in err
+
+
+# One cookie session that starts on an excluded page (as the QA report's), and one that never
+# leaves excluded pages. exclude = ['^/admin/']:
+#   A  session_start /admin/x 08:00:00, pv /admin/x i0 08:00:00, js_error /admin/x 08:00:30,
+#      pv /home i1 08:02:00, http GET -> 500 /home 08:02:10
+#   B  pv /admin/y i0 09:00:00, js_error /admin/y 09:00:05
+# The client records nothing on an excluded page, so the session views see A as
+# pv /home 08:02:00 + http 500 08:02:10 (start 08:02:00, 10 s, 2 events, 1 page view, a bounce,
+# an HTTP error, no JS error) and B not at all (no kept page view: no session).
+_SA, _SB = "5e55a000-0000-4000-8000-000000000000", "5e55b000-0000-4000-8000-000000000000"
+_UA, _UB = "aaaa0000-0000-4000-8000-000000000000", "bbbb0000-0000-4000-8000-000000000000"
+
+
+@pytest.fixture()
+def admin(tmp_path):
+    from rumdata import event, write_jsonl
+
+    from rumq.ingest import ingest
+
+    day = "2026-11-02T"
+    ev = [event("session_start", at=day + "08:00:00", session=_SA, user=_UA, page="/admin/x"),
+          event("page_view", at=day + "08:00:00", session=_SA, user=_UA, page="/admin/x", interaction=0),
+          event("js_error", at=day + "08:00:30", session=_SA, user=_UA, page="/admin/x", interaction=0,
+                details={"type": "Error", "message": "boom"}),
+          event("page_view", at=day + "08:02:00", session=_SA, user=_UA, page="/home", interaction=1),
+          event("http", at=day + "08:02:10", session=_SA, user=_UA, page="/home", interaction=1,
+                details={"request": {"method": "GET", "url": "https://api.example.com/x"},
+                         "response": {"status": 500, "statusText": ""}}),
+          event("page_view", at=day + "09:00:00", session=_SB, user=_UB, page="/admin/y", interaction=0),
+          event("js_error", at=day + "09:00:05", session=_SB, user=_UB, page="/admin/y", interaction=0,
+                details={"type": "Error", "message": "boom"})]
+    ingest(tmp_path / "data", [str(write_jsonl(tmp_path / "e.jsonl", ev))])
+    (tmp_path / "data" / "rumq.toml").write_text("[pages]\nexclude = ['^/admin/']\n")
+    return tmp_path / "data"
+
+
+def test_events_on_an_excluded_page_leave_the_session_views(admin):
+    from datetime import datetime
+
+    from rumq import catalog
+
+    con = catalog.connect(admin)
+    rows = con.sql("SELECT session_id, start_time, end_time, duration_s, events, page_views, bounced, js_errors, "
+                   "http_errors, has_error, entry_page, exit_page FROM sessions").fetchall()
+    assert rows == [(_SA, datetime(2026, 11, 2, 8, 2), datetime(2026, 11, 2, 8, 2, 10), 10.0, 2, 1, True, 0, 1,
+                     True, "/home", "/home")]
+    assert con.sql("SELECT user_id, first_seen, sessions_ever FROM rumq_user_first_seen()").fetchall() == [
+        (_UA, datetime(2026, 11, 2, 8, 2), 1)]
+    [row], _ = run(admin, "sessions/summary")
+    assert (row["sessions"], row["page_views"], row["duration_median_s"], row["bounce_rate"],
+            row["error_session_rate"]) == (1, 1, 10.0, 1.0, 1.0)
+    [row], _ = run(admin, "sessions/list")
+    assert (f"{row['start_time']:%H:%M:%S}", row["duration_s"], row["js_errors"], row["http_errors"]) == (
+        "08:02:00", 10.0, 0, 1)
+    # rumq user and rumq session count the same events.
+    ds = Dataset(admin, notify=lambda _: None)
+    [u] = ds.user(_UA).to_dicts()
+    assert (f"{u['start']:%H:%M:%S}", u["duration_s"], u["events"], u["page_views"], u["entry_page"],
+            u["js_errors"], u["http_errors"]) == ("08:02:00", 10.0, 2, 1, "/home", 0, 1)
+    s = ds.session(_SA)
+    assert (s.summary["duration_s"], s.summary["events"], s.summary["page_views"], s.summary["errors"]) == (
+        10.0, 2, 1, 1)
+    assert [r["event"] for r in s.events.to_dicts()] == ["page_view", "http"]
+    # B has no event on a kept page: no session for the views, none for rumq session.
+    with pytest.raises(UnknownIdError, match="only events on pages"):
+        ds.session(_SB)
+    assert ds.user(_UB).height == 0
+    # The event-level views still see every event (errors/top_js counts both JS errors).
+    assert con.sql("SELECT count(*) FROM js_errors").fetchall() == [(2,)]
+
+
+@pytest.mark.parametrize("name, params", [("sessions/summary", {}), ("sessions/list", {}),
+                                          ("users/summary", {"period": "hour"})])
+def test_spark_leaves_out_the_same_events(spark, admin, name, params):
+    from test_engine_spark import assert_engines_agree
+
+    from rumq.engines.spark import run_query
+
+    duck = Dataset(admin, notify=lambda _: None).run(name, **params)
+    assert duck.height > 0
+    assert_engines_agree(duck, run_query(admin, name, params))

@@ -25,7 +25,7 @@ from s3proxy import Fault, FaultProxy
 from s3server import upload_tree
 
 import rumq
-from rumq.errors import DatasetConflictError
+from rumq.errors import DatasetConflictError, ExitCode
 from rumq.ingest import ingest
 from rumq.store import StagedFile, Store
 
@@ -469,3 +469,40 @@ def test_an_empty_window_on_a_bucket_names_the_range_as_on_local_disk(s3, tmp_pa
         assert code == 0, err
         warnings.append([line for line in err.splitlines() if line.startswith("warning: no events")])
     assert warnings[0] == warnings[1] and "the dataset holds events from 2026-11-" in warnings[0][0]
+
+
+def test_a_prefix_that_lost_its_state_file_is_refused_not_emptied(s3, tmp_path):
+    # Without a state file every event file looked like an orphan: once older than the grace
+    # period, the next writer deleted them all.
+    _, client, bucket = s3
+    data = f"s3://{bucket}/rumq/"
+    write_jsonl(tmp_path / "a.jsonl", _events("a", DAY1))
+    ingest(data, [str(tmp_path / "a.jsonl")])
+    client.delete_object(Bucket=bucket, Key="rumq/_rumq/state.json")
+    before = _keys(client, bucket, "rumq/")
+    write_jsonl(tmp_path / "b.jsonl", _events("b", DAY2))
+    code, out, err = invoke(["--data", data, "ingest", str(tmp_path / "b.jsonl")], env={"RUMQ_ORPHAN_GRACE": "0"})
+    assert code == ExitCode.FAILURE and out == "", err
+    assert f"error: {data.rstrip('/')} is not a rumq dataset (no _rumq/state.json) but holds files: events/" in err, err
+    assert _keys(client, bucket, "rumq/") == before
+
+
+def test_a_first_ingest_killed_before_its_commit_is_cleaned_up_by_the_next(s3, tmp_path):
+    # The empty state is committed before the first upload, so the orphans of a first write
+    # are told from a prefix that lost its state file.
+    server, client, bucket = s3
+    data = f"s3://{bucket}/rumq/"
+    write_jsonl(tmp_path / "a.jsonl", _events("a", DAY1))
+    with FaultProxy(server.url, faults=[Fault("hold", path=r"/_rumq/state\.json$", method="PUT", skip=1)]) as proxy:
+        w = _rumq_process(["--data", data, "ingest", str(tmp_path / "a.jsonl")], _env(proxy.url))
+        _wait_held(proxy, w)
+        w.send_signal(signal.SIGKILL)  # its files are uploaded; its first real commit never happens
+        w.wait(30)
+        proxy.release(forward=False)
+    empty = json.loads(client.get_object(Bucket=bucket, Key="rumq/_rumq/state.json")["Body"].read())
+    assert empty["files"] == [] and any(k.startswith("events/") for k in _keys(client, bucket, "rumq/"))
+    code, _, err = invoke(["--data", data, "ingest", str(tmp_path / "a.jsonl")], env={"RUMQ_ORPHAN_GRACE": "0"})
+    assert code == 0 and "cleaned up" in err, err
+    assert rumq.open(data).sql("SELECT count(*) FROM events").item() == len(_events("a", DAY1))
+    assert {k for k in _keys(client, bucket, "rumq/") if k.startswith("events/")} == \
+        {f["path"] for f in Store(data).load_state().files}

@@ -69,6 +69,11 @@ def test_expand_prefix_glob_and_single_object(s3):
         expand([f"s3://{bucket}/exports/*/2027-*/**"])
     with pytest.raises(InputNotFoundError, match="no object at or under"):
         expand([f"s3://{bucket}/fire"])  # a prefix of a key is no "folder"
+    # Only a dataset, a hidden key or a folder marker: nothing to ingest, an error as for an empty prefix.
+    for url in (f"s3://{bucket}/exports/ds/", f"s3://{bucket}/exports/.hidden", f"s3://{bucket}/exports/folder/",
+                f"s3://{bucket}/exports/d*"):
+        with pytest.raises(InputNotFoundError, match="no object to ingest at or under this URL"):
+            expand([url])
     with pytest.raises(BucketNotFoundError, match="bucket 'no-such-bucket' does not exist"):
         expand(["s3://no-such-bucket/x/"])
 

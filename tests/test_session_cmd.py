@@ -126,3 +126,71 @@ def test_a_session_across_subdomains_shows_each_domain(tmp_path):
     rows = ds.sessions(domain="shop.example.com").to_dicts()
     assert [(r["session_id"], r["domains"]) for r in rows] == [(s, "shop.example.com,www.example.com")]
     assert [r["domains"] for r in ds.sessions().to_dicts()] == ["www.example.com", "shop.example.com,www.example.com"]
+
+
+# A visitor who accepts cookies mid-session (the QA report's case): a page view and a
+# JS error with the nil user id, then two page views with the user id, one session id.
+CS, CU, NIL = "cccccccc-0000-4000-8000-000000000002", "eeeeeeee-0000-4000-8000-000000000002", fx.NIL
+_CONSENT = [  # (second after 09:00:00, user, kind, page, interaction, details)
+    (0, NIL, "page_view", "/landing", None, {"pageId": "/landing"}),
+    (10, NIL, "js_error", "/landing", None, {"type": "Error", "message": "pre-consent"}),
+    (20, CU, "page_view", "/landing", 0, {"pageId": "/landing", "interaction": 0}),
+    (60, CU, "page_view", "/next", 1, {"pageId": "/next", "interaction": 1}),
+]
+
+
+@pytest.fixture(scope="module")
+def consent(tmp_path_factory):
+    from polars_data import ingest_messages
+
+    types = {"page_view": "com.amazon.rum.page_view_event", "js_error": "com.amazon.rum.js_error_event"}
+    msgs = [{"event_timestamp": 1709629200000 + 1000 * s, "event_type": types[kind],
+             "event_id": f"00000000-0000-4000-8000-000000000b0{n}",
+             "application_id": "11111111-1111-4111-8111-111111111111",
+             "metadata": {"pageId": page} | ({"interaction": i} if i is not None else {}),
+             "user_details": {"sessionId": CS, "userId": user}, "event_details": details}
+            for n, (s, user, kind, page, i, details) in enumerate(_CONSENT, 1)]
+    return ingest_messages(tmp_path_factory.mktemp("consent"), msgs)
+
+
+def test_user_lists_only_the_cookie_part_of_a_session(consent):
+    # The cookie session: page views at 09:00:20 (/landing, i0) and 09:01:00 (/next, i1):
+    # 40 s, 2 events, 2 page views, exit /next, no error. The pre-consent page view and
+    # JS error are the cookieless session of the same id, not the user's.
+    ds = Dataset(consent, notify=lambda _: None)
+    [row] = ds.user("eeeeeeee").to_dicts()
+    assert (row["session_id"], f"{row['start']:%H:%M:%S}", row["duration_s"], row["events"], row["page_views"],
+            row["entry_page"], row["exit_page"], row["js_errors"]) == (CS, "09:00:20", 40.0, 2, 2, "/landing", "/next", 0)
+    [listed] = ds.sessions().to_dicts()
+    assert (listed["user_id"], listed["start_time"], listed["duration_s"], listed["page_views"], listed["exit_page"],
+            listed["js_errors"]) == (CU, row["start"], 40.0, 2, "/next", 0)
+
+
+def test_session_shows_each_part_as_sessions_list_does(consent):
+    ds = Dataset(consent, notify=lambda _: None)
+    d = ds.session("cccc")
+    s, c = d.summary, d.cookieless_part.summary
+    assert (s["user_id"], s["cookieless"], f"{s['start']:%H:%M:%S}", s["duration_s"], s["events"], s["page_views"],
+            s["errors"]) == (CU, False, "09:00:20", 40.0, 2, 2, 0)
+    assert (c["user_id"], c["cookieless"], f"{c['start']:%H:%M:%S}", c["duration_s"], c["events"], c["page_views"],
+            c["js_errors"]) == (None, True, "09:00:00", 10.0, 2, 1, 1)
+    assert [(r["t_s"], r["event"], r["page"]) for r in d.events.to_dicts()] == [
+        (0.0, "page_view", "/landing"), (40.0, "page_view", "/next")]
+    assert [(r["t_s"], r["event"]) for r in d.cookieless_part.events.to_dicts()] == [
+        (0.0, "page_view"), (10.0, "js_error")]
+    listed = {r["user_id"]: r for r in ds.sessions(include_cookieless=True).to_dicts()}
+    for part in (s, c):
+        row = listed[part["user_id"]]
+        assert (row["start_time"], row["duration_s"], row["page_views"], row["js_errors"]) == (
+            part["start"], part["duration_s"], part["page_views"], part["js_errors"])
+    # Text: one block per part, oldest first; JSON: the cookie part and the cookieless part.
+    r = invoke(consent, "session", "cccc")
+    assert r.exit_code == 0, r.output
+    heads = [line for line in r.output.splitlines() if line.startswith("session ")]
+    assert [h.split("  ")[1:3] for h in heads] == [["user (cookieless)", "2024-03-05 09:00:00Z"],
+                                                  [f"user {CU}", "2024-03-05 09:00:20Z"]]
+    assert "pages 1  errors 1 (js 1, http 0)  events 2" in heads[0]
+    assert "pages 2  errors 0 (js 0, http 0)  events 2" in heads[1]
+    doc = json.loads(invoke(consent, "session", "cccc", "--json").output)
+    assert doc["session"]["page_views"] == 2 and doc["cookieless_part"]["session"]["page_views"] == 1
+    assert [e["event"] for e in doc["cookieless_part"]["events"]] == ["page_view", "js_error"]

@@ -283,10 +283,13 @@ def test_placed_files_and_their_folders_are_synced_before_the_state(tmp_path, mo
     monkeypatch.setattr(os, "replace", replace)
     data = tmp_path / "data"
     ingest(data, [str(write_jsonl(tmp_path / "a.jsonl", [event(), event(at="2026-11-26T10:00:00")]))])
-    before_state = synced[:synced.index("STATE")]
+    # A new dataset's empty state comes first (before anything is placed), then the state listing the files.
+    assert synced.count("STATE") == 2
+    before_state = synced[:len(synced) - 1 - synced[::-1].index("STATE")]
     files = [str(data / f) for f in Store(data).event_files()]
     assert files
     for f in files:
         name = Path(f).name
+        assert not any(s.endswith(name) for s in synced[:synced.index("STATE")]), "placed before the first state"
         assert any(s.endswith(name) for s in before_state), f"{name} not synced before the state"
         assert str(Path(f).parent) in before_state and str(Path(f).parent.parent) in before_state

@@ -2,7 +2,7 @@
 -- name: audience/countries
 -- description: Countries - sessions, page views, error-session rate and p75 LCP
 -- definition: |
---   Per country (country_code; missing values show as NULL), over the sessions in scope:
+--   Per country (country_code; missing values are one NULL row), over the sessions in scope:
 --   sessions = sessions whose events carry that value (the smallest value when a session has
 --   several); page_views = page views of those sessions; error_session_rate = sessions with a
 --   JS error or failed HTTP request (status >= 400 or network failure) / sessions. Only

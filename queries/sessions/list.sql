@@ -18,7 +18,8 @@
 --   attribute decides whether it can) shows each of them; `domain` keeps the sessions that touched
 --   it. `rumq session ID` shows one session's events. Cookieless sessions are excluded unless
 --   include_cookieless is true; coverage is the share of the window's page views in cookie
---   sessions.
+--   sessions. Under rumq.toml's [pages] exclude / include, the events recorded on a page left
+--   out are no part of the session (start, duration, pages, errors; docs/analyses.md).
 -- session_based: true
 -- params:
 --   - {name: js_error, type: bool, default: false, help: Only sessions with a JS error}

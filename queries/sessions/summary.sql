@@ -19,7 +19,9 @@
 --   Matomo; PostHog also requires < 10 s and no autocapture; CloudWatch RUM defines none).
 --   error_session_rate = sessions with at least one JS error or failed HTTP request (status >=
 --   400 or no response) / sessions. Percentiles are exact with linear interpolation (DuckDB
---   quantile_cont).
+--   quantile_cont). Under rumq.toml's [pages] exclude / include, a page view left out and every
+--   other event recorded on its page are no part of any session (no start, end, duration, event
+--   or error; docs/analyses.md, Page selection).
 -- session_based: true
 -- estimate: [sessions, users, page_views]
 -- params:

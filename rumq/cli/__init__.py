@@ -16,7 +16,7 @@ from typing import Any
 import click
 
 from rumq import __version__
-from rumq.errors import ExitCode, RumqError
+from rumq.errors import ExitCode, RumqError, file_access_error
 
 #: command name -> "module:attribute" (module relative to rumq.cli)
 COMMANDS: dict[str, str] = {
@@ -57,9 +57,23 @@ class LazyGroup(click.Group):
         try:
             return super().invoke(ctx)
         except RumqError as e:
+            if _interrupted(e):
+                raise KeyboardInterrupt from None
             click.echo(f"error: {e}", err=True)
             ctx.exit(int(e.exit_code))
+        except OSError as e:
+            # The safety net for a file the user pointed at (or cannot write:
+            # permissions, /proc, a full disk) where no code path said what it
+            # was doing: its path and the OS's reason, not a traceback. An
+            # OSError without a path is not the user's: it stays a traceback.
+            if e.filename is None:
+                raise
+            err = file_access_error(e)
+            click.echo(f"error: {err}", err=True)
+            ctx.exit(int(err.exit_code))
         except Exception as e:
+            if _interrupted(e):
+                raise KeyboardInterrupt from None
             # DuckDB failing where rumq did not expect it (out of memory, disk
             # full): a message, not a traceback; the dataset is as it was.
             duckdb = sys.modules.get("duckdb")
@@ -109,8 +123,13 @@ def cli(ctx: click.Context, data_dir: str) -> None:
 
     \b
     Exit codes: 0 ok, 1 runtime failure, 2 usage error, 3 rejects under
-    --strict, 4 dataset locked, 5 report threshold breached.
+    --strict, 4 dataset locked, 5 report threshold breached, 130 interrupted
+    (Ctrl-C).
     """
+    if not data_dir:
+        # Path("") is the current directory: an unset variable must not make it the dataset.
+        raise click.BadParameter("it is empty; give a directory ('.' for the current one) or an s3:// URL",
+                                 ctx, param_hint="'--data' / RUMQ_DATA")
     ctx.ensure_object(dict)
     ctx.obj["data_dir"] = data_dir
 
@@ -124,7 +143,11 @@ def main(argv: list[str] | None = None) -> None:
             sys.exit(code)
     except click.exceptions.Exit as e:
         sys.exit(e.exit_code)
-    except click.exceptions.Abort:
+    except click.exceptions.Abort as e:
+        # Click turns Ctrl-C (KeyboardInterrupt) into Abort: the same message and code as ours below.
+        if isinstance(e.__context__, KeyboardInterrupt):
+            click.echo("Interrupted.", err=True)
+            sys.exit(ExitCode.INTERRUPTED)
         click.echo("Aborted.", err=True)
         sys.exit(ExitCode.FAILURE)
     except click.ClickException as e:
@@ -140,8 +163,30 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(ExitCode.OK)
     except KeyboardInterrupt:
         click.echo("Interrupted.", err=True)
-        sys.exit(130)
+        sys.exit(ExitCode.INTERRUPTED)
     sys.exit(ExitCode.OK)
+
+
+def _interrupted(e: BaseException) -> bool:
+    """Whether ``e`` is (or was raised while handling) a Ctrl-C.
+
+    DuckDB answers SIGINT during a query with its own error (``RuntimeError:
+    Query interrupted``, or ``duckdb.InterruptException``), which rumq may have
+    wrapped in a ``RumqError``; the user asked to stop, so it is no failure.
+    """
+    duckdb = sys.modules.get("duckdb")
+    seen: set[int] = set()
+    cur: BaseException | None = e
+    while cur is not None and id(cur) not in seen:
+        seen.add(id(cur))
+        if isinstance(cur, KeyboardInterrupt):
+            return True
+        if isinstance(cur, RuntimeError) and str(cur) == "Query interrupted":
+            return True
+        if duckdb is not None and isinstance(cur, getattr(duckdb, "InterruptException", ())):
+            return True
+        cur = cur.__cause__ or cur.__context__
+    return False
 
 
 def data_dir_of(ctx: click.Context) -> str:

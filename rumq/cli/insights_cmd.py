@@ -8,7 +8,17 @@ import click
 
 from rumq.cli import data_dir_of
 from rumq.cli.engine_opts import engine_options, print_athena_sql
-from rumq.cli.options import emit, notice, output_options, text_output, time_window_options
+from rumq.cli.options import (
+    emit,
+    notice,
+    output_options,
+    query_bytes,
+    query_text,
+    read_query_stdin,
+    text_output,
+    time_window_options,
+)
+from rumq.formats import MAX_LIMIT
 
 
 @click.command()
@@ -22,7 +32,7 @@ from rumq.cli.options import emit, notice, output_options, text_output, time_win
 )
 @time_window_options
 @output_options(legacy_file="query_file")
-@click.option("--max-rows", type=click.IntRange(min=0), default=None, hidden=True,
+@click.option("--max-rows", type=click.IntRange(min=0, max=MAX_LIMIT), default=None, hidden=True,
               help="Deprecated spelling of --limit.")
 @click.option("--explain", is_flag=True, help="Print the generated DuckDB SQL and its parameters; do not run.")
 @engine_options
@@ -90,7 +100,7 @@ def insights(
         from rumq.engines.spark import run_insights as run_on_spark
 
         emit(run_on_spark(data_dir_of(ctx), text, since=since, until=until, app=app, limit=limit,
-                          master=spark_master, notify=notice), fmt, output)
+                          master=spark_master, notify=notice, rows=text_output(fmt, output)), fmt, output)
         return
     from rumq.runner import run_insights
 
@@ -104,16 +114,15 @@ def _query_text(query: str | None, query_file: str | None) -> str:
         raise click.UsageError("give the query as an argument or with --file FILE, not both")
     if query_file is not None:
         if query_file == "-":
-            return sys.stdin.read()
-        with open(query_file, encoding="utf-8") as fh:
-            text = fh.read()
+            return read_query_stdin("the query")
+        with open(query_file, "rb") as fh:
+            text = query_bytes(fh.read(), f"query file {query_file}")
         return _strip_front_matter(text, query_file)
     if query is None or query == "-":
-        stdin = sys.stdin
-        if query is None and stdin.isatty():
+        if query is None and sys.stdin.isatty():
             raise click.UsageError("no query: give it as an argument, with --file FILE, or on stdin")
-        return stdin.read()
-    return query
+        return read_query_stdin("the query")
+    return query_text(query, "the query")
 
 
 def _strip_front_matter(text: str, path: str) -> str:

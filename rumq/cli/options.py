@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from rumq.errors import RumqError
-from rumq.formats import EXTENSIONS, FORMATS, require_file_for_binary
+from rumq.formats import EXTENSIONS, FORMATS, MAX_LIMIT, require_file_for_binary
 
 if TYPE_CHECKING:
     import polars as pl
@@ -116,7 +116,7 @@ def output_options(f: F | None = None, *, legacy_file: str | None = None) -> Any
 
         wrapper = click.option(
             "--limit",
-            type=click.IntRange(min=0),
+            type=click.IntRange(min=0, max=MAX_LIMIT),
             default=None,
             help="Return at most N rows.",
             metavar="N",
@@ -274,3 +274,55 @@ def emit(df: pl.DataFrame | Rows, fmt: str, output: str | None) -> None:
     stream = sys.stdout
     render(df, fmt, stream)
     stream.flush()
+
+
+def query_text(text: str, source: str) -> str:
+    """A query as given on the command line, refused when its bytes were not UTF-8.
+
+    Python hands undecodable bytes of argv (and of stdin, in some locales) over
+    as lone surrogates; left in, they fail deep inside DuckDB or a hash.
+
+    Raises:
+        rumq.errors.QuerySyntaxError: the text is not UTF-8 (line, column, caret).
+    """
+    if not any("\ud800" <= ch <= "\udfff" for ch in text):
+        return text
+    try:
+        data = text.encode("utf-8", "surrogateescape")  # back to the bytes given
+    except UnicodeEncodeError:
+        data = text.encode("utf-8", "surrogatepass")
+    return query_bytes(data, source)
+
+
+def read_query_stdin(source: str) -> str:
+    """The query on stdin, read as bytes so that bad UTF-8 gets a position (see ``query_bytes``)."""
+    stream = getattr(sys.stdin, "buffer", None)
+    return query_bytes(stream.read(), source) if stream is not None else query_text(sys.stdin.read(), source)
+
+
+def query_bytes(data: bytes, source: str) -> str:
+    """``data`` decoded as UTF-8.
+
+    Args:
+        data: the query's bytes.
+        source: what it is, for the message ("the SQL", "query file q.insights").
+
+    Raises:
+        rumq.errors.QuerySyntaxError: the bytes are not UTF-8 (line, column, caret).
+    """
+    from rumq.errors import QuerySyntaxError, line_column
+
+    try:
+        # Newlines as a text-mode read gives them (universal newlines), as before.
+        return data.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
+    except UnicodeDecodeError as e:
+        before = data[: e.start].decode("utf-8")
+        line, column = line_column(before, len(before))
+        raise QuerySyntaxError(
+            f"{source} is not valid UTF-8 (byte 0x{data[e.start]:02x})",
+            # U+FFFD stands in for the bad bytes, so the caret lines up and stderr can print it.
+            text=data.decode("utf-8", "replace"),
+            line=line,
+            column=column,
+            hint="save the query as UTF-8 (e.g. iconv -f LATIN1 -t UTF-8)",
+        ) from None

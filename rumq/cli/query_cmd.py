@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-
 import click
 
 from rumq.cli import data_dir_of
@@ -13,6 +11,8 @@ from rumq.cli.options import (
     notice,
     output_options,
     queries_option,
+    query_text,
+    read_query_stdin,
     text_output,
     time_window_options,
 )
@@ -210,7 +210,8 @@ def run(
         from rumq.engines.spark import run_query as run_on_spark
 
         df = run_on_spark(data_dir_of(ctx), name, parse_assignments(params), since=since, until=until, app=app,
-                          limit=limit, library=_library(queries_dirs), notify=notice, master=spark_master)
+                          limit=limit, library=_library(queries_dirs), notify=notice, master=spark_master,
+                          rows=text_output(fmt, output))
         emit(df, fmt, output)
         return
     from rumq.runner import run_query
@@ -268,8 +269,7 @@ def sql(
       rumq sql --since 1d --format csv "SELECT * FROM page_views" > page_views.csv
       rumq sql --engine spark "SELECT page, count(*) AS n FROM page_views GROUP BY page"
     """
-    if text == "-":
-        text = sys.stdin.read()
+    text = read_query_stdin("the SQL") if text == "-" else query_text(text, "the SQL")
     if print_athena_sql(engine, print_sql, "sql_statement", text, data_dir=data_dir_of(ctx), since=since,
                         until=until, app=app, table=athena_table):
         return

@@ -28,20 +28,25 @@ def session(ctx: click.Context, session_id: str, as_json: bool) -> None:
     summary line gives the user, browser, device, country, duration, page
     views and errors; each event row its time since the session's first
     event, type, page and essentials (the error message, the request and its
-    status, the vital's value). The whole dataset is searched (no window).
-    An unknown id or a prefix of several exits with 2. `--format json` prints
-    one object: {"session": {...}, "events": [...]}.
+    status, the vital's value). An id whose events without a user id precede
+    or follow events with one (consent given mid-session) is two sessions, as
+    in sessions/list: each is printed, summary and events, oldest first. The
+    whole dataset is searched (no window). An unknown id or a prefix of
+    several exits with 2. `--format json` prints one object: {"session":
+    {...}, "events": [...], "cookieless_part": {"session": ..., "events":
+    ...} or null}.
     """
     from rumq.render import render
     from rumq.sessions import header_line, session_detail
 
     detail = session_detail(data_dir_of(ctx), session_id)
     if as_json:
-        _write_json({"session": detail.summary, "events": detail.events.to_dicts()})
+        _write_json(detail.to_json())
         return
-    click.echo(header_line(detail.summary))
-    render(detail.events, "table", sys.stdout)
-    sys.stdout.flush()
+    for part in detail.parts():
+        click.echo(header_line(part.summary))
+        render(part.events, "table", sys.stdout)
+        sys.stdout.flush()
 
 
 @click.command()
@@ -54,7 +59,9 @@ def user(ctx: click.Context, user_id: str, as_json: bool) -> None:
     ID is a user id (the cwr_u cookie) or a unique prefix of one
     (case-insensitive); the whole dataset is searched. Each row: session id,
     start, duration, events, page views, entry and exit page, JS and HTTP
-    errors, browser, device, country (`rumq session ID` shows one). An unknown
+    errors, browser, device, country (`rumq session ID` shows one). Events of
+    the same session id without a user id are a cookieless session, not the
+    user's (as in sessions/list). An unknown
     id or a prefix of several exits with 2. `--format json` prints one object:
     {"user_id": ..., "sessions": [...]}.
     """

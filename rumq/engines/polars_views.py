@@ -217,7 +217,7 @@ class Views:
 
             con = catalog.connect(self.data_dir, since=self.since, until=self.until, views=False)
             try:
-                table = con.execute(f"SELECT {', '.join(stored)}, {PARTITION_COLUMN} FROM rumq_events").to_arrow_table()
+                table = con.sql(f"SELECT {', '.join(stored)}, {PARTITION_COLUMN} FROM rumq_events").to_arrow_table()
             finally:
                 con.close()
             lf = pl.from_arrow(table).lazy().cast({**stored, PARTITION_COLUMN: pl.Date()})
@@ -547,7 +547,9 @@ class Views:
             pl.col("vital_value").quantile(0.75, interpolation="linear").alias("lcp_p75_ms"))
         cov = self.cookie_coverage.select("coverage")
         return (
-            s.join(q, on="k", how="full", coalesce=True)
+            # nulls_equal: the sessions without the value and the LCP events without it are one row
+            # (the macro groups the union of both sides on k, where NULL meets NULL).
+            s.join(q, on="k", how="full", coalesce=True, nulls_equal=True)
             .join(cov, how="cross")
             .select(
                 "k", pl.col("sessions").fill_null(0).alias("sessions"),

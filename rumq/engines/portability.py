@@ -57,7 +57,7 @@ POLARS_ONLY = "a Polars query (.py) runs in Polars only"
 #: rumq's modules (beside rumq/engines/ and rumq/insights/, all of which count) whose code decides
 #: what renders; tests/test_portability_load.py checks that a check loads no other rumq module.
 RENDERER_MODULES = ("views", "params", "sqltext", "pages", "schema", "catalog", "runner", "store", "fsync",
-                    "errors", "timewindow")
+                    "errors", "timewindow", "formats")
 
 #: A sample value per parameter type, for a required parameter (bound, so any value renders alike).
 _SAMPLES: dict[str, Any] = {"list": ["/"], "str": "x", "int": 1, "float": 1.0, "bool": False}

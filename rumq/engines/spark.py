@@ -239,10 +239,9 @@ def first_seen_sql(cfg: Any = None) -> str:
     before the window's end, of the app), rendered for Spark."""
     from rumq.engines.portable import render
     from rumq.pages import PageConfig
-    from rumq.views import _USER_FIRST_SEEN_SQL, _select_pages
+    from rumq.views import user_first_seen_sql
 
-    cfg = cfg or PageConfig()
-    sql = _select_pages(_USER_FIRST_SEEN_SQL, cfg) if cfg.selects_pages else _USER_FIRST_SEEN_SQL
+    sql = user_first_seen_sql(cfg or PageConfig())
     # read_events applies the window's end and the app as DuckDB's variables do.
     for old, new in (("read_parquet(getvariable('rumq_history_files'), hive_partitioning = true)", "rumq_history"),
                      ("(getvariable('rumq_app') IS NULL OR application_id = getvariable('rumq_app'))", "TRUE"),
@@ -293,8 +292,12 @@ def run_query(
     notify: Any = None,
     now: datetime | None = None,
     master: str | None = None,
+    rows: bool = False,
 ) -> Any:
     """Run a named SQL query on Spark; the same result as ``rumq.runner.run_query`` on DuckDB.
+
+    ``rows``: the result is for a text format (a Logs Insights query's whole numbers then
+    print as integers, as on DuckDB).
 
     The query is rendered (``rumq.engines.portable``) before Spark starts, so
     a query Spark cannot compute exactly fails fast, naming the construct.
@@ -322,7 +325,7 @@ def run_query(
     values = resolve(query.params, params or {}, query=query.name)
     if query.kind == "insights":
         return run_insights(data_dir, query.body, since=since, until=until, app=app, limit=limit,
-                            params=values, now=now, master=master, notify=notify)
+                            params=values, now=now, master=master, notify=notify, rows=rows)
     _check_limit(limit)
     w = window(since, until, now)
     sql = substitute_identifiers(query.body, query.params, values)
@@ -422,8 +425,12 @@ def run_insights(
     now: datetime | None = None,
     master: str | None = None,
     notify: Any = None,
+    rows: bool = False,
 ) -> Any:
     """Compile a Logs Insights query (``rumq.insights``) and run it on Spark.
+
+    ``rows``: the result is for a text format; whole numbers then print as integers, as on
+    DuckDB (``rumq.insights.values.print_form``).
 
     As on DuckDB (``rumq.runner``): the compiler's notices (e.g. a SOURCE rumq
     cannot map) go to ``notify``, and a query comparing with the previous
@@ -454,4 +461,8 @@ def run_insights(
     register(spark, data_dir, since=read_since, until=w.until, app=app, views=False)
     df = _execute(spark, rendered, bound, "insights query", None)
     df = df.rename(dict(zip(df.columns, compiled.columns, strict=True)))
+    if rows:
+        from rumq.insights.values import print_form
+
+        df = print_form(df)
     return df.head(limit) if limit is not None else df

@@ -1105,7 +1105,7 @@ def _user_first_seen(query: exp.Expression, trees: dict[str, exp.Expression], *,
 
     from rumq.engines.portable import parse
     from rumq.pages import PageConfig
-    from rumq.views import _USER_FIRST_SEEN_SQL, USER_FIRST_SEEN, _select_pages
+    from rumq.views import USER_FIRST_SEEN, user_first_seen_sql
 
     calls = [t for t in query.find_all(exp.Table)
              if isinstance(t.this, exp.Anonymous) and t.this.name.lower() == USER_FIRST_SEEN]
@@ -1116,7 +1116,7 @@ def _user_first_seen(query: exp.Expression, trees: dict[str, exp.Expression], *,
             raise _refuse(what, f"{USER_FIRST_SEEN}() with arguments")
         t.set("this", exp.to_identifier(USER_FIRST_SEEN))
     cfg = cfg or PageConfig()
-    body = parse(_select_pages(_USER_FIRST_SEEN_SQL, cfg) if cfg.selects_pages else _USER_FIRST_SEEN_SQL,
+    body = parse(user_first_seen_sql(cfg),
                  what=f"{what}: {USER_FIRST_SEEN}()")
     for t in list(body.find_all(exp.Table)):
         if isinstance(t.this, exp.Func):  # read_parquet(getvariable('rumq_history_files'), ...)

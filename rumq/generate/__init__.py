@@ -23,7 +23,7 @@ from typing import Any
 
 import orjson
 
-from rumq.errors import UsageError
+from rumq.errors import UsageError, file_access_error
 from rumq.generate.domains import check_domains, page_domains
 from rumq.generate.session import Chunk, ChunkSpec, split
 from rumq.generate.site import APPS, WEEKDAY_WEIGHTS, AppSpec
@@ -210,6 +210,7 @@ def generate(
 
     Raises:
         UsageError: a bad parameter, or ``out_dir`` is not empty.
+        FileAccessError: ``out_dir`` or the truth file cannot be created.
     """
     _check(sessions, days, cookieless_share, fmt)
     from rumq.generate.glue import GLUE_SCHEMAS
@@ -221,7 +222,10 @@ def generate(
     out = Path(out_dir)
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise UsageError(f"output directory {out} is not empty", hint="choose a new directory or remove this one")
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise file_access_error(e, "create the output directory", out) from None
     specs = plan(sessions, days, start, seed, app_specs, cookieless_share, page_groups, doms)
     if workers is None:
         workers = 1 if sessions < 20_000 else min(2, os.cpu_count() or 1)
@@ -264,8 +268,11 @@ def generate(
         doc["sampling"] = truth_part(sample_rates, [(a.name, a.id, c) for a, c in zip(app_specs, sampled,
                                                                                         strict=True)])
     tp = Path(truth_path) if truth_path is not None else default_truth_path(out)
-    tp.parent.mkdir(parents=True, exist_ok=True)
-    tp.write_bytes(orjson.dumps(doc, option=orjson.OPT_INDENT_2))
+    try:
+        tp.parent.mkdir(parents=True, exist_ok=True)
+        tp.write_bytes(orjson.dumps(doc, option=orjson.OPT_INDENT_2))
+    except OSError as e:
+        raise file_access_error(e, "write the ground truth", tp) from None
     return GroundTruth(doc, tp)
 
 

@@ -592,15 +592,7 @@ def read_documents(path: Path, *, fmt: str | None, stats: ReadStats) -> Iterator
             data += chunk
     except DecodeProblem as e:
         problem = e
-    if data[:2] == b"\x1f\x8b":
-        # Firehose with its own compression on top: gzip inside gzip.
-        import gzip
-
-        try:
-            data = bytearray(gzip.decompress(bytes(data)))
-        except (OSError, EOFError) as e:
-            problem = DecodeProblem(f"corrupt inner gzip data ({e})", 0)
-            data = bytearray()
+    # gzip inside gzip (Firehose with its own compression on top) is undone by iter_bytes.
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as e:
@@ -665,7 +657,7 @@ def _dispatch_document(doc: Any, doc_text: str, line: int, fmt: str | None, batc
         batch.add(doc_text, line, reject=f"JSON document of unknown shape ({keys}): not a RUM event or a known export envelope")
         return
     if fmt is not None and shape != fmt and not (shape == "jsonl" and fmt in ("jsonl", None)):
-        batch.add(doc_text, line, reject=f"expected a {fmt} document (forced with --format), found {shape}")
+        batch.add(doc_text, line, reject=f"expected a {fmt} document (forced with --input-format), found {shape}")
         return
     if shape == "jsonl":
         if isinstance(doc, list):
@@ -772,7 +764,8 @@ def _putrumevents(doc: dict, doc_text: str, line: int, batch: RawBatch) -> None:
             details = _json_field(ev.get("details"), "details")
             metadata = _json_field(ev.get("metadata"), "metadata")
         except ValueError as e:
-            batch.add(orjson.dumps(ev).decode(), line, reject=f"RumEvents[{i}]: {e}")
+            # No colon after the index: a summary groups reasons by the text before it.
+            batch.add(orjson.dumps(ev).decode(), line, reject=f"RumEvents[{i}] {e}")
             continue
         ts = ev.get("timestamp")
         ts_ms, stream = ts, None
@@ -816,7 +809,8 @@ def _json_field(value: Any, name: str) -> Any:
         try:
             out = json.loads(value)
         except ValueError as e:
-            raise ValueError(f"{name} is not valid JSON ({e.args[0]})") from None
+            raise ValueError(f"{name} is not valid JSON ({e.args[0]}); PutRumEvents sends it as a JSON object "
+                             "encoded in a string") from None
         if not isinstance(out, dict):
             raise ValueError(f"{name} must encode a JSON object")
         return out

@@ -57,7 +57,7 @@ def json_error_detail(raw: str) -> str:
 _PARENTHESIS = re.compile(r"\s+\([^()]*\)")
 _INDEX = re.compile(r"\[\d+\]")
 #: Values of one record that some reasons quote before their first colon.
-_QUOTED_VALUES = ((re.compile(r"^(event_timestamp) \S+ (is outside)"), r"\1 \2"),
+_QUOTED_VALUES = ((re.compile(r"^(event_timestamp) \S+ (is outside|is not a whole number)"), r"\1 \2"),
                   (re.compile(r" after line \d+"), ""))
 
 

@@ -87,7 +87,7 @@ class IngestReport:
             raise NothingWrittenError(
                 f"no record was written: all {self.rejected:,} record(s) read were rejected (see {self.rejects_file})",
                 hint="see why with `rumq rejects`; if the files are RUM exports in a layout rumq did not "
-                     "recognize, force one with --format",
+                     "recognize, force one with --input-format",
             )
 
     @property

@@ -327,7 +327,7 @@ def _unknown_batch(path: Path) -> RawBatch:
         reason = f"cannot decode the file: {problem}"
     else:
         reason = (f"not a recognized RUM export format (starts with {head[:16]!r}); "
-                  "use --format to force one if it is a RUM export")
+                  "use --input-format to force one if it is a RUM export")
     b.add(head.decode("utf-8", "replace"), 1, reject=reason)
     return b
 

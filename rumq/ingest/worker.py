@@ -13,11 +13,17 @@ so scripts and notebooks need no ``__main__`` guard.
 from __future__ import annotations
 
 import json
+import signal
 import sys
 from collections.abc import Iterator
 
 
 def main() -> None:
+    # Ctrl-C at a terminal reaches the whole process group: the ingesting
+    # process answers it (message, exit 130, clean-up) and its death ends the
+    # workers (PR_SET_PDEATHSIG); a worker's own KeyboardInterrupt would only
+    # print a traceback in the middle of that.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     # pyarrow imports numpy whenever it is installed, and nothing a worker runs
     # needs it: a fifth of a worker's start-up (0.24 of 1.13 G instructions),
     # which is on an ingest's critical path (docs/ingest.md, *Fixed costs*).

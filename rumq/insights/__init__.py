@@ -4,7 +4,8 @@ The pipeline is ``tokens`` -> ``parser`` (a typed tree, ``ast``) -> ``compiler``
 (one DuckDB SELECT over the ``events`` view). ``fields`` maps Logs Insights
 field names to the canonical columns of ``rumq.schema`` or JSON extraction;
 ``functions`` is the function table (each function's arity and SQL);
-``values`` says how values print and sort.
+``values`` says how values print and sort; ``regex`` the shape of a ``parse``
+regex's groups (which ones may take no part in a match).
 
     >>> from rumq import insights
     >>> c = insights.compile('filter event_type = "x" | stats count(*) by bin(1h)')

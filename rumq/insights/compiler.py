@@ -46,7 +46,7 @@ from rumq.insights.fields import (
 from rumq.insights.functions import AGGREGATES, FUNCTIONS, UNSUPPORTED_FUNCTIONS, compile_aggregate
 from rumq.insights.parser import error_at
 from rumq.insights.values import NUM_RE, TS_FORMAT, natural_struct, num_text
-from rumq.schema import EVENT_NAMES, NIL_UUID
+from rumq.schema import COLUMNS_BY_NAME, EVENT_NAMES, NIL_UUID
 from rumq.sqltext import quote_identifier
 
 #: Maximum number of stats commands in one query (as in AWS Logs Insights).
@@ -348,13 +348,33 @@ class Compiler:
 
     def projection_cmd(self, items: tuple[ast.Projection, ...], out: list[tuple[str, Typed]]) -> None:
         new: dict[str, Typed] = {}
+        shown = self.stats_out + out if out is self.fields_out and self.after_stats else out
         for p in items:
             t = self.expr(p.expr)
+            self.check_name(p, t, shown)
             if p.alias is not None:
                 new[p.alias] = t
             out.append((p.name, t))
         # Aliases become visible to the following commands (not within the same one).
         self.scope.update(new)
+
+    def check_name(self, p: ast.Projection, t: Typed, shown: list[tuple[str, Typed]]) -> None:
+        """Refuse a result column name already shown with a different value.
+
+        ``fields a as x, b as x`` or ``stats count(*) as n, avg(d) as n`` would show one
+        column ``x`` (``n``) and drop the other value; the documentation does not say which
+        one Logs Insights keeps, so rumq asks for distinct names. The same value under the
+        same name twice (``fields a, a``) is shown once.
+        """
+        if any(name == p.name and self.canonical(prev.sql) != self.canonical(t.sql) for name, prev in shown):
+            at = self.text.rfind(p.alias, p.start, p.end) if p.alias is not None else -1
+            raise self.err(at if at >= 0 else p.start,
+                           f"the name '{p.name}' is given to two different values in the result",
+                           hint="give each value its own name with 'as'")
+
+    def canonical(self, sql: str) -> str:
+        """``sql`` with each bound parameter replaced by its value (each use of a value has its own)."""
+        return re.sub(r"\$(p\d+)\b", lambda m: f"{self.params[m.group(1)]!r}:{type(self.params[m.group(1)]).__name__}", sql)
 
     def cmd_filter(self, cmd: ast.Filter) -> None:
         cond = self.truth(self.expr(cmd.condition))
@@ -432,8 +452,40 @@ class Compiler:
             f"CASE WHEN regexp_matches({src}, {p}) THEN regexp_extract({src}, {p}, {names}) END AS {col}"
         )
         self.wrap()
+        empty_means_null = self.empty_means_null(cmd.pattern, rx, groups) if isinstance(cmd.pattern, ast.Regex) else set()
         for alias, idx in groups.items():
-            self.scope[alias] = Typed(f"{col}.g{idx}", STR)
+            value = f"{col}.g{idx}"
+            self.scope[alias] = Typed(f"nullif({value}, '')" if alias in empty_means_null else value, STR)
+
+    def empty_means_null(self, pat: ast.Regex, rx: str, names: dict[str, int]) -> set[str]:
+        """The named groups for which DuckDB's '' means "took no part in the match" (null).
+
+        DuckDB's regexp_extract gives '' both for a group that takes no part and for one
+        that matched nothing. '' is exactly "no part" for a group that cannot match the empty
+        string, and exactly its value for a group that always takes part; an optional group
+        that can match the empty string is refused (rumq.insights.regex).
+
+        Raises:
+            QueryUnsupportedError: an optional group can match the empty string.
+        """
+        from rumq.insights.regex import can_match_empty, groups
+
+        shapes = groups(rx)
+        out: set[str] = set()
+        for name, idx in names.items():
+            g = shapes[idx]
+            if not can_match_empty(rx[g.start:g.end]):
+                out.add(name)
+            elif g.optional:
+                at = re.compile(rf"\(\?P?<{re.escape(name)}>").search(self.text, pat.start)
+                raise self.err(
+                    at.start() if at else pat.start,
+                    f"the regex group '{name}' may take no part in the match and can also match an empty "
+                    "string: rumq cannot tell the two apart (DuckDB gives '' for both; Logs Insights leaves "
+                    "the field null only for the first)",
+                    hint="make the group match at least one character (+ instead of *), or take it out of "
+                         "the optional part", unsupported=True)
+        return out
 
     def named_groups(self, pat: ast.Regex) -> tuple[str, dict[str, int], int]:
         """Convert (?<n>...) to RE2's (?P<n>...); return name -> group index."""
@@ -623,6 +675,7 @@ class Compiler:
         self.mode = Mode.BY
         for p in cmd.by:
             t = self.expr(p.expr)
+            self.check_name(p, t, keys)
             keys.append((p.name, t))
             self.stats_keys[p.text] = t
             if isinstance(p.expr, ast.Field):
@@ -639,6 +692,7 @@ class Compiler:
                 raise self.err(p.expr, f"'{p.text}' is not an aggregate",
                                hint="stats items use count, sum, avg, min, max, pct, ... ; group with 'by'")
             t = self.expr(p.expr)
+            self.check_name(p, t, keys + items)
             items.append((p.name, t))
             if p.alias:
                 self.stats_local[p.alias] = t
@@ -830,7 +884,7 @@ class Compiler:
 
     def runtime_compare(self, sop: str, a: Typed, b: Typed) -> Typed:
         """Numbers compare as numbers when both sides parse as numbers, else as strings."""
-        na, nb = f"TRY_CAST({a.sql} AS DOUBLE)", f"TRY_CAST({b.sql} AS DOUBLE)"
+        na, nb = (t.num if t.num is not None else f"TRY_CAST({t.sql} AS DOUBLE)" for t in (a, b))
         return Typed(
             f"(CASE WHEN {na} IS NOT NULL AND {nb} IS NOT NULL THEN {na} {sop} {nb} "
             f"ELSE {a.sql} {sop} {b.sql} END)",
@@ -878,10 +932,14 @@ class Compiler:
             return "CAST(NULL AS DOUBLE)"
         if t.type == LIST:
             return "CAST(NULL AS DOUBLE)"
+        if t.num is not None:
+            return t.num
         return f"TRY_CAST({t.sql} AS DOUBLE)"
 
     def as_double(self, t: Typed) -> str:
         sql = self.as_num(t)
+        if t.num is not None and sql == t.num:
+            return sql
         return sql if sql.startswith("TRY_CAST(") and sql.endswith("AS DOUBLE)") else f"CAST({sql} AS DOUBLE)"
 
     def as_str(self, t: Typed) -> str:
@@ -908,7 +966,7 @@ class Compiler:
             return "CAST(NULL AS BOOLEAN)"
         if t.type == LIST:
             return f"(len({t.sql}) > 0)"
-        return f"coalesce(TRY_CAST({t.sql} AS DOUBLE) <> 0, {t.sql} NOT IN ('', 'false'))"
+        return f"coalesce({self.as_num(t)} <> 0, {t.sql} NOT IN ('', 'false'))"
 
     def unify(self, ts: list[Typed]) -> tuple[str, list[str]]:
         """A common type for coalesce/if/case branches."""
@@ -1081,7 +1139,13 @@ def resolve_base(name: str, comp: Compiler) -> Typed:
             return Typed(col, typ)
         js = f"json_extract_string({src}, {comp.param(ptr)})"
         if typ == NUM:
-            return Typed(f"coalesce(CAST({col} AS DOUBLE), TRY_CAST({js} AS DOUBLE))", NUM)
+            # Where the column is NULL (a custom event) the JSON value may be any scalar: the
+            # field is then a JSON value like any other ("abc", "true", "250"), read as a
+            # number from the column where it has one.
+            integer = COLUMNS_BY_NAME[col].type in ("BIGINT", "INTEGER")
+            text = f"CAST({col} AS VARCHAR)" if integer else num_text(col)
+            return Typed(f"coalesce({text}, {js})", ANY,
+                         num=f"coalesce(CAST({col} AS DOUBLE), TRY_CAST({js} AS DOUBLE))")
         return Typed(f"coalesce({col}, {js})", typ)
     return Typed(f"json_extract_string({src}, {comp.param(ptr)})", ANY)
 

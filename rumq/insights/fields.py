@@ -11,10 +11,13 @@ extraction otherwise:
 * Paths use JSON Pointer (``/event_details/items/0/sku``), where ``0`` selects an
   array element or an object key ``"0"``, as the flattened name does.
 * Some typed columns are filled only for the event types that define the field
-  (``duration`` for navigation and resource events). Their names resolve to
-  ``coalesce(column, <JSON extraction>)``, so a custom event carrying
-  ``event_details.duration`` still has it; DuckDB evaluates the extraction only
-  for rows where the column is NULL.
+  (``duration`` for navigation and resource events). Unless the query's filters
+  pin the event type to such types, their names resolve to the column's value or,
+  where the column is NULL, the JSON value: a custom event carrying
+  ``event_details.duration`` still has it, whatever its JSON type. A numeric
+  column's value is then an ``ANY`` value (its text, as for any JSON field, with
+  ``Typed.num`` reading numbers straight from the column); DuckDB evaluates the
+  extraction only for rows where the column is NULL.
 * rumq stores the nil UUID session/user id as NULL; Logs Insights sees the
   string ``00000000-...``. ``user_details.sessionId``/``userId`` fall back to the
   message, so they show what Logs Insights shows.
@@ -40,10 +43,16 @@ JSON = "json"  # VARCHAR holding a JSON object or array (jsonParse); its fields 
 
 @dataclass(frozen=True)
 class Typed:
-    """A compiled SQL expression and its static type."""
+    """A compiled SQL expression and its static type.
+
+    ``num``: for an ``ANY`` value that a typed column usually answers, the same value read
+    as a DOUBLE without going through its text (NULL where the text is not a number), so
+    comparisons and aggregates with numbers stay on the typed column. None: read the text.
+    """
 
     sql: str
     type: str
+    num: str | None = None
 
 
 #: System fields: the @-names every Logs Insights log event has (docs/insights.md, "Fields").

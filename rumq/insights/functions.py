@@ -262,10 +262,22 @@ def _fn_bin(c: Compiler, e: ast.Call) -> Typed:
     return Typed(_floor_ts(ts.sql, amount, unit), TS)
 
 
+#: The epoch milliseconds fromMillis (and a number given where a time is expected) turns into
+#: a time: 0001-01-01 00:00:00.000 to 9999-12-31 23:59:59.999 UTC, the range both engines
+#: (DuckDB, Spark) hold and print. Outside it the time is null, as other overflows (toInt,
+#: log(0)) are; the bounds apply to the number before it is rounded to a whole millisecond.
+MIN_MS, MAX_MS = -62_135_596_800_000, 253_402_300_799_999
+
+
+def _ms_to_ts(ms: str) -> str:
+    """SQL: epoch milliseconds (a number) as a TIMESTAMP; NULL outside ``MIN_MS``..``MAX_MS``."""
+    return f"(CASE WHEN {ms} > {MIN_MS - 0.5!r} AND {ms} < {MAX_MS + 0.5!r} THEN epoch_ms(CAST({ms} AS BIGINT)) END)"
+
+
 def _ts_of(c: Compiler, t: Typed) -> str:
     if t.type == TS:
         return t.sql
-    return f"epoch_ms(CAST({c.as_num(t)} AS BIGINT))"
+    return _ms_to_ts(c.as_num(t))
 
 
 def _fn_datefloor(c: Compiler, e: ast.Call, ceil: bool) -> Typed:
@@ -275,7 +287,7 @@ def _fn_datefloor(c: Compiler, e: ast.Call, ceil: bool) -> Typed:
 
 
 def _fn_frommillis(c: Compiler, e: ast.Call) -> Typed:
-    return Typed(f"epoch_ms(CAST({c.num_arg(e, 0)} AS BIGINT))", TS)
+    return Typed(_ms_to_ts(c.num_arg(e, 0)), TS)
 
 
 def _fn_tomillis(c: Compiler, e: ast.Call) -> Typed:

@@ -11,6 +11,7 @@ import difflib
 import re
 
 from rumq.errors import QuerySyntaxError, QueryUnsupportedError, line_column
+from rumq.formats import MAX_LIMIT  # the SQL's LIMIT is a BIGINT
 from rumq.insights import ast
 from rumq.insights.tokens import (
     EOF,
@@ -56,6 +57,12 @@ UNSUPPORTED_COMMANDS: dict[str, str] = {
 }
 
 _CMP = ("=", "==", "!=", "<", "<=", ">", ">=")
+
+#: The longest time period: longer than the whole range of timestamps (years 1 to 9999), and
+#: short enough for every period computation (milliseconds in a BIGINT, months in an INTEGER).
+MAX_PERIOD_YEARS = 10_000
+_UNIT_DAYS = {"ms": 1 / 86_400_000, "s": 1 / 86_400, "m": 1 / 1_440, "h": 1 / 24, "d": 1, "w": 7, "mo": 31,
+              "q": 92, "y": 366}
 
 
 def error_at(text: str, pos: int, message: str, *, hint: str = "", cls: type = QuerySyntaxError):
@@ -337,6 +344,8 @@ class Parser:
         n = self.tok
         if n.kind != NUMBER or not n.value.isdigit() or int(n.value) < 1:
             raise self.error(f"'limit' needs a positive whole number, found {self.describe(n)}")
+        if int(n.value) > MAX_LIMIT:
+            raise self.error(f"'limit' {n.value} is too large: at most {MAX_LIMIT}")
         self.advance()
         return ast.Limit(t.start, self.prev_end(), int(n.value))
 
@@ -586,7 +595,11 @@ class Parser:
             self.advance()
             m = re.fullmatch(r"([0-9.]+)([A-Za-z]+)", t.value)
             assert m is not None
-            return ast.Period(t.start, t.end, _number(m.group(1)), UNITS[m.group(2).lower()], t.value)
+            amount, unit = _number(m.group(1)), UNITS[m.group(2).lower()]
+            if amount > MAX_PERIOD_YEARS * 366 / _UNIT_DAYS[unit]:  # not amount * days: an int past float range
+                raise self.error(f"the time period {t.value} is too long: at most {MAX_PERIOD_YEARS:,} years",
+                                 tok=t)
+            return ast.Period(t.start, t.end, amount, unit, t.value)
         if t.kind == IDENT:
             if not t.quoted and self.peek().is_op("("):
                 return self.call()

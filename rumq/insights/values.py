@@ -1,11 +1,14 @@
-"""How Logs Insights values look in SQL: number text, timestamp text, natural sort order.
+"""How Logs Insights values look in SQL: number text, timestamp text, natural sort order;
+and how a result's numbers print (``print_form``).
 
 Shared by the compiler core (``rumq.insights.compiler``) and the function table
-(``rumq.insights.functions``). Each function takes a SQL expression and returns
+(``rumq.insights.functions``). Each SQL function takes a SQL expression and returns
 a SQL expression; none sees user text (values arrive as bound parameters).
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 #: A decimal number as text (what Logs Insights compares as a number).
 NUM_RE = r"^-?[0-9]+(\.[0-9]+)?$"
@@ -43,3 +46,70 @@ def natural_struct(x: str) -> str:
         f"CASE WHEN {isnum} THEN TRY_CAST({x} AS DOUBLE) END, k := {natural_key(x)}, s := {x}) END)"
     )
 
+
+#: Whole numbers below this magnitude print as integers (as ``num_text``); larger ones keep
+#: the float form (``1e+15``), where a double no longer holds every integer near them.
+WHOLE_LIMIT = 1e15
+
+
+def print_form(result: Any) -> Any:
+    """A query's result for the text formats: whole numbers written without ``.0``.
+
+    Logs Insights prints integers as integers (``404``, ``8``, ``4263``). A DOUBLE column
+    holds ``404.0``, and a sum of integers comes from DuckDB as a DECIMAL: each whole
+    value of a float or decimal column becomes a Python int, the others stay floats, so
+    table, CSV, TSV, JSON and JSON lines print the same text. Parquet keeps the types
+    (it never goes through here).
+
+    Args:
+        result: ``rumq.render.Rows``, or a Polars DataFrame (the Spark engine's result,
+            or DuckDB's when a column has no ``Rows`` kind).
+
+    Returns:
+        ``Rows`` with the converted values; a Polars DataFrame with a column type that
+        ``Rows`` cannot hold comes back unchanged.
+    """
+    from rumq.render import Rows
+
+    if isinstance(result, Rows):
+        columns, kinds, rows = result.columns, list(result.kinds), result.rows
+    else:
+        kinds = [_polars_kind(t) for t in result.schema.values()]
+        if None in kinds:
+            return result
+        columns, rows = list(result.columns), result.rows()
+    numeric = [i for i, k in enumerate(kinds) if k in ("float", "decimal")]
+    if numeric:
+        rows = [_whole(r, numeric) for r in rows]
+    return Rows(columns, ["float" if k == "decimal" else k for k in kinds], rows)  # type: ignore[misc]
+
+
+def _whole(row: tuple, numeric: list[int]) -> tuple:
+    out = list(row)
+    for i in numeric:
+        v = out[i]
+        if v is None:
+            continue
+        if not isinstance(v, float):  # a Decimal
+            v = int(v) if v == v.to_integral_value() and abs(v) < WHOLE_LIMIT else float(v)
+        elif v.is_integer() and abs(v) < WHOLE_LIMIT:
+            v = int(v)
+        out[i] = v
+    return tuple(out)
+
+
+def _polars_kind(dtype: Any) -> str | None:
+    """The ``Rows`` kind of a Polars column type of an Insights result, or None."""
+    import polars as pl
+
+    if dtype.is_integer():
+        return "int"
+    if dtype.is_float():
+        return "float"
+    if isinstance(dtype, pl.Decimal):
+        return "decimal"
+    if dtype in (pl.String, pl.Null):
+        return "str"
+    if dtype == pl.Boolean:
+        return "bool"
+    return None

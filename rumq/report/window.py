@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass
 
 from rumq.errors import UsageError
-from rumq.timewindow import parse_duration, parse_time, utcnow
+from rumq.timewindow import TIME_RANGE, DurationRangeError, parse_duration, parse_time, utcnow
 
 CALENDAR = ("today", "yesterday", "last-week", "last-month")
 _DATE_RE = re.compile(r"^\s*\d{4}-\d{2}-\d{2}\s*$")
@@ -67,6 +67,8 @@ def check_spec(spec: str) -> None:
         return
     try:
         d = parse_duration(spec)
+    except DurationRangeError as e:
+        raise ValueError(f"window {spec!r}: {e}") from None
     except ValueError:
         raise ValueError(
             f"unknown window {spec!r}; use a duration back from the run time (1d, 7d, 12h) "
@@ -91,6 +93,8 @@ def parse_at(at: str | dt.datetime | dt.date | None) -> dt.datetime:
             d = dt.date.fromisoformat(at.strip())
         except ValueError as e:
             raise UsageError(f"--at: invalid date {at!r}: {e}") from None
+        if d == dt.date.max:
+            raise UsageError(f"--at: {at!r} is out of range", hint=f"the day must end within {TIME_RANGE}")
         return dt.datetime(d.year, d.month, d.day) + dt.timedelta(days=1)
     return parse_time(at, option="--at")
 
@@ -100,8 +104,19 @@ def resolve(spec: str, at: dt.datetime) -> ReportWindow:
 
     Raises:
         ValueError: an unknown spec (definitions are checked before this).
+        UsageError: the window reaches before 0001-01-01 from ``at``.
     """
     check_spec(spec)
+    try:
+        return _resolve(spec, at)
+    except OverflowError:
+        raise UsageError(
+            f"window {spec!r} at --at {at.isoformat(sep=' ', timespec='minutes')} starts before 0001-01-01",
+            hint=f"times must fall within {TIME_RANGE}: give a later --at",
+        ) from None
+
+
+def _resolve(spec: str, at: dt.datetime) -> ReportWindow:
     key = spec.strip().lower()
     midnight = dt.datetime(at.year, at.month, at.day)
     if key == "today":
