@@ -70,6 +70,7 @@ VIEW_NAMES: tuple[str, ...] = (
     "session_stats",
     "session_page_stats",
     "sessions",
+    "session_events",
     "js_errors",
     "http_requests",
     "navigations",
@@ -350,6 +351,21 @@ def view_sql(cfg: PageConfig | None = None) -> dict[str, str]:
            s.browser_name, s.os_name, s.device_type, s.country_code, s.web_client_version
     FROM session_stats AS s
     LEFT JOIN session_page_stats AS p ON p.session_id = s.session_id AND p.cookieless = s.cookieless"""
+
+    # The events the session aggregation reads, one row each, with the session's
+    # id as the session views name it (the pseudo id for a page view without
+    # one): events with a session id on pages the rules keep (on_kept_pages),
+    # and page views without a session id. A query that reads a session's
+    # events beyond its aggregates (sessions/list's domains) reads them here,
+    # so an event on a page left out adds nothing there either. Sessions
+    # without a page view in the window are here too: join to session_stats.
+    ev_cols = "event_id, event_time, event_name, user_id, application_id, page_id, domain, source_file, source_line"
+    v["session_events"] = f"""
+    SELECT session_id, cookieless, {ev_cols}, session_uuid, session_text
+    FROM rumq_events WHERE {_HAS_SESSION}{on_kept_pages(cfg)}
+    UNION ALL
+    SELECT {_PSEUDO_SESSION}, true, {ev_cols}, NULL, {_PSEUDO_SESSION}
+    FROM rumq_events WHERE event_name = 'page_view' AND NOT {_HAS_SESSION}"""
 
     v["js_errors"] = f"""
     WITH e AS NOT MATERIALIZED (
@@ -650,6 +666,7 @@ DEPENDENCIES: dict[str, frozenset[str]] = {
     "session_stats": frozenset(),
     "session_page_stats": frozenset(),
     "sessions": frozenset({"session_stats", "session_page_stats"}),
+    "session_events": frozenset(),
     "js_errors": frozenset(),
     "http_requests": frozenset(),
     "navigations": frozenset(),

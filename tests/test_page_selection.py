@@ -141,7 +141,41 @@ def test_events_on_an_excluded_page_leave_the_session_views(admin):
     assert con.sql("SELECT count(*) FROM js_errors").fetchall() == [(2,)]
 
 
+def test_sessions_list_domains_leave_out_events_on_an_excluded_page(tmp_path):
+    # One session: pv /admin/x and a JS error on admin.example.com (excluded), pv /home on
+    # shop.example.com, then pv /admin/y on admin.example.com again (excluded, after the kept
+    # start). Without rules the session has both domains.
+    from rumdata import event, write_jsonl
+
+    from rumq.ingest import ingest
+
+    day = "2026-11-02T"
+    admin_host = {"domain": "admin.example.com"}
+    ev = [event("page_view", at=day + "08:00:00", session=_SA, user=_UA, page="/admin/x", interaction=0,
+                extra_metadata=admin_host),
+          event("js_error", at=day + "08:00:05", session=_SA, user=_UA, page="/admin/x", interaction=0,
+                extra_metadata=admin_host, details={"type": "Error", "message": "boom"}),
+          event("page_view", at=day + "08:02:00", session=_SA, user=_UA, page="/home", interaction=1),
+          event("page_view", at=day + "08:05:00", session=_SA, user=_UA, page="/admin/y", interaction=2,
+                extra_metadata=admin_host)]
+    data = tmp_path / "data"
+    ingest(data, [str(write_jsonl(tmp_path / "e.jsonl", ev))])
+    [row], _ = run(data, "sessions/list")
+    assert row["domains"] == "admin.example.com,shop.example.com"
+    [row], _ = run(data, "sessions/list", domain="admin.example.com")
+    assert row["session_id"] == _SA
+
+    (data / "rumq.toml").write_text("[pages]\nexclude = ['^/admin/']\n")
+    [row], _ = run(data, "sessions/list")
+    # The session is its one kept page view, /home at 08:02: its domains are those of its kept events only.
+    assert (f"{row['start_time']:%H:%M}", row["duration_s"], row["domains"], row["js_errors"]) == (
+        "08:02", 0.0, "shop.example.com", 0)
+    assert run(data, "sessions/list", domain="admin.example.com")[0] == []
+    assert [r["session_id"] for r in run(data, "sessions/list", domain="shop.example.com")[0]] == [_SA]
+
+
 @pytest.mark.parametrize("name, params", [("sessions/summary", {}), ("sessions/list", {}),
+                                          ("sessions/list", {"domain": "shop.example.com"}),
                                           ("users/summary", {"period": "hour"})])
 def test_spark_leaves_out_the_same_events(spark, admin, name, params):
     from test_engine_spark import assert_engines_agree

@@ -19,7 +19,7 @@
 --   it. `rumq session ID` shows one session's events. Cookieless sessions are excluded unless
 --   include_cookieless is true; coverage is the share of the window's page views in cookie
 --   sessions. Under rumq.toml's [pages] exclude / include, the events recorded on a page left
---   out are no part of the session (start, duration, pages, errors; docs/analyses.md).
+--   out are no part of the session (start, duration, pages, errors, domains; docs/analyses.md).
 -- session_based: true
 -- params:
 --   - {name: js_error, type: bool, default: false, help: Only sessions with a JS error}
@@ -75,11 +75,7 @@ WITH top AS (
       -- An event whose domain is in the list: the same sessions as a test on the
       -- comma-joined domains column.
       AND ($domain = '' OR EXISTS (
-          SELECT 1 FROM (
-              SELECT session_id, cookieless, domain FROM events WHERE session_id IS NOT NULL
-              UNION ALL
-              SELECT 'page:' || source_file || ':' || source_line, true, domain
-              FROM events WHERE session_id IS NULL AND event_name = 'page_view') AS e
+          SELECT 1 FROM session_events AS e
           WHERE $domain <> '' AND e.session_id = s.session_id AND e.cookieless = s.cookieless
             AND list_contains(string_split(e.domain, ','), lower($domain))))
       AND ($page = '' OR EXISTS (
@@ -100,16 +96,14 @@ p AS (
     JOIN top ON top.session_id = v.session_id AND top.cookieless = v.cookieless AND v.event_time >= top.start_time
     GROUP BY v.session_id, v.cookieless
 ),
--- A page view without a session id is a session of its own, named as the views name it.
+-- The session's events as the session views count them (session_events: a page view without a
+-- session id is a session of its own; under [pages] rules, no event of a page left out).
 d AS (
     SELECT e.session_id, e.cookieless, string_agg(DISTINCT e.domain, ',' ORDER BY e.domain) AS domains
-    FROM (
-        SELECT session_id, cookieless, event_time, domain FROM events
-        WHERE session_id IS NOT NULL AND (NOT cookieless OR $include_cookieless)
-        UNION ALL
-        SELECT 'page:' || source_file || ':' || source_line, true, event_time, domain
-        FROM events WHERE session_id IS NULL AND event_name = 'page_view' AND $include_cookieless) AS e
+    FROM session_events AS e
     JOIN top ON top.session_id = e.session_id AND top.cookieless = e.cookieless AND e.event_time >= top.start_time
+    -- Implied by the join; said here, the cookie filter reaches the scan.
+    WHERE NOT e.cookieless OR $include_cookieless
     GROUP BY e.session_id, e.cookieless
 )
 SELECT top.session_id, top.user_id, top.start_time, top.duration_s, top.page_views, p.entry_page, p.exit_page,

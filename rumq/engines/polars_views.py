@@ -2,7 +2,7 @@
 
 Each view of docs/analyses.md (``page_views``, ``session_pages``,
 ``journey_steps``, ``transitions``, ``session_stats``,
-``session_page_stats``, ``sessions``, ``js_errors``, ``http_requests``,
+``session_page_stats``, ``sessions``, ``session_events``, ``js_errors``, ``http_requests``,
 ``navigations``, ``web_vitals``, ``resources``, ``cookie_coverage``, the
 tables ``events``, ``rumq_events``, ``ingest_totals``, and the table macro
 ``rumq_audience`` as ``Views.audience``) is written here from its written
@@ -437,6 +437,20 @@ class Views:
             "exit_page_raw", "bounced", "js_errors", "http_requests", "http_errors", "has_error", "browser_name",
             "os_name", "device_type", "country_code", "web_client_version",
         )
+
+    def _session_events(self) -> pl.LazyFrame:
+        """The events of sessions, each under its session's id: events with a session id, and
+        page views without one as sessions of their own (the pseudo id), as ``session_stats`` counts them."""
+        import polars as pl
+
+        cols = ["event_id", "event_time", "event_name", "user_id", "application_id", "page_id", "domain",
+                "source_file", "source_line"]
+        ev = self.rumq_events
+        with_id = ev.filter(_has_session()).select("session_id", "cookieless", *cols, "session_uuid", "session_text")
+        without = ev.filter((pl.col("event_name") == "page_view") & ~_has_session()).select(
+            _pseudo_session().alias("session_id"), pl.lit(True).alias("cookieless"), *cols, "session_uuid",
+            _pseudo_session().alias("session_text"))
+        return pl.concat([with_id, without], how="vertical")
 
     # -- event-level views ----------------------------------------------------------------
 
