@@ -1,7 +1,7 @@
 """Ingest benchmark: rumq ingest vs a plain DuckDB read_json -> Parquet conversion.
 
 Usage:
-    python bench/ingest.py [--events 2000000] [--out bench/out] [--repeat N] [--workers 1,2]
+    python bench/ingest.py [--events 2000000] [--out bench/out] [--repeat N] [--workers 1,2] [--files 4]
 
 Generates realistic RUM events as gzip JSON lines with ``rumq.generate``
 (cached under --out), then times, in the same run and on the same files:
@@ -55,6 +55,43 @@ def make_input(out: Path, events: int) -> list[Path]:
                  compresslevel=1, truth_path=d.with_name(d.name + ".truth.json"))
         marker.write_text("ok")
     return sorted(d.rglob("*.jsonl.gz"))
+
+
+def regroup(out: Path, events: int, files: list[Path], n: int) -> list[Path]:
+    """The same lines, in order, in ``n`` gzip files of about equal size (cached).
+
+    The generator writes a file per application and day (14 for a week of two
+    apps); issue 17's independent measurement read 1M events in 4 files. The
+    lines are cut where the running size passes the next n-th of the total, so
+    each file holds about as many events; each is one gzip member at the
+    generator's level 1.
+    """
+    import gzip
+
+    d = out / f"ingest-input-{events}-in-{n}"
+    marker = d.with_name(d.name + ".complete")
+    if not marker.exists():
+        shutil.rmtree(d, ignore_errors=True)
+        d.mkdir(parents=True)
+        total = 0
+        for f in files:
+            with gzip.open(f, "rb") as r:
+                while block := r.read(1 << 22):
+                    total += len(block)
+        done, k = 0, 0
+        w = gzip.open(d / "part-0.jsonl.gz", "wb", compresslevel=1)
+        for f in files:
+            with gzip.open(f, "rb") as r:
+                for line in r:
+                    if done >= total * (k + 1) / n and k < n - 1:
+                        w.close()
+                        k += 1
+                        w = gzip.open(d / f"part-{k}.jsonl.gz", "wb", compresslevel=1)
+                    w.write(line)
+                    done += len(line)
+        w.close()
+        marker.write_text("ok")
+    return sorted(d.glob("*.jsonl.gz"))
 
 
 BASELINE = """
@@ -213,6 +250,8 @@ def main() -> None:
     ap.add_argument("--events", type=int, default=2_000_000)
     ap.add_argument("--out", default="bench/out")
     ap.add_argument("--repeat", type=int, default=1)
+    ap.add_argument("--files", type=int, default=None,
+                    help="regroup the generated input into this many files (e.g. 4); default: as generated")
     ap.add_argument("--workers", default="2",
                     help="comma-separated worker process counts for rumq (RUMQ_INGEST_WORKERS), e.g. 1,2")
     args = ap.parse_args()
@@ -220,6 +259,10 @@ def main() -> None:
     out = Path(args.out)
     t0 = time.perf_counter()
     files = make_input(out, args.events)
+    if args.files is not None:
+        if args.files < 1:
+            raise SystemExit("--files must be at least 1")
+        files = regroup(out, args.events, files, args.files)
     size = sum(p.stat().st_size for p in files)
     n_events = None
     made = time.perf_counter() - t0
