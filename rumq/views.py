@@ -444,6 +444,8 @@ def view_sql(cfg: PageConfig | None = None) -> dict[str, str]:
 # GROUP BY puts NULLs in one group on every engine (a null-safe join key
 # would need IS NOT DISTINCT FROM in a FULL JOIN, which Trino handles
 # unevenly); each side has one row per k, so max() is that row's value.
+#: The table macro of the audience/* queries (``AUDIENCE_MACRO``).
+AUDIENCE = "rumq_audience"
 AUDIENCE_MACRO = """
 CREATE OR REPLACE MACRO rumq_audience(dim, include_cookieless) AS TABLE
 WITH s AS (
@@ -632,14 +634,15 @@ def views_for(con: Any, sql: str) -> set[str] | None:
 
 
 def views_for_relations(names: set[str]) -> set[str]:
-    """The analysis views needed by a statement that reads the tables ``names`` (``_relations``)."""
+    """The analysis views (and rumq_user_first_seen, rumq_audience, ingest_totals) needed by a statement
+    that reads the tables ``names`` (``_relations``)."""
     todo, seen = [n for n in names if n in DEPENDENCIES], set()
     while todo:
         name = todo.pop()
         if name not in seen:
             seen.add(name)
             todo += DEPENDENCIES[name]
-    return (seen & (set(VIEW_NAMES) | {USER_FIRST_SEEN})) | (set(names) & {INGEST_TOTALS})
+    return (seen & (set(VIEW_NAMES) | {USER_FIRST_SEEN, AUDIENCE})) | (set(names) & {INGEST_TOTALS})
 
 
 #: The one-row table of the manifest's ingest counts (``_ingest_totals``).
@@ -726,7 +729,7 @@ def create_views(
             ``rumq.pages.load_config(data_dir=data_dir)`` when omitted.
         data_dir: the dataset directory, where a ``rumq.toml`` may live.
         only: create just these views (``views_for(sql)``: what a statement
-            needs, ``ingest_totals`` included when it reads it); None creates
+            needs, ``ingest_totals`` and ``rumq_audience`` included when it reads them); None creates
             all. Creating a view binds it against the window's files, about 5 ms each.
         macros: create ``rumq_page(p)`` and ``rumq_url(u)`` (False when the
             statement does not name them: ``calls_macros``).
@@ -742,8 +745,9 @@ def create_views(
     for name, sql in view_sql(cfg).items():
         if only is None or name in only:
             con.execute(f"CREATE OR REPLACE VIEW {name} AS {sql}").fetchall()
-    # DuckDB binds a table macro's body when it is created: only with its views.
-    if only is None or DEPENDENCIES["rumq_audience"] <= only:
+    # Only for a statement that calls it: DuckDB binds a table macro's body when
+    # it is created (5 ms of users/retention's, which never calls it).
+    if only is None or AUDIENCE in only:
         con.execute(AUDIENCE_MACRO).fetchall()
     if only is None or USER_FIRST_SEEN in only:
         _user_first_seen(con, data_dir, cfg, statement if only is not None else None)

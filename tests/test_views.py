@@ -300,7 +300,8 @@ def test_views_for_names_what_a_statement_reads():
     # comma joins, subqueries, CTEs that shadow nothing, the audience macro
     assert views_for(c, "WITH x AS (SELECT 1) SELECT * FROM sessions s, x WHERE s.a IN (SELECT b FROM web_vitals)") == {
         "sessions", "session_stats", "session_page_stats", "web_vitals"}
-    assert views_for(c, "SELECT * FROM rumq_audience('os_name', false)") == {"session_stats", "cookie_coverage"}
+    assert views_for(c, "SELECT * FROM rumq_audience('os_name', false)") == {"session_stats", "cookie_coverage",
+                                                                           "rumq_audience"}
     assert views_for(c, "SELECT count(*) FROM events") == set()
     assert views_for(c, "SELEC nonsense") is None  # unknown: every view is created
 
