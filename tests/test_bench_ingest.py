@@ -8,17 +8,8 @@ about equal size, or the figures measure a different input.
 from __future__ import annotations
 
 import gzip
-import importlib.util
-from pathlib import Path
 
-
-def _bench():
-    path = Path(__file__).resolve().parent.parent / "bench" / "ingest.py"
-    spec = importlib.util.spec_from_file_location("bench_ingest", path)
-    assert spec is not None and spec.loader is not None
-    bench = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench)
-    return bench
+import benchmods
 
 
 def test_regroup_keeps_every_line_in_order_in_files_of_about_equal_size(tmp_path):
@@ -31,7 +22,7 @@ def test_regroup_keeps_every_line_in_order_in_files_of_about_equal_size(tmp_path
         f.write_bytes(gzip.compress(b"".join(part)))
         lines += part
         files.append(f)
-    out = _bench().regroup(tmp_path / "out", 500, files, 3)
+    out = benchmods.load("ingest").regroup(tmp_path / "out", 500, files, 3)
     assert [p.name for p in out] == ["part-0.jsonl.gz", "part-1.jsonl.gz", "part-2.jsonl.gz"]
     got = [gzip.decompress(p.read_bytes()).splitlines(keepends=True) for p in out]
     assert [line for part in got for line in part] == lines
@@ -39,5 +30,5 @@ def test_regroup_keeps_every_line_in_order_in_files_of_about_equal_size(tmp_path
     assert max(sizes) - min(sizes) <= 2 * max(map(len, lines)), sizes
     # Cached: a second call returns the same files without writing them again.
     before = [p.stat().st_mtime_ns for p in out]
-    assert _bench().regroup(tmp_path / "out", 500, files, 3) == out
+    assert benchmods.load("ingest").regroup(tmp_path / "out", 500, files, 3) == out
     assert [p.stat().st_mtime_ns for p in out] == before

@@ -7,18 +7,13 @@ be measured at all.
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
+import benchmods
 
 
 def test_every_builtin_has_a_hand_written_twin():
     from rumq.library import Library
 
-    path = Path(__file__).resolve().parent.parent / "bench" / "queries.py"
-    spec = importlib.util.spec_from_file_location("bench_queries", path)
-    assert spec is not None and spec.loader is not None
-    bench = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench)
+    bench = benchmods.load("queries")
     library = Library()
     builtins = {name for name in library.names() if library.get(name).builtin}
     assert len(builtins) >= 20

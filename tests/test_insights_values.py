@@ -156,6 +156,15 @@ def test_an_optional_group_that_can_match_nothing_is_refused():
     assert (e.value.line, e.value.column) == (2, q.split("\n")[1].index("(?<frac>") + 1)
 
 
+def test_a_parenthesis_in_a_class_with_a_posix_class_is_no_group(con):
+    # [[:alpha:](] is one class (a letter or '('): its '(' opens no group, so a is group 1 and b
+    # group 2. Sources: "abc", "7.5", "true", absent, "250", "2100": a is the first digit, b the
+    # digits after it ("" when there are none: b always takes part).
+    q = r"parse event_details.value /[[:alpha:](]*(?<a>\d)(?<b>\d*)/ | fields event_id, a, b | sort event_id asc"
+    assert rows(con, q) == [("c1", None, None), ("c2", "7", ""), ("c3", None, None), ("c4", None, None),
+                            ("c5", "2", "50"), ("v1", "2", "100")]
+
+
 @pytest.mark.parametrize(("sub", "empty"), [
     (r"\d+", False), (r"[a-z]{2,}", False), (r"[[:alpha:]]", False), (r"\pL+", False), (r"a|b", False),
     (r"\d*", True), (r"a|", True), (r"(?:ab)?", True), (r"\b", True), (r"^", True), (r"(?m)$", True),

@@ -489,53 +489,30 @@ class Compiler:
 
     def named_groups(self, pat: ast.Regex) -> tuple[str, dict[str, int], int]:
         """Convert (?<n>...) to RE2's (?P<n>...); return name -> group index."""
+        from rumq.insights.regex import syntax_at
+
         s = pat.pattern
         out: list[str] = []
         groups: dict[str, int] = {}
         n = 0
-        i = 0
-        in_class = False
-        while i < len(s):
-            c = s[i]
-            if c == "\\":
-                out.append(s[i : i + 2])
-                i += 2
+        last = 0  # s[last:] is not copied to out yet
+        for i in syntax_at(s):
+            if s[i] != "(":
                 continue
-            if in_class:
-                if c == "]":
-                    in_class = False
-                out.append(c)
-                i += 1
-                continue
-            if c == "[":
-                in_class = True
-                out.append(c)
-                # A ] right after [ or [^ is literal.
-                if s[i + 1 : i + 2] == "^":
-                    out.append("^")
-                    i += 1
-                if s[i + 1 : i + 2] == "]":
-                    out.append("]")
-                    i += 1
-                i += 1
-                continue
-            if c == "(":
-                m = re.match(r"\(\?P?<([A-Za-z_@][A-Za-z0-9_]*)>", s[i:])
-                if m:
-                    n += 1
-                    name = m.group(1)
-                    if name in groups:
-                        raise self.err(pat, f"the group name {name!r} is used twice")
-                    groups[name] = n
-                    # RE2 group names cannot hold '@' (`(?<@domain>...)`); values are read by
-                    # position, so a plain capturing group does.
-                    out.append("(")
-                    i += m.end()
-                    continue
-                if not s.startswith("(?", i):
-                    n += 1
-            out.append(c)
-            i += 1
+            m = re.match(r"\(\?P?<([A-Za-z_@][A-Za-z0-9_]*)>", s[i:])
+            if m:
+                n += 1
+                name = m.group(1)
+                if name in groups:
+                    raise self.err(pat, f"the group name {name!r} is used twice")
+                groups[name] = n
+                # RE2 group names cannot hold '@' (`(?<@domain>...)`); values are read by
+                # position, so a plain capturing group does.
+                out.append(s[last:i] + "(")
+                last = i + m.end()
+            elif not s.startswith("(?", i):
+                n += 1
+        out.append(s[last:])
         return "".join(out), groups, n
 
     def check_regex(self, rx: str, node: ast.Node) -> None:

@@ -17,6 +17,7 @@ zero-width assertions (``^ $ \\A \\z \\b \\B``) can tell apart.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 #: Characters before and after an empty stretch: none (start or end of the text), a word
@@ -43,12 +44,14 @@ class Group:
     optional: bool
 
 
-def groups(rx: str) -> dict[int, Group]:
-    """The capturing groups of ``rx`` by number."""
-    # Each open parenthesis: [start of its content, capturing index or None, has '|', parent].
-    stack: list[list] = [[0, None, False, None]]  # the whole regex
-    closed: list[tuple[list, int, int]] = []  # (frame, end of content, minimum repetitions)
-    n = 0
+def syntax_at(rx: str) -> Iterator[int]:
+    """The positions in ``rx`` (RE2) of characters that are regex syntax, in order.
+
+    Every character outside a character class and not escaped: an escape
+    (``\\x``) and a class (``[...]``, with a literal ``]`` first and POSIX
+    classes such as ``[:alpha:]`` inside) yield nothing, so a ``(`` among
+    them is not taken for a group.
+    """
     i = 0
     in_class = False
     while i < len(rx):
@@ -73,26 +76,38 @@ def groups(rx: str) -> dict[int, Group]:
             if rx[i : i + 1] == "]":  # a ] first in a class is literal
                 i += 1
             continue
+        yield i
+        i += 1
+
+
+def groups(rx: str) -> dict[int, Group]:
+    """The capturing groups of ``rx`` by number."""
+    # Each open parenthesis: [start of its content, capturing index or None, has '|', parent].
+    stack: list[list] = [[0, None, False, None]]  # the whole regex
+    closed: list[tuple[list, int, int]] = []  # (frame, end of content, minimum repetitions)
+    n = 0
+    skip = 0  # the flags of a (?...) are not syntax of their own
+    for i in syntax_at(rx):
+        if i < skip:
+            continue
+        c = rx[i]
         if c == "(":
             if rx.startswith("(?", i):
                 m = re.match(r"\(\?[A-Za-z-]*\)", rx[i:])
                 if m:  # (?i): flags for the rest of the group, not a group
-                    i += m.end()
+                    skip = i + m.end()
                     continue
                 close = rx.index(":", i) if ":" in rx[i:] else i + 1
                 stack.append([close + 1, None, False, stack[-1]])
-                i = close + 1
+                skip = close + 1
                 continue
             n += 1
             stack.append([i + 1, n, False, stack[-1]])
-            i += 1
-            continue
-        if c == "|":
+        elif c == "|":
             stack[-1][2] = True
         elif c == ")" and len(stack) > 1:
             frame = stack.pop()
             closed.append((frame, i, _min_repeat(rx, i + 1)))
-        i += 1
     zero_min = {id(f) for f, _, rep in closed if rep == 0}
     out: dict[int, Group] = {}
     for frame, end, _ in closed:
