@@ -175,7 +175,6 @@ def test_sessions_list_domains_leave_out_events_on_an_excluded_page(tmp_path):
 
 
 @pytest.mark.parametrize("name, params", [("sessions/summary", {}), ("sessions/list", {}),
-                                          ("sessions/list", {"domain": "shop.example.com"}),
                                           ("users/summary", {"period": "hour"})])
 def test_spark_leaves_out_the_same_events(spark, admin, name, params):
     from test_engine_spark import assert_engines_agree
