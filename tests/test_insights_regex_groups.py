@@ -100,3 +100,33 @@ def test_named_groups_match_pythons(con, rx, texts):
         m = pattern.search(t)
         want.append((f"{i:02d}", *(m.group(n) if m else None for n in names)))
     assert got == want, (re2, texts)
+
+
+#: Pieces of regex syntax, valid and not, for texts no grammar would write.
+PIECES = ["(", ")", "(?<a>", "(?<b>", "(?P<c>", "(?:", "(?i)", "(?i:", "[", "]", "[^", "[:alpha:]", "\\", "\\d",
+          "\\(", "|", "*", "+", "?", "{1,2}", "{", "}", "a", "1", ".", "^", "$", " ", "-", "(?<@d>"]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(pieces=st.lists(st.sampled_from(PIECES), min_size=1, max_size=9))
+def test_any_regex_is_answered_or_refused_by_name(con, pieces):
+    # '(?<c>?)' once passed as '(?)', an empty flag group, and lost its only group: KeyError.
+    from rumq.errors import QueryExecutionError, RumqError
+
+    con.execute("DELETE FROM events")
+    # Messages are JSON, as every stored one is: a field the regex does not define is read from it.
+    con.executemany("INSERT INTO events (message, event_id) VALUES (?, ?)",
+                    [('{"a": "ab1 (x)", "b": 2}', "1"), ("{}", "2")])
+    try:
+        insights.run(con, f"parse @message /{''.join(pieces)}/ | fields a, b, c").iter_rows()
+    except QueryExecutionError as e:  # DuckDB failed on compiled SQL: rumq's fault, never the user's
+        raise AssertionError(f"{''.join(pieces)!r}: {e}") from None
+    except RumqError:
+        pass
+
+
+def test_a_named_group_that_starts_with_a_quantifier_is_a_syntax_error():
+    from rumq.errors import QuerySyntaxError
+
+    with pytest.raises(QuerySyntaxError, match="no argument for repetition operator"):
+        insights.compile("parse @message /|(?<c>?)/ | fields c")

@@ -444,6 +444,9 @@ class Compiler:
             rx, groups, ngroups = self.named_groups(cmd.pattern)
             if not groups:
                 raise self.err(cmd.pattern, "a regex 'parse' needs named groups such as (?<name>...)")
+            # The regex as written, with names RE2 accepts: a group made plain could read
+            # differently ('(?<c>?)' is invalid, its plain '(?)' an empty flag group).
+            self.check_regex(self.named_groups(cmd.pattern, names=True)[0], cmd.pattern)
         self.check_regex(rx, cmd.pattern)
         p = self.param(rx)
         col = self.newcol("_p")
@@ -487,8 +490,12 @@ class Compiler:
                          "the optional part", unsupported=True)
         return out
 
-    def named_groups(self, pat: ast.Regex) -> tuple[str, dict[str, int], int]:
-        """Convert (?<n>...) to RE2's (?P<n>...); return name -> group index."""
+    def named_groups(self, pat: ast.Regex, *, names: bool = False) -> tuple[str, dict[str, int], int]:
+        """The regex with each named group made plain, name -> group index, and the number of groups.
+
+        ``names``: each named group becomes ``(?P<gN>`` instead (N its index), a name RE2
+        accepts whatever the query named it (``@domain`` is not).
+        """
         from rumq.insights.regex import syntax_at
 
         s = pat.pattern
@@ -508,7 +515,7 @@ class Compiler:
                 groups[name] = n
                 # RE2 group names cannot hold '@' (`(?<@domain>...)`); values are read by
                 # position, so a plain capturing group does.
-                out.append(s[last:i] + "(")
+                out.append(s[last:i] + (f"(?P<g{n}>" if names else "("))
                 last = i + m.end()
             elif not s.startswith("(?", i):
                 n += 1
