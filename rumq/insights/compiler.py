@@ -441,12 +441,12 @@ class Compiler:
             groups = {a: i + 1 for i, a in enumerate(cmd.aliases)}
             ngroups = len(cmd.aliases)
         else:
-            rx, groups, ngroups = self.named_groups(cmd.pattern)
+            rx, written, groups, ngroups = self.named_groups(cmd.pattern)
             if not groups:
                 raise self.err(cmd.pattern, "a regex 'parse' needs named groups such as (?<name>...)")
-            # The regex as written, with names RE2 accepts: a group made plain could read
-            # differently ('(?<c>?)' is invalid, its plain '(?)' an empty flag group).
-            self.check_regex(self.named_groups(cmd.pattern, names=True)[0], cmd.pattern)
+            # The regex as written is checked too: a group made plain could read differently
+            # ('(?<c>?)' is invalid, its plain '(?)' an empty flag group).
+            self.check_regex(written, cmd.pattern)
         self.check_regex(rx, cmd.pattern)
         p = self.param(rx)
         col = self.newcol("_p")
@@ -490,16 +490,15 @@ class Compiler:
                          "the optional part", unsupported=True)
         return out
 
-    def named_groups(self, pat: ast.Regex, *, names: bool = False) -> tuple[str, dict[str, int], int]:
-        """The regex with each named group made plain, name -> group index, and the number of groups.
-
-        ``names``: each named group becomes ``(?P<gN>`` instead (N its index), a name RE2
-        accepts whatever the query named it (``@domain`` is not).
-        """
+    def named_groups(self, pat: ast.Regex) -> tuple[str, str, dict[str, int], int]:
+        """The regex with each named group made plain; the same as written, each named group as
+        ``(?P<gN>`` (N its index: a name RE2 accepts, as ``@domain`` is not); name -> group
+        index; and the number of groups."""
         from rumq.insights.regex import syntax_at
 
         s = pat.pattern
         out: list[str] = []
+        written: list[str] = []
         groups: dict[str, int] = {}
         n = 0
         last = 0  # s[last:] is not copied to out yet
@@ -515,12 +514,14 @@ class Compiler:
                 groups[name] = n
                 # RE2 group names cannot hold '@' (`(?<@domain>...)`); values are read by
                 # position, so a plain capturing group does.
-                out.append(s[last:i] + (f"(?P<g{n}>" if names else "("))
+                out.append(s[last:i] + "(")
+                written.append(s[last:i] + f"(?P<g{n}>")
                 last = i + m.end()
             elif not s.startswith("(?", i):
                 n += 1
         out.append(s[last:])
-        return "".join(out), groups, n
+        written.append(s[last:])
+        return "".join(out), "".join(written), groups, n
 
     def check_regex(self, rx: str, node: ast.Node) -> None:
         import duckdb
