@@ -21,7 +21,9 @@ reported, and the two JSON results are compared (same rows by position,
 floats to 1e-9, timestamps as instants): the ``same`` column. ``--before`` adds a third process to the alternation: another
 installation's ``rumq`` script (e.g. the main checkout's), to show a change
 side by side. Timings depend on the machine (and on its load: say so next to a
-figure). Use ``--events 5000000`` for the issue's bar.
+figure). Use ``--events 5000000`` for the issue's bar. rumq's bytecode is
+compiled first (``compileall``), as an installation has it; a ``--before``
+installation must have its own current (``make install`` compiles it).
 """
 
 from __future__ import annotations
@@ -114,6 +116,10 @@ def main() -> None:
     manifest = {k: sum(int(i.get(k) or 0) for i in state["ingests"]) for k in ("read", "duplicates", "rejected")}
     rumq = str(Path(sys.executable).parent / "rumq")
     py = sys.executable
+    # An installed rumq has current bytecode (pip compiles it, as does `make install`). A checkout
+    # changed since then, under PYTHONDONTWRITEBYTECODE, would compile each changed module from
+    # source in every process (5 ms for views.py alone): that is not what a user waits for.
+    subprocess.run([py, "-m", "compileall", "-q", str(HERE.parent / "rumq")], check=True)
     print(f"dataset: {data} - {len(files)} files, target {args.events:,} events; {os.cpu_count()} cores; "
           f"best of {args.repeat}, whole processes alternating", flush=True)
 

@@ -30,8 +30,10 @@
 --   - {name: coverage, type: DOUBLE, meaning: "Share of the window's page views in cookie sessions"}
 -- ---
 WITH act AS (
-    SELECT DISTINCT user_id, date_trunc($period, start_time) AS p, start_time
+    -- A user's periods, each with its first session start (members need the user's first).
+    SELECT user_id, date_trunc($period, start_time) AS p, min(start_time) AS start_time
     FROM session_stats WHERE NOT cookieless
+    GROUP BY user_id, date_trunc($period, start_time)
 ),
 members AS (
     SELECT w.user_id, date_trunc($period, w.start_time) AS cohort
