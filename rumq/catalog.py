@@ -99,7 +99,9 @@ def new_connection(database: str = ":memory:") -> duckdb.DuckDBPyConnection:
     except duckdb.InvalidInputException:
         pass
     con.execute(SETTINGS_SQL).fetchall()
-    return con
+    from rumq.interrupt import track
+
+    return track(con)  # Ctrl-C stops its statements at once (rumq.interrupt)
 
 
 #: The last committed state read, by dataset: (state file identity, State). A

@@ -136,9 +136,12 @@ def cli(ctx: click.Context, data_dir: str) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point: run the CLI, mapping errors to exit codes."""
+    from rumq.interrupt import ctrl_c_interrupts
+
     try:
         # With standalone_mode=False, click returns (not raises) the code of ctx.exit().
-        code = cli.main(args=argv, prog_name="rumq", standalone_mode=False)
+        with ctrl_c_interrupts():  # Ctrl-C stops a running DuckDB statement at once
+            code = cli.main(args=argv, prog_name="rumq", standalone_mode=False)
         if isinstance(code, int) and code:
             sys.exit(code)
     except click.exceptions.Exit as e:
