@@ -1,11 +1,11 @@
 """Ctrl-C stops a running DuckDB statement at once.
 
 DuckDB's Python client looks for a pending SIGINT only between some units of
-its work: during a long aggregate it may not look for minutes (measured: a
-``sum`` over a self-join of 1M events, or over ``range(10^11)``, ran on 20 s
-after SIGINT, in rumq and in a plain DuckDB process alike), and Python runs
-its own SIGINT handler only once DuckDB returns. ``connection.interrupt()``
-from another thread stops the statement at once.
+its work: during a long join it may not look for minutes (measured: a ``sum``
+over an inequality self-join of 1M events, or of two 10M-row ranges, ran on
+for 20 s and more after SIGINT, in rumq and in a plain DuckDB process alike),
+and Python runs its own SIGINT handler only once DuckDB returns.
+``connection.interrupt()`` from another thread stops the statement at once.
 
 So while ``ctrl_c_interrupts()`` is active (the CLI's commands), the C-level
 signal handler's wake-up byte (``signal.set_wakeup_fd``) reaches a watcher
