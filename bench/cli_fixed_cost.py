@@ -122,37 +122,35 @@ def main() -> None:
     py = sys.executable
     # An installed rumq has current bytecode (pip compiles it, as does `make install`). A checkout
     # changed since then, under PYTHONDONTWRITEBYTECODE, would compile each changed module from
-    # source in every process (5 ms for views.py alone): that is not what a user waits for.
+    # source in every process (3-6 ms for views.py alone): that is not what a user waits for.
     subprocess.run([py, "-m", "compileall", "-q", str(HERE.parent / "rumq")], check=True)
     print(f"dataset: {data} - {len(files)} files, target {args.events:,} events; {os.cpu_count()} cores; "
           f"best of {args.repeat}, whole processes alternating", flush=True)
 
     outputs: list[bytes] = []
-    pairs: list[float] = []  # rumq / plain of each round, for the last best()
 
-    def best(*cmds: list[str]) -> list[float]:
-        times = [math.inf] * len(cmds)
+    def best(*cmds: list[str]) -> tuple[list[float], float]:
+        """The best time of each command, and the median over the rounds of the first's over the second's."""
         outputs[:] = [b""] * len(cmds)
-        pairs.clear()
+        rounds = []
         for _ in range(args.repeat):
-            took_round = []
+            took = []
             for i, cmd in enumerate(cmds):
-                took, outputs[i] = _time(cmd)
-                times[i] = min(times[i], took)
-                took_round.append(took)
-            if len(took_round) > 1:
-                pairs.append(took_round[0] / took_round[1])
-        return times
+                t, outputs[i] = _time(cmd)
+                took.append(t)
+            rounds.append(took)
+        paired = statistics.median(r[0] / r[1] for r in rounds) if len(cmds) > 1 else math.nan
+        return [min(col) for col in zip(*rounds, strict=True)], paired
 
     others = [args.before] if args.before else []
 
     def ms(t: float) -> str:
         return f"{t * 1000:.0f} ms"
 
-    helps = best([rumq, "--help"], *[[b, "--help"] for b in others])
+    helps, _ = best([rumq, "--help"], *[[b, "--help"] for b in others])
     empty = ["--data", str(data), "run", "sessions/summary", "--since", "2000-01-01",
              "--until", "2000-01-02", "--format", "json"]
-    fixed = best([rumq, *empty], [py, "-c", PLAIN_EMPTY], *[[b, *empty] for b in others])
+    fixed, _ = best([rumq, *empty], [py, "-c", PLAIN_EMPTY], *[[b, *empty] for b in others])
     before = f"; before: {ms(helps[1])}" if others else ""
     print(f"rumq --help: {ms(helps[0])} (target < 150 ms){before}")
     before = f"; before: {ms(fixed[2])}" if others else ""
@@ -169,8 +167,7 @@ def main() -> None:
         for k, v in PARAMS.get(name, {}).items():
             ours += ["-p", f"{k}={v}"]
         plain = [py, "-c", PLAIN, json.dumps(files), sql, json.dumps(params)]
-        t = best([rumq, *ours], plain, *[[b, *ours] for b in others])
-        paired = statistics.median(pairs)
+        t, paired = best([rumq, *ours], plain, *[[b, *ours] for b in others])
         worst, worst_paired = max(worst, t[0] / t[1]), max(worst_paired, paired)
         print(f"{name:28} {t[0]:8.3f} {t[1]:8.3f} {t[0] / t[1]:6.2f} {paired:6.2f}"
               + (f" {t[2]:9.3f}" if others else "") + f"  {same(outputs[0], outputs[1])}", flush=True)
