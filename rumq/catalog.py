@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import re
+import weakref
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
@@ -299,6 +300,41 @@ READ_ONLY_HINT = (
 )
 
 
+#: Connections made read-only by ``restrict``: nothing of theirs outlives the process.
+_READ_ONLY: weakref.WeakSet = weakref.WeakSet()
+#: Set by the ``rumq`` script for a command that ends the process with ``os._exit``
+#: (``rumq.cli.QUICK_EXIT``): ``release`` leaves read-only connections to the exit.
+_PROCESS_ENDS = False
+
+
+def process_ends_after_command() -> None:
+    """Tell ``release`` that the process ends after this command (the ``rumq`` script only)."""
+    global _PROCESS_ENDS
+    _PROCESS_ENDS = True
+
+
+def release(con: duckdb.DuckDBPyConnection) -> None:
+    """Close ``con``, unless it only read and the process ends right after the command.
+
+    Closing frees what the query allocated: 20-25 ms after one built-in query
+    at 5M events on a 2-core VM, which the process's exit frees anyway. An
+    unrestricted connection (``allow_writes``) is always closed. What DuckDB
+    may have spilled goes with ``remove_spill_directory`` at the exit.
+    """
+    if _PROCESS_ENDS and con in _READ_ONLY:
+        return
+    con.close()
+
+
+def remove_spill_directory() -> None:
+    """Remove this process's spill directory, if a query spilled (before an exit without closing)."""
+    path = spill_directory()
+    if os.path.isdir(path):
+        import shutil
+
+        shutil.rmtree(path, ignore_errors=True)
+
+
 def restrict(con: duckdb.DuckDBPyConnection, files: Sequence[str]) -> None:
     """Make ``con`` read-only: only ``files`` readable, configuration locked.
 
@@ -314,6 +350,7 @@ def restrict(con: duckdb.DuckDBPyConnection, files: Sequence[str]) -> None:
     con.execute("SET allowed_directories = []; SET autoinstall_known_extensions = false; "
                 "SET autoload_known_extensions = false; SET enable_external_access = false; "
                 "SET lock_configuration = true").fetchall()
+    _READ_ONLY.add(con)
 
 
 def check_read_only(con: duckdb.DuckDBPyConnection, sql: str, *, what: str = "SQL") -> None:
@@ -394,7 +431,7 @@ def applications(data_dir: str | os.PathLike[str]) -> list[tuple[str, str | None
             "WHERE application_id IS NOT NULL GROUP BY 1 ORDER BY count(*) DESC, 1"
         ).fetchall()
     finally:
-        con.close()
+        release(con)
 
 
 def resolve_app(data_dir: str | os.PathLike[str], app: str | None) -> str | None:
@@ -418,7 +455,7 @@ def resolve_app(data_dir: str | os.PathLike[str], app: str | None) -> str | None
         if con.execute("SELECT 1 FROM events WHERE application_id = ? LIMIT 1", [app]).fetchall():
             return app
     finally:
-        con.close()
+        release(con)
     apps = applications(data_dir)
     if not apps:
         return app

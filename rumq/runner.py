@@ -285,7 +285,7 @@ def run_query(
             _say_if_empty(con, data_dir, w, app, say)
             _say_page_selection(con, data_dir, say)
         finally:
-            con.close()
+            _release(con)
     warning = coverage_warning(query, df, values)
     if warning:
         say("warning: " + warning)
@@ -314,7 +314,7 @@ def _stratum_runner(data_dir: str | os.PathLike[str], query: Query, values: Mapp
         try:
             return execute(con, sql, bound, what=f"query '{query.name}'", read_only=not writes)
         finally:
-            con.close()
+            _release(con)
 
     return run
 
@@ -367,6 +367,13 @@ def polars_views(
 
     w = window(since, until, now)
     return Views(data_dir, since=w.since, until=w.until, app=catalog.resolve_app(data_dir, app))
+
+
+def _release(con: duckdb.DuckDBPyConnection) -> None:
+    """``rumq.catalog.release``: closed, or left to the exit of the ``rumq`` script."""
+    from rumq.catalog import release
+
+    release(con)
 
 
 def _catalog(
@@ -490,13 +497,13 @@ def run_sql(
         except QueryExecutionError as e:
             if not (partial and "Catalog Error" in str(e)):
                 raise
-            con.close()
+            _release(con)
             con = _catalog(data_dir, w, app, allow_writes=writes)
             df = execute(con, sql, params, limit=limit, what="SQL", read_only=True, rows=rows)
         _say_if_empty(con, data_dir, w, app, notify or _quiet)
         return df
     finally:
-        con.close()
+        _release(con)
 
 
 #: SQL that lists the catalog (or names a table in a string) sees every view.
@@ -561,7 +568,7 @@ def _run_insights_text(
             df = insights.execute(con, compiled)
         _say_if_empty(con, data_dir, w, app, notify)
     finally:
-        con.close()
+        _release(con)
     if rows:  # text output: whole numbers print as integers (404, not 404.0)
         from rumq.insights.values import print_form
 

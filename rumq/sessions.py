@@ -94,6 +94,12 @@ def _connect(data_dir: str | os.PathLike[str]) -> duckdb.DuckDBPyConnection:
     return catalog.connect(data_dir, views=False)
 
 
+def _release(con: duckdb.DuckDBPyConnection) -> None:
+    from rumq import catalog
+
+    catalog.release(con)  # closed, or left to the rumq script's exit
+
+
 def _kept(data_dir: str | os.PathLike[str]) -> str:
     """`` AND <predicate>`` on the events the session views count under rumq.toml's ``[pages]``
     exclude / include (``rumq.views.on_kept_pages``): none of an excluded page's events."""
@@ -174,7 +180,7 @@ def session_detail(data_dir: str | os.PathLike[str], session: str) -> SessionDet
                 params={"sid": sid, "cookieless": summary["cookieless"]}).pl()
             parts.append(SessionDetail(summary, events))
     finally:
-        con.close()
+        _release(con)
     if not parts:
         raise UnknownIdError(
             f"the session {sid} has only events on pages that rumq.toml's [pages] exclude / include leaves out",
@@ -228,7 +234,7 @@ def user_sessions(data_dir: str | os.PathLike[str], user: str) -> tuple[str, pl.
             FROM k GROUP BY session_id
             ORDER BY start, session_id""", params={"uid": uid}).pl()
     finally:
-        con.close()
+        _release(con)
     return uid, df
 
 

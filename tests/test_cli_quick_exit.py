@@ -7,6 +7,7 @@ Each case runs the real entry point in a child process, as the ``rumq`` script d
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -78,3 +79,34 @@ def test_a_reader_that_goes_away_is_no_error(data):
     err = p.stderr.read()
     assert p.wait(timeout=120) == 0, err
     assert "Traceback" not in err and "Exception ignored" not in err, err
+
+
+def test_what_duckdb_spilled_goes_with_the_exit(data, tmp_path):
+    # The connections are left open (rumq.catalog.release), so DuckDB does not remove its
+    # temporary directory itself: the quick exit does (here one made to look spilled).
+    before = ("import os, tempfile\n"
+              "d = os.path.join(tempfile.gettempdir(), f'rumq-spill-{os.getpid()}')\n"
+              "os.makedirs(d); open(os.path.join(d, 'duckdb_temp_block-1.block'), 'wb').write(b'x' * 4096)")
+    env = {**os.environ, "TMPDIR": str(tmp_path)}
+    p = _rumq("--data", str(data), "run", "errors/top_js", "--format", "csv", before=before, env=env)
+    assert p.returncode == 0, p.stderr
+    assert not [f for f in tmp_path.iterdir() if f.name.startswith("rumq-spill-")]
+
+
+def test_release_leaves_only_read_only_connections_open(data, monkeypatch):
+    from rumq import catalog
+
+    monkeypatch.setattr(catalog, "_PROCESS_ENDS", True)
+    read = catalog.connect(data)
+    catalog.release(read)
+    assert read.execute("SELECT count(*) FROM events").fetchone()[0] > 0  # still open: the exit frees it
+    read.close()
+    writes = catalog.connect(data, allow_writes=True)
+    catalog.release(writes)
+    with pytest.raises(Exception, match="(?i)closed"):
+        writes.execute("SELECT 1")
+    monkeypatch.setattr(catalog, "_PROCESS_ENDS", False)
+    read = catalog.connect(data)
+    catalog.release(read)
+    with pytest.raises(Exception, match="(?i)closed"):
+        read.execute("SELECT 1")
