@@ -39,6 +39,9 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from rumq.library_index import sha256 as _sha256
+from rumq.library_index import text_hash
+
 if TYPE_CHECKING:  # pragma: no cover
     from rumq.library import Query
 
@@ -226,19 +229,6 @@ def renderer_files() -> list[Path]:
     return sorted(files)
 
 
-def _sha256(data: bytes = b"") -> Any:
-    """A sha256 hasher; Python's own module when there is one: hashlib's OpenSSL import costs 2 to 6 ms,
-    measured against the 85 ms of CPU of a whole listing."""
-    try:
-        from _sha256 import sha256  # Python 3.11
-    except ImportError:
-        try:
-            from _sha2 import sha256  # 3.12+
-        except ImportError:
-            from hashlib import sha256
-    return sha256(data)
-
-
 @functools.cache
 def renderer_fingerprint() -> str:
     """A hash of the size and modification time of ``renderer_files()``: a new rumq (or an edit to
@@ -251,11 +241,6 @@ def renderer_fingerprint() -> str:
         except OSError:
             h.update(f"{f.parent.name}/{f.name}:absent\n".encode())
     return h.hexdigest()
-
-
-def text_hash(text: str) -> str:
-    """The sha256 of a query file's text, as the manifest records it."""
-    return _sha256(text.encode("utf-8")).hexdigest()
 
 
 def cache_dir(env: Mapping[str, str] | None = None) -> Path:
