@@ -26,6 +26,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from rumq import runner
+from rumq.interrupt import interruptible
 from rumq.library import Library, Listing, Query
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -74,6 +75,7 @@ class Dataset:
     def __repr__(self) -> str:
         return f"Dataset({self.path!r})"
 
+    @interruptible
     def run(
         self,
         name: str,
@@ -116,6 +118,7 @@ class Dataset:
             estimate=estimate,
         )
 
+    @interruptible
     def session(self, session_id: str) -> SessionDetail:
         """One session by id or unique id prefix (``rumq session ID``).
 
@@ -133,6 +136,7 @@ class Dataset:
 
         return session_detail(self.path, session_id)
 
+    @interruptible
     def user(self, user_id: str) -> pl.DataFrame:
         """One user's sessions, oldest first, by user id or unique prefix (``rumq user ID``).
 
@@ -146,6 +150,7 @@ class Dataset:
 
         return user_sessions(self.path, user_id)[1]
 
+    @interruptible
     def sessions(
         self, since: TimeArg = None, until: TimeArg = None, app: str | None = None, **filters: Any
     ) -> pl.DataFrame:
@@ -157,6 +162,7 @@ class Dataset:
         """
         return self.run("sessions/list", since=since, until=until, app=app, **filters)
 
+    @interruptible
     def retention_triangle(
         self,
         period: str = "week",
@@ -182,6 +188,7 @@ class Dataset:
         return retention_triangle(self.run("users/retention", since=since, until=until, app=app, period=period),
                                   value)
 
+    @interruptible
     def sql(
         self,
         text: str,
@@ -207,6 +214,7 @@ class Dataset:
             allow_writes=writes, notify=self.notify,
         )
 
+    @interruptible
     def insights(
         self,
         text: str,

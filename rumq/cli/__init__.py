@@ -17,6 +17,7 @@ import click
 
 from rumq import __version__
 from rumq.errors import ExitCode, RumqError, file_access_error
+from rumq.interrupt import caused_by_interrupt
 
 #: command name -> "module:attribute" (module relative to rumq.cli)
 COMMANDS: dict[str, str] = {
@@ -61,7 +62,7 @@ class LazyGroup(click.Group):
         try:
             return super().invoke(ctx)
         except RumqError as e:
-            if _interrupted(e):
+            if caused_by_interrupt(e):
                 raise KeyboardInterrupt from None
             click.echo(f"error: {e}", err=True)
             ctx.exit(int(e.exit_code))
@@ -76,7 +77,7 @@ class LazyGroup(click.Group):
             click.echo(f"error: {err}", err=True)
             ctx.exit(int(err.exit_code))
         except Exception as e:
-            if _interrupted(e):
+            if caused_by_interrupt(e):
                 raise KeyboardInterrupt from None
             # DuckDB failing where rumq did not expect it (out of memory, disk
             # full): a message, not a traceback; the dataset is as it was.
@@ -235,28 +236,6 @@ def _main(argv: list[str] | None) -> None:
         click.echo("Interrupted.", err=True)
         sys.exit(ExitCode.INTERRUPTED)
     sys.exit(ExitCode.OK)
-
-
-def _interrupted(e: BaseException) -> bool:
-    """Whether ``e`` is (or was raised while handling) a Ctrl-C.
-
-    DuckDB answers SIGINT during a query with its own error (``RuntimeError:
-    Query interrupted``, or ``duckdb.InterruptException``), which rumq may have
-    wrapped in a ``RumqError``; the user asked to stop, so it is no failure.
-    """
-    duckdb = sys.modules.get("duckdb")
-    seen: set[int] = set()
-    cur: BaseException | None = e
-    while cur is not None and id(cur) not in seen:
-        seen.add(id(cur))
-        if isinstance(cur, KeyboardInterrupt):
-            return True
-        if isinstance(cur, RuntimeError) and str(cur) == "Query interrupted":
-            return True
-        if duckdb is not None and isinstance(cur, getattr(duckdb, "InterruptException", ())):
-            return True
-        cur = cur.__cause__ or cur.__context__
-    return False
 
 
 def data_dir_of(ctx: click.Context) -> str:
