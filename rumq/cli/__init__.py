@@ -38,8 +38,8 @@ COMMANDS: dict[str, str] = {
     "user": "session_cmd:user",
 }
 
-#: Commands that only read (and close their DuckDB connections before they
-#: return): the console script ends them without the interpreter's teardown.
+#: Commands that only read: the console script ends them without the interpreter's
+#: teardown, their read-only DuckDB connections left to the exit (``main``).
 QUICK_EXIT = frozenset({"queries", "run", "sql", "insights", "session", "user"})
 
 
