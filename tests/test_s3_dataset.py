@@ -100,6 +100,10 @@ def test_every_command_on_a_bucket_answers_as_on_local_disk(s3, tmp_path):
         assert code == 0, err
     for q in QUERIES:
         assert _json(["--data", remote, *q, "-f", "json"]) == _json(["--data", local, *q, "-f", "json"]), q
+    for q in (QUERIES[0], QUERIES[-2]):  # the rumq script itself, which ends without closing (rumq.cli.main)
+        p = subprocess.run([*RUMQ, "--data", remote, *q, "-f", "json"], capture_output=True, text=True, timeout=120)
+        assert p.returncode == 0, p.stderr
+        assert json.loads(p.stdout) == _json(["--data", local, *q, "-f", "json"]), q
     info_l, info_r = (_json(["--data", d, "info", "-f", "json"]) for d in (local, remote))
     assert info_r.pop("dataset") == f"s3://{bucket}/rumq" and info_l.pop("dataset") == local
     assert info_r == info_l
