@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import sys
 import warnings
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
@@ -42,9 +43,16 @@ class RumqWarning(UserWarning):
     """A notice from rumq: low cookie coverage, a query overriding a built-in."""
 
 
+#: rumq's own files: a warning points at the first frame outside them (the user's cell or script).
+_PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
 def _warn(message: str) -> None:
     text = message.removeprefix("warning: ").removeprefix("notice: ")
-    warnings.warn(text, RumqWarning, stacklevel=4)
+    level, frame = 1, sys._getframe(0)  # stacklevel 1 is this function
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE):
+        frame, level = frame.f_back, level + 1
+    warnings.warn(text, RumqWarning, stacklevel=level)
 
 
 class Dataset:

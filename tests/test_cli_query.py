@@ -283,8 +283,9 @@ def test_api_errors(data, lib):
 
 def test_api_coverage_warning(data, lib):
     ds = rumq.open(str(data), queries=[str(lib)])
-    with pytest.warns(RumqWarning, match="only 50% of the page views"):
+    with pytest.warns(RumqWarning, match="only 50% of the page views") as caught:
         ds.run("test/coverage")
+    assert caught[0].filename == __file__  # the caller's line, not rumq's
     seen: list[str] = []
     ds = rumq.Dataset(str(data), queries=[str(lib)], notify=seen.append)
     with warnings.catch_warnings():

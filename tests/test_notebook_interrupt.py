@@ -60,8 +60,9 @@ def test_a_wakeup_fd_in_use_is_left_alone():
 
     if threading.current_thread() is not threading.main_thread():
         pytest.skip("signals are the main thread's")
-    if signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
-        pytest.skip("the test runner has its own SIGINT handler")
+    # Python's own handler, as in a console script or a running cell (SparkContext installs its
+    # own handler when a Spark test ran before this one).
+    handler = signal.signal(signal.SIGINT, signal.default_int_handler)
     reader, writer = socket.socketpair()
     writer.setblocking(False)
     previous = signal.set_wakeup_fd(writer.fileno())
@@ -79,5 +80,6 @@ def test_a_wakeup_fd_in_use_is_left_alone():
         assert signal.set_wakeup_fd(-1) == -1
     finally:
         signal.set_wakeup_fd(previous)
+        signal.signal(signal.SIGINT, handler)
         reader.close()
         writer.close()
