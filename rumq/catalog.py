@@ -316,7 +316,7 @@ def process_ends_after_command() -> None:
 def release(con: duckdb.DuckDBPyConnection) -> None:
     """Close ``con``, unless it only read and the process ends right after the command.
 
-    Closing frees what the query allocated: 20-25 ms after one built-in query
+    Closing frees what the query allocated: 21-26 ms after one built-in query
     at 5M events on a 2-core VM, which the process's exit frees anyway. An
     unrestricted connection (``allow_writes``) is always closed. What DuckDB
     may have spilled goes with ``remove_spill_directory`` at the exit.

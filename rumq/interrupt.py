@@ -109,9 +109,7 @@ def interruptible(fn: F) -> F:
         try:
             with ctrl_c_interrupts():
                 return fn(*args, **kwargs)
-        except KeyboardInterrupt:
-            raise
-        except Exception as e:
+        except Exception as e:  # (KeyboardInterrupt is no Exception: it passes as it is)
             if caused_by_interrupt(e):
                 raise KeyboardInterrupt from None
             raise
